@@ -1,0 +1,316 @@
+"""SQLite catalog: documents, versions, captures, attachments and crawl runs, with a change sequence."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from archive.errors import ArchiveError
+from archive.models import Document, RecordRef
+
+SCHEMA_VERSION = 1
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'active',
+        withdrawn_at TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        current_version INTEGER,
+        seq INTEGER NOT NULL,
+        UNIQUE (source_id, url)
+    );
+    CREATE INDEX documents_seq ON documents (seq);
+    CREATE TABLE versions (
+        id INTEGER PRIMARY KEY,
+        doc_id TEXT NOT NULL REFERENCES documents (id),
+        digest TEXT NOT NULL,
+        data TEXT NOT NULL,
+        first_capture INTEGER,
+        created_at TEXT NOT NULL,
+        UNIQUE (doc_id, digest)
+    );
+    CREATE TABLE captures (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER,
+        doc_id TEXT,
+        url TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        record_type TEXT NOT NULL,
+        payload_digest TEXT NOT NULL,
+        content_type TEXT NOT NULL DEFAULT '',
+        etag TEXT NOT NULL DEFAULT '',
+        last_modified TEXT NOT NULL DEFAULT '',
+        truncated TEXT NOT NULL DEFAULT '',
+        warc_file TEXT NOT NULL,
+        warc_offset INTEGER NOT NULL,
+        warc_length INTEGER NOT NULL,
+        refers_to INTEGER REFERENCES captures (id)
+    );
+    CREATE INDEX captures_url ON captures (url);
+    CREATE INDEX captures_digest ON captures (payload_digest);
+    CREATE INDEX captures_doc ON captures (doc_id);
+    CREATE TABLE crawl_runs (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL DEFAULT 'running',
+        report TEXT
+    );
+    """,
+}
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One fetch of a URL as recorded in the catalog."""
+
+    id: int
+    url: str
+    fetched_at: str
+    status: int
+    record_type: str
+    payload_digest: str
+    content_type: str
+    etag: str
+    last_modified: str
+    truncated: str
+    ref: RecordRef
+    refers_to: int | None
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document as the catalog knows it: its current version plus status and history counts."""
+
+    id: str
+    doc: Document
+    status: str
+    withdrawn_at: str | None
+    first_seen: str
+    last_seen: str
+    version_count: int
+    seq: int
+
+
+class Catalog:
+    """The SQLite catalog; one connection per object, not shared across threads."""
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = Path(path)
+        if readonly:
+            if not self.path.exists():
+                raise ArchiveError(f"catalog {self.path} does not exist", "run `xxgk crawl --all` or `xxgk demo` first")
+            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, timeout=30)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self._migrate()
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        if readonly:
+            self._check_version()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Catalog":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------------------------
+    def _version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _check_version(self) -> None:
+        if self._version() != SCHEMA_VERSION:
+            raise ArchiveError(
+                f"catalog schema version {self._version()} differs from {SCHEMA_VERSION}",
+                "run any writing command (e.g. `xxgk crawl`) once to migrate it",
+            )
+
+    def _migrate(self) -> None:
+        current = self._version()
+        if current > SCHEMA_VERSION:
+            raise ArchiveError(f"catalog schema version {current} is newer than this program ({SCHEMA_VERSION})",
+                               "upgrade xxgk-archive")
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            with self.conn:
+                self.conn.executescript("BEGIN;" + _MIGRATIONS[version] + f"PRAGMA user_version={version};COMMIT;")
+
+    # -- crawl runs -------------------------------------------------------------------------------
+    def begin_run(self, source_id: str) -> int:
+        with self.conn:
+            cur = self.conn.execute("INSERT INTO crawl_runs (source_id, started_at) VALUES (?, ?)", (source_id, utcnow()))
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, report: dict[str, Any]) -> None:
+        with self.conn:
+            self.conn.execute(
+                "UPDATE crawl_runs SET finished_at=?, status=?, report=? WHERE id=?",
+                (utcnow(), status, json.dumps(report, ensure_ascii=False), run_id),
+            )
+
+    def runs(self, source_id: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM crawl_runs" + (" WHERE source_id=?" if source_id else "") + " ORDER BY id"
+        rows = self.conn.execute(sql, (source_id,) if source_id else ()).fetchall()
+        return [dict(r, report=json.loads(r["report"]) if r["report"] else None) for r in rows]
+
+    # -- captures ---------------------------------------------------------------------------------
+    def add_capture(
+        self, *, run_id: int | None, url: str, status: int, record_type: str, payload_digest: str,
+        ref: RecordRef, fetched_at: str, content_type: str = "", etag: str = "", last_modified: str = "",
+        truncated: str = "", refers_to: int | None = None, doc_id: str | None = None,
+    ) -> int:
+        """Register a capture whose record is already durably written."""
+        with self.conn:
+            cur = self.conn.execute(
+                """INSERT INTO captures (run_id, doc_id, url, fetched_at, status, record_type, payload_digest,
+                   content_type, etag, last_modified, truncated, warc_file, warc_offset, warc_length, refers_to)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                (run_id, doc_id, url, fetched_at, status, record_type, payload_digest, content_type, etag,
+                 last_modified, truncated, ref.file, ref.offset, ref.length, refers_to),
+            )
+        return int(cur.lastrowid or 0)
+
+    def _capture(self, row: sqlite3.Row) -> Capture:
+        return Capture(
+            id=row["id"], url=row["url"], fetched_at=row["fetched_at"], status=row["status"],
+            record_type=row["record_type"], payload_digest=row["payload_digest"],
+            content_type=row["content_type"], etag=row["etag"], last_modified=row["last_modified"],
+            truncated=row["truncated"], ref=RecordRef(row["warc_file"], row["warc_offset"], row["warc_length"]),
+            refers_to=row["refers_to"],
+        )
+
+    def last_good_capture(self, url: str) -> Capture | None:
+        """The newest full (non-truncated, status 200) response record of `url`."""
+        row = self.conn.execute(
+            """SELECT * FROM captures WHERE url=? AND record_type='response' AND status=200 AND truncated=''
+               ORDER BY id DESC LIMIT 1""", (url,),
+        ).fetchone()
+        return self._capture(row) if row else None
+
+    def capture_by_digest(self, payload_digest: str) -> Capture | None:
+        """The first full response record with this payload digest (for cross-URL revisits)."""
+        row = self.conn.execute(
+            """SELECT * FROM captures WHERE payload_digest=? AND record_type='response' AND truncated=''
+               ORDER BY id LIMIT 1""", (payload_digest,),
+        ).fetchone()
+        return self._capture(row) if row else None
+
+    def get_capture(self, capture_id: int) -> Capture | None:
+        row = self.conn.execute("SELECT * FROM captures WHERE id=?", (capture_id,)).fetchone()
+        return self._capture(row) if row else None
+
+    def captures_for(self, doc_id: str) -> list[Capture]:
+        rows = self.conn.execute("SELECT * FROM captures WHERE doc_id=? ORDER BY id", (doc_id,)).fetchall()
+        return [self._capture(r) for r in rows]
+
+    # -- documents --------------------------------------------------------------------------------
+    def _next_seq(self) -> int:
+        return int(self.conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM documents").fetchone()[0])
+
+    def record_document(self, doc: Document, capture_id: int | None, seen_at: str | None = None) -> str:
+        """Store an extracted document; returns "new", "changed" or "unchanged".
+
+        Same content digest as the current version: only `last_seen` moves (the capture is linked).
+        Different digest: a new version is added and the change sequence advances.
+        """
+        seen_at = seen_at or utcnow()
+        digest = doc.content_digest()
+        data = json.dumps(doc.to_dict(), ensure_ascii=False)
+        doc_id = doc.doc_id
+        with self.conn:
+            row = self.conn.execute(
+                "SELECT d.current_version, v.digest, d.status FROM documents d LEFT JOIN versions v ON v.id=d.current_version WHERE d.id=?",
+                (doc_id,),
+            ).fetchone()
+            if capture_id is not None:
+                self.conn.execute("UPDATE captures SET doc_id=? WHERE id=?", (doc_id, capture_id))
+            if row is not None and row["digest"] == digest:
+                self.conn.execute(
+                    "UPDATE documents SET last_seen=?, status='active', withdrawn_at=NULL WHERE id=?", (seen_at, doc_id)
+                )
+                if row["status"] != "active":
+                    self.conn.execute("UPDATE documents SET seq=? WHERE id=?", (self._next_seq(), doc_id))
+                return "unchanged"
+            seq = self._next_seq()
+            if row is None:
+                self.conn.execute(
+                    "INSERT INTO documents (id, source_id, url, first_seen, last_seen, seq) VALUES (?,?,?,?,?,?)",
+                    (doc_id, doc.source_id, doc.url, seen_at, seen_at, seq),
+                )
+            existing = self.conn.execute("SELECT id FROM versions WHERE doc_id=? AND digest=?", (doc_id, digest)).fetchone()
+            if existing:
+                version_id = existing["id"]
+            else:
+                version_id = self.conn.execute(
+                    "INSERT INTO versions (doc_id, digest, data, first_capture, created_at) VALUES (?,?,?,?,?)",
+                    (doc_id, digest, data, capture_id, seen_at),
+                ).lastrowid
+            self.conn.execute(
+                "UPDATE documents SET current_version=?, last_seen=?, seq=?, status='active', withdrawn_at=NULL WHERE id=?",
+                (version_id, seen_at, seq, doc_id),
+            )
+            if row is None:
+                return "new"
+            return "changed"
+
+    def _stored(self, row: sqlite3.Row) -> StoredDocument:
+        return StoredDocument(
+            id=row["id"], doc=Document.from_dict(json.loads(row["data"])), status=row["status"],
+            withdrawn_at=row["withdrawn_at"], first_seen=row["first_seen"], last_seen=row["last_seen"],
+            version_count=row["version_count"], seq=row["seq"],
+        )
+
+    _SELECT = """SELECT d.*, v.data, (SELECT COUNT(*) FROM versions x WHERE x.doc_id=d.id) AS version_count
+                 FROM documents d JOIN versions v ON v.id=d.current_version"""
+
+    def get(self, doc_id: str) -> StoredDocument | None:
+        row = self.conn.execute(self._SELECT + " WHERE d.id=?", (doc_id,)).fetchone()
+        return self._stored(row) if row else None
+
+    def iter_documents(self, since_seq: int = 0, source_id: str | None = None) -> Iterator[StoredDocument]:
+        sql = self._SELECT + " WHERE d.seq > ?" + (" AND d.source_id=?" if source_id else "") + " ORDER BY d.seq"
+        params: tuple[Any, ...] = (since_seq, source_id) if source_id else (since_seq,)
+        for row in self.conn.execute(sql, params):
+            yield self._stored(row)
+
+    def count(self, source_id: str | None = None) -> int:
+        if source_id:
+            return int(self.conn.execute("SELECT COUNT(*) FROM documents WHERE source_id=?", (source_id,)).fetchone()[0])
+        return int(self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    def max_seq(self) -> int:
+        return int(self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM documents").fetchone()[0])
+
+    def versions(self, doc_id: str) -> list[tuple[str, Document]]:
+        rows = self.conn.execute("SELECT created_at, data FROM versions WHERE doc_id=? ORDER BY id", (doc_id,)).fetchall()
+        return [(r["created_at"], Document.from_dict(json.loads(r["data"]))) for r in rows]
+
+    def counts_by_category(self, source_id: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for stored in self.iter_documents(source_id=source_id):
+            counts[stored.doc.category] = counts.get(stored.doc.category, 0) + 1
+        return counts
+
+
+__all__ = ["Capture", "Catalog", "SCHEMA_VERSION", "StoredDocument", "utcnow"]

@@ -1,0 +1,239 @@
+"""The `xxgk` command line: the CLI root, composing the packages lazily, one thin command each."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.errors import XxgkError
+from archive.settings import SETTINGS, Settings, load_settings
+
+log = logging.getLogger("xxgk")
+
+
+class _Context:
+    def __init__(self, config: str | None, overrides: dict[str, Any]) -> None:
+        self.config = config
+        self.overrides = overrides
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config, overrides=self.overrides)
+        return self._settings
+
+
+pass_ctx = click.make_pass_decorator(_Context)
+
+
+def _fail(exc: XxgkError) -> click.ClickException:
+    return click.ClickException(exc.message + (f"\n提示 / hint: {exc.hint}" if exc.hint else ""))
+
+
+class _Group(click.Group):
+    """Turns our domain errors into a one-line message and exit status 1 (never a traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except XxgkError as exc:
+            raise _fail(exc) from None
+
+
+@click.group(cls=_Group, help="xxgk-archive：政府信息公开的抓取、存档与检索。")
+@click.option("--config", type=click.Path(dir_okay=False), envvar="XXGK_CONFIG", help="Settings file (TOML).")
+@click.option("--data-dir", help="Data directory (default ./data).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def main(ctx: click.Context, config: str | None, data_dir: str | None, verbose: int) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2) if verbose else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("httpx", "httpcore", "jieba", "werkzeug"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    ctx.obj = _Context(config, {"data_dir": data_dir})
+
+
+def _open_archive(settings: Settings):  # type: ignore[no-untyped-def]
+    from archive.catalog import Catalog
+    from archive.store import WarcStore
+
+    store = WarcStore(settings.warc_dir, settings.warc_max_bytes)
+    for name in store.recover():
+        log.warning("recovered unsealed WARC file %s", name)
+    return Catalog(settings.catalog_path), store
+
+
+def _sources(settings: Settings, extra_dir: str | None):  # type: ignore[no-untyped-def]
+    from crawler.sources import load_sources
+
+    dirs = [Path(d) for d in (settings.sources_dir, extra_dir) if d]
+    for directory in dirs:
+        if not directory.is_dir():
+            raise XxgkError(f"sources directory {directory} does not exist", "create it or fix sources_dir")
+    return load_sources(dirs)
+
+
+@main.command()
+@click.argument("source_ids", nargs=-1)
+@click.option("--all", "crawl_all", is_flag=True, help="Crawl every configured source.")
+@click.option("--sources-dir", type=click.Path(file_okay=False, exists=True), help="Extra directory of source TOML files.")
+@click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
+@pass_ctx
+def crawl(obj: _Context, source_ids: tuple[str, ...], crawl_all: bool, sources_dir: str | None, no_index: bool) -> None:
+    """Crawl SOURCE... (or --all) into the archive, then update the index."""
+    from crawler.run import crawl_source
+
+    settings = obj.settings
+    sources = _sources(settings, sources_dir)
+    if crawl_all:
+        chosen = list(sources.values())
+    else:
+        if not source_ids:
+            raise click.UsageError("name one or more sources, or pass --all (see `xxgk sources`)")
+        unknown = [s for s in source_ids if s not in sources]
+        if unknown:
+            raise click.UsageError(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(sorted(sources)) or 'none'}")
+        chosen = [sources[s] for s in source_ids]
+    if not chosen:
+        raise click.UsageError("no sources configured: put source TOML files in a directory and set sources_dir (see README)")
+    catalog, store = _open_archive(settings)
+    with catalog:
+        for source in chosen:
+            report = crawl_source(source, settings, catalog, store)
+            click.echo(report.summary())
+        if not no_index:
+            from index.sync import sync
+
+            click.echo(f"索引已更新：{sync(settings, catalog)} 篇文档")
+
+
+@main.command()
+@pass_ctx
+def sources(obj: _Context) -> None:
+    """List the configured sources."""
+    for source in _sources(obj.settings, None).values():
+        click.echo(f"{source.id}\t{source.platform}\t{source.name}\t{len(source.columns)} 栏目\t{source.base_url}")
+
+
+@main.command()
+@pass_ctx
+def reindex(obj: _Context) -> None:
+    """Rebuild the search index from the catalog (new directory, then an atomic swap)."""
+    from archive.catalog import Catalog
+    from index.sync import rebuild
+
+    settings = obj.settings
+    with Catalog(settings.catalog_path) as catalog:
+        click.echo(f"索引已重建：{rebuild(settings, catalog)} 篇文档")
+
+
+@main.command()
+@click.argument("query", default="")
+@click.option("--category", help="Only this category (栏目).")
+@click.option("--agency", help="Only this agency (发布机构).")
+@click.option("--year", help="Only this year.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance")
+@click.option("--limit", type=click.IntRange(1, 50), default=10)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def search(obj: _Context, query: str, category: str | None, agency: str | None, year: str | None, sort: str,
+           limit: int, as_json: bool) -> None:
+    """Search the index from the terminal."""
+    import re
+
+    from index import analysis
+    from index.api import SearchRequest
+    from index.engine import WhooshEngine
+
+    settings = obj.settings
+    analysis.configure(settings.cache_dir)
+    engine = WhooshEngine(settings.index_path, settings.max_query_chars)
+    filters = {k: v for k, v in (("category", category), ("agency", agency), ("year", year)) if v}
+    result = engine.search(SearchRequest(q=query, filters=filters, sort=sort, page_size=limit))
+    if as_json:
+        out = {"total": result.total, "hits": [
+            {"id": h.id, "title": h.title, "url": h.url, "agency": h.agency, "category": h.category, "doc_no": h.doc_no,
+             "published": h.published.isoformat() if h.published else None, "score": round(h.score, 3),
+             "snippet": h.snippet} for h in result.hits]}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"共 {result.total} 条结果（{result.took_ms:.0f} 毫秒）")
+    for h in result.hits:
+        plain = re.sub(r"</?mark>", "", h.snippet)
+        click.echo(f"\n{h.id}  {h.score:6.2f}  {h.title}\n  {h.agency} · {h.published or '日期不详'} · {h.category}"
+                   f"{' · ' + h.doc_no if h.doc_no else ''}\n  {h.url}\n  {plain}")
+
+
+@main.command()
+@click.option("--host", help="Address to listen on.")
+@click.option("--port", type=int, help="Port to listen on.")
+@pass_ctx
+def serve(obj: _Context, host: str | None, port: int | None) -> None:
+    """Serve the search site."""
+    from search_web.server import run_server
+
+    settings = obj.settings.replace(**{k: v for k, v in (("host", host), ("port", port)) if v is not None})
+    run_server(settings)
+
+
+@main.command()
+@click.option("--port", type=int, help="Port of the search site.")
+@click.option("--portal-port", type=int, help="Port of the demo portal.")
+@click.option("--no-serve", is_flag=True, help="Crawl and index, then exit.")
+@pass_ctx
+def demo(obj: _Context, port: int | None, portal_port: int | None, no_serve: bool) -> None:
+    """Start the bundled demo portal, crawl it, index, and serve the search site."""
+    from crawler.demo_portal.server import DemoPortal
+    from crawler.run import crawl_source
+    from crawler.sources import demo_sources_dir, load_sources
+    from index.sync import sync
+
+    settings = obj.settings
+    if port is not None:
+        settings = settings.replace(port=port)
+    click.echo("正在生成演示门户（杭州市余杭区 政府信息公开）…")
+    portal = DemoPortal()
+    wanted = portal_port if portal_port is not None else settings.demo_port
+    portal_url = portal.serve("127.0.0.1", _free_port("127.0.0.1", wanted))
+    click.echo(f"演示门户：{portal_url}/")
+    catalog, store = _open_archive(settings)
+    with catalog:
+        for source in load_sources([demo_sources_dir()]).values():
+            report = crawl_source(source.with_base_url(portal_url), settings, catalog, store)
+            click.echo(report.summary())
+        click.echo("正在建立索引…")
+        click.echo(f"索引已更新：{sync(settings, catalog)} 篇文档")
+    if no_serve:
+        portal.stop()
+        return
+    from search_web.server import run_server
+
+    run_server(settings.replace(port=_free_port(settings.host, settings.port)))
+
+
+def _free_port(host: str, preferred: int) -> int:
+    """`preferred` when it is free (0 means any), else a free port chosen by the OS."""
+    import socket
+
+    for candidate in (preferred, 0):
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, candidate))
+            except OSError:
+                if candidate:
+                    log.warning("port %d is in use; picking a free one", candidate)
+                continue
+            return int(sock.getsockname()[1])
+    raise click.ClickException(f"no free port on {host}")
+
+
+@main.command(name="settings")
+def show_settings() -> None:
+    """List every setting with its default and help."""
+    for s in SETTINGS:
+        click.echo(f"{s.name} = {s.default!r}\n    {s.help}")

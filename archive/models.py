@@ -1,0 +1,90 @@
+"""Frozen data classes for what the archive holds: documents, attachments and record locations."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date
+from typing import Any
+
+
+def doc_id_for(source_id: str, url: str) -> str:
+    """Stable document id: a document is its canonical URL within a source."""
+    return hashlib.sha1(f"{source_id}\n{url}".encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """Where a WARC record lives: sealed file name, byte offset and length of the gzip member."""
+
+    file: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file linked from a document (PDF, DOCX, ...), with the text extracted from it."""
+
+    url: str
+    name: str
+    content_type: str = ""
+    size: int = 0
+    sha256: str = ""
+    text: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One disclosure item as extracted from its detail page.
+
+    `published` is the 发布日期 (or 公开日期/生成日期 when that is all there is); `date_source` says
+    where it came from ("table", "meta", "header", "list", "url") so that weak dates can be shown
+    as such. Dates that cannot be trusted are None, with the raw text kept in `published_raw`.
+    """
+
+    source_id: str
+    url: str
+    title: str
+    agency: str = ""
+    category: str = ""
+    doc_no: str = ""
+    index_no: str = ""
+    topic: str = ""
+    validity: str = ""
+    written: date | None = None
+    published: date | None = None
+    published_raw: str = ""
+    date_source: str = ""
+    body: str = ""
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+
+    @property
+    def doc_id(self) -> str:
+        return doc_id_for(self.source_id, self.url)
+
+    def content_digest(self) -> str:
+        """Digest of the normalised text and metadata: equal digests mean an unchanged version."""
+        data = self.to_dict()
+        for att in data["attachments"]:
+            att.pop("error", None)
+        blob = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("written", "published"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Document":
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        for key in ("written", "published"):
+            if values.get(key):
+                values[key] = date.fromisoformat(values[key])
+        values["attachments"] = tuple(Attachment(**a) for a in values.get("attachments") or ())
+        return cls(**values)

@@ -1,0 +1,167 @@
+"""One registry of settings; defaults < xxgk.toml < XXGK_* environment < command-line flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from archive.errors import ConfigError
+
+ENV_PREFIX = "XXGK_"
+DEFAULT_CONFIG_FILE = "xxgk.toml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A named setting with its default and help; the type is the default's type."""
+
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "./data", "Directory holding warc/, catalog.sqlite3 and the index."),
+    Setting("sources_dir", "", "Extra directory of source TOML files, read after the bundled ones."),
+    Setting("crawl_delay_s", 1.0, "Minimum pause between two requests to the same host."),
+    Setting("request_timeout_s", 20.0, "Connect and read timeout of one HTTP request."),
+    Setting("fetch_deadline_s", 120.0, "Whole-fetch deadline; a slower body is cut and marked truncated."),
+    Setting("max_page_bytes", 10_000_000, "Largest HTML or listing body kept; longer ones are truncated."),
+    Setting("max_attachment_bytes", 50_000_000, "Largest attachment body kept."),
+    Setting("max_redirects", 5, "Redirect hops followed per fetch."),
+    Setting("max_pages_per_source", 5000, "Page budget of one crawl run of one source."),
+    Setting("user_agent", "xxgk-archive/0.1 (+https://github.com/xxgk-archive/xxgk-archive)",
+            "User-Agent sent with every request; keep a contact URL in it."),
+    Setting("warc_max_bytes", 100_000_000, "WARC file size at which a new file is started."),
+    Setting("host", "127.0.0.1", "Address the web app listens on."),
+    Setting("port", 8080, "Port the web app listens on."),
+    Setting("page_size", 20, "Results per search page (capped at 50)."),
+    Setting("max_query_chars", 200, "Longest accepted search query."),
+    Setting("demo_port", 8765, "Port of the bundled demo portal started by `xxgk demo` (0: any free port)."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class Settings:
+    """Immutable settings object passed down explicitly; read values as attributes."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Settings are read-only; use replace()")
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with some values changed (validated like any other source)."""
+        values = dict(self._values)
+        values.update(_validated(changes, "replace()"))
+        return Settings(values)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.data_path / "warc"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_path / "catalog.sqlite3"
+
+    @property
+    def index_path(self) -> Path:
+        return self.data_path / "index"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_path / "cache"
+
+
+def _coerce(setting: Setting, value: Any, origin: str, from_text: bool) -> Any:
+    kind = type(setting.default)
+    if from_text and isinstance(value, str) and kind is not str:
+        text = value.strip()
+        try:
+            if kind is bool:
+                if text.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if text.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError(text)
+            return kind(text)
+        except ValueError:
+            raise ConfigError(
+                f"{origin}: setting {setting.name!r} must be a {kind.__name__}, got {value!r}",
+                f"example: {setting.name} = {setting.default!r}",
+            ) from None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(
+            f"{origin}: setting {setting.name!r} must be a {kind.__name__}, got {value!r}",
+            f"remove quotes from numbers; example: {setting.name} = {setting.default!r}",
+        )
+    return value
+
+
+def _validated(values: Mapping[str, Any], origin: str, from_text: bool = False) -> dict[str, Any]:
+    """Check names and types; `from_text` (environment variables) converts strings to the type."""
+    out = {}
+    for name, value in values.items():
+        setting = _BY_NAME.get(name)
+        if setting is None:
+            known = ", ".join(sorted(_BY_NAME))
+            raise ConfigError(f"{origin}: unknown setting {name!r}", f"known settings: {known}")
+        out[name] = _coerce(setting, value, origin, from_text)
+    return out
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings: defaults, then the TOML file, then XXGK_* variables, then overrides.
+
+    Without `config_file`, `./xxgk.toml` is read when it exists; a named file must exist.
+    """
+    values = {s.name: s.default for s in SETTINGS}
+    env = os.environ if env is None else env
+    path = Path(config_file) if config_file else None
+    if path is None and env.get(ENV_PREFIX + "CONFIG"):
+        path = Path(env[ENV_PREFIX + "CONFIG"])
+    if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        path = Path(DEFAULT_CONFIG_FILE)
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist", "create it or drop --config") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}", "fix the line named") from None
+        values.update(_validated(data, str(path)))
+    from_env = {
+        key[len(ENV_PREFIX):].lower(): value
+        for key, value in env.items()
+        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG"
+    }
+    values.update(_validated(from_env, "environment", from_text=True))
+    if overrides:
+        values.update(_validated({k: v for k, v in overrides.items() if v is not None}, "command line"))
+    return Settings(values)

@@ -1,0 +1,278 @@
+"""Append-only WARC store: gzip-per-record files written as *.open, fsynced, sealed by rename."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO, Iterable
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from archive.errors import ArchiveError
+from archive.models import RecordRef
+
+log = logging.getLogger(__name__)
+
+OPEN_SUFFIX = ".open"
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+# Hop-by-hop framing that no longer describes the stored (de-chunked) payload.
+_FRAMING_HEADERS = {"transfer-encoding"}
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """An archived HTTP response as read back from its WARC record."""
+
+    url: str
+    record_type: str
+    status: int
+    headers: list[tuple[str, str]]
+    payload: bytes
+    warc_date: str
+    payload_digest: str
+
+    def header(self, name: str) -> str:
+        lname = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lname), "")
+
+
+@dataclass(frozen=True)
+class WrittenRecord:
+    """What the catalog needs to know about a record just written and fsynced."""
+
+    ref: RecordRef
+    payload_digest: str
+    warc_date: str
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _archived_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    out = []
+    for name, value in headers:
+        if name.lower() in _FRAMING_HEADERS:
+            out.append(("X-Archive-Orig-" + name, value))
+        else:
+            out.append((name, value))
+    return out
+
+
+class WarcSession:
+    """Writes one crawl run's records; rolls over to a new file past `max_bytes`.
+
+    Every `write_*` call returns only after the record's bytes are fsynced, so a catalog row may
+    point at it safely.
+    """
+
+    def __init__(self, store: "WarcStore", prefix: str) -> None:
+        self._store = store
+        self._prefix = prefix
+        self._serial = 0
+        self._fh: BinaryIO | None = None
+        self._writer: WARCWriter | None = None
+        self._name = ""
+
+    def _ensure_file(self) -> None:
+        if self._fh is not None and self._fh.tell() < self._store.max_bytes:
+            return
+        if self._fh is not None:
+            self._seal()
+        self._serial += 1
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+        self._name = f"{self._prefix}-{stamp}-{os.getpid()}-{self._serial:05d}.warc.gz"
+        path = self._store.directory / (self._name + OPEN_SUFFIX)
+        self._fh = open(path, "ab")
+        self._writer = WARCWriter(self._fh, gzip=True, warc_version="1.1")
+        info = self._writer.create_warcinfo_record(
+            self._name, {"software": "xxgk-archive/0.1", "format": "WARC File Format 1.1"}
+        )
+        self._writer.write_record(info)
+        self._sync()
+        log.info("opened WARC file %s", self._name)
+
+    def _sync(self) -> None:
+        assert self._fh is not None
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def _write(self, *records) -> WrittenRecord:  # type: ignore[no-untyped-def]
+        self._ensure_file()
+        assert self._fh is not None and self._writer is not None
+        main_offset = main_length = 0
+        for i, record in enumerate(records):
+            offset = self._fh.tell()
+            self._writer.write_record(record)
+            if i == len(records) - 1:
+                main_offset, main_length = offset, self._fh.tell() - offset
+        self._sync()
+        last = records[-1]
+        return WrittenRecord(
+            ref=RecordRef(self._name, main_offset, main_length),
+            payload_digest=last.rec_headers.get_header("WARC-Payload-Digest") or "",
+            warc_date=last.rec_headers.get_header("WARC-Date") or "",
+        )
+
+    def _request_record(self, url: str, request_headers: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
+        assert self._writer is not None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        http = StatusAndHeaders(f"GET {target} HTTP/1.1", request_headers, is_http_request=True)
+        return self._writer.create_warc_record(url, "request", http_headers=http)
+
+    def write_response(
+        self,
+        url: str,
+        request_headers: list[tuple[str, str]],
+        status: int,
+        reason: str,
+        headers: list[tuple[str, str]],
+        payload: bytes,
+        truncated: str = "",
+    ) -> WrittenRecord:
+        """Archive one exchange as a request + response pair; `truncated` is a WARC-Truncated reason."""
+        import io
+
+        self._ensure_file()
+        assert self._writer is not None
+        http = StatusAndHeaders(f"{status} {reason}".strip(), _archived_headers(headers), protocol="HTTP/1.1")
+        extra = {"WARC-Truncated": truncated} if truncated else {}
+        response = self._writer.create_warc_record(
+            url, "response", payload=io.BytesIO(payload), length=len(payload),
+            http_headers=http, warc_headers_dict=extra,
+        )
+        request = self._request_record(url, request_headers)
+        return self._write(request, response)
+
+    def write_revisit(
+        self,
+        url: str,
+        request_headers: list[tuple[str, str]],
+        status: int,
+        reason: str,
+        headers: list[tuple[str, str]],
+        payload_digest: str,
+        refers_to_url: str,
+        refers_to_date: str,
+        not_modified: bool = False,
+    ) -> WrittenRecord:
+        """Archive a fetch whose payload is already stored (identical digest, or a 304)."""
+        self._ensure_file()
+        assert self._writer is not None
+        http = StatusAndHeaders(f"{status} {reason}".strip(), _archived_headers(headers), protocol="HTTP/1.1")
+        revisit = self._writer.create_revisit_record(
+            url, payload_digest, refers_to_url, refers_to_date, http_headers=http
+        )
+        if not_modified:
+            revisit.rec_headers.replace_header("WARC-Profile", SERVER_NOT_MODIFIED)
+        request = self._request_record(url, request_headers)
+        return self._write(request, revisit)
+
+    def _seal(self) -> None:
+        assert self._fh is not None
+        self._sync()
+        self._fh.close()
+        self._fh = None
+        self._writer = None
+        src = self._store.directory / (self._name + OPEN_SUFFIX)
+        os.replace(src, self._store.directory / self._name)
+        _fsync_dir(self._store.directory)
+        log.info("sealed WARC file %s", self._name)
+
+    def close(self) -> None:
+        """Seal the current file (fsync, rename without .open, fsync the directory)."""
+        if self._fh is not None:
+            self._seal()
+
+    def __enter__(self) -> "WarcSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class WarcStore:
+    """The directory of WARC files; opens write sessions and reads records back by location."""
+
+    def __init__(self, directory: Path, max_bytes: int = 100_000_000) -> None:
+        self.directory = Path(directory)
+        self.max_bytes = max_bytes
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def session(self, prefix: str = "xxgk") -> WarcSession:
+        return WarcSession(self, prefix)
+
+    def path_for(self, name: str) -> Path:
+        """The file holding `name`, sealed or still open; names never come from user input."""
+        if "/" in name or "\\" in name or name.startswith("."):
+            raise ArchiveError(f"invalid WARC file name {name!r}")
+        path = self.directory / name
+        if path.exists():
+            return path
+        open_path = self.directory / (name + OPEN_SUFFIX)
+        if open_path.exists():
+            return open_path
+        raise ArchiveError(f"WARC file {name} is missing from {self.directory}",
+                           "restore it from a backup, then run `xxgk verify`")
+
+    def read(self, ref: RecordRef) -> StoredResponse:
+        """Read the response or revisit record at `ref` (raw payload, never decoded)."""
+        with open(self.path_for(ref.file), "rb") as fh:
+            fh.seek(ref.offset)
+            try:
+                record = next(iter(ArchiveIterator(fh)))
+            except (StopIteration, ArchiveLoadFailed) as exc:
+                raise ArchiveError(f"no readable record at {ref.file}:{ref.offset}: {exc}",
+                                   "run `xxgk verify` to check the archive") from None
+            status = int(record.http_headers.get_statuscode() or 0) if record.http_headers else 0
+            headers = list(record.http_headers.headers) if record.http_headers else []
+            payload = record.raw_stream.read()
+            return StoredResponse(
+                url=record.rec_headers.get_header("WARC-Target-URI") or "",
+                record_type=record.rec_type,
+                status=status,
+                headers=headers,
+                payload=payload,
+                warc_date=record.rec_headers.get_header("WARC-Date") or "",
+                payload_digest=record.rec_headers.get_header("WARC-Payload-Digest") or "",
+            )
+
+    def files(self) -> list[Path]:
+        return sorted(self.directory.glob("*.warc.gz"))
+
+    def recover(self) -> list[str]:
+        """Seal *.open files left by a killed writer, cutting off a partial last record."""
+        recovered = []
+        for path in sorted(self.directory.glob("*.warc.gz" + OPEN_SUFFIX)):
+            good_end = 0
+            with open(path, "rb") as fh:
+                it = ArchiveIterator(fh)
+                try:
+                    for record in it:
+                        it.read_to_end(record)
+                        good_end = it.get_record_offset() + it.get_record_length()
+                except Exception as exc:  # noqa: BLE001 - any parse failure marks the tail as partial
+                    log.warning("WARC %s: partial tail after byte %d cut off (%s)", path.name, good_end, exc)
+            with open(path, "r+b") as fh:
+                fh.truncate(good_end)
+                fh.flush()
+                os.fsync(fh.fileno())
+            sealed = path.with_name(path.name[: -len(OPEN_SUFFIX)])
+            os.replace(path, sealed)
+            recovered.append(sealed.name)
+        if recovered:
+            _fsync_dir(self.directory)
+        return recovered

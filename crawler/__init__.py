@@ -1,0 +1,1 @@
+"""Crawling: sources, polite fetching, listing and detail parsing, crawl runs; imports only `archive`."""

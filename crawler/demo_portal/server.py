@@ -1,0 +1,167 @@
+"""Serves the demo portal over HTTP on loopback, with ETags, robots.txt and a request log."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass
+from email.utils import format_datetime
+from datetime import datetime, time, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from crawler.demo_portal import render
+from crawler.demo_portal.model import Agency, Item, build_agencies
+
+log = logging.getLogger(__name__)
+
+ROBOTS = "User-agent: *\nDisallow: /admin/\nDisallow: /search/\n"
+
+
+@dataclass(frozen=True)
+class Page:
+    """A static response of the portal."""
+
+    content_type: str
+    body: bytes
+    last_modified: str = ""
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request as the server saw it (for tests that assert on crawler behaviour)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    status: int
+
+
+def _http_date(item: Item) -> str:
+    return format_datetime(datetime.combine(item.published, time(9, 30), tzinfo=timezone.utc), usegmt=True)
+
+
+class DemoPortal:
+    """The portal's content, pre-rendered; `serve()` starts it in a background thread."""
+
+    def __init__(self, seed: int = 20170328) -> None:
+        self.agencies: list[Agency] = build_agencies(seed)
+        self.pages: dict[str, Page] = {}
+        self.hanweb_columns = {c.colid: c for a in self.agencies if a.platform == "hanweb" for c in a.columns}
+        self.requests: list[LoggedRequest] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._build()
+
+    # -- content ------------------------------------------------------------------------------
+    def _add(self, path: str, html: str, encoding: str = "utf-8", last_modified: str = "") -> None:
+        ctype = "text/html; charset=" + ("GBK" if encoding == "gbk" else "utf-8")
+        self.pages[path] = Page(ctype, html.encode(encoding), last_modified)
+
+    def _build(self) -> None:
+        self._add("/", render.home(self.agencies))
+        self.pages["/robots.txt"] = Page("text/plain; charset=utf-8", ROBOTS.encode())
+        for agency in self.agencies:
+            for column in agency.columns:
+                url = render.column_url(agency, column)
+                if agency.platform == "hanweb":
+                    self._add(url, render.hanweb_column(agency, column))
+                elif agency.platform == "trs":
+                    for k in range(render.trs_page_count(column)):
+                        name = "index.html" if k == 0 else f"index_{k}.html"
+                        self._add(url.rsplit("/", 1)[0] + "/" + name, render.trs_list(agency, column, k), agency.encoding)
+                else:
+                    for page in range(1, render.generic_page_count(column) + 1):
+                        self._add(url.rsplit("/", 1)[0] + "/" + render.generic_list_name(page),
+                                  render.generic_list(agency, column, page))
+                for item in column.items:
+                    html = {"hanweb": render.hanweb_detail, "trs": render.trs_detail,
+                            "generic": render.generic_detail}[agency.platform](item)
+                    self._add(item.path, html, agency.encoding, _http_date(item))
+                    for att in item.attachments:
+                        if att.kind == "pdf":
+                            self.pages[att.path] = Page("application/pdf", render.pdf_bytes(att), _http_date(item))
+                        else:
+                            self.pages[att.path] = Page(
+                                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                                render.docx_bytes(att), _http_date(item))
+
+    def items(self) -> list[Item]:
+        return [i for a in self.agencies for c in a.columns for i in c.items]
+
+    def find(self, title: str) -> Item:
+        return next(i for i in self.items() if i.title == title)
+
+    def respond(self, raw_path: str) -> tuple[int, Page | None]:
+        """Route a request path (with query) to a page; dynamic for the jpage data proxy."""
+        parts = urlsplit(raw_path)
+        if parts.path in ("/module/web/jpage/dataproxy.jsp", "/module/jpage/dataproxy.jsp"):
+            query = parse_qs(parts.query)
+            try:
+                column = self.hanweb_columns[int(query["columnid"][0])]
+                page = int(query.get("page", ["1"])[0])
+            except (KeyError, ValueError):
+                return 400, Page("text/plain; charset=utf-8", "参数错误".encode())
+            return 200, Page("text/xml; charset=utf-8", render.hanweb_dataproxy(column, page).encode())
+        page_obj = self.pages.get(parts.path)
+        return (200, page_obj) if page_obj else (404, None)
+
+    # -- serving ------------------------------------------------------------------------------
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Start serving in a daemon thread; returns the base URL."""
+        portal = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = "DemoPortal/1.0"
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server naming
+                status, page = portal.respond(self.path)
+                if page is not None and status == 200 and self.headers.get("If-None-Match") == page.etag:
+                    status = 304
+                portal._log(self, status)
+                if page is None:
+                    body = render._page("页面不存在", "<h1>404 页面不存在</h1>").encode()
+                    page = Page("text/html; charset=utf-8", body)
+                self.send_response(status)
+                self.send_header("Content-Type", page.content_type)
+                self.send_header("ETag", page.etag)
+                if page.last_modified:
+                    self.send_header("Last-Modified", page.last_modified)
+                if status == 304:
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_header("Content-Length", str(len(page.body)))
+                self.end_headers()
+                self.wfile.write(page.body)
+
+            def log_message(self, fmt: str, *args: object) -> None:
+                log.debug("demo portal: " + fmt, *args)
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        thread = threading.Thread(target=self._server.serve_forever, name="demo-portal", daemon=True)
+        thread.start()
+        return self.url
+
+    def _log(self, handler: BaseHTTPRequestHandler, status: int) -> None:
+        with self._lock:
+            self.requests.append(LoggedRequest(handler.command, handler.path, dict(handler.headers.items()), status))
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "portal is not serving"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

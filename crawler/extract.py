@@ -1,0 +1,185 @@
+"""Pure extraction of a Document from a detail page: metadata table, header line, meta tags, body."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urljoin, urlsplit
+
+from bs4 import BeautifulSoup, Tag
+
+from archive.models import Document
+from crawler.dates import date_from_url, parse_date
+from crawler.listing import ListItem
+
+# Labels of the 政府信息公开 metadata table, as portals print them, mapped to our fields.
+LABELS = {
+    "索引号": "index_no", "信息索引号": "index_no",
+    "发布机构": "agency", "发文机关": "agency", "发文单位": "agency", "发布单位": "agency", "发文机构": "agency",
+    "报送单位": "agency",
+    "文号": "doc_no", "发文字号": "doc_no", "文件编号": "doc_no", "文件字号": "doc_no",
+    "主题分类": "topic",
+    "成文日期": "written", "发文日期": "written",
+    "发布日期": "published", "公开日期": "published", "发布时间": "published",
+    "生成日期": "generated",
+    "有效性": "validity", "效力状况": "validity", "时效": "validity",
+    "标题": "title", "信息名称": "title", "文件名称": "title", "名称": "title",
+}
+BODY_SELECTORS = ("#zoom", "#Zoom", ".TRS_Editor", ".article_content", "#mainContent", "div.content",
+                  ".article-content", ".article", "article")
+ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip", ".rar", ".et")
+_SPACES = re.compile(r"[\s\u3000\xa0]+")
+_LAYOUT_SPACE = re.compile(r"[ \t\r\f\v]+")
+_HEADER_DATE = re.compile(r"(?:发布日期|发布时间|日期|时间)\s*[:：]\s*(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2})")
+_HEADER_SOURCE = re.compile(r"来源\s*[:：]\s*([^\s|:：]+)")
+
+
+@dataclass(frozen=True)
+class AttachmentLink:
+    """An attachment link found on a detail page."""
+
+    url: str
+    name: str
+
+
+def _label(text: str) -> str:
+    return _SPACES.sub("", text).rstrip(":：").lstrip("•·")
+
+
+def _text(node: Tag) -> str:
+    return " ".join(node.get_text(" ", strip=True).split())
+
+
+def metadata_table(soup: BeautifulSoup) -> dict[str, str]:
+    """Label -> value pairs from table cells; an empty value cell never takes the next label."""
+    found: dict[str, str] = {}
+    for cell in soup.find_all(["td", "th"]):
+        label = _label(cell.get_text())
+        field = LABELS.get(label)
+        if field is None:
+            inline = re.match(r"^\s*([^:：]{2,6})\s*[:：]\s*(.+)$", cell.get_text(" ", strip=True))
+            if inline and LABELS.get(_label(inline.group(1))) and cell.find(["td", "th"]) is None:
+                found.setdefault(LABELS[_label(inline.group(1))], inline.group(2).strip())
+            continue
+        value_cell = cell.find_next_sibling(["td", "th"])
+        if value_cell is None or _label(value_cell.get_text()) in LABELS:
+            value = ""
+        else:
+            value = _text(value_cell)
+        if value:
+            found.setdefault(field, value)
+        else:
+            found.setdefault(field, "")
+    return found
+
+
+def meta_tags(soup: BeautifulSoup) -> dict[str, str]:
+    out = {}
+    for meta in soup.find_all("meta", attrs={"name": True, "content": True}):
+        out.setdefault(meta["name"], meta["content"].strip())
+    return out
+
+
+def body_container(soup: BeautifulSoup, selector: str = "") -> Tag | None:
+    for candidate in ((selector,) if selector else ()) + BODY_SELECTORS:
+        node = soup.select_one(candidate)
+        if node is not None and _text(node):
+            return node
+    best, best_len = None, 0
+    for div in soup.find_all(["div", "td"]):
+        length = sum(len(p.get_text(strip=True)) for p in div.find_all("p", recursive=False))
+        if length > best_len:
+            best, best_len = div, length
+    return best
+
+
+def body_text(node: Tag | None) -> str:
+    """Text of the body container, one line per block, navigation and scripts removed."""
+    if node is None:
+        return ""
+    for junk in node.find_all(["script", "style", "noscript"]):
+        junk.decompose()
+    # Collapse layout whitespace but keep characters the page meant (e.g. a non-breaking space).
+    lines = (_LAYOUT_SPACE.sub(" ", line).strip() for line in node.get_text("\n").splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def attachment_links(soup: BeautifulSoup, page_url: str) -> list[AttachmentLink]:
+    links: dict[str, AttachmentLink] = {}
+    for a in soup.find_all("a", href=True):
+        url = urljoin(page_url, a["href"].strip())
+        if urlsplit(url).path.lower().endswith(ATTACHMENT_EXT) and url not in links:
+            links[url] = AttachmentLink(url, _text(a) or url.rsplit("/", 1)[-1])
+    return list(links.values())
+
+
+def _first_date(*candidates: tuple[str, str]) -> tuple[date | None, str, str]:
+    """(date, where it came from, raw text) from ordered (source, text) candidates."""
+    raw_first = ""
+    for source, text in candidates:
+        if not text:
+            continue
+        raw_first = raw_first or text
+        value = parse_date(text)
+        if value:
+            return value, source, text
+    return None, "", raw_first
+
+
+def extract_document(
+    html: str,
+    url: str,
+    *,
+    source_id: str,
+    category: str,
+    default_agency: str = "",
+    list_item: ListItem | None = None,
+    body_selector: str = "",
+) -> tuple[Document, list[AttachmentLink]]:
+    """A Document from a detail page, plus the attachment links found on it."""
+    soup = BeautifulSoup(html, "lxml")
+    table = metadata_table(soup)
+    meta = meta_tags(soup)
+    container = body_container(soup, body_selector)
+    attachments = attachment_links(soup, url)
+    body = body_text(container)
+
+    page_text = _text(soup.body) if soup.body else ""
+    header_text = page_text.replace(" ".join(body.split()), " ") if body else page_text
+    header_date = _HEADER_DATE.search(header_text)
+    header_source = _HEADER_SOURCE.search(header_text)
+
+    heading = soup.select_one("h1, h2.title, .title")
+    title = (table.get("title") or meta.get("ArticleTitle") or (_text(heading) if heading else "")
+             or (_text(soup.title) if soup.title else "") or (list_item.title if list_item else ""))
+    published, date_source, raw = _first_date(
+        ("table", table.get("published", "")),
+        ("header", header_date.group(1) if header_date else ""),
+        ("meta", meta.get("PubDate", "")),
+        ("table", table.get("generated", "")),
+    )
+    if published is None and list_item and list_item.list_date:
+        published, date_source = list_item.list_date, "list"
+    if published is None:
+        published = date_from_url(url)
+        date_source = "url" if published else ""
+    agency = (table.get("agency") or meta.get("ContentSource") or (header_source.group(1) if header_source else "")
+              or default_agency)
+    doc = Document(
+        source_id=source_id,
+        url=url,
+        title=title,
+        agency=agency,
+        category=category,
+        doc_no=table.get("doc_no", ""),
+        index_no=table.get("index_no", ""),
+        topic=table.get("topic", ""),
+        validity=table.get("validity", ""),
+        written=parse_date(table.get("written", "")),
+        published=published,
+        published_raw=raw if published is None else "",
+        date_source=date_source,
+        body=body,
+    )
+    return doc, attachments

@@ -1,0 +1,264 @@
+"""The only module doing HTTP: robots.txt, per-host delay, guards, caps, conditional GET, archiving."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import logging
+import socket
+import time
+import zlib
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from protego import Protego
+
+from archive.catalog import Catalog, utcnow
+from archive.errors import FetchError
+from archive.settings import Settings
+from archive.store import WarcSession, WarcStore
+
+log = logging.getLogger(__name__)
+
+REDIRECTS = {301, 302, 303, 307, 308}
+ROBOTS_MAX_BYTES = 512 * 1024
+CRAWL_DELAY_CAP_S = 60.0
+
+
+@dataclass
+class FetchResult:
+    """A fetched (or re-read, on 304) response; `body` has content-encoding removed."""
+
+    url: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    capture_id: int | None = None
+    truncated: str = ""
+    not_modified: bool = False
+    redirects: list[str] = field(default_factory=list)
+
+    def header(self, name: str) -> str:
+        lname = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lname), "")
+
+    @property
+    def content_type(self) -> str:
+        return self.header("content-type")
+
+
+def payload_digest(data: bytes) -> str:
+    """WARC payload digest as warcio writes it: sha1, base32."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+
+def _decode_content(data: bytes, encoding: str, limit: int) -> bytes:
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return data
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
+        inflater = zlib.decompressobj(wbits)
+        out = inflater.decompress(data, limit)
+        if inflater.unconsumed_tail:
+            raise FetchError(f"decoded body exceeds {limit} bytes", "raise max_page_bytes if this is legitimate", "decoded-size")
+        return out
+    raise FetchError(f"unsupported Content-Encoding {encoding!r}", "report the portal to the maintainers", "encoding")
+
+
+class Fetcher:
+    """Fetches URLs for one source in one crawl run, archiving every response before returning it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: WarcStore,
+        session: WarcSession,
+        catalog: Catalog,
+        run_id: int | None,
+        allowed_hosts: tuple[str, ...],
+        allow_private: bool = False,
+        delay_s: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.session = session
+        self.catalog = catalog
+        self.run_id = run_id
+        self.allowed_hosts = {h.lower() for h in allowed_hosts}
+        self.allow_private = allow_private
+        self.delay_s = settings.crawl_delay_s if delay_s is None else delay_s
+        self._robots: dict[str, tuple[Protego | None, bool]] = {}
+        self._last_request: dict[str, float] = {}
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(settings.request_timeout_s),
+            follow_redirects=False,
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            trust_env=False,
+        )
+        self.request_count = 0
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> "Fetcher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- guards -----------------------------------------------------------------------------------
+    def check_url(self, url: str) -> None:
+        """Scheme, host allow-list and egress guard; raises FetchError(reason="egress")."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError(f"refusing non-http URL {url}", "only http(s) links are crawled", "egress")
+        host = parts.hostname.lower()
+        if host not in self.allowed_hosts:
+            raise FetchError(f"host {host} is not allowed for this source", "add it to allowed_hosts in the source file", "egress")
+        if self.allow_private:
+            return
+        try:
+            infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))
+        except socket.gaierror as exc:
+            raise FetchError(f"cannot resolve {host}: {exc}", "check the host name", "dns") from None
+        for info in infos:
+            addr = ipaddress.ip_address(info[4][0])
+            if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved or addr.is_multicast:
+                raise FetchError(f"{host} resolves to non-public address {addr}",
+                                 "set allow_private = true in the source only for local test portals", "egress")
+
+    def _polite_wait(self, netloc: str, delay: float) -> None:
+        last = self._last_request.get(netloc)
+        if last is not None:
+            wait = last + delay - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        self._last_request[netloc] = time.monotonic()
+
+    def _robots_for(self, url: str) -> tuple[Protego | None, bool]:
+        """(parser, allow_all): RFC 9309 — 4xx allows all; 5xx or unreachable disallows all."""
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        if key not in self._robots:
+            robots_url = key + "/robots.txt"
+            try:
+                result = self._exchange(robots_url, {}, ROBOTS_MAX_BYTES)
+            except FetchError as exc:
+                log.warning("robots.txt %s unreachable (%s): treating the host as disallowed", robots_url, exc)
+                self._robots[key] = (None, False)
+            else:
+                if 400 <= result.status < 500:
+                    self._robots[key] = (None, True)
+                elif result.status >= 500 or result.status in REDIRECTS:
+                    log.warning("robots.txt %s answered %d: host disallowed", robots_url, result.status)
+                    self._robots[key] = (None, False)
+                else:
+                    text = result.body.decode("utf-8", "replace").lstrip("\ufeff")
+                    self._robots[key] = (Protego.parse(text), True)
+        return self._robots[key]
+
+    def allowed_by_robots(self, url: str) -> bool:
+        parser, allow_all = self._robots_for(url)
+        if parser is None:
+            return allow_all
+        return bool(parser.can_fetch(url, self.settings.user_agent))
+
+    # -- fetching ---------------------------------------------------------------------------------
+    def get(self, url: str, conditional: bool = True, max_bytes: int | None = None) -> FetchResult:
+        """GET `url` (following allowed redirects), archived; 304 answers re-read the stored body."""
+        limit = max_bytes or self.settings.max_page_bytes
+        redirects: list[str] = []
+        current = url
+        for _ in range(self.settings.max_redirects + 1):
+            self.check_url(current)
+            if not self.allowed_by_robots(current):
+                raise FetchError(f"robots.txt disallows {current}", "the portal asks crawlers to stay away", "robots")
+            previous = self.catalog.last_good_capture(current) if conditional else None
+            extra = {}
+            if previous is not None:
+                if previous.etag:
+                    extra["If-None-Match"] = previous.etag
+                if previous.last_modified:
+                    extra["If-Modified-Since"] = previous.last_modified
+            result = self._exchange(current, extra, limit, previous_id=previous.id if previous else None)
+            if result.status in REDIRECTS and result.header("location"):
+                redirects.append(current)
+                current = urljoin(current, result.header("location"))
+                continue
+            result.redirects = redirects
+            return result
+        raise FetchError(f"more than {self.settings.max_redirects} redirects from {url}", "check the URL in a browser", "redirects")
+
+    def _exchange(self, url: str, extra_headers: dict[str, str], limit: int, previous_id: int | None = None) -> FetchResult:
+        parts = urlsplit(url)
+        parser, _ = self._robots.get(f"{parts.scheme}://{parts.netloc}", (None, True))
+        robots_delay = parser.crawl_delay(self.settings.user_agent) if parser is not None else None
+        self._polite_wait(parts.netloc, max(self.delay_s, min(float(robots_delay or 0), CRAWL_DELAY_CAP_S)))
+        request_headers = [("Host", parts.netloc), ("User-Agent", self.settings.user_agent),
+                           ("Accept-Encoding", "gzip, deflate"), *extra_headers.items()]
+        deadline = time.monotonic() + self.settings.fetch_deadline_s
+        self.request_count += 1
+        fetched_at = utcnow()
+        truncated = ""
+        try:
+            with self.client.stream("GET", url, headers=extra_headers) as response:
+                chunks, size = [], 0
+                for chunk in response.iter_raw():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > limit:
+                        truncated = "length"
+                        break
+                    if time.monotonic() > deadline:
+                        truncated = "time"
+                        break
+                raw = b"".join(chunks)[:limit]
+                status, reason = response.status_code, response.reason_phrase
+                headers = list(response.headers.multi_items())
+        except httpx.TimeoutException as exc:
+            raise FetchError(f"timeout fetching {url}: {exc}", "the portal is slow; retry later", "timeout") from None
+        except httpx.ConnectError as exc:
+            raise FetchError(f"cannot connect to {url}: {exc}", "is the portal up?", "connect") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"HTTP error fetching {url}: {exc}", "retry later", "http") from None
+        capture_id, body, not_modified = self._archive(
+            url, request_headers, status, reason, headers, raw, truncated, fetched_at, previous_id
+        )
+        if not not_modified:
+            encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
+            body = _decode_content(body, encoding, limit)
+        return FetchResult(url, 200 if not_modified else status, headers, body, capture_id, truncated, not_modified)
+
+    def _archive(self, url, request_headers, status, reason, headers, raw, truncated, fetched_at, previous_id):  # type: ignore[no-untyped-def]
+        """Write the exchange (response, or revisit when the payload is already stored), then register it."""
+        get = lambda name: next((v for k, v in headers if k.lower() == name), "")  # noqa: E731
+        common = dict(run_id=self.run_id, url=url, status=status, fetched_at=fetched_at,
+                      content_type=get("content-type"), etag=get("etag"), last_modified=get("last-modified"))
+        if status == 304 and previous_id is not None:
+            original = self.catalog.get_capture(previous_id)
+            assert original is not None
+            written = self.session.write_revisit(url, request_headers, status, reason, headers, original.payload_digest,
+                                                 original.url, original.fetched_at, not_modified=True)
+            capture_id = self.catalog.add_capture(record_type="revisit", payload_digest=original.payload_digest,
+                                                  ref=written.ref, refers_to=original.id,
+                                                  **{**common, "content_type": original.content_type,
+                                                     "etag": get("etag") or original.etag,
+                                                     "last_modified": get("last-modified") or original.last_modified})
+            stored = self.store.read(original.ref)
+            encoding = next((v for k, v in stored.headers if k.lower() == "content-encoding"), "")
+            return capture_id, _decode_content(stored.payload, encoding, self.settings.max_page_bytes * 4), True
+        digest = payload_digest(raw)
+        original = None if truncated else self.catalog.capture_by_digest(digest)
+        if original is not None and status == 200:
+            written = self.session.write_revisit(url, request_headers, status, reason, headers, digest,
+                                                 original.url, original.fetched_at)
+            capture_id = self.catalog.add_capture(record_type="revisit", payload_digest=digest, ref=written.ref,
+                                                  refers_to=original.id, **common)
+        else:
+            written = self.session.write_response(url, request_headers, status, reason, headers, raw, truncated)
+            capture_id = self.catalog.add_capture(record_type="response", payload_digest=written.payload_digest or digest,
+                                                  ref=written.ref, truncated=truncated, **common)
+        return capture_id, raw, False

@@ -1,0 +1,133 @@
+"""Pure listing parsers per platform: list-page text -> item links (+ dates) and further list pages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from bs4 import BeautifulSoup
+
+from crawler.dates import date_from_url, parse_date, parse_month_day
+
+
+@dataclass(frozen=True)
+class ListItem:
+    """A detail link as a list page shows it."""
+
+    url: str
+    title: str
+    list_date: date | None = None
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    """What one list page yields: items, and list pages it reveals (absolute URLs)."""
+
+    items: tuple[ListItem, ...]
+    more_pages: tuple[str, ...] = ()
+
+
+_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
+_NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.S)
+_JPAGE = re.compile(r"jpage\(\{[^}]*?totalRecord\s*:\s*(\d+)[^}]*?perPage\s*:\s*(\d+)", re.S)
+_TRS_PAGER = re.compile(r"createPage(?:HTML)?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"'](\w+)[\"']\s*,\s*[\"'](\w+)[\"']\s*\)")
+_TRS_DETAIL = re.compile(r"t\d{8}_\d+\.s?html?$")
+_DATE_TEXT = re.compile(r"\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s*$")
+
+
+def _soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "lxml")
+
+
+def _text(node) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(node.get_text(" ", strip=True).split())
+
+
+def _item_from_fragment(fragment: str, page_url: str) -> ListItem | None:
+    soup = _soup(fragment)
+    link = soup.find("a", href=True)
+    if link is None:
+        return None
+    # Some templates put the date inside the link (<a><span>标题</span><i>2026-09-10</i></a>).
+    title = (link.get("title") or "").strip() or _DATE_TEXT.sub("", _text(link)).strip()
+    return ListItem(urljoin(page_url, link["href"]), title, parse_date(_text(soup)))
+
+
+def _with_page(url: str, page: int) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
+    return urlunsplit(parts._replace(query=urlencode([("page", str(page)), *query], safe="/")))
+
+
+def parse_hanweb(text: str, page_url: str) -> ListingPage:
+    """大汉 jpage: records in <script type="text/xml"> (column page) or a dataproxy.jsp response."""
+    fragments = _RECORD.findall(text)
+    if not fragments:
+        nextgroup = set(_NEXTGROUP.findall(text))
+        fragments = [f for f in _CDATA.findall(text) if f not in nextgroup]
+    items = [i for i in (_item_from_fragment(f, page_url) for f in fragments) if i]
+    more: list[str] = []
+    jpage = _JPAGE.search(text)
+    group = _NEXTGROUP.search(text)
+    if jpage and group:
+        total, per_page = int(jpage.group(1)), max(1, int(jpage.group(2)))
+        href = _soup(group.group(1)).find("a", href=True)
+        if href is not None:
+            template = urljoin(page_url, href["href"])
+            pages = -(-total // per_page)
+            more = [_with_page(template, p) for p in range(2, pages + 1)]
+    return ListingPage(tuple(items), tuple(more))
+
+
+def parse_trs(text: str, page_url: str) -> ListingPage:
+    """TRS WCM: ./YYYYMM/tYYYYMMDD_ID.html links, MM-DD dates, createPageHTML(N, i, "index", "html")."""
+    soup = _soup(text)
+    items = []
+    for link in soup.find_all("a", href=True):
+        href = link["href"].strip()
+        if not _TRS_DETAIL.search(href):
+            continue
+        url = urljoin(page_url, href)
+        title = (link.get("title") or "").strip() or _text(link)
+        row = link.find_parent(["tr", "li"]) or link.parent
+        row_text = _text(row) if row is not None else ""
+        url_date = date_from_url(url)
+        list_date = parse_date(row_text) or (parse_month_day(row_text.replace(title, ""), url_date.year) if url_date else None)
+        items.append(ListItem(url, title, list_date))
+    more: list[str] = []
+    pager = _TRS_PAGER.search(text)
+    if pager and int(pager.group(2)) == 0:
+        count, name, ext = int(pager.group(1)), pager.group(3), pager.group(4)
+        more = [urljoin(page_url, f"{name}_{k}.{ext}") for k in range(1, count)]
+    return ListingPage(tuple(items), tuple(more))
+
+
+def parse_generic(text: str, page_url: str, selectors: dict[str, str]) -> ListingPage:
+    """A list described by CSS selectors (`list_item`, `list_date`, `next_page`)."""
+    soup = _soup(text)
+    items = []
+    for node in soup.select(selectors.get("list_item", "li")):
+        link = node if node.name == "a" else node.find("a", href=True)
+        if link is None or not link.get("href"):
+            continue
+        date_node = node.select_one(selectors["list_date"]) if selectors.get("list_date") else None
+        list_date = parse_date(_text(date_node) if date_node is not None else _text(node))
+        title = (link.get("title") or "").strip() or _text(link)
+        items.append(ListItem(urljoin(page_url, link["href"]), title, list_date))
+    more = []
+    nxt = soup.select_one(selectors.get("next_page", "a.next"))
+    if nxt is not None and nxt.get("href"):
+        more.append(urljoin(page_url, nxt["href"]))
+    return ListingPage(tuple(items), tuple(more))
+
+
+def parse_listing(platform: str, text: str, page_url: str, selectors: dict[str, str] | None = None) -> ListingPage:
+    """Dispatch on the source's platform."""
+    if platform == "hanweb":
+        return parse_hanweb(text, page_url)
+    if platform == "trs":
+        return parse_trs(text, page_url)
+    return parse_generic(text, page_url, selectors or {})

@@ -1,0 +1,154 @@
+"""One crawl run of one source: walk its listings, fetch details and attachments, record documents."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+from archive.catalog import Catalog
+from archive.errors import FetchError
+from archive.models import Attachment
+from archive.settings import Settings
+from archive.store import WarcStore
+from crawler.attachments import extract_text
+from crawler.charset import decode
+from crawler.extract import extract_document
+from crawler.fetch import Fetcher
+from crawler.listing import ListItem, parse_listing
+from crawler.sources import Column, Source
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class CrawlReport:
+    """Outcome counts of a run: documents new/changed/unchanged, failures by reason."""
+
+    source_id: str
+    run_id: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    listed: int = 0
+    list_pages: int = 0
+    requests: int = 0
+    failed: Counter = field(default_factory=Counter)
+    failed_urls: list[tuple[str, str]] = field(default_factory=list)
+
+    def fail(self, url: str, reason: str) -> None:
+        self.failed[reason] += 1
+        if len(self.failed_urls) < 200:
+            self.failed_urls.append((url, reason))
+
+    def as_dict(self) -> dict[str, object]:
+        return {"source": self.source_id, "new": self.new, "changed": self.changed, "unchanged": self.unchanged,
+                "listed": self.listed, "list_pages": self.list_pages, "requests": self.requests,
+                "failed": dict(self.failed), "failed_urls": self.failed_urls}
+
+    def summary(self) -> str:
+        failed = sum(self.failed.values())
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.failed.items()))
+        return (f"{self.source_id}: 新增 {self.new}，变更 {self.changed}，未变 {self.unchanged}，失败 {failed}"
+                + (f"（{reasons}）" if reasons else "") + f"；列表页 {self.list_pages}，请求 {self.requests}")
+
+
+def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, report: CrawlReport,
+                 budget: list[int]) -> list[ListItem]:
+    """All items of a column, following the platform's pagination, each list page fetched once."""
+    queue, seen_pages, items = [start], {start}, {}
+    while queue and budget[0] > 0:
+        page_url = queue.pop(0)
+        budget[0] -= 1
+        try:
+            result = fetcher.get(page_url)
+        except FetchError as exc:
+            report.fail(page_url, exc.reason)
+            continue
+        if result.status != 200:
+            report.fail(page_url, f"http-{result.status}")
+            continue
+        report.list_pages += 1
+        text, _ = decode(result.body, result.content_type, source.charset)
+        listing = parse_listing(source.platform, text, page_url, source.selectors)
+        for item in listing.items:
+            items.setdefault(item.url, item)
+        for more in listing.more_pages:
+            if more not in seen_pages:
+                seen_pages.add(more)
+                queue.append(more)
+    return list(items.values())
+
+
+def _fetch_attachment(fetcher: Fetcher, settings: Settings, url: str, name: str) -> Attachment:
+    try:
+        result = fetcher.get(url, max_bytes=settings.max_attachment_bytes)
+    except FetchError as exc:
+        return Attachment(url=url, name=name, error=f"{exc.reason}: {exc.message}")
+    if result.status != 200:
+        return Attachment(url=url, name=name, error=f"HTTP {result.status}")
+    if result.truncated:
+        return Attachment(url=url, name=name, size=len(result.body), error="truncated: larger than max_attachment_bytes")
+    text, error = extract_text(result.body, name, result.content_type)
+    return Attachment(url=url, name=name, content_type=result.content_type, size=len(result.body),
+                      sha256=hashlib.sha256(result.body).hexdigest(), text=text, error=error)
+
+
+def crawl_source(source: Source, settings: Settings, catalog: Catalog, store: WarcStore,
+                 progress: Progress | None = None) -> CrawlReport:
+    """Crawl `source` once; every response is archived before its document is recorded."""
+    report = CrawlReport(source.id)
+    report.run_id = catalog.begin_run(source.id)
+    budget = [settings.max_pages_per_source]
+    status = "failed"
+    try:
+        with store.session(prefix=source.id) as session, Fetcher(
+            settings, store, session, catalog, report.run_id, source.hosts(), source.allow_private, source.crawl_delay_s
+        ) as fetcher:
+            for column, start in source.column_urls():
+                items = _walk_column(fetcher, source, column, start, report, budget)
+                report.listed += len(items)
+                for item in items:
+                    if budget[0] <= 0:
+                        report.fail(item.url, "page-budget")
+                        continue
+                    budget[0] -= 1
+                    _crawl_item(fetcher, settings, source, column, item, catalog, report)
+                    if progress:
+                        progress(item.url)
+            report.requests = fetcher.request_count
+        status = "ok"
+    finally:
+        catalog.finish_run(report.run_id, status, report.as_dict())
+    log.info("crawl run %d: %s", report.run_id, report.summary())
+    return report
+
+
+def _crawl_item(fetcher: Fetcher, settings: Settings, source: Source, column: Column, item: ListItem,
+                catalog: Catalog, report: CrawlReport) -> None:
+    try:
+        result = fetcher.get(item.url)
+    except FetchError as exc:
+        report.fail(item.url, exc.reason)
+        return
+    if result.status != 200:
+        report.fail(item.url, f"http-{result.status}")
+        return
+    if result.truncated:
+        report.fail(item.url, f"truncated-{result.truncated}")
+        return
+    text, _ = decode(result.body, result.content_type, source.charset)
+    doc, links = extract_document(text, item.url, source_id=source.id, category=column.category,
+                                  default_agency=source.agency, list_item=item,
+                                  body_selector=source.selectors.get("body", ""))
+    if not doc.title or not doc.body:
+        report.fail(item.url, "extract-empty")
+        return
+    attachments = tuple(_fetch_attachment(fetcher, settings, link.url, link.name) for link in links)
+    doc = replace(doc, attachments=attachments)
+    outcome = catalog.record_document(doc, result.capture_id)
+    setattr(report, outcome, getattr(report, outcome) + 1)

@@ -1,0 +1,139 @@
+"""Sources as data: load and validate one TOML file per portal (or portal column group)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from archive.errors import SourceError
+
+PLATFORMS = ("hanweb", "trs", "generic")
+_SELECTOR_KEYS = ("list_item", "list_date", "next_page", "body", "title")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A listing (栏目) to walk; its documents get `category`."""
+
+    name: str
+    url: str
+    category: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """One portal (or part of one) to crawl, as declared in its TOML file."""
+
+    id: str
+    name: str
+    agency: str
+    platform: str
+    base_url: str
+    columns: tuple[Column, ...]
+    allowed_hosts: tuple[str, ...] = ()
+    allow_private: bool = False
+    charset: str = ""
+    crawl_delay_s: float | None = None
+    schedule: str = ""
+    selectors: dict[str, str] = field(default_factory=dict)
+    path: str = ""
+
+    def absolute(self, url: str) -> str:
+        return urljoin(self.base_url.rstrip("/") + "/", url)
+
+    def column_urls(self) -> list[tuple[Column, str]]:
+        return [(c, self.absolute(c.url)) for c in self.columns]
+
+    def hosts(self) -> tuple[str, ...]:
+        """Hosts the crawler may contact: the base URL's host plus `allowed_hosts`."""
+        own = urlsplit(self.base_url).hostname or ""
+        return tuple(dict.fromkeys((own, *self.allowed_hosts)))
+
+    def with_base_url(self, base_url: str) -> "Source":
+        return replace(self, base_url=base_url)
+
+
+def _require(data: dict[str, Any], key: str, kind: type, where: str, example: str) -> Any:
+    if key not in data:
+        raise SourceError(f"{where}: missing key {key!r}", f"add a line like: {example}")
+    value = data[key]
+    if not isinstance(value, kind):
+        raise SourceError(f"{where}: key {key!r} must be a {kind.__name__}, got {value!r}", f"example: {example}")
+    return value
+
+
+def parse_source(data: dict[str, Any], where: str) -> Source:
+    """Validate a parsed TOML mapping into a Source; errors name `where` and the key."""
+    known = {"id", "name", "agency", "platform", "base_url", "columns", "allowed_hosts", "allow_private",
+             "charset", "crawl_delay_s", "schedule", "selectors"}
+    for key in data:
+        if key not in known:
+            raise SourceError(f"{where}: unknown key {key!r}", f"known keys: {', '.join(sorted(known))}")
+    source_id = _require(data, "id", str, where, 'id = "my-portal"')
+    platform = _require(data, "platform", str, where, 'platform = "hanweb"')
+    if platform not in PLATFORMS:
+        raise SourceError(f"{where}: platform {platform!r} is not supported", f"use one of: {', '.join(PLATFORMS)}")
+    base_url = _require(data, "base_url", str, where, 'base_url = "https://www.example.gov.cn"')
+    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
+        raise SourceError(f"{where}: base_url {base_url!r} is not an http(s) URL", 'example: base_url = "https://www.example.gov.cn"')
+    raw_columns = _require(data, "columns", list, where, '[[columns]] name = "通知公告" url = "/col/col1/index.html"')
+    if not raw_columns:
+        raise SourceError(f"{where}: no [[columns]] declared", "add at least one [[columns]] table with name and url")
+    columns = []
+    for i, col in enumerate(raw_columns, 1):
+        cwhere = f"{where}: columns[{i}]"
+        if not isinstance(col, dict):
+            raise SourceError(f"{cwhere} must be a table", 'write it as [[columns]] with name = "..." and url = "..."')
+        name = _require(col, "name", str, cwhere, 'name = "通知公告"')
+        url = _require(col, "url", str, cwhere, 'url = "/col/col1/index.html"')
+        columns.append(Column(name=name, url=url, category=str(col.get("category") or name)))
+    selectors = data.get("selectors", {})
+    if not isinstance(selectors, dict) or any(k not in _SELECTOR_KEYS for k in selectors):
+        raise SourceError(f"{where}: [selectors] may only hold {', '.join(_SELECTOR_KEYS)}", "remove the other keys")
+    delay = data.get("crawl_delay_s")
+    if delay is not None and (not isinstance(delay, (int, float)) or delay < 0):
+        raise SourceError(f"{where}: crawl_delay_s must be a number >= 0, got {delay!r}", "example: crawl_delay_s = 2.0")
+    return Source(
+        id=source_id,
+        name=str(data.get("name") or source_id),
+        agency=str(data.get("agency") or data.get("name") or ""),
+        platform=platform,
+        base_url=base_url,
+        columns=tuple(columns),
+        allowed_hosts=tuple(data.get("allowed_hosts") or ()),
+        allow_private=bool(data.get("allow_private", False)),
+        charset=str(data.get("charset") or ""),
+        crawl_delay_s=float(delay) if delay is not None else None,
+        schedule=str(data.get("schedule") or ""),
+        selectors=dict(selectors),
+        path=where,
+    )
+
+
+def load_source(path: Path) -> Source:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SourceError(f"{path}: not valid TOML: {exc}", "fix the line named in the message") from None
+    return parse_source(data, str(path))
+
+
+def load_sources(directories: list[Path]) -> dict[str, Source]:
+    """Every *.toml in the directories, in order; a later file with the same id is an error."""
+    sources: dict[str, Source] = {}
+    for directory in directories:
+        for path in sorted(Path(directory).glob("*.toml")):
+            source = load_source(path)
+            if source.id in sources:
+                raise SourceError(f"{path}: id {source.id!r} is already used by {sources[source.id].path}",
+                                  "give each source a unique id")
+            sources[source.id] = source
+    return sources
+
+
+def demo_sources_dir() -> Path:
+    return Path(str(resources.files("crawler.demo_portal").joinpath("sources")))

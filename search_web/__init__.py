@@ -1,0 +1,76 @@
+"""The search site: a Flask app factory; read-only on the archive and the index."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Flask, g
+
+from archive.catalog import Catalog
+from archive.settings import Settings, load_settings
+from index import analysis
+from index.engine import WhooshEngine
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app; nothing is opened until the first request needs it."""
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config["XXGK_SETTINGS"] = settings
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["xxgk_engine"] = None
+    app.extensions["xxgk_engine_lock"] = threading.Lock()
+    analysis.configure(settings.cache_dir)
+
+    from search_web import errors, views
+
+    app.register_blueprint(views.bp)
+    errors.init_app(app)
+
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    @app.teardown_appcontext
+    def close_catalog(exc: BaseException | None) -> None:
+        catalog = g.pop("catalog", None)
+        if catalog is not None:
+            catalog.close()
+
+    return app
+
+
+def get_settings() -> Settings:
+    from flask import current_app
+
+    return current_app.config["XXGK_SETTINGS"]  # type: ignore[no-any-return]
+
+
+def get_engine() -> WhooshEngine:
+    """The process's index engine, opened on first use and refreshed when the index changed."""
+    from flask import current_app
+
+    with current_app.extensions["xxgk_engine_lock"]:
+        engine = current_app.extensions["xxgk_engine"]
+        settings = get_settings()
+        if engine is None:
+            engine = WhooshEngine(settings.index_path, settings.max_query_chars)
+            current_app.extensions["xxgk_engine"] = engine
+        else:
+            engine.refresh()
+    return engine  # type: ignore[no-any-return]
+
+
+def get_catalog() -> Catalog:
+    """A read-only catalog connection for this request."""
+    if "catalog" not in g:
+        g.catalog = Catalog(get_settings().catalog_path, readonly=True)
+    return g.catalog  # type: ignore[no-any-return]

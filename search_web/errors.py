@@ -1,0 +1,48 @@
+"""One error handler: an HTML page, or JSON {"ok": false, "error", "status"} for .json paths."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from archive.errors import XxgkError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {400: "请求参数有误。", 404: "页面不存在。", 405: "不支持的请求方法。", 500: "服务器内部错误，请稍后再试。",
+            503: "检索服务暂不可用。"}
+
+
+def wants_json() -> bool:
+    return request.path.endswith(".json") or request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str, hint: str = "") -> Any:
+    if wants_json():
+        body = {"ok": False, "error": message, "status": status}
+        if hint:
+            body["hint"] = hint
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message, hint=hint), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(XxgkError)
+    def domain_error(exc: XxgkError) -> Any:
+        if exc.status >= 500:
+            log.error("%s", exc)
+        return error_response(exc.status, exc.message, exc.hint)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        message = exc.description if status == 400 and exc.description else MESSAGES.get(status, exc.name)
+        return error_response(status, message)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        log.exception("unhandled error on %s", request.path)
+        return error_response(500, MESSAGES[500])

@@ -1,0 +1,168 @@
+"""Pages: / (search), /search.json (its JSON twin), /doc/<id> and /doc/<id>.json."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, jsonify, render_template, request
+from markupsafe import Markup
+
+from archive.errors import QueryError
+from index.api import FACETS, MAX_PAGE, SORTS, SearchRequest, SearchResult
+from index.highlight import highlight_all, query_needles
+from index.query import parse_query
+from search_web import get_catalog, get_engine, get_settings
+
+bp = Blueprint("search", __name__)
+
+FACET_LABELS = {"category": "栏目", "agency": "发布机构", "year": "年份"}
+SORT_LABELS = {"relevance": "按相关度", "date": "按日期"}
+FACET_SHOWN = 12
+_DOC_ID = re.compile(r"^[0-9a-f]{16}$")
+_STATE_KEYS = ("q", "category", "agency", "year", "from", "to", "sort")
+
+
+def _bad(message: str) -> None:
+    abort(400, description=message)
+
+
+def _date_arg(name: str) -> date | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        _bad(f"日期“{raw}”格式不正确，请使用 年-月-日，如 2017-03-28。")
+    return None
+
+
+def parse_request() -> SearchRequest:
+    """The SearchRequest of the query string; a malformed parameter is a 400 with a message."""
+    args = request.args
+    settings = get_settings()
+    raw_page = args.get("page", "1").strip() or "1"
+    if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
+        _bad(f"页码应为 1 到 {MAX_PAGE} 之间的整数。")
+    sort = args.get("sort", "relevance") or "relevance"
+    if sort not in SORTS:
+        _bad("排序方式只能是 relevance（相关度）或 date（日期）。")
+    filters = {}
+    for facet in FACETS:
+        value = args.get(facet, "").strip()
+        if len(value) > 100:
+            _bad(f"{FACET_LABELS[facet]}参数过长。")
+        if value:
+            filters[facet] = value
+    date_from, date_to = _date_arg("from"), _date_arg("to")
+    if date_from and date_to and date_from > date_to:
+        _bad("起始日期不能晚于结束日期。")
+    return SearchRequest(q=args.get("q", "").strip(), filters=filters, date_from=date_from, date_to=date_to,
+                         sort=sort, page=int(raw_page), page_size=min(settings.page_size, 50))
+
+
+def state_url(**changes: Any) -> str:
+    """The current search with some parameters changed (None removes one); the page resets."""
+    state = {k: request.args.get(k, "") for k in _STATE_KEYS}
+    state.update({k: ("" if v is None else str(v)) for k, v in changes.items()})
+    return "/?" + urlencode({k: v for k, v in state.items() if v})
+
+
+def _facet_view(result: SearchResult, req: SearchRequest) -> list[dict[str, Any]]:
+    out = []
+    for facet in FACETS:
+        values = result.facets.get(facet, [])
+        shown = [v for v in values if v.count or v.selected]
+        if facet == "year":
+            shown.sort(key=lambda v: v.value, reverse=True)
+        out.append({
+            "name": facet, "label": FACET_LABELS[facet], "truncated": len(shown) > FACET_SHOWN,
+            "values": [{"value": v.value, "count": v.count, "selected": v.selected,
+                        "toggle_url": state_url(**{facet: None if v.selected else v.value})}
+                       for v in shown[:FACET_SHOWN] if v.count or v.selected],
+        })
+    return out
+
+
+def _run_search() -> tuple[SearchRequest, SearchResult | None, str]:
+    req = parse_request()
+    try:
+        return req, get_engine().search(req), ""
+    except QueryError as exc:
+        return req, None, exc.message
+
+
+@bp.get("/")
+def search_page() -> Any:
+    req, result, error = _run_search()
+    chips = [{"label": f"{FACET_LABELS[f]}：{v}", "remove_url": state_url(**{f: None})} for f, v in req.filters.items()]
+    if req.date_from or req.date_to:
+        span = f"{req.date_from or '…'} 至 {req.date_to or '…'}"
+        chips.append({"label": f"日期：{span}", "remove_url": state_url(**{"from": None, "to": None})})
+    context = dict(req=req, result=result, error=error, chips=chips, sort_labels=SORT_LABELS, state_url=state_url,
+                   facets=_facet_view(result, req) if result else [], Markup=Markup,
+                   q_param=urlencode({"q": req.q}) if req.q else "")
+    return render_template("search.html", **context), 400 if error else 200
+
+
+@bp.get("/search.json")
+def search_json() -> Any:
+    req, result, error = _run_search()
+    if error:
+        return jsonify({"ok": False, "error": error, "status": 400}), 400
+    assert result is not None
+    return jsonify({
+        "ok": True, "query": req.q, "total": result.total, "page": result.page, "page_count": result.page_count,
+        "took_ms": round(result.took_ms, 1),
+        "filters": req.filters, "from": req.date_from.isoformat() if req.date_from else None,
+        "to": req.date_to.isoformat() if req.date_to else None, "sort": req.sort,
+        "hits": [{"id": h.id, "title": h.title, "url": h.url, "agency": h.agency, "category": h.category,
+                  "doc_no": h.doc_no, "published": h.published.isoformat() if h.published else None,
+                  "snippet_html": h.snippet, "doc_url": f"/doc/{h.id}"} for h in result.hits],
+        "facets": _facet_view(result, req),
+    })
+
+
+def _load_doc(doc_id: str):  # type: ignore[no-untyped-def]
+    if not _DOC_ID.match(doc_id):
+        abort(404)
+    stored = get_catalog().get(doc_id)
+    if stored is None:
+        abort(404)
+    return stored
+
+
+@bp.get("/doc/<doc_id>")
+def document_page(doc_id: str) -> Any:
+    stored = _load_doc(doc_id)
+    q = request.args.get("q", "").strip()
+    needles: list[str] = []
+    if q:
+        try:
+            needles = query_needles(parse_query(q, get_settings().max_query_chars).positive_texts())
+        except QueryError:
+            needles = []
+    doc = stored.doc
+    paragraphs = [Markup(highlight_all(p, needles)) for p in doc.body.split("\n") if p.strip()]
+    captures = get_catalog().captures_for(doc_id)
+    return render_template("doc.html", stored=stored, doc=doc, paragraphs=paragraphs, captures=captures, q=q,
+                           title_html=Markup(highlight_all(doc.title, needles)))
+
+
+@bp.get("/doc/<doc_id>.json")
+def document_json(doc_id: str) -> Any:
+    stored = _load_doc(doc_id)
+    captures = get_catalog().captures_for(doc_id)
+    return jsonify({"ok": True, "id": stored.id, "status": stored.status, "first_seen": stored.first_seen,
+                    "last_seen": stored.last_seen, "versions": stored.version_count, "document": stored.doc.to_dict(),
+                    "captures": [{"fetched_at": c.fetched_at, "status": c.status, "type": c.record_type,
+                                  "payload_digest": c.payload_digest, "warc_file": c.ref.file} for c in captures]})
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    engine = get_engine()
+    return jsonify({"ok": True, "documents": engine.doc_count(), "index_built_at": engine.meta.get("built_at")})

@@ -1,0 +1,86 @@
+"""Shared fixtures: the real demo portal on loopback, a real crawl into a temp archive, a real index."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from archive.catalog import Catalog
+from archive.settings import Settings, load_settings
+from archive.store import WarcStore
+from crawler.demo_portal.server import DemoPortal
+from crawler.run import CrawlReport, crawl_source
+from crawler.sources import Source, demo_sources_dir, load_sources
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings isolated from the developer's environment and config file."""
+    return load_settings(env={}, overrides={"data_dir": str(data_dir), **overrides})
+
+
+def warcio_check(paths: list[Path]) -> subprocess.CompletedProcess[str]:
+    """Run `warcio check` (the standard tool) on WARC files in a subprocess."""
+    return subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", *map(str, paths)],
+                          capture_output=True, text=True, check=False)
+
+
+@dataclass
+class Crawled:
+    settings: Settings
+    sources: dict[str, Source]
+    reports: dict[str, CrawlReport]
+    first_run_requests: int
+
+
+@pytest.fixture(scope="session")
+def portal() -> DemoPortal:
+    portal = DemoPortal()
+    portal.serve()
+    yield portal
+    portal.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_sources(portal: DemoPortal) -> dict[str, Source]:
+    return {k: s.with_base_url(portal.url) for k, s in load_sources([demo_sources_dir()]).items()}
+
+
+@pytest.fixture(scope="session")
+def crawled(portal: DemoPortal, demo_sources: dict[str, Source], tmp_path_factory: pytest.TempPathFactory) -> Crawled:
+    """One full crawl of the demo portal into a fresh data directory."""
+    settings = make_settings(tmp_path_factory.mktemp("data"))
+    store = WarcStore(settings.warc_dir)
+    with Catalog(settings.catalog_path) as catalog:
+        reports = {sid: crawl_source(src, settings, catalog, store) for sid, src in demo_sources.items()}
+    return Crawled(settings, demo_sources, reports, len(portal.requests))
+
+
+@pytest.fixture(scope="session")
+def indexed(crawled: Crawled) -> Settings:
+    from index.sync import rebuild
+
+    with Catalog(crawled.settings.catalog_path) as catalog:
+        rebuild(crawled.settings, catalog)
+    return crawled.settings
+
+
+@pytest.fixture(scope="session")
+def engine(indexed: Settings):
+    from index.engine import WhooshEngine
+
+    engine = WhooshEngine(indexed.index_path)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture()
+def client(indexed: Settings):
+    from search_web import create_app
+
+    app = create_app(indexed)
+    app.testing = True
+    return app.test_client()

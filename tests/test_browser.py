@@ -1,0 +1,85 @@
+"""The search page in headless Chromium (Debian's), driven by Playwright: search, facet, narrowed results."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from archive.settings import Settings
+from search_web import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the networking flags Chromium keeps dialling out on a closed network.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def site(indexed: Settings) -> str:
+    server = make_server("127.0.0.1", 0, create_app(indexed), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is missing; run `make browser`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_search_then_facet_narrows_results(site: str, browser) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.goto(site + "/")
+    page.get_by_label("检索词").fill("信息公开 年度报告")
+    page.get_by_role("button", name="检索", exact=True).click()
+    page.wait_for_url("**/?q=*")
+    first = page.locator("li.hit h3").first
+    assert first.inner_text() == "余杭区民政局2016年度政府信息公开工作年度报告"
+    total_before = int(page.locator("#total").inner_text())
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "search.png"))
+
+    year = page.locator("section.facet[data-facet=year] a.facet-link").filter(has_text="2016")
+    expected = int(year.locator(".count").inner_text())
+    year.click()
+    page.wait_for_url("**year=2016*")
+    total_after = int(page.locator("#total").inner_text())
+    assert total_after == expected < total_before
+    assert page.locator("li.hit").count() == total_after
+    assert all(d.startswith("2016-") for d in page.locator("li.hit .date").all_inner_texts())
+    assert page.locator("ul.chips").inner_text().startswith("年份：2016")
+    page.screenshot(path=str(ARTIFACTS / "search-facet.png"))
+
+    page.locator("ul.chips a").first.click()  # removing the chip restores the wider search
+    page.wait_for_load_state()
+    assert int(page.locator("#total").inner_text()) == total_before
+    page.close()
+
+
+def test_document_page_and_phone_width(site: str, browser) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page.goto(site + "/?q=信息公开 年度报告")
+    page.locator("li.hit h3 a").first.click()
+    page.wait_for_url("**/doc/*")
+    assert page.locator("table.metadata").inner_text().count("余杭区民政局") >= 1
+    assert page.locator(".body-text mark").count() > 0
+    page.screenshot(path=str(ARTIFACTS / "document-phone.png"), full_page=False)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    page.close()

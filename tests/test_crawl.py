@@ -1,0 +1,112 @@
+"""A real crawl of the demo portal: completeness, decoding, idempotence, WARC validity."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from archive.catalog import Catalog
+from archive.store import WarcStore
+from crawler.demo_portal.corpus import seed_report
+from crawler.demo_portal.server import DemoPortal
+from crawler.run import crawl_source
+from tests.conftest import Crawled, warcio_check
+
+
+def _catalog_docs(crawled: Crawled):
+    with Catalog(crawled.settings.catalog_path) as catalog:
+        return list(catalog.iter_documents())
+
+
+def test_crawl_archives_exactly_the_items_served(portal: DemoPortal, crawled: Crawled) -> None:
+    docs = _catalog_docs(crawled)
+    agency_of_source = {f"demo-{a.key}": a for a in portal.agencies}
+    served = Counter((f"demo-{i.agency.key}", i.column.name) for i in portal.items())
+    archived = Counter((d.doc.source_id, d.doc.category) for d in docs)
+    assert archived == served
+    assert {d.doc.url for d in docs} == {portal.url + i.path for i in portal.items()}
+    assert set(agency_of_source) == set(crawled.reports)
+    assert all(not r.failed for r in crawled.reports.values())
+    assert len(docs) >= 300
+
+
+def test_every_field_extracted_as_the_portal_published_it(portal: DemoPortal, crawled: Crawled) -> None:
+    by_url = {d.doc.url: d.doc for d in _catalog_docs(crawled)}
+    for item in portal.items():
+        doc = by_url[portal.url + item.path]
+        assert doc.title == item.title
+        assert doc.agency == item.agency.name
+        assert doc.published == item.published
+        assert doc.doc_no == item.doc_no
+        assert doc.index_no == item.index_no
+        assert doc.topic == item.topic
+        assert doc.body == item.body_text
+        assert len(doc.attachments) == len(item.attachments)
+
+
+def test_gbk_agency_decodes_without_mojibake_and_raw_bytes_are_kept(portal: DemoPortal, crawled: Crawled) -> None:
+    jyj = [i for i in portal.items() if i.agency.encoding == "gbk"]
+    by_url = {d.doc.url: d for d in _catalog_docs(crawled)}
+    rong = [i for i in jyj if "镕" in i.body_text]
+    assert rong, "the portal must serve a GBK-only character (镕) to test decoding"
+    for item in jyj:
+        stored = by_url[portal.url + item.path]
+        assert stored.doc.title == item.title
+        assert stored.doc.body == item.body_text
+        assert "\ufffd" not in stored.doc.body
+    store = WarcStore(crawled.settings.warc_dir)
+    with Catalog(crawled.settings.catalog_path) as catalog:
+        item = rong[0]
+        capture = catalog.last_good_capture(portal.url + item.path)
+        assert capture is not None
+        record = store.read(capture.ref)
+    assert record.payload == portal.pages[item.path].body  # archived byte for byte, still GBK
+    assert "镕".encode("gbk") in record.payload
+
+
+def test_seed_report_extracted_as_the_real_portal_shows_it(crawled: Crawled) -> None:
+    title, published, paragraphs = seed_report()
+    seed = next(d.doc for d in _catalog_docs(crawled) if d.doc.title == title)
+    assert seed.published.isoformat() == published == "2017-03-28"
+    assert seed.agency == "余杭区民政局"
+    assert seed.category == "政府信息公开年度报告"
+    assert seed.body.split("\n") == paragraphs
+
+
+def test_attachments_pdf_and_docx_text_extracted(portal: DemoPortal, crawled: Crawled) -> None:
+    by_url = {d.doc.url: d.doc for d in _catalog_docs(crawled)}
+    kinds = Counter()
+    for item in portal.items():
+        for spec, att in zip(item.attachments, by_url[portal.url + item.path].attachments):
+            kinds[spec.kind] += 1
+            assert att.error == ""
+            assert att.url == portal.url + spec.path
+            text = att.text.replace("\n", "")
+            for line in spec.lines:
+                assert line in text
+    assert kinds["pdf"] >= 2 and kinds["docx"] >= 2
+
+
+def test_every_warc_passes_warcio_check(crawled: Crawled) -> None:
+    files = sorted(crawled.settings.warc_dir.glob("*.warc.gz"))
+    assert files and not list(crawled.settings.warc_dir.glob("*.open"))
+    result = warcio_check(files)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "digest pass" in result.stdout
+
+
+def test_second_crawl_adds_nothing_and_sends_only_conditional_requests(portal: DemoPortal, crawled: Crawled) -> None:
+    settings = crawled.settings
+    store = WarcStore(settings.warc_dir)
+    with Catalog(settings.catalog_path) as catalog:
+        before = catalog.count(), catalog.conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
+        start = len(portal.requests)
+        reports = [crawl_source(src, settings, catalog, store) for src in crawled.sources.values()]
+        after = catalog.count(), catalog.conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
+    assert after == before
+    assert sum(r.new + r.changed for r in reports) == 0
+    assert sum(r.unchanged for r in reports) == before[0]
+    detail_paths = {i.path for i in portal.items()} | {a.path for i in portal.items() for a in i.attachments}
+    detail_requests = [r for r in portal.requests[start:] if r.path in detail_paths]
+    assert len(detail_requests) == len(detail_paths)
+    assert all("If-None-Match" in r.headers and r.status == 304 for r in detail_requests)
+    assert warcio_check(sorted(settings.warc_dir.glob("*.warc.gz"))).returncode == 0

@@ -1,0 +1,98 @@
+"""The Flask app through its test client: pages, JSON twins, escaping, bad input, headers."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from archive.catalog import Catalog
+from archive.models import Attachment, Document
+from crawler.demo_portal.corpus import seed_report
+from index.sync import rebuild
+from search_web import create_app
+from tests.conftest import make_settings
+
+
+def test_search_page_lists_seed_first(client) -> None:
+    response = client.get("/?q=信息公开 年度报告")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    first = re.search(r'<li class="hit">\s*<h3><a href="/doc/[0-9a-f]+[^"]*">(.*?)</a>', html, re.S)
+    assert first and re.sub(r"</?mark>", "", first.group(1)) == seed_report()[0]
+    assert "栏目" in html and "发布机构" in html and "年份" in html
+
+
+def test_facet_links_toggle_and_counts_match(client) -> None:
+    data = client.get("/search.json?q=工作").get_json()
+    for facet in data["facets"]:
+        for value in facet["values"][:4]:
+            url = value["toggle_url"]
+            assert parse_qs(urlsplit(url).query)[facet["name"]] == [value["value"]]
+            narrowed = client.get("/search.json" + url[1:]).get_json()
+            assert narrowed["total"] == value["count"]
+            selected = next(v for f in narrowed["facets"] if f["name"] == facet["name"] for v in f["values"] if v["selected"])
+            assert parse_qs(urlsplit(selected["toggle_url"]).query) == {"q": ["工作"]}
+
+
+def test_json_twin_matches_the_page(client) -> None:
+    data = client.get("/search.json?q=最低生活保障&sort=date").get_json()
+    html = client.get("/?q=最低生活保障&sort=date").get_data(as_text=True)
+    assert f'<strong id="total">{data["total"]}</strong>' in html
+    assert data["hits"] and all(h["doc_url"] in html for h in data["hits"])
+
+
+def test_document_page_shows_metadata_text_and_original_link(client) -> None:
+    hit = client.get("/search.json?q=信息公开 年度报告").get_json()["hits"][0]
+    html = client.get(hit["doc_url"] + "?q=信息公开").get_data(as_text=True)
+    for label in ("索引号", "发布机构", "文号", "主题分类", "发布日期"):
+        assert label in html
+    assert "2017-03-28" in html and hit["url"] in html
+    assert "<mark>信息公开</mark>" in html
+    doc = client.get(hit["doc_url"] + ".json").get_json()
+    assert doc["document"]["title"] == seed_report()[0] and doc["captures"]
+
+
+def test_script_in_title_and_body_is_escaped_on_both_pages(tmp_path) -> None:
+    settings = make_settings(tmp_path)
+    evil = Document(source_id="t", url="http://x/evil", title='通知<script>alert("t")</script>',
+                    body='正文 <img src=x onerror="alert(1)"> 信息公开 <script>alert("b")</script>',
+                    agency="<b>机构</b>", attachments=(Attachment(url="javascript:alert(1)", name="<i>附件</i>"),))
+    with Catalog(settings.catalog_path) as catalog:
+        catalog.record_document(evil, None)
+        rebuild(settings, catalog)
+    client = create_app(settings).test_client()
+    for page in ("/?q=信息公开", f"/doc/{evil.doc_id}?q=信息公开", "/?q=<script>"):
+        html = client.get(page).get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x" not in html and "<b>机构" not in html
+    html = client.get("/?q=信息公开").get_data(as_text=True)
+    assert "&lt;script&gt;alert" in html
+
+
+def test_bad_input_gives_a_message_never_a_500(client) -> None:
+    cases = {"/?q=%22abc": "引号", "/?q=foo:bar": "字段", "/?page=abc": "页码", "/?page=0": "页码",
+             "/?from=2024-13-45": "日期", "/?sort=evil": "排序", "/?from=2020-01-01&to=2019-01-01": "起始日期",
+             "/?q=" + "长" * 500: "过长"}
+    for url, word in cases.items():
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert word in response.get_data(as_text=True), url
+    json_error = client.get("/search.json?q=%22abc")
+    assert json_error.status_code == 400
+    assert json_error.get_json()["ok"] is False and json_error.get_json()["status"] == 400
+    assert client.get("/doc/0123456789abcdef").status_code == 404
+    assert client.get("/doc/../../etc/passwd").status_code == 404
+    assert client.get("/doc/nothex.json").get_json() == {"ok": False, "error": "页面不存在。", "status": 404}
+
+
+def test_security_headers(client) -> None:
+    response = client.get("/")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_missing_index_is_a_clear_503(tmp_path) -> None:
+    client = create_app(make_settings(tmp_path)).test_client()
+    response = client.get("/search.json?q=x")
+    assert response.status_code == 503
+    assert "xxgk reindex" in response.get_json()["hint"]
