@@ -48,10 +48,10 @@ class _Group(click.Group):
 @click.group(cls=_Group, help="xxgk-archive：政府信息公开的抓取、存档与检索。")
 @click.option("--config", type=click.Path(dir_okay=False), envvar="XXGK_CONFIG", help="Settings file (TOML).")
 @click.option("--data-dir", help="Data directory (default ./data).")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-v", "--verbose", count=True, help="Log progress (-v) or debug output (-vv).")
 @click.pass_context
 def main(ctx: click.Context, config: str | None, data_dir: str | None, verbose: int) -> None:
-    level = logging.WARNING - 10 * min(verbose, 2) if verbose else logging.INFO
+    level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("httpx", "httpcore", "jieba", "werkzeug"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

@@ -59,14 +59,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _archived_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    out = []
-    for name, value in headers:
-        if name.lower() in _FRAMING_HEADERS:
-            out.append(("X-Archive-Orig-" + name, value))
-        else:
-            out.append((name, value))
-    return out
+def _http_response(status: int, reason: str, headers: Iterable[tuple[str, str]]) -> StatusAndHeaders:
+    """The response's status line and headers as archived; framing headers are renamed."""
+    archived = [("X-Archive-Orig-" + name if name.lower() in _FRAMING_HEADERS else name, value)
+                for name, value in headers]
+    return StatusAndHeaders(f"{status} {reason}".strip(), archived, protocol="HTTP/1.1")
 
 
 class WarcSession:
@@ -148,7 +145,7 @@ class WarcSession:
 
         self._ensure_file()
         assert self._writer is not None
-        http = StatusAndHeaders(f"{status} {reason}".strip(), _archived_headers(headers), protocol="HTTP/1.1")
+        http = _http_response(status, reason, headers)
         extra = {"WARC-Truncated": truncated} if truncated else {}
         response = self._writer.create_warc_record(
             url, "response", payload=io.BytesIO(payload), length=len(payload),
@@ -172,7 +169,7 @@ class WarcSession:
         """Archive a fetch whose payload is already stored (identical digest, or a 304)."""
         self._ensure_file()
         assert self._writer is not None
-        http = StatusAndHeaders(f"{status} {reason}".strip(), _archived_headers(headers), protocol="HTTP/1.1")
+        http = _http_response(status, reason, headers)
         revisit = self._writer.create_revisit_record(
             url, payload_digest, refers_to_url, refers_to_date, http_headers=http
         )

@@ -114,14 +114,18 @@ def bigram_runs(text: str) -> list[list[str]]:
     return _runs(BigramTokenizer()(text, positions=True))
 
 
-class ChineseTokenizer(Tokenizer):
-    """jieba words at ordinal positions; in index mode, dictionary sub-words share the parent's position."""
+class _StatelessTokenizer(Tokenizer):
+    """A tokenizer without options: equal to any instance of its own class (Whoosh compares schemas)."""
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ChineseTokenizer)
+        return type(other) is type(self)
 
     def __hash__(self) -> int:
         return hash(type(self))
+
+
+class ChineseTokenizer(_StatelessTokenizer):
+    """jieba words at ordinal positions; in index mode, dictionary sub-words share the parent's position."""
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
                  removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
@@ -168,14 +172,8 @@ class ChineseTokenizer(Tokenizer):
             pos += 1
 
 
-class BigramTokenizer(Tokenizer):
+class BigramTokenizer(_StatelessTokenizer):
     """Overlapping character bigrams of word-character runs; position = character index."""
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, BigramTokenizer)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
                  removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,

@@ -110,3 +110,16 @@ def test_second_crawl_adds_nothing_and_sends_only_conditional_requests(portal: D
     assert len(detail_requests) == len(detail_paths)
     assert all("If-None-Match" in r.headers and r.status == 304 for r in detail_requests)
     assert warcio_check(sorted(settings.warc_dir.glob("*.warc.gz"))).returncode == 0
+
+
+def test_demo_portal_is_realistic_enough(portal: DemoPortal) -> None:
+    items = portal.items()
+    assert len(items) >= 300
+    assert len({i.published.year for i in items}) >= 8
+    assert all(300 <= len(i.body_text) <= 6000 for i in items)
+    assert len(portal.agencies) >= 3 and {a.platform for a in portal.agencies} >= {"hanweb", "trs"}
+    assert any(a.encoding == "gbk" for a in portal.agencies)
+    mzj = next(a for a in portal.agencies if a.name == "余杭区民政局")
+    assert [c.name for c in mzj.columns] == ["机构概况", "信息动态", "党务公开", "网上办事", "工作动态", "政策法规",
+                                             "期刊简报", "互动平台", "民政专题", "通知公告", "政府信息公开年度报告"]
+    assert all(i.index_no and i.topic for i in items)
