@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any, Iterator
 from archive.errors import ArchiveError
 from archive.models import Document, RecordRef
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -68,6 +69,22 @@ _MIGRATIONS: dict[int, str] = {
         report TEXT
     );
     """,
+    2: """
+    CREATE TABLE attachments (
+        id INTEGER PRIMARY KEY,
+        doc_id TEXT NOT NULL REFERENCES documents (id),
+        version_id INTEGER NOT NULL REFERENCES versions (id),
+        url TEXT NOT NULL,
+        name TEXT NOT NULL,
+        content_type TEXT NOT NULL DEFAULT '',
+        size INTEGER NOT NULL DEFAULT 0,
+        sha256 TEXT NOT NULL DEFAULT '',
+        text_chars INTEGER NOT NULL DEFAULT 0,
+        error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX attachments_doc ON attachments (doc_id);
+    CREATE INDEX attachments_url ON attachments (url);
+    """,
 }
 
 
@@ -112,13 +129,14 @@ class Catalog:
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = Path(path)
+        self._depth = 0
         if readonly:
             if not self.path.exists():
                 raise ArchiveError(f"catalog {self.path} does not exist", "run `xxgk crawl --all` or `xxgk demo` first")
-            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, timeout=30)
+            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
             self._migrate()
@@ -135,6 +153,28 @@ class Catalog:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all; nested uses join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            self.conn.commit()
+        finally:
+            self._depth = 0
 
     # -- schema -------------------------------------------------------------------------------
     def _version(self) -> int:
@@ -153,17 +193,40 @@ class Catalog:
             raise ArchiveError(f"catalog schema version {current} is newer than this program ({SCHEMA_VERSION})",
                                "upgrade xxgk-archive")
         for version in range(current + 1, SCHEMA_VERSION + 1):
-            with self.conn:
-                self.conn.executescript("BEGIN;" + _MIGRATIONS[version] + f"PRAGMA user_version={version};COMMIT;")
+            with self.transaction():
+                for statement in _MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                if version == 2:
+                    self._backfill_attachments()
+                self.conn.execute(f"PRAGMA user_version={version}")
+
+    def _backfill_attachments(self) -> None:
+        rows = self.conn.execute("SELECT id, doc_id, data FROM versions").fetchall()
+        for version_id, doc_id, data in rows:
+            self._insert_attachments(doc_id, version_id, Document.from_dict(json.loads(data)))
+
+    def _insert_attachments(self, doc_id: str, version_id: int, doc: Document) -> None:
+        self.conn.executemany(
+            """INSERT INTO attachments (doc_id, version_id, url, name, content_type, size, sha256, text_chars, error)
+               VALUES (?,?,?,?,?,?,?,?,?)""",
+            [(doc_id, version_id, a.url, a.name, a.content_type, a.size, a.sha256, len(a.text), a.error)
+             for a in doc.attachments],
+        )
 
     # -- crawl runs -------------------------------------------------------------------------------
     def begin_run(self, source_id: str) -> int:
-        with self.conn:
+        """Start a run; runs of this source still marked running were cut short (killed process)."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE crawl_runs SET status='interrupted', finished_at=? WHERE source_id=? AND status='running'",
+                (utcnow(), source_id),
+            )
             cur = self.conn.execute("INSERT INTO crawl_runs (source_id, started_at) VALUES (?, ?)", (source_id, utcnow()))
         return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str, report: dict[str, Any]) -> None:
-        with self.conn:
+        with self.transaction():
             self.conn.execute(
                 "UPDATE crawl_runs SET finished_at=?, status=?, report=? WHERE id=?",
                 (utcnow(), status, json.dumps(report, ensure_ascii=False), run_id),
@@ -181,7 +244,7 @@ class Catalog:
         truncated: str = "", refers_to: int | None = None, doc_id: str | None = None,
     ) -> int:
         """Register a capture whose record is already durably written."""
-        with self.conn:
+        with self.transaction():
             cur = self.conn.execute(
                 """INSERT INTO captures (run_id, doc_id, url, fetched_at, status, record_type, payload_digest,
                    content_type, etag, last_modified, truncated, warc_file, warc_offset, warc_length, refers_to)
@@ -220,6 +283,16 @@ class Catalog:
         row = self.conn.execute("SELECT * FROM captures WHERE id=?", (capture_id,)).fetchone()
         return self._capture(row) if row else None
 
+    def all_captures(self) -> Iterator[Capture]:
+        for row in self.conn.execute("SELECT * FROM captures ORDER BY id"):
+            yield self._capture(row)
+
+    def current_digest(self, doc_id: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT v.digest FROM documents d JOIN versions v ON v.id=d.current_version WHERE d.id=?", (doc_id,)
+        ).fetchone()
+        return row["digest"] if row else None
+
     def captures_for(self, doc_id: str) -> list[Capture]:
         rows = self.conn.execute("SELECT * FROM captures WHERE doc_id=? ORDER BY id", (doc_id,)).fetchall()
         return [self._capture(r) for r in rows]
@@ -228,7 +301,8 @@ class Catalog:
     def _next_seq(self) -> int:
         return int(self.conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM documents").fetchone()[0])
 
-    def record_document(self, doc: Document, capture_id: int | None, seen_at: str | None = None) -> str:
+    def record_document(self, doc: Document, capture_id: int | None, seen_at: str | None = None,
+                        doc_id: str | None = None) -> str:
         """Store an extracted document; returns "new", "changed" or "unchanged".
 
         Same content digest as the current version: only `last_seen` moves (the capture is linked).
@@ -237,8 +311,8 @@ class Catalog:
         seen_at = seen_at or utcnow()
         digest = doc.content_digest()
         data = json.dumps(doc.to_dict(), ensure_ascii=False)
-        doc_id = doc.doc_id
-        with self.conn:
+        doc_id = doc_id or doc.doc_id
+        with self.transaction():
             row = self.conn.execute(
                 "SELECT d.current_version, v.digest, d.status FROM documents d LEFT JOIN versions v ON v.id=d.current_version WHERE d.id=?",
                 (doc_id,),
@@ -266,6 +340,7 @@ class Catalog:
                     "INSERT INTO versions (doc_id, digest, data, first_capture, created_at) VALUES (?,?,?,?,?)",
                     (doc_id, digest, data, capture_id, seen_at),
                 ).lastrowid
+                self._insert_attachments(doc_id, int(version_id or 0), doc)
             self.conn.execute(
                 "UPDATE documents SET current_version=?, last_seen=?, seq=?, status='active', withdrawn_at=NULL WHERE id=?",
                 (version_id, seen_at, seq, doc_id),
@@ -273,6 +348,27 @@ class Catalog:
             if row is None:
                 return "new"
             return "changed"
+
+    def link_capture(self, capture_id: int, doc_id: str) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE captures SET doc_id=? WHERE id=?", (doc_id, capture_id))
+
+    def mark_withdrawn(self, doc_id: str, seen_at: str | None = None) -> bool:
+        """Mark a document withdrawn (gone from its listing, or 404/410) with the date first seen so."""
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE documents SET status='withdrawn', withdrawn_at=?, seq=? WHERE id=? AND status='active'",
+                (seen_at or utcnow(), self._next_seq(), doc_id),
+            )
+        return cur.rowcount > 0
+
+    def listed_documents(self, source_id: str, category: str) -> dict[str, str]:
+        """URL -> id of the documents of one source column, whatever their status."""
+        rows = self.conn.execute(
+            """SELECT d.url, d.id FROM documents d JOIN versions v ON v.id=d.current_version
+               WHERE d.source_id=? AND json_extract(v.data, '$.category')=?""", (source_id, category),
+        ).fetchall()
+        return {r["url"]: r["id"] for r in rows}
 
     def _stored(self, row: sqlite3.Row) -> StoredDocument:
         return StoredDocument(
@@ -303,8 +399,12 @@ class Catalog:
         return int(self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM documents").fetchone()[0])
 
     def versions(self, doc_id: str) -> list[tuple[str, Document]]:
-        rows = self.conn.execute("SELECT created_at, data FROM versions WHERE doc_id=? ORDER BY id", (doc_id,)).fetchall()
-        return [(r["created_at"], Document.from_dict(json.loads(r["data"]))) for r in rows]
+        """(time first captured, document) of each version, oldest first."""
+        rows = self.conn.execute(
+            """SELECT COALESCE(c.fetched_at, v.created_at) AS seen, v.data FROM versions v
+               LEFT JOIN captures c ON c.id=v.first_capture WHERE v.doc_id=? ORDER BY v.id""", (doc_id,),
+        ).fetchall()
+        return [(r["seen"], Document.from_dict(json.loads(r["data"]))) for r in rows]
 
     def counts_by_category(self, source_id: str) -> dict[str, int]:
         counts: dict[str, int] = {}

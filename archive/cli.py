@@ -185,8 +185,9 @@ def serve(obj: _Context, host: str | None, port: int | None) -> None:
 @click.option("--port", type=int, help="Port of the search site.")
 @click.option("--portal-port", type=int, help="Port of the demo portal.")
 @click.option("--no-serve", is_flag=True, help="Crawl and index, then exit.")
+@click.option("--revise/--no-revise", default=True, help="After the first crawl, edit one item and withdraw another, then crawl again.")
 @pass_ctx
-def demo(obj: _Context, port: int | None, portal_port: int | None, no_serve: bool) -> None:
+def demo(obj: _Context, port: int | None, portal_port: int | None, no_serve: bool, revise: bool) -> None:
     """Start the bundled demo portal, crawl it, index, and serve the search site."""
     from crawler.demo_portal.server import DemoPortal
     from crawler.run import crawl_source
@@ -203,9 +204,14 @@ def demo(obj: _Context, port: int | None, portal_port: int | None, no_serve: boo
     click.echo(f"演示门户：{portal_url}/")
     catalog, store = _open_archive(settings)
     with catalog:
-        for source in load_sources([demo_sources_dir()]).values():
-            report = crawl_source(source.with_base_url(portal_url), settings, catalog, store)
-            click.echo(report.summary())
+        sources = [s.with_base_url(portal_url) for s in load_sources([demo_sources_dir()]).values()]
+        for source in sources:
+            click.echo(crawl_source(source, settings, catalog, store).summary())
+        if revise:
+            portal.revise()
+            click.echo("演示：门户修改了一条通知、撤回了一条动态；再次抓取（只发条件请求）…")
+            for source in sources:
+                click.echo(crawl_source(source, settings, catalog, store).summary())
         click.echo("正在建立索引…")
         click.echo(f"索引已更新：{sync(settings, catalog)} 篇文档")
     if no_serve:
@@ -230,6 +236,64 @@ def _free_port(host: str, preferred: int) -> int:
                 continue
             return int(sock.getsockname()[1])
     raise click.ClickException(f"no free port on {host}")
+
+
+@main.command()
+@pass_ctx
+def verify(obj: _Context) -> None:
+    """Recompute every WARC digest and the manifest; check every catalog pointer."""
+    from archive.verify import verify_archive
+
+    catalog, store = _open_archive(obj.settings)
+    with catalog:
+        report = verify_archive(store, catalog)
+    for problem in report.problems:
+        click.echo(f"FAIL {problem}", err=True)
+    click.echo(f"检查了 {report.files} 个 WARC 文件、{report.records} 条记录、{report.captures} 条抓取记录："
+               + ("全部通过" if report.ok else f"{len(report.problems)} 处问题"))
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+@main.command(name="export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File to write (default stdout).")
+@pass_ctx
+def export_cmd(obj: _Context, fmt: str, output: str | None) -> None:
+    """Write the catalog's documents as JSON lines or CSV."""
+    import contextlib
+
+    from archive.catalog import Catalog
+    from archive.transfer import export_documents
+
+    with Catalog(obj.settings.catalog_path) as catalog, contextlib.ExitStack() as stack:
+        out = stack.enter_context(open(output, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="")) \
+            if output else click.get_text_stream("stdout")
+        count = export_documents(catalog, out, fmt)
+    click.echo(f"导出 {count} 篇文档", err=True)
+
+
+@main.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--source", default="import", help="Source id for lines without one.")
+@click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
+@pass_ctx
+def import_cmd(obj: _Context, file: str, source: str, no_index: bool) -> None:
+    """Load documents from a JSON-lines file (url, title, agency, published, category, doc_no, index_no, text, id)."""
+    from archive.transfer import import_documents
+
+    catalog, _ = _open_archive(obj.settings)
+    with catalog, open(file, encoding="utf-8-sig") as fh:
+        report = import_documents(catalog, fh, source)
+        for number, message in report.errors:
+            click.echo(f"{file}:{number}: skipped: {message}", err=True)
+        click.echo(f"导入：新增 {report.new}，变更 {report.changed}，未变 {report.unchanged}，跳过 {len(report.errors)} 行")
+        if not no_index:
+            from index.sync import sync
+
+            click.echo(f"索引已更新：{sync(obj.settings, catalog)} 篇文档")
+    if report.errors:
+        raise click.exceptions.Exit(1)
 
 
 @main.command(name="settings")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +21,7 @@ from archive.models import RecordRef
 log = logging.getLogger(__name__)
 
 OPEN_SUFFIX = ".open"
+MANIFEST = "MANIFEST.sha256"
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 # Hop-by-hop framing that no longer describes the stored (de-chunked) payload.
 _FRAMING_HEADERS = {"transfer-encoding"}
@@ -41,6 +43,10 @@ class StoredResponse:
         lname = name.lower()
         return next((v for k, v in self.headers if k.lower() == lname), "")
 
+    def body(self, limit: int = 100_000_000) -> bytes:
+        """The payload with Content-Encoding undone (what a browser would have rendered)."""
+        return decode_content_encoding(self.payload, self.header("content-encoding"), limit)
+
 
 @dataclass(frozen=True)
 class WrittenRecord:
@@ -49,6 +55,35 @@ class WrittenRecord:
     ref: RecordRef
     payload_digest: str
     warc_date: str
+    record_id: str
+
+
+def decode_content_encoding(data: bytes, encoding: str, limit: int) -> bytes:
+    """Undo gzip/deflate Content-Encoding with a cap on the decoded size (bombs raise FetchError)."""
+    from archive.errors import FetchError
+
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return data
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
+        inflater = zlib.decompressobj(wbits)
+        out = inflater.decompress(data, limit)
+        if inflater.unconsumed_tail:
+            raise FetchError(f"decoded body exceeds {limit} bytes", "raise max_page_bytes if this is legitimate",
+                             "decoded-size")
+        return out
+    raise FetchError(f"unsupported Content-Encoding {encoding!r}", "report the portal to the maintainers", "encoding")
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -119,6 +154,7 @@ class WarcSession:
             ref=RecordRef(self._name, main_offset, main_length),
             payload_digest=last.rec_headers.get_header("WARC-Payload-Digest") or "",
             warc_date=last.rec_headers.get_header("WARC-Date") or "",
+            record_id=last.rec_headers.get_header("WARC-Record-ID") or "",
         )
 
     def _request_record(self, url: str, request_headers: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
@@ -178,15 +214,25 @@ class WarcSession:
         request = self._request_record(url, request_headers)
         return self._write(request, revisit)
 
+    def write_metadata(self, url: str, data: bytes, refers_to: str) -> WrittenRecord:
+        """Archive what was extracted from a capture (JSON), pointing at that capture's record."""
+        import io
+
+        self._ensure_file()
+        assert self._writer is not None
+        record = self._writer.create_warc_record(
+            url, "metadata", payload=io.BytesIO(data), length=len(data), warc_content_type="application/json",
+            warc_headers_dict={"WARC-Refers-To": refers_to} if refers_to else {},
+        )
+        return self._write(record)
+
     def _seal(self) -> None:
         assert self._fh is not None
         self._sync()
         self._fh.close()
         self._fh = None
         self._writer = None
-        src = self._store.directory / (self._name + OPEN_SUFFIX)
-        os.replace(src, self._store.directory / self._name)
-        _fsync_dir(self._store.directory)
+        self._store.seal(self._store.directory / (self._name + OPEN_SUFFIX))
         log.info("sealed WARC file %s", self._name)
 
     def close(self) -> None:
@@ -204,10 +250,11 @@ class WarcSession:
 class WarcStore:
     """The directory of WARC files; opens write sessions and reads records back by location."""
 
-    def __init__(self, directory: Path, max_bytes: int = 100_000_000) -> None:
+    def __init__(self, directory: Path, max_bytes: int = 100_000_000, create: bool = True) -> None:
         self.directory = Path(directory)
         self.max_bytes = max_bytes
-        self.directory.mkdir(parents=True, exist_ok=True)
+        if create:
+            self.directory.mkdir(parents=True, exist_ok=True)
 
     def session(self, prefix: str = "xxgk") -> WarcSession:
         return WarcSession(self, prefix)
@@ -250,6 +297,35 @@ class WarcStore:
     def files(self) -> list[Path]:
         return sorted(self.directory.glob("*.warc.gz"))
 
+    def seal(self, open_path: Path) -> Path:
+        """Seal an *.open file: list its sha256 in the manifest, make it read-only, drop the suffix.
+
+        The manifest line is durable before the rename, so a sealed file is always vouched for; a crash
+        in between leaves an .open file that `recover()` seals again (the newest manifest line wins).
+        """
+        sealed = open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
+        digest = file_sha256(open_path)
+        with open(self.directory / MANIFEST, "a", encoding="utf-8") as fh:
+            fh.write(f"{digest}  {sealed.name}\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(open_path, 0o444)
+        os.replace(open_path, sealed)
+        _fsync_dir(self.directory)
+        return sealed
+
+    def manifest(self) -> dict[str, str]:
+        """File name -> sha256 of every sealed file, as recorded when it was sealed."""
+        path = self.directory / MANIFEST
+        if not path.exists():
+            return {}
+        entries = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            digest, _, name = line.partition("  ")
+            if name:
+                entries[name] = digest
+        return entries
+
     def recover(self) -> list[str]:
         """Seal *.open files left by a killed writer, cutting off a partial last record."""
         recovered = []
@@ -263,13 +339,10 @@ class WarcStore:
                         good_end = it.get_record_offset() + it.get_record_length()
                 except Exception as exc:  # noqa: BLE001 - any parse failure marks the tail as partial
                     log.warning("WARC %s: partial tail after byte %d cut off (%s)", path.name, good_end, exc)
+            os.chmod(path, 0o644)
             with open(path, "r+b") as fh:
                 fh.truncate(good_end)
                 fh.flush()
                 os.fsync(fh.fileno())
-            sealed = path.with_name(path.name[: -len(OPEN_SUFFIX)])
-            os.replace(path, sealed)
-            recovered.append(sealed.name)
-        if recovered:
-            _fsync_dir(self.directory)
+            recovered.append(self.seal(path).name)
         return recovered

@@ -8,7 +8,6 @@ import ipaddress
 import logging
 import socket
 import time
-import zlib
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -18,7 +17,7 @@ from protego import Protego
 from archive.catalog import Catalog, utcnow
 from archive.errors import FetchError
 from archive.settings import Settings
-from archive.store import WarcSession, WarcStore
+from archive.store import WarcSession, WarcStore, decode_content_encoding
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +35,7 @@ class FetchResult:
     headers: list[tuple[str, str]]
     body: bytes
     capture_id: int | None = None
+    record_id: str = ""
     truncated: str = ""
     not_modified: bool = False
     redirects: list[str] = field(default_factory=list)
@@ -52,20 +52,6 @@ class FetchResult:
 def payload_digest(data: bytes) -> str:
     """WARC payload digest as warcio writes it: sha1, base32."""
     return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
-
-
-def _decode_content(data: bytes, encoding: str, limit: int) -> bytes:
-    encoding = encoding.strip().lower()
-    if encoding in ("", "identity"):
-        return data
-    if encoding in ("gzip", "x-gzip", "deflate"):
-        wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
-        inflater = zlib.decompressobj(wbits)
-        out = inflater.decompress(data, limit)
-        if inflater.unconsumed_tail:
-            raise FetchError(f"decoded body exceeds {limit} bytes", "raise max_page_bytes if this is legitimate", "decoded-size")
-        return out
-    raise FetchError(f"unsupported Content-Encoding {encoding!r}", "report the portal to the maintainers", "encoding")
 
 
 class Fetcher:
@@ -224,13 +210,14 @@ class Fetcher:
             raise FetchError(f"cannot connect to {url}: {exc}", "is the portal up?", "connect") from None
         except httpx.HTTPError as exc:
             raise FetchError(f"HTTP error fetching {url}: {exc}", "retry later", "http") from None
-        capture_id, body, not_modified = self._archive(
+        capture_id, record_id, body, not_modified = self._archive(
             url, request_headers, status, reason, headers, raw, truncated, fetched_at, previous_id
         )
         if not not_modified:
             encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
-            body = _decode_content(body, encoding, limit)
-        return FetchResult(url, 200 if not_modified else status, headers, body, capture_id, truncated, not_modified)
+            body = decode_content_encoding(body, encoding, limit)
+        return FetchResult(url, 200 if not_modified else status, headers, body, capture_id, record_id, truncated,
+                           not_modified)
 
     def _archive(self, url, request_headers, status, reason, headers, raw, truncated, fetched_at, previous_id):  # type: ignore[no-untyped-def]
         """Write the exchange (response, or revisit when the payload is already stored), then register it."""
@@ -247,9 +234,8 @@ class Fetcher:
                                                   **{**common, "content_type": original.content_type,
                                                      "etag": get("etag") or original.etag,
                                                      "last_modified": get("last-modified") or original.last_modified})
-            stored = self.store.read(original.ref)
-            encoding = next((v for k, v in stored.headers if k.lower() == "content-encoding"), "")
-            return capture_id, _decode_content(stored.payload, encoding, self.settings.max_page_bytes * 4), True
+            body = self.store.read(original.ref).body(self.settings.max_page_bytes * 4)
+            return capture_id, written.record_id, body, True
         digest = payload_digest(raw)
         original = None if truncated else self.catalog.capture_by_digest(digest)
         if original is not None and status == 200:
@@ -261,4 +247,4 @@ class Fetcher:
             written = self.session.write_response(url, request_headers, status, reason, headers, raw, truncated)
             capture_id = self.catalog.add_capture(record_type="response", payload_digest=written.payload_digest or digest,
                                                   ref=written.ref, truncated=truncated, **common)
-        return capture_id, raw, False
+        return capture_id, written.record_id, raw, False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -10,11 +11,11 @@ from typing import Callable
 
 from archive.catalog import Catalog
 from archive.errors import FetchError
-from archive.models import Attachment
+from archive.models import Attachment, doc_id_for
 from archive.settings import Settings
-from archive.store import WarcStore
+from archive.store import WarcSession, WarcStore
 from crawler.attachments import extract_text
-from crawler.charset import decode
+from archive.charset import decode
 from crawler.extract import extract_document
 from crawler.fetch import Fetcher
 from crawler.listing import ListItem, parse_listing
@@ -34,6 +35,7 @@ class CrawlReport:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
+    withdrawn: int = 0
     listed: int = 0
     list_pages: int = 0
     requests: int = 0
@@ -47,20 +49,22 @@ class CrawlReport:
 
     def as_dict(self) -> dict[str, object]:
         return {"source": self.source_id, "new": self.new, "changed": self.changed, "unchanged": self.unchanged,
+                "withdrawn": self.withdrawn,
                 "listed": self.listed, "list_pages": self.list_pages, "requests": self.requests,
                 "failed": dict(self.failed), "failed_urls": self.failed_urls}
 
     def summary(self) -> str:
         failed = sum(self.failed.values())
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.failed.items()))
-        return (f"{self.source_id}: 新增 {self.new}，变更 {self.changed}，未变 {self.unchanged}，失败 {failed}"
+        return (f"{self.source_id}: 新增 {self.new}，变更 {self.changed}，未变 {self.unchanged}，撤回 {self.withdrawn}，失败 {failed}"
                 + (f"（{reasons}）" if reasons else "") + f"；列表页 {self.list_pages}，请求 {self.requests}")
 
 
 def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, report: CrawlReport,
-                 budget: list[int]) -> list[ListItem]:
-    """All items of a column, following the platform's pagination, each list page fetched once."""
+                 budget: list[int]) -> tuple[list[ListItem], bool]:
+    """All items of a column following the platform's pagination, and whether every list page was read."""
     queue, seen_pages, items = [start], {start}, {}
+    complete = True
     while queue and budget[0] > 0:
         page_url = queue.pop(0)
         budget[0] -= 1
@@ -68,9 +72,11 @@ def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, r
             result = fetcher.get(page_url)
         except FetchError as exc:
             report.fail(page_url, exc.reason)
+            complete = False
             continue
-        if result.status != 200:
-            report.fail(page_url, f"http-{result.status}")
+        if result.status != 200 or result.truncated:
+            report.fail(page_url, f"http-{result.status}" if result.status != 200 else "truncated")
+            complete = False
             continue
         report.list_pages += 1
         text, _ = decode(result.body, result.content_type, source.charset)
@@ -81,7 +87,7 @@ def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, r
             if more not in seen_pages:
                 seen_pages.add(more)
                 queue.append(more)
-    return list(items.values())
+    return list(items.values()), complete and not queue
 
 
 def _fetch_attachment(fetcher: Fetcher, settings: Settings, url: str, name: str) -> Attachment:
@@ -109,17 +115,26 @@ def crawl_source(source: Source, settings: Settings, catalog: Catalog, store: Wa
         with store.session(prefix=source.id) as session, Fetcher(
             settings, store, session, catalog, report.run_id, source.hosts(), source.allow_private, source.crawl_delay_s
         ) as fetcher:
+            listed: set[str] = set()
+            complete = True
             for column, start in source.column_urls():
-                items = _walk_column(fetcher, source, column, start, report, budget)
+                items, column_complete = _walk_column(fetcher, source, column, start, report, budget)
+                complete = complete and column_complete
                 report.listed += len(items)
+                listed.update(item.url for item in items)
                 for item in items:
                     if budget[0] <= 0:
                         report.fail(item.url, "page-budget")
+                        complete = False
                         continue
                     budget[0] -= 1
-                    _crawl_item(fetcher, settings, source, column, item, catalog, report)
+                    _crawl_item(fetcher, settings, source, column, item, catalog, session, report)
                     if progress:
                         progress(item.url)
+            if complete:
+                _withdraw_unlisted(fetcher, source, catalog, listed, report)
+            else:
+                log.warning("%s: listing incomplete this run; withdrawals not checked", source.id)
             report.requests = fetcher.request_count
         status = "ok"
     finally:
@@ -128,12 +143,40 @@ def crawl_source(source: Source, settings: Settings, catalog: Catalog, store: Wa
     return report
 
 
+def _withdraw_unlisted(fetcher: Fetcher, source: Source, catalog: Catalog, listed: set[str],
+                       report: CrawlReport) -> None:
+    """Documents no longer in any listing of the source are withdrawn; the page's answer is archived."""
+    for column in source.columns:
+        for url, doc_id in catalog.listed_documents(source.id, column.category).items():
+            if url in listed:
+                continue
+            try:
+                evidence = fetcher.get(url)  # the 404/410 (or the unlisted page) goes into the archive
+            except FetchError as exc:
+                log.info("%s: unlisted %s not re-fetched: %s", source.id, url, exc)
+            else:
+                if evidence.capture_id is not None:
+                    catalog.link_capture(evidence.capture_id, doc_id)
+            if catalog.mark_withdrawn(doc_id):
+                report.withdrawn += 1
+
+
 def _crawl_item(fetcher: Fetcher, settings: Settings, source: Source, column: Column, item: ListItem,
-                catalog: Catalog, report: CrawlReport) -> None:
+                catalog: Catalog, session: WarcSession, report: CrawlReport) -> None:
     try:
         result = fetcher.get(item.url)
     except FetchError as exc:
         report.fail(item.url, exc.reason)
+        return
+    if result.status in (404, 410):
+        doc_id = doc_id_for(source.id, item.url)
+        if catalog.get(doc_id) is None:
+            report.fail(item.url, f"http-{result.status}")
+            return
+        if result.capture_id is not None:
+            catalog.link_capture(result.capture_id, doc_id)
+        if catalog.mark_withdrawn(doc_id):
+            report.withdrawn += 1
         return
     if result.status != 200:
         report.fail(item.url, f"http-{result.status}")
@@ -150,5 +193,9 @@ def _crawl_item(fetcher: Fetcher, settings: Settings, source: Source, column: Co
         return
     attachments = tuple(_fetch_attachment(fetcher, settings, link.url, link.name) for link in links)
     doc = replace(doc, attachments=attachments)
+    if catalog.current_digest(doc.doc_id) != doc.content_digest():
+        # The archive alone can rebuild every version: write what was extracted beside the capture.
+        blob = json.dumps(doc.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
+        session.write_metadata(item.url, blob, result.record_id)
     outcome = catalog.record_document(doc, result.capture_id)
     setattr(report, outcome, getattr(report, outcome) + 1)

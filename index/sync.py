@@ -91,8 +91,12 @@ def _swap(link: Path, new_dir: Path) -> None:
         tmp.unlink()
     os.symlink(new_dir.name, tmp)
     os.replace(tmp, link)
-    if old_target is not None and old_target != new_dir.resolve() and old_target.exists():
-        shutil.rmtree(old_target, ignore_errors=True)
+    # Keep the previous build (searchers still open on it finish their work); remove older ones and
+    # builds left behind by a killed rebuild.
+    keep = {new_dir.resolve(), old_target.resolve() if old_target else None}
+    for stale in link.parent.glob(link.name + "-*"):
+        if stale.is_dir() and stale.resolve() not in keep:
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], None] | None = None) -> int:

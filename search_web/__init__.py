@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import Flask, g
@@ -26,9 +27,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["xxgk_engine_lock"] = threading.Lock()
     analysis.configure(settings.cache_dir)
 
-    from search_web import errors, views
+    from search_web import archived, errors, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(archived.bp)
+    app.add_template_filter(beijing_time)
     errors.init_app(app)
 
     @app.after_request
@@ -46,6 +49,22 @@ def create_app(settings: Settings | None = None) -> Flask:
             catalog.close()
 
     return app
+
+
+BEIJING = timezone(timedelta(hours=8), "北京时间")
+
+
+def beijing_time(value: str | None) -> str:
+    """An ISO timestamp (stored in UTC) as Beijing time, the time zone of every portal we crawl."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def get_settings() -> Settings:

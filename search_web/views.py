@@ -15,6 +15,7 @@ from index.api import FACETS, MAX_PAGE, SORTS, SearchRequest, SearchResult
 from index.highlight import highlight_all, query_needles
 from index.query import parse_query
 from search_web import get_catalog, get_engine, get_settings
+from search_web.diff import body_diff, field_changes
 
 bp = Blueprint("search", __name__)
 
@@ -146,9 +147,16 @@ def document_page(doc_id: str) -> Any:
         except QueryError:
             needles = []
     doc = stored.doc
+    catalog = get_catalog()
     paragraphs = [Markup(highlight_all(p, needles)) for p in doc.body.split("\n") if p.strip()]
-    captures = get_catalog().captures_for(doc_id)
-    return render_template("doc.html", stored=stored, doc=doc, paragraphs=paragraphs, captures=captures, q=q,
+    versions = catalog.versions(doc_id)
+    changes = [{"from": versions[i - 1][0], "to": versions[i][0],
+                "fields": field_changes(versions[i - 1][1], versions[i][1]),
+                "body": body_diff(versions[i - 1][1].body, versions[i][1].body)}
+               for i in range(len(versions) - 1, 0, -1)]
+    attachment_copies = {a.url: catalog.last_good_capture(a.url) for a in doc.attachments}
+    return render_template("doc.html", stored=stored, doc=doc, paragraphs=paragraphs, q=q, versions=versions,
+                           changes=changes, captures=catalog.captures_for(doc_id), attachment_copies=attachment_copies,
                            title_html=Markup(highlight_all(doc.title, needles)))
 
 

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from archive.catalog import Catalog
+from archive.models import doc_id_for
 from archive.settings import Settings, load_settings
 from archive.store import WarcStore
 from crawler.demo_portal.server import DemoPortal
 from crawler.run import CrawlReport, crawl_source
+from index.sync import rebuild
 from crawler.sources import Source, demo_sources_dir, load_sources
 
 
@@ -84,3 +86,32 @@ def client(indexed: Settings):
     app = create_app(indexed)
     app.testing = True
     return app.test_client()
+
+
+@dataclass
+class Revised:
+    settings: Settings
+    portal: DemoPortal
+    first: CrawlReport
+    second: CrawlReport
+    edited_id: str
+    withdrawn_id: str
+
+
+@pytest.fixture(scope="session")
+def revised(tmp_path_factory: pytest.TempPathFactory) -> Revised:
+    """A crawl of 余杭区民政局, the portal edits one item and withdraws another, a second crawl."""
+    portal = DemoPortal()
+    portal.serve()
+    source = load_sources([demo_sources_dir()])["demo-mzj"].with_base_url(portal.url)
+    settings = make_settings(tmp_path_factory.mktemp("revised"))
+    store = WarcStore(settings.warc_dir)
+    with Catalog(settings.catalog_path) as catalog:
+        first = crawl_source(source, settings, catalog, store)
+        portal.revise()
+        second = crawl_source(source, settings, catalog, store)
+        rebuild(settings, catalog)
+    assert portal.edited and portal.withdrawn
+    yield Revised(settings, portal, first, second, doc_id_for(source.id, portal.url + portal.edited.path),
+                  doc_id_for(source.id, portal.url + portal.withdrawn.path))
+    portal.stop()

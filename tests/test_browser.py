@@ -21,12 +21,23 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 pytestmark = pytest.mark.browser
 
 
+def _serve(settings: Settings):  # type: ignore[no-untyped-def]
+    server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
 @pytest.fixture(scope="module")
 def site(indexed: Settings) -> str:
-    server = make_server("127.0.0.1", 0, create_app(indexed), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server, url = _serve(indexed)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def revised_site(revised) -> str:  # type: ignore[no-untyped-def]
+    server, url = _serve(revised.settings)
+    yield url
     server.shutdown()
 
 
@@ -82,4 +93,25 @@ def test_document_page_and_phone_width(site: str, browser) -> None:
     assert page.locator(".body-text mark").count() > 0
     page.screenshot(path=str(ARTIFACTS / "document-phone.png"), full_page=False)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    page.close()
+
+
+def test_versions_diff_and_withdrawn_badge(revised_site: str, revised, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1100, "height": 1000}, locale="zh-CN")
+    page.goto(f"{revised_site}/doc/{revised.edited_id}")
+    page.locator(".versions-note a").click()
+    page.wait_for_url("**#versions")
+    versions = page.locator("ol.version-list li").all_inner_texts()
+    assert len(versions) == 2 and all("首次抓取于" in v for v in versions)
+    assert page.locator(".versions ins").first.inner_text() == "根据工作安排，上述时间节点顺延一周，请各单位相互转告。"
+    page.locator("section.versions").screenshot(path=str(ARTIFACTS / "versions-diff.png"))
+    page.locator("details.capture-log summary").click()
+    captures = page.locator("details.capture-log tbody tr")
+    assert captures.count() >= 2
+    captures.first.locator("a").click()
+    page.wait_for_url("**/capture/*")
+    assert revised.portal.edited.title in page.locator(".capture-text").inner_text()
+    page.goto(f"{revised_site}/doc/{revised.withdrawn_id}")
+    badge = page.locator(".withdrawn .badge")
+    assert badge.is_visible() and badge.inner_text() == "已撤回"
     page.close()

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from crawler.charset import decode
+from archive.charset import decode
 from crawler.dates import date_from_url, parse_date, parse_month_day
 from crawler.extract import extract_document, metadata_table
 from crawler.listing import parse_hanweb, parse_trs

@@ -54,6 +54,9 @@ class DemoPortal:
         self.pages: dict[str, Page] = {}
         self.hanweb_columns = {c.colid: c for a in self.agencies if a.platform == "hanweb" for c in a.columns}
         self.requests: list[LoggedRequest] = []
+        self.gone: set[str] = set()
+        self.edited: Item | None = None
+        self.withdrawn: Item | None = None
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._build()
@@ -91,6 +94,22 @@ class DemoPortal:
                                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                                 render.docx_bytes(att), _http_date(item))
 
+    def revise(self) -> None:
+        """What agencies do between two crawls: edit one item, withdraw another (its page answers 410)."""
+        if self.edited is not None:
+            return
+        mzj = next(a for a in self.agencies if a.platform == "hanweb")
+        notices = next(c for c in mzj.columns if c.name == "通知公告")
+        news = next(c for c in mzj.columns if c.name == "工作动态")
+        self.edited = notices.items[0]
+        self.edited.paragraphs[1] = self.edited.paragraphs[1] + "根据工作安排，上述时间节点顺延一周，请各单位相互转告。"
+        self.withdrawn = news.items.pop(2)
+        for att in self.withdrawn.attachments:
+            self.gone.add(att.path)
+        self.gone.add(self.withdrawn.path)
+        self.pages.clear()
+        self._build()
+
     def items(self) -> list[Item]:
         return [i for a in self.agencies for c in a.columns for i in c.items]
 
@@ -108,6 +127,8 @@ class DemoPortal:
             except (KeyError, ValueError):
                 return 400, Page("text/plain; charset=utf-8", "参数错误".encode())
             return 200, Page("text/xml; charset=utf-8", render.hanweb_dataproxy(column, page).encode())
+        if parts.path in self.gone:
+            return 410, None
         page_obj = self.pages.get(parts.path)
         return (200, page_obj) if page_obj else (404, None)
 
@@ -126,7 +147,8 @@ class DemoPortal:
                     status = 304
                 portal._log(self, status)
                 if page is None:
-                    body = render._page("页面不存在", "<h1>404 页面不存在</h1>").encode()
+                    message = "该信息已撤回" if status == 410 else "页面不存在"
+                    body = render._page(message, f"<h1>{status} {message}</h1>").encode()
                     page = Page("text/html; charset=utf-8", body)
                 self.send_response(status)
                 self.send_header("Content-Type", page.content_type)

@@ -1,0 +1,104 @@
+"""Export the catalog's documents (JSON lines or CSV) and import documents from JSON lines."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Iterable, TextIO
+
+from archive.catalog import Catalog, utcnow
+from archive.models import Document
+
+FIELDS = ("id", "source", "url", "title", "agency", "published", "category", "doc_no", "index_no", "text")
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_TEXT_FIELDS = ("title", "agency", "category", "doc_no", "index_no", "text", "source")
+
+
+@dataclass
+class ImportReport:
+    """Counts of an import, and each rejected line with its number and the reason."""
+
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _row(stored_id: str, doc: Document) -> dict[str, Any]:
+    return {"id": stored_id, "source": doc.source_id, "url": doc.url, "title": doc.title, "agency": doc.agency,
+            "published": doc.published.isoformat() if doc.published else None, "category": doc.category,
+            "doc_no": doc.doc_no, "index_no": doc.index_no, "text": doc.body}
+
+
+def export_documents(catalog: Catalog, out: TextIO, fmt: str = "jsonl") -> int:
+    """Write every document (current version) to `out`; returns the count."""
+    count = 0
+    writer = None
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+    for stored in catalog.iter_documents():
+        row = _row(stored.id, stored.doc)
+        if writer is not None:
+            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        else:
+            out.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+        count += 1
+    return count
+
+
+def parse_line(line: str, default_source: str = "import") -> tuple[str | None, Document]:
+    """(explicit id or None, Document) from one JSON line; ValueError says what is wrong."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise ValueError("each line must be a JSON object")
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}")
+    for key in _TEXT_FIELDS:
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ValueError(f"field {key!r} must be a string")
+    url = data.get("url")
+    if not isinstance(url, str) or not re.match(r"^https?://\S+$", url):
+        raise ValueError("field 'url' is required and must be an http(s) URL")
+    if not (data.get("title") or "").strip():
+        raise ValueError("field 'title' is required")
+    published = None
+    if data.get("published"):
+        try:
+            published = date.fromisoformat(str(data["published"]))
+        except ValueError:
+            raise ValueError(f"field 'published' must be YYYY-MM-DD, got {data['published']!r}") from None
+    doc_id = data.get("id")
+    if doc_id is not None and (not isinstance(doc_id, str) or not _ID.match(doc_id)):
+        raise ValueError("field 'id' must be 1-64 letters, digits, '-' or '_'")
+    doc = Document(source_id=data.get("source") or default_source, url=url, title=data["title"],
+                   agency=data.get("agency") or "", category=data.get("category") or "",
+                   doc_no=data.get("doc_no") or "", index_no=data.get("index_no") or "", published=published,
+                   date_source="import" if published else "", body=data.get("text") or "")
+    return doc_id, doc
+
+
+def import_documents(catalog: Catalog, lines: Iterable[str], default_source: str = "import") -> ImportReport:
+    """Validate every line, then record the good ones in one transaction; bad lines are reported and skipped."""
+    report = ImportReport()
+    parsed: list[tuple[str | None, Document]] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            parsed.append(parse_line(line, default_source))
+        except ValueError as exc:
+            report.errors.append((number, str(exc)))
+    now = utcnow()
+    with catalog.transaction():
+        for doc_id, doc in parsed:
+            outcome = catalog.record_document(doc, None, seen_at=now, doc_id=doc_id)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+    return report

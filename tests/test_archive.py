@@ -1,0 +1,234 @@
+"""The archive as the source of truth: versions, withdrawals, fixity, migration, rebuild, import/export."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.catalog import SCHEMA_VERSION, Catalog, _MIGRATIONS
+from archive.cli import main
+from archive.models import Attachment, Document
+from archive.store import WarcStore
+from archive.transfer import import_documents
+from index.api import SearchRequest
+from index.engine import WhooshEngine
+from index.sync import rebuild
+from tests.conftest import Revised, make_settings, warcio_check
+
+
+def test_edit_becomes_a_new_version_and_withdrawal_is_marked(revised: Revised) -> None:
+    assert (revised.second.new, revised.second.changed, revised.second.withdrawn) == (0, 1, 1)
+    assert revised.second.unchanged == revised.first.new - 2
+    with Catalog(revised.settings.catalog_path) as catalog:
+        versions = catalog.versions(revised.edited_id)
+        assert len(versions) == 2
+        assert "顺延一周" in versions[1][1].body and "顺延一周" not in versions[0][1].body
+        assert versions[0][0] < versions[1][0]
+        gone = catalog.get(revised.withdrawn_id)
+        assert gone.status == "withdrawn" and gone.withdrawn_at
+        assert gone.doc.title == revised.portal.withdrawn.title  # kept, never deleted
+        evidence = [c.status for c in catalog.captures_for(revised.withdrawn_id)]
+        assert 410 in evidence
+        total_versions = catalog.conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
+    metadata = 0
+    for path in revised.settings.warc_dir.glob("*.warc.gz"):
+        with open(path, "rb") as fh:
+            metadata += sum(1 for r in ArchiveIterator(fh) if r.rec_type == "metadata")
+    assert metadata == total_versions  # every version's extraction is in the WARC files too
+
+
+def test_withdrawn_document_stays_searchable_with_its_status(revised: Revised) -> None:
+    engine = WhooshEngine(revised.settings.index_path)
+    hits = engine.search(SearchRequest(q=f'"{revised.portal.withdrawn.title}"')).hits
+    assert [(h.id, h.status) for h in hits if h.id == revised.withdrawn_id] == [(revised.withdrawn_id, "withdrawn")]
+    engine.close()
+
+
+def test_verify_passes_then_names_the_file_with_a_flipped_byte(revised: Revised, tmp_path: Path) -> None:
+    data = tmp_path / "copy"
+    shutil.copytree(revised.settings.data_dir, data, symlinks=True)
+    runner = CliRunner()
+    ok = runner.invoke(main, ["--data-dir", str(data), "verify"])
+    assert ok.exit_code == 0, ok.output
+    assert "全部通过" in ok.output
+    victim = max((data / "warc").glob("*.warc.gz"), key=lambda p: p.stat().st_size)
+    victim.chmod(0o644)
+    raw = bytearray(victim.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    victim.write_bytes(bytes(raw))
+    bad = runner.invoke(main, ["--data-dir", str(data), "verify"])
+    assert bad.exit_code == 1
+    assert victim.name in bad.output and "sha256 differs" in bad.output
+
+
+def test_every_warc_passes_warcio_check(revised: Revised) -> None:
+    files = sorted(revised.settings.warc_dir.glob("*.warc.gz"))
+    assert warcio_check(files).returncode == 0
+    manifest = WarcStore(revised.settings.warc_dir).manifest()
+    assert set(manifest) == {p.name for p in files}
+
+
+def test_migration_from_schema_version_1(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(_MIGRATIONS[1] + "PRAGMA user_version=1;")
+    doc = Document(source_id="s", url="http://a/1", title="旧版目录中的文件", body="正文",
+                   attachments=(Attachment(url="http://a/1.pdf", name="附件.pdf", size=10, text="附件文字"),))
+    conn.execute("INSERT INTO documents (id, source_id, url, first_seen, last_seen, current_version, seq) "
+                 "VALUES (?, 's', 'http://a/1', '2020-01-01', '2020-01-01', 1, 1)", (doc.doc_id,))
+    conn.execute("INSERT INTO versions (id, doc_id, digest, data, created_at) VALUES (1, ?, ?, ?, '2020-01-01')",
+                 (doc.doc_id, doc.content_digest(), json.dumps(doc.to_dict(), ensure_ascii=False)))
+    conn.commit()
+    conn.close()
+    with Catalog(path) as catalog:
+        assert catalog.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert catalog.get(doc.doc_id).doc == doc
+        rows = catalog.conn.execute("SELECT url, name, text_chars FROM attachments").fetchall()
+        assert [tuple(r) for r in rows] == [("http://a/1.pdf", "附件.pdf", 4)]
+        assert catalog.record_document(doc, None) == "unchanged"
+
+
+def test_rebuild_from_the_archive_gives_the_same_answers(revised: Revised) -> None:
+    queries = ["最低生活保障", "信息公开 年度报告", '"政府信息公开"', "养老 OR 救助", "通知 -公告", "婚姻登记",
+               "title:通知", "year:2019", "余民", ""]
+
+    def snapshot() -> list:
+        engine = WhooshEngine(revised.settings.index_path)
+        out = [engine.doc_count()]
+        for q in queries:
+            r = engine.search(SearchRequest(q=q, page_size=10))
+            out.append((q, r.total, [h.id for h in r.hits],
+                        {f: [(v.value, v.count) for v in vs] for f, vs in r.facets.items()}))
+        engine.close()
+        return out
+
+    before = snapshot()
+    for path in revised.settings.data_path.glob("index*"):
+        (path.unlink() if path.is_symlink() else shutil.rmtree(path))
+    result = CliRunner().invoke(main, ["--data-dir", str(revised.settings.data_dir), "reindex"])
+    assert result.exit_code == 0, result.output
+    assert snapshot() == before
+
+
+def test_searches_keep_working_during_a_reindex(revised: Revised) -> None:
+    """`xxgk reindex` in another process builds a new directory and swaps it in under a live searcher."""
+    import subprocess
+    import sys
+
+    engine = WhooshEngine(revised.settings.index_path)
+    before = revised.settings.index_path.resolve()
+    cmd = [sys.executable, "-c", "from archive.cli import main; main()", "--data-dir",
+           str(revised.settings.data_dir), "reindex"]
+    reindex = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    totals, searches = set(), 0
+    while reindex.poll() is None or searches == 0:
+        engine.refresh()
+        totals.add(engine.search(SearchRequest(q="工作")).total)
+        searches += 1
+    output = reindex.communicate()[0].decode()
+    engine.refresh()
+    totals.add(engine.search(SearchRequest(q="工作")).total)
+    engine.close()
+    assert reindex.returncode == 0, output
+    assert revised.settings.index_path.resolve() != before  # a new build was swapped in
+    assert searches > 1 and len(totals) == 1
+
+
+def test_export_import_round_trip_and_bad_lines(tmp_path: Path) -> None:
+    lines = [
+        {"url": "http://a.gov.cn/1.html", "title": "关于做好防汛工作的通知", "agency": "某区应急管理局",
+         "published": "2019-06-01", "category": "通知公告", "doc_no": "某应急〔2019〕3号", "index_no": "001/2019-00001",
+         "text": "第一段。\n第二段。"},
+        {"url": "http://a.gov.cn/2.html", "title": "工作动态", "text": "正文", "id": "legacy-42"},
+        "{not json",
+        {"url": "ftp://x", "title": "坏网址"},
+        {"url": "http://a.gov.cn/3.html", "title": "日期错误", "published": "2019-13-01"},
+        {"url": "http://a.gov.cn/4.html", "title": "未知字段", "colour": "red"},
+        {"url": "http://a.gov.cn/5.html", "title": "没有日期也可以"},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(l if isinstance(l, str) else json.dumps(l, ensure_ascii=False) for l in lines) + "\n",
+                      encoding="utf-8")
+    first = make_settings(tmp_path / "a")
+    runner = CliRunner()
+    result = runner.invoke(main, ["--data-dir", str(first.data_dir), "import", str(source), "--no-index"])
+    assert result.exit_code == 1  # some lines were skipped
+    for number in (3, 4, 5, 6):
+        assert f"in.jsonl:{number}: skipped" in result.output
+    assert "新增 3" in result.output
+    exported = tmp_path / "out.jsonl"
+    assert runner.invoke(main, ["--data-dir", str(first.data_dir), "export", "-o", str(exported)]).exit_code == 0
+    rows = [json.loads(l) for l in exported.read_text(encoding="utf-8").splitlines()]
+    assert {r["id"] for r in rows} >= {"legacy-42"}
+    by_url = {r["url"]: r for r in rows}
+    assert by_url["http://a.gov.cn/1.html"]["text"] == "第一段。\n第二段。"
+    assert by_url["http://a.gov.cn/1.html"]["doc_no"] == "某应急〔2019〕3号"
+    second = make_settings(tmp_path / "b")
+    assert runner.invoke(main, ["--data-dir", str(second.data_dir), "import", str(exported), "--no-index"]).exit_code == 0
+    again = tmp_path / "again.jsonl"
+    runner.invoke(main, ["--data-dir", str(second.data_dir), "export", "-o", str(again)])
+    assert again.read_text(encoding="utf-8") == exported.read_text(encoding="utf-8")
+    csv_out = tmp_path / "out.csv"
+    runner.invoke(main, ["--data-dir", str(second.data_dir), "export", "--format", "csv", "-o", str(csv_out)])
+    assert csv_out.read_text(encoding="utf-8-sig").splitlines()[0] == "id,source,url,title,agency,published,category,doc_no,index_no,text"
+
+
+def test_import_is_all_or_nothing(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+
+    def exploding_lines():
+        yield json.dumps({"url": "http://a/1", "title": "一"})
+        yield json.dumps({"url": "http://a/2", "title": "二"})
+        raise OSError("disk went away while reading")
+
+    with Catalog(settings.catalog_path) as catalog:
+        with pytest.raises(OSError):
+            import_documents(catalog, exploding_lines())
+        assert catalog.count() == 0
+        report = import_documents(catalog, [json.dumps({"url": "http://a/1", "title": "一"})])
+        assert report.new == 1 and catalog.count() == 1
+        with pytest.raises(RuntimeError):
+            with catalog.transaction():
+                catalog.record_document(Document(source_id="import", url="http://a/9", title="九"), None)
+                raise RuntimeError("crash in the middle of a batch")
+        assert catalog.count() == 1
+
+
+def test_archived_copies_are_served_safely(revised: Revised) -> None:
+    from search_web import create_app
+
+    client = create_app(revised.settings).test_client()
+    with Catalog(revised.settings.catalog_path) as catalog:
+        page = catalog.captures_for(revised.edited_id)[0]
+        pdf_item = next(i for c in revised.portal.agencies[0].columns for i in c.items
+                        if i.attachments and i.attachments[0].kind == "pdf")
+        pdf = catalog.last_good_capture(revised.portal.url + pdf_item.attachments[0].path)
+    raw = client.get(f"/capture/{page.id}/raw")
+    assert raw.status_code == 200
+    assert raw.headers["Content-Security-Policy"].startswith("sandbox")
+    assert "allow-same-origin" not in raw.headers["Content-Security-Policy"]
+    assert raw.headers["X-Content-Type-Options"] == "nosniff" and "Set-Cookie" not in raw.headers
+    text = client.get(f"/capture/{page.id}").get_data(as_text=True)
+    assert revised.portal.edited.title in text and "<script" not in text.split("<main", 1)[1]
+    download = client.get(f"/capture/{pdf.id}/raw")
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.data.startswith(b"%PDF-")
+    assert client.get("/capture/99999999").status_code == 404
+    assert client.get("/capture/../../etc/passwd").status_code == 404
+
+
+def test_document_page_shows_versions_diff_and_withdrawn_badge(revised: Revised) -> None:
+    from search_web import create_app
+
+    client = create_app(revised.settings).test_client()
+    html = client.get(f"/doc/{revised.edited_id}").get_data(as_text=True)
+    assert "版本与修改记录" in html and "<ins>根据工作安排，上述时间节点顺延一周，请各单位相互转告。</ins>" in html
+    gone = client.get(f"/doc/{revised.withdrawn_id}").get_data(as_text=True)
+    assert "已撤回" in gone
