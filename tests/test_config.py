@@ -108,17 +108,20 @@ def test_store_recovers_an_open_file_with_a_partial_tail(tmp_path: Path) -> None
 
 
 def test_store_rolls_over_to_sealed_files_each_valid_alone(tmp_path: Path) -> None:
+    import random
+
+    payloads = [random.Random(i).randbytes(3000) for i in range(6)]  # incompressible
     store = WarcStore(tmp_path, max_bytes=4000)
     with store.session("roll") as session:
-        refs = [session.write_response(f"http://a/{i}", [], 200, "OK", [("Content-Type", "text/plain")],
-                                       f"正文{i}".encode() * 300).ref for i in range(6)]
+        refs = [session.write_response(f"http://a/{i}", [], 200, "OK", [("Content-Type", "application/octet-stream")],
+                                       payload).ref for i, payload in enumerate(payloads)]
     files = store.files()
     assert len(files) >= 3 and not list(tmp_path.glob("*.open"))
     assert set(store.manifest()) == {p.name for p in files}
     for path in files:
         assert warcio_check([path]).returncode == 0
         assert not path.stat().st_mode & 0o222  # sealed files are read-only
-    assert [store.read(ref).payload for ref in refs] == [f"正文{i}".encode() * 300 for i in range(6)]
+    assert [store.read(ref).payload for ref in refs] == payloads
 
 
 def test_cli_search_and_errors(crawled: Crawled, indexed) -> None:
