@@ -406,11 +406,6 @@ class Catalog:
         ).fetchall()
         return [(r["seen"], Document.from_dict(json.loads(r["data"]))) for r in rows]
 
-    def counts_by_category(self, source_id: str) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for stored in self.iter_documents(source_id=source_id):
-            counts[stored.doc.category] = counts.get(stored.doc.category, 0) + 1
-        return counts
 
 
 __all__ = ["Capture", "Catalog", "SCHEMA_VERSION", "StoredDocument", "utcnow"]

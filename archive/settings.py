@@ -69,9 +69,6 @@ class Settings:
         values.update(_validated(changes, "replace()"))
         return Settings(values)
 
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self._values)
-
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
 import os
 import zlib
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterable
+from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -77,8 +80,6 @@ def decode_content_encoding(data: bytes, encoding: str, limit: int) -> bytes:
 
 
 def file_sha256(path: Path) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -159,8 +160,6 @@ class WarcSession:
 
     def _request_record(self, url: str, request_headers: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
         assert self._writer is not None
-        from urllib.parse import urlsplit
-
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         http = StatusAndHeaders(f"GET {target} HTTP/1.1", request_headers, is_http_request=True)
@@ -177,8 +176,6 @@ class WarcSession:
         truncated: str = "",
     ) -> WrittenRecord:
         """Archive one exchange as a request + response pair; `truncated` is a WARC-Truncated reason."""
-        import io
-
         self._ensure_file()
         assert self._writer is not None
         http = _http_response(status, reason, headers)
@@ -216,8 +213,6 @@ class WarcSession:
 
     def write_metadata(self, url: str, data: bytes, refers_to: str) -> WrittenRecord:
         """Archive what was extracted from a capture (JSON), pointing at that capture's record."""
-        import io
-
         self._ensure_file()
         assert self._writer is not None
         record = self._writer.create_warc_record(

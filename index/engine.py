@@ -91,10 +91,6 @@ class WhooshEngine:
         with self._lock:
             return int(self._searcher.doc_count())
 
-    def values(self, facet: str) -> list[str]:
-        with self._lock:
-            return sorted(set(self._columns[facet]))
-
     # -- compiling ----------------------------------------------------------------------------------
     def _clause_query(self, clause: Clause) -> Q.Query:
         if clause.field in ("", "title"):

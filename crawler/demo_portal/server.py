@@ -102,7 +102,8 @@ class DemoPortal:
         notices = next(c for c in mzj.columns if c.name == "通知公告")
         news = next(c for c in mzj.columns if c.name == "工作动态")
         self.edited = notices.items[0]
-        self.edited.paragraphs[1] = self.edited.paragraphs[1] + "根据工作安排，上述时间节点顺延一周，请各单位相互转告。"
+        body = next(i for i, p in enumerate(self.edited.paragraphs) if i and len(p) > 30)  # a paragraph, not a heading
+        self.edited.paragraphs[body] += "根据工作安排，上述时间节点顺延一周，请各单位相互转告。"
         self.withdrawn = news.items.pop(2)
         for att in self.withdrawn.attachments:
             self.gone.add(att.path)
