@@ -6,8 +6,11 @@ import base64
 import hashlib
 import ipaddress
 import logging
+import random
 import socket
 import time
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -22,6 +25,12 @@ from archive.store import WarcSession, WarcStore, decode_content_encoding
 log = logging.getLogger(__name__)
 
 REDIRECTS = {301, 302, 303, 307, 308}
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+RETRY_REASONS = {"timeout", "connect", "http"}
+# Phrases of WAF and rate-limit pages that some portals send with status 200.
+ANTI_BOT_MARKERS = ("访问过于频繁", "请求过于频繁", "访问受限", "安全验证", "请开启JavaScript", "请启用JavaScript")
+ANTI_BOT_MAX_BYTES = 20_000
+BACKOFF_CAP_S = 60.0
 ROBOTS_MAX_BYTES = 512 * 1024
 CRAWL_DELAY_CAP_S = 60.0
 
@@ -169,7 +178,7 @@ class Fetcher:
                     extra["If-None-Match"] = previous.etag
                 if previous.last_modified:
                     extra["If-Modified-Since"] = previous.last_modified
-            result = self._exchange(current, extra, limit, previous_id=previous.id if previous else None)
+            result = self._with_retries(current, extra, limit, previous.id if previous else None)
             if result.status in REDIRECTS and result.header("location"):
                 redirects.append(current)
                 current = urljoin(current, result.header("location"))
@@ -177,6 +186,60 @@ class Fetcher:
             result.redirects = redirects
             return result
         raise FetchError(f"more than {self.settings.max_redirects} redirects from {url}", "check the URL in a browser", "redirects")
+
+    def _backoff(self, attempt: int) -> float:
+        return min(BACKOFF_CAP_S, self.settings.retry_base_s * 2 ** attempt * random.uniform(0.5, 1.5))
+
+    def _retry_after(self, result: FetchResult) -> float | None:
+        value = result.header("retry-after").strip()
+        if not value:
+            return None
+        if value.isdigit():
+            return float(value)
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+    @staticmethod
+    def blocked(result: FetchResult) -> bool:
+        """An anti-bot or rate-limit page instead of content (412, or a short page saying so)."""
+        if result.status == 412:
+            return True
+        if result.status != 200 or len(result.body) > ANTI_BOT_MAX_BYTES:
+            return False
+        text = result.body.decode("utf-8", "ignore") + result.body.decode("gb18030", "ignore")
+        return any(marker in text for marker in ANTI_BOT_MARKERS)
+
+    def _with_retries(self, url: str, extra: dict[str, str], limit: int, previous_id: int | None) -> FetchResult:
+        """One hop with retries: network errors, 429/5xx and anti-bot pages back off and try again."""
+        attempts = self.settings.max_retries + 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                result = self._exchange(url, extra, limit, previous_id)
+            except FetchError as exc:
+                if exc.reason not in RETRY_REASONS or last:
+                    raise
+                log.info("retrying %s after %s", url, exc.reason)
+                time.sleep(self._backoff(attempt))
+                continue
+            blocked = self.blocked(result)
+            if result.status not in RETRY_STATUSES and not blocked:
+                return result
+            retry_after = self._retry_after(result)
+            if retry_after is not None and retry_after > self.settings.max_retry_after_s:
+                raise FetchError(f"{url}: Retry-After {retry_after:.0f} s exceeds max_retry_after_s",
+                                 "the portal asks us to come back later", "rate-limited")
+            if last:
+                if blocked:
+                    raise FetchError(f"{url}: anti-bot or rate-limit page (status {result.status})",
+                                     "slow down (crawl_delay_s) or try later", "anti-bot")
+                return result
+            log.info("retrying %s after status %d", url, result.status)
+            time.sleep(retry_after if retry_after is not None else self._backoff(attempt))
+        raise AssertionError("unreachable")
 
     def _exchange(self, url: str, extra_headers: dict[str, str], limit: int, previous_id: int | None = None) -> FetchResult:
         parts = urlsplit(url)

@@ -20,6 +20,7 @@ from crawler.extract import extract_document
 from crawler.fetch import Fetcher
 from crawler.listing import ListItem, parse_listing
 from crawler.sources import Column, Source
+from crawler.urls import canonicalize, trap_reason
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,17 @@ def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, r
         text, _ = decode(result.body, result.content_type, source.charset)
         listing = parse_listing(source.platform, text, page_url, source.selectors)
         for item in listing.items:
-            items.setdefault(item.url, item)
-        for more in listing.more_pages:
+            url = canonicalize(item.url)
+            trap = trap_reason(url)
+            if trap:
+                report.fail(url, "trap")
+                log.info("%s: skipped %s (%s)", source.id, url, trap)
+                continue
+            items.setdefault(url, replace(item, url=url))
+        for more in map(canonicalize, listing.more_pages):
+            if trap_reason(more):
+                report.fail(more, "trap")
+                continue
             if more not in seen_pages:
                 seen_pages.add(more)
                 queue.append(more)
