@@ -81,9 +81,26 @@ def meta_tags(soup: BeautifulSoup) -> dict[str, str]:
     return out
 
 
+_SIMPLE = re.compile(r"^([a-z][a-z0-9]*)?(?:#([\w-]+)|\.([\w-]+))?$", re.IGNORECASE)
+
+
+def select_one(soup: BeautifulSoup, selector: str) -> Tag | None:
+    """`soup.select_one`, with a fast path for tag, #id, .class and tag.class (soupsieve is slow)."""
+    match = _SIMPLE.match(selector.strip())
+    if not match or not any(match.groups()):
+        return soup.select_one(selector)
+    tag, element_id, css_class = match.groups()
+    attrs: dict[str, object] = {}
+    if element_id:
+        attrs["id"] = element_id
+    if css_class:
+        attrs["class_"] = css_class
+    return soup.find(tag or True, **attrs)  # type: ignore[arg-type]
+
+
 def body_container(soup: BeautifulSoup, selector: str = "") -> Tag | None:
     for candidate in ((selector,) if selector else ()) + BODY_SELECTORS:
-        node = soup.select_one(candidate)
+        node = select_one(soup, candidate)
         if node is not None and _text(node):
             return node
     best, best_len = None, 0
@@ -150,7 +167,7 @@ def extract_document(
     header_date = _HEADER_DATE.search(header_text)
     header_source = _HEADER_SOURCE.search(header_text)
 
-    heading = soup.select_one("h1, h2.title, .title")
+    heading = soup.find("h1") or select_one(soup, "h2.title") or select_one(soup, ".title")
     title = (table.get("title") or meta.get("ArticleTitle") or (_text(heading) if heading else "")
              or (_text(soup.title) if soup.title else "") or (list_item.title if list_item else ""))
     published, date_source, raw = _first_date(
@@ -164,17 +181,18 @@ def extract_document(
     if published is None:
         published = date_from_url(url)
         date_source = "url" if published else ""
-    agency = (table.get("agency") or meta.get("ContentSource") or (header_source.group(1) if header_source else "")
-              or default_agency)
+    listed = list_item.meta if list_item else {}
+    agency = (table.get("agency") or meta.get("ContentSource") or listed.get("agency")
+              or (header_source.group(1) if header_source else "") or default_agency)
     doc = Document(
         source_id=source_id,
         url=url,
         title=title,
         agency=agency,
         category=category,
-        doc_no=table.get("doc_no", ""),
-        index_no=table.get("index_no", ""),
-        topic=table.get("topic", ""),
+        doc_no=table.get("doc_no") or listed.get("doc_no", ""),
+        index_no=table.get("index_no") or listed.get("index_no", ""),
+        topic=table.get("topic") or listed.get("topic", ""),
         validity=table.get("validity", ""),
         written=parse_date(table.get("written", "")),
         published=published,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup
@@ -19,6 +20,7 @@ class ListItem:
     url: str
     title: str
     list_date: date | None = None
+    meta: dict[str, str] = field(default_factory=dict)  # fields a JSON listing already gives (索引号, 文号...)
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,46 @@ def parse_generic(text: str, page_url: str, selectors: dict[str, str]) -> Listin
     return ListingPage(tuple(items), tuple(more))
 
 
+_GKMLPT_SID = re.compile(r"""SID\s*[:=]\s*['"]?(\w+)""")
+_CHINA = timezone(timedelta(hours=8))
+
+
+def parse_gkmlpt(text: str, page_url: str) -> ListingPage:
+    """Guangdong gkmlpt: the index page (window._CONFIG SID) leads to /gkmlpt/api/all/{column}?page=&sid=.
+
+    A column is written as `/gkmlpt/index#{column id}`; API articles carry the 索引号 (identifier), 文号,
+    publisher and a Unix timestamp.
+    """
+    stripped = text.lstrip()
+    parts = urlsplit(page_url)
+    if not stripped.startswith("{"):
+        sid = _GKMLPT_SID.search(text)
+        column = parts.fragment
+        if not sid or not column.isdigit():
+            return ListingPage(())
+        base = page_url.split("/gkmlpt/", 1)[0]
+        return ListingPage((), (f"{base}/gkmlpt/api/all/{column}?page=1&sid={sid.group(1)}",))
+    data = json.loads(stripped)
+    items = []
+    for article in data.get("articles") or []:
+        stamp = article.get("date") or article.get("created_at")
+        list_date = datetime.fromtimestamp(int(stamp), _CHINA).date() if str(stamp or "").isdigit() else None
+        meta = {"index_no": article.get("identifier") or "", "doc_no": article.get("document_number") or "",
+                "agency": article.get("publisher") or "", "topic": article.get("classify_theme_name") or ""}
+        items.append(ListItem(urljoin(page_url, article["url"]), article.get("title", ""), list_date,
+                              {k: v for k, v in meta.items() if v}))
+    more: list[str] = []
+    query = dict(parse_qsl(parts.query))
+    total = int((data.get("classify") or {}).get("post_count") or data.get("total") or 0)
+    if query.get("page", "1") == "1" and items and total > len(items):
+        more = [_with_page(page_url, p) for p in range(2, -(-total // len(items)) + 1)]
+    return ListingPage(tuple(items), tuple(more))
+
+
 def parse_listing(platform: str, text: str, page_url: str, selectors: dict[str, str] | None = None) -> ListingPage:
     """Dispatch on the source's platform."""
+    if platform == "gkmlpt":
+        return parse_gkmlpt(text, page_url)
     if platform == "hanweb":
         return parse_hanweb(text, page_url)
     if platform == "trs":

@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 
 from archive.errors import SourceError
 
-PLATFORMS = ("hanweb", "trs", "generic")
+PLATFORMS = ("hanweb", "trs", "gkmlpt", "generic")
 _SELECTOR_KEYS = ("list_item", "list_date", "next_page", "body", "title")
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-SESSION_KEYS = {"jsessionid", "phpsessid", "sid", "sessionid", "aspsessionid", "cfid", "cftoken"}
+SESSION_KEYS = {"jsessionid", "phpsessid", "aspsessionid", "cfid", "cftoken"}
+# Ambiguous names: gkmlpt's `sid` is a site id (e.g. 758019); only a long token is a session.
+TOKEN_KEYS = {"sid", "sessionid", "session"}
+_TOKEN = re.compile(r"^[0-9A-Za-z_-]{16,}$")
 _PATH_SESSION = re.compile(r";jsessionid=[^/?#]*", re.IGNORECASE)
 MAX_SEGMENTS = 15
 MAX_QUERY_CHARS = 512
@@ -21,7 +24,8 @@ def canonicalize(url: str) -> str:
     netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
     path = _PATH_SESSION.sub("", parts.path) or "/"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if k.lower() not in SESSION_KEYS and not k.lower().startswith("aspsessionid")]
+             if k.lower() not in SESSION_KEYS and not k.lower().startswith("aspsessionid")
+             and not (k.lower() in TOKEN_KEYS and _TOKEN.match(v))]
     return urlunsplit((scheme, netloc, path, urlencode(query, safe="/:,"), ""))
 
 

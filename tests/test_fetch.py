@@ -198,8 +198,9 @@ def test_egress_guard_refuses_private_addresses_and_other_schemes(server: FakeSe
 
 
 def test_url_canonicalisation_and_traps() -> None:
-    assert canonicalize("HTTP://WWW.Example.GOV.cn:80/a/b.html;jsessionid=ABC123?PHPSESSID=x&id=5&sid=9#top") == \
-        "http://www.example.gov.cn/a/b.html?id=5"
+    assert canonicalize("HTTP://WWW.Example.GOV.cn:80/a/b.html;jsessionid=ABC123?PHPSESSID=x&id=5"
+                        "&sid=0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c#top") == "http://www.example.gov.cn/a/b.html?id=5"
+    assert canonicalize("http://a/gkmlpt/api/all/5?page=2&sid=755031") == "http://a/gkmlpt/api/all/5?page=2&sid=755031"
     assert canonicalize("https://a.gov.cn:443/x?b=2&a=1") == "https://a.gov.cn/x?b=2&a=1"
     assert trap_reason("http://a/x/x/x/y.html")
     assert trap_reason("http://a/" + "/".join(f"s{i}" for i in range(20)))

@@ -140,6 +140,7 @@ class DemoPortal:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out as separate writes
             server_version = "DemoPortal/1.0"
 
             def do_GET(self) -> None:  # noqa: N802 - http.server naming
