@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,26 @@ def _open_archive(settings: Settings):  # type: ignore[no-untyped-def]
     return Catalog(settings.catalog_path), store
 
 
+def _progress(source_id: str):  # type: ignore[no-untyped-def]
+    """A live count on a terminal (nothing when output goes to a file or a pipe)."""
+    if not sys.stdout.isatty():
+        return None
+    count = [0]
+
+    def tick(url: str) -> None:
+        count[0] += 1
+        click.echo(f"\r{source_id}: 已处理 {count[0]} 篇 …", nl=False)
+
+    return tick
+
+
+def _crawl_and_say(source, settings: Settings, catalog, store) -> None:  # type: ignore[no-untyped-def]
+    from crawler.run import crawl_source
+
+    report = crawl_source(source, settings, catalog, store, progress=_progress(source.id))
+    click.echo(("\r" if sys.stdout.isatty() else "") + report.summary() + " " * 8)
+
+
 def _sources(settings: Settings, extra_dir: str | None):  # type: ignore[no-untyped-def]
     from crawler.sources import load_sources
 
@@ -86,8 +107,6 @@ def _sources(settings: Settings, extra_dir: str | None):  # type: ignore[no-unty
 @pass_ctx
 def crawl(obj: _Context, source_ids: tuple[str, ...], crawl_all: bool, sources_dir: str | None, no_index: bool) -> None:
     """Crawl SOURCE... (or --all) into the archive, then update the index."""
-    from crawler.run import crawl_source
-
     settings = obj.settings
     sources = _sources(settings, sources_dir)
     if crawl_all:
@@ -104,20 +123,52 @@ def crawl(obj: _Context, source_ids: tuple[str, ...], crawl_all: bool, sources_d
     catalog, store = _open_archive(settings)
     with catalog:
         for source in chosen:
-            report = crawl_source(source, settings, catalog, store)
-            click.echo(report.summary())
+            _crawl_and_say(source, settings, catalog, store)
         if not no_index:
             from index.sync import sync
 
             click.echo(f"索引已更新：{sync(settings, catalog)} 篇文档")
 
 
-@main.command()
-@pass_ctx
-def sources(obj: _Context) -> None:
-    """List the configured sources."""
-    for source in _sources(obj.settings, None).values():
-        click.echo(f"{source.id}\t{source.platform}\t{source.name}\t{len(source.columns)} 栏目\t{source.base_url}")
+@main.group(invoke_without_command=True)
+@click.option("--sources-dir", type=click.Path(file_okay=False, exists=True), help="Extra directory of source TOML files.")
+@click.pass_context
+def sources(ctx: click.Context, sources_dir: str | None) -> None:
+    """List the configured sources (or `check` one)."""
+    ctx.meta["sources_dir"] = sources_dir
+    if ctx.invoked_subcommand is None:
+        for source in _sources(ctx.find_object(_Context).settings, sources_dir).values():
+            click.echo(f"{source.id}\t{source.platform}\t{source.name}\t{len(source.columns)} 栏目\t{source.base_url}")
+
+
+@sources.command(name="check")
+@click.argument("source_id")
+@click.pass_context
+def sources_check(ctx: click.Context, source_id: str) -> None:
+    """Fetch one list page and one detail page of SOURCE_ID; show each field and where it came from."""
+    from crawler.probe import probe_source
+
+    settings = ctx.find_object(_Context).settings
+    known = _sources(settings, ctx.meta.get("sources_dir"))
+    if source_id not in known:
+        raise click.UsageError(f"unknown source {source_id!r}; known: {', '.join(sorted(known)) or 'none'}")
+    report = probe_source(known[source_id], settings)
+    click.echo(f"列表页 {report.list_url}: {len(report.items)} 条" + (f"，另有 {report.more_pages} 个列表页" if report.more_pages else ""))
+    for item in report.items[:3]:
+        click.echo(f"  {item.list_date or '----------'}  {item.title}  {item.url}")
+    if report.document is not None:
+        doc = report.document
+        click.echo(f"详情页 {report.detail_url}:")
+        rows = (("标题", "title", doc.title), ("发布机构", "agency", doc.agency), ("发布日期", "published", doc.published),
+                ("成文日期", "written", doc.written), ("文号", "doc_no", doc.doc_no), ("索引号", "index_no", doc.index_no),
+                ("主题分类", "topic", doc.topic), ("正文", "body", f"{len(doc.body)} 字"))
+        for label, key, value in rows:
+            found = report.trace.get(key, "")
+            click.echo(f"  {'✓' if value and found else '✗'} {label}\t{value or '—'}\t[{found or 'not found'}]")
+    for problem in report.problems:
+        click.echo(f"提示: {problem}", err=True)
+    if report.problems:
+        raise click.exceptions.Exit(1)
 
 
 @main.command()
@@ -190,7 +241,6 @@ def serve(obj: _Context, host: str | None, port: int | None) -> None:
 def demo(obj: _Context, port: int | None, portal_port: int | None, no_serve: bool, revise: bool) -> None:
     """Start the bundled demo portal, crawl it, index, and serve the search site."""
     from crawler.demo_portal.server import DemoPortal
-    from crawler.run import crawl_source
     from crawler.sources import demo_sources_dir, load_sources
     from index.sync import sync
 
@@ -206,12 +256,12 @@ def demo(obj: _Context, port: int | None, portal_port: int | None, no_serve: boo
     with catalog:
         sources = [s.with_base_url(portal_url) for s in load_sources([demo_sources_dir()]).values()]
         for source in sources:
-            click.echo(crawl_source(source, settings, catalog, store).summary())
+            _crawl_and_say(source, settings, catalog, store)
         if revise:
             portal.revise()
             click.echo("演示：门户修改了一条通知、撤回了一条动态；再次抓取（只发条件请求）…")
             for source in sources:
-                click.echo(crawl_source(source, settings, catalog, store).summary())
+                _crawl_and_say(source, settings, catalog, store)
         click.echo("正在建立索引…")
         click.echo(f"索引已更新：{sync(settings, catalog)} 篇文档")
     if no_serve:

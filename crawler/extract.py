@@ -153,8 +153,12 @@ def extract_document(
     default_agency: str = "",
     list_item: ListItem | None = None,
     body_selector: str = "",
+    trace: dict[str, str] | None = None,
 ) -> tuple[Document, list[AttachmentLink]]:
-    """A Document from a detail page, plus the attachment links found on it."""
+    """A Document from a detail page, plus the attachment links found on it.
+
+    `trace`, when given, receives for each field the step of the cascade that supplied it.
+    """
     soup = BeautifulSoup(html, "lxml")
     table = metadata_table(soup)
     meta = meta_tags(soup)
@@ -184,6 +188,10 @@ def extract_document(
     listed = list_item.meta if list_item else {}
     agency = (table.get("agency") or meta.get("ContentSource") or listed.get("agency")
               or (header_source.group(1) if header_source else "") or default_agency)
+    if trace is not None:
+        listed_keys = set(listed)
+        trace.update(_provenance(table, meta, listed_keys, heading is not None, date_source, body_selector, container,
+                                 soup, header_source is not None))
     doc = Document(
         source_id=source_id,
         url=url,
@@ -201,3 +209,31 @@ def extract_document(
         body=body,
     )
     return doc, attachments
+
+
+def _provenance(table: dict[str, str], meta: dict[str, str], listed: set[str], has_heading: bool, date_source: str,
+                body_selector: str, container: Tag | None, soup: BeautifulSoup, has_header_source: bool) -> dict[str, str]:
+    """Which step of the cascade supplied each field (for `xxgk sources check`)."""
+    def first(*steps: tuple[str, bool]) -> str:
+        return next((name for name, ok in steps if ok), "")
+
+    body_step = ""
+    if container is not None:
+        for candidate in ((body_selector,) if body_selector else ()) + BODY_SELECTORS:
+            if select_one(soup, candidate) is container:
+                body_step = f"selector {candidate}"
+                break
+        body_step = body_step or "largest block of <p>"
+    return {
+        "title": first(("metadata table", bool(table.get("title"))), ("meta ArticleTitle", bool(meta.get("ArticleTitle"))),
+                       ("heading", has_heading), ("<title>", soup.title is not None), ("list page", True)),
+        "agency": first(("metadata table", bool(table.get("agency"))), ("meta ContentSource", bool(meta.get("ContentSource"))),
+                        ("list API", "agency" in listed), ("header line", has_header_source), ("source default", True)),
+        "published": {"table": "metadata table", "header": "header line", "meta": "meta PubDate", "list": "list page",
+                      "url": "URL (weak)"}.get(date_source, ""),
+        "doc_no": first(("metadata table", bool(table.get("doc_no"))), ("list API", "doc_no" in listed)),
+        "index_no": first(("metadata table", bool(table.get("index_no"))), ("list API", "index_no" in listed)),
+        "topic": first(("metadata table", bool(table.get("topic"))), ("list API", "topic" in listed)),
+        "written": "metadata table" if table.get("written") else "",
+        "body": body_step,
+    }

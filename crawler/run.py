@@ -62,10 +62,12 @@ class CrawlReport:
 
 
 def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, report: CrawlReport,
-                 budget: list[int]) -> tuple[list[ListItem], bool]:
+                 budget: list[int], catalog: Catalog) -> tuple[list[ListItem], bool]:
     """All items of a column following the platform's pagination, and whether every list page was read."""
     queue, seen_pages, items = [start], {start}, {}
     complete = True
+    known = set(catalog.listed_documents(source.id, column.category)) if source.stop_after_known_pages else set()
+    known_pages = 0
     while queue and budget[0] > 0:
         page_url = queue.pop(0)
         budget[0] -= 1
@@ -82,6 +84,8 @@ def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, r
         report.list_pages += 1
         text, _ = decode(result.body, result.content_type, source.charset)
         listing = parse_listing(source.platform, text, page_url, source.selectors)
+        nothing_new = bool(known) and bool(listing.items) and all(canonicalize(i.url) in known for i in listing.items)
+        known_pages = known_pages + 1 if nothing_new else 0
         for item in listing.items:
             url = canonicalize(item.url)
             trap = trap_reason(url)
@@ -97,6 +101,10 @@ def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, r
             if more not in seen_pages:
                 seen_pages.add(more)
                 queue.append(more)
+        if known and known_pages >= source.stop_after_known_pages:
+            log.info("%s/%s: %d list pages with nothing new; stopping here", source.id, column.name, known_pages)
+            queue.clear()
+            complete = False
     return list(items.values()), complete and not queue
 
 
@@ -128,7 +136,7 @@ def crawl_source(source: Source, settings: Settings, catalog: Catalog, store: Wa
             listed: set[str] = set()
             complete = True
             for column, start in source.column_urls():
-                items, column_complete = _walk_column(fetcher, source, column, start, report, budget)
+                items, column_complete = _walk_column(fetcher, source, column, start, report, budget, catalog)
                 complete = complete and column_complete
                 report.listed += len(items)
                 listed.update(item.url for item in items)

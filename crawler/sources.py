@@ -39,6 +39,7 @@ class Source:
     charset: str = ""
     crawl_delay_s: float | None = None
     schedule: str = ""
+    stop_after_known_pages: int = 0
     selectors: dict[str, str] = field(default_factory=dict)
     path: str = ""
 
@@ -69,7 +70,7 @@ def _require(data: dict[str, Any], key: str, kind: type, where: str, example: st
 def parse_source(data: dict[str, Any], where: str) -> Source:
     """Validate a parsed TOML mapping into a Source; errors name `where` and the key."""
     known = {"id", "name", "agency", "platform", "base_url", "columns", "allowed_hosts", "allow_private",
-             "charset", "crawl_delay_s", "schedule", "selectors"}
+             "charset", "crawl_delay_s", "schedule", "selectors", "stop_after_known_pages"}
     for key in data:
         if key not in known:
             raise SourceError(f"{where}: unknown key {key!r}", f"known keys: {', '.join(sorted(known))}")
@@ -97,6 +98,10 @@ def parse_source(data: dict[str, Any], where: str) -> Source:
     delay = data.get("crawl_delay_s")
     if delay is not None and (not isinstance(delay, (int, float)) or delay < 0):
         raise SourceError(f"{where}: crawl_delay_s must be a number >= 0, got {delay!r}", "example: crawl_delay_s = 2.0")
+    stop_after = data.get("stop_after_known_pages", 0)
+    if not isinstance(stop_after, int) or isinstance(stop_after, bool) or stop_after < 0:
+        raise SourceError(f"{where}: stop_after_known_pages must be a whole number >= 0, got {stop_after!r}",
+                          "0 walks every list page; 2 stops after two pages with nothing new")
     return Source(
         id=source_id,
         name=str(data.get("name") or source_id),
@@ -109,6 +114,7 @@ def parse_source(data: dict[str, Any], where: str) -> Source:
         charset=str(data.get("charset") or ""),
         crawl_delay_s=float(delay) if delay is not None else None,
         schedule=str(data.get("schedule") or ""),
+        stop_after_known_pages=stop_after,
         selectors=dict(selectors),
         path=where,
     )

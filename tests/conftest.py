@@ -30,6 +30,18 @@ def warcio_check(paths: list[Path]) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, check=False)
 
 
+def write_sources(sources: dict[str, Source], directory: Path, **edits: str) -> Path:
+    """The sources' TOML files, pointed at their (test) base URLs, written to `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for source in sources.values():
+        text = Path(source.path).read_text(encoding="utf-8")
+        text = text.replace('base_url = "http://127.0.0.1:8765"', f'base_url = "{source.base_url}"')
+        for old, new in edits.items():
+            text = text.replace(old, new)
+        (directory / Path(source.path).name).write_text(text, encoding="utf-8")
+    return directory
+
+
 @dataclass
 class Crawled:
     settings: Settings

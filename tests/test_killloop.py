@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from archive.catalog import Catalog
-from tests.conftest import Crawled, warcio_check
+from tests.conftest import Crawled, warcio_check, write_sources
 
 KILLS = 20
 CLI = [sys.executable, "-c", "from archive.cli import main; main()"]
@@ -26,12 +26,7 @@ def _state(catalog_path: Path) -> dict[str, str]:
 
 
 def test_sigkill_loop_loses_nothing_and_converges(crawled: Crawled, tmp_path: Path) -> None:
-    sources = tmp_path / "sources"
-    sources.mkdir()
-    for source in crawled.sources.values():
-        text = Path(source.path).read_text(encoding="utf-8")
-        (sources / Path(source.path).name).write_text(
-            text.replace('base_url = "http://127.0.0.1:8765"', f'base_url = "{source.base_url}"'), encoding="utf-8")
+    sources = write_sources(crawled.sources, tmp_path / "sources")
     data = tmp_path / "data"
     crawl = [*CLI, "--data-dir", str(data), "crawl", "--all", "--sources-dir", str(sources)]
     verify = [*CLI, "--data-dir", str(data), "verify"]

@@ -12,7 +12,7 @@ from crawler.demo_portal.model import AttachmentSpec
 from crawler.demo_portal.render import pdf_bytes
 from crawler.run import crawl_source
 from crawler.sources import Column, Source
-from tests.conftest import make_settings, warcio_check
+from tests.conftest import make_settings, warcio_check, write_sources
 from tests.fakeserver import FakeServer, Reply
 
 CHINA = timezone(timedelta(hours=8))
@@ -78,3 +78,41 @@ def test_gkmlpt_index_api_pages_and_metadata(tmp_path: Path) -> None:
     with_attachment = next(d for d in docs.values() if d.url.endswith("post_3255421.html"))
     assert "项目环境影响报告表公示稿" in with_attachment.attachments[0].text
     assert warcio_check(sorted(settings.warc_dir.glob("*.warc.gz"))).returncode == 0
+
+
+def test_sources_check_reports_fields_and_their_provenance(demo_sources, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from archive.cli import main
+
+    good = write_sources(demo_sources, tmp_path / "good")
+    runner = CliRunner()
+    result = runner.invoke(main, ["--data-dir", str(tmp_path / "d"), "sources", "--sources-dir", str(good), "check", "demo-jyj"])
+    assert result.exit_code == 0, result.output
+    assert "列表页" in result.output and "20 条" in result.output and "另有 1 个列表页" in result.output
+    for label in ("索引号", "文号", "主题分类", "发布日期", "成文日期"):
+        line = next(l for l in result.output.splitlines() if l.strip().startswith(("✓ " + label)))
+        assert "[metadata table]" in line
+    assert "[selector .TRS_Editor]" in result.output
+    assert not (tmp_path / "d").exists()  # the probe never writes into the archive
+    broken = write_sources(demo_sources, tmp_path / "broken", **{'list_item = "ul.news-list li"': 'list_item = "ul.wrong li"'})
+    bad = runner.invoke(main, ["--data-dir", str(tmp_path / "d"), "sources", "--sources-dir", str(broken), "check", "demo-wjw"])
+    assert bad.exit_code == 1 and "no items found" in bad.output and "list_item" in bad.output
+
+
+def test_incremental_recrawl_stops_paging_after_known_pages(portal, demo_sources, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    settings = make_settings(tmp_path)
+    source = demo_sources["demo-wjw"]
+    store = WarcStore(settings.warc_dir)
+    with Catalog(settings.catalog_path) as catalog:
+        crawl_source(source, settings, catalog, store)
+        start = len(portal.requests)
+        report = crawl_source(replace(source, stop_after_known_pages=1), settings, catalog, store)
+    list_paths = {c.url for c in source.columns}
+    listing = [r.path for r in portal.requests[start:] if "/content/" not in r.path and r.path != "/robots.txt"]
+    assert sorted(listing) == sorted(list_paths)  # one list page per column, then stop
+    wjw = next(a for a in portal.agencies if a.key == "wjw")
+    first_pages = sum(min(10, len(c.items)) for c in wjw.columns)
+    assert report.new == report.withdrawn == 0 and report.unchanged == report.listed == first_pages
