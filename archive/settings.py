@@ -31,6 +31,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fetch_deadline_s", 120.0, "Whole-fetch deadline; a slower body is cut and marked truncated."),
     Setting("max_page_bytes", 10_000_000, "Largest HTML or listing body kept; longer ones are truncated."),
     Setting("max_attachment_bytes", 50_000_000, "Largest attachment body kept."),
+    Setting("attachment_timeout_s", 30.0, "Wall-time limit of the process extracting one attachment's text."),
+    Setting("attachment_memory_mb", 1024, "Address-space limit of that process."),
     Setting("max_redirects", 5, "Redirect hops followed per fetch."),
     Setting("max_retries", 3, "Retries of a fetch that failed to connect, timed out, or got 429/5xx/anti-bot."),
     Setting("retry_base_s", 1.0, "First retry delay; doubled each retry, with jitter."),

@@ -1,33 +1,61 @@
-"""Text of attachments (PDF via pypdf, DOCX via python-docx), capped; failures become an error string."""
+"""Attachment text (PDF, DOCX, XLSX, XLS, OFD), extracted in a child process with time and memory limits.
+
+Parsers of hostile files loop, explode or crash (pypdf infinite loops, zip bombs): the crawl only ever
+sees text, or an error recorded on the document.
+"""
 
 from __future__ import annotations
 
 import io
+import json
 import logging
+import subprocess
+import sys
 import zipfile
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 200_000
-DOCX_MAX_UNCOMPRESSED = 50_000_000
+MAX_UNCOMPRESSED = 100_000_000
+MAX_ZIP_ENTRIES = 10_000
+OFD_NS_TEXT = "TextCode"
 
 
 def kind_of(name: str, content_type: str, data: bytes) -> str:
-    """"pdf", "docx" or "" from the bytes first (our own sniffing), then the name and type."""
+    """The parser to use, from the bytes first (our own sniffing), then the name and type."""
+    lower = name.lower()
     if data.startswith(b"%PDF-"):
         return "pdf"
-    if data.startswith(b"PK\x03\x04") and (name.lower().endswith(".docx") or "wordprocessingml" in content_type):
-        return "docx"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except zipfile.BadZipFile:
+            return "broken-zip"
+        if "word/document.xml" in names:
+            return "docx"
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if "OFD.xml" in names or lower.endswith(".ofd"):
+            return "ofd"
+        return "zip"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "xls" if lower.endswith((".xls", ".et")) or "excel" in content_type else "ole"
     return ""
 
 
-def _pdf_text(data: bytes) -> str:
+def _check_zip(data: bytes) -> zipfile.ZipFile:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    infos = archive.infolist()
+    if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > MAX_UNCOMPRESSED:
+        raise ValueError("archive expands beyond the size limit (zip bomb?)")
+    return archive
+
+
+def _pdf(data: bytes) -> str:
     from pypdf import PdfReader
 
-    reader = PdfReader(io.BytesIO(data))
-    parts = []
-    total = 0
-    for page in reader.pages:
+    parts, total = [], 0
+    for page in PdfReader(io.BytesIO(data)).pages:
         text = page.extract_text() or ""
         parts.append(text)
         total += len(text)
@@ -36,28 +64,97 @@ def _pdf_text(data: bytes) -> str:
     return "\n".join(parts)
 
 
-def _docx_text(data: bytes) -> str:
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        if sum(i.file_size for i in zf.infolist()) > DOCX_MAX_UNCOMPRESSED:
-            raise ValueError("DOCX expands beyond the size limit")
+def _docx(data: bytes) -> str:
+    _check_zip(data)
     import docx
 
-    document = docx.Document(io.BytesIO(data))
-    return "\n".join(p.text for p in document.paragraphs if p.text.strip())
+    return "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs if p.text.strip())
+
+
+def _xlsx(data: bytes) -> str:
+    _check_zip(data)
+    from openpyxl import load_workbook
+
+    rows = []
+    for sheet in load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            cells = [str(c) for c in row if c is not None and str(c).strip()]
+            if cells:
+                rows.append(" ".join(cells))
+    return "\n".join(rows)
+
+
+def _xls(data: bytes) -> str:
+    import xlrd
+
+    book = xlrd.open_workbook(file_contents=data, on_demand=True)
+    rows = []
+    for sheet in book.sheets():
+        for r in range(sheet.nrows):
+            cells = [str(c) for c in sheet.row_values(r) if str(c).strip()]
+            if cells:
+                rows.append(" ".join(cells))
+    return "\n".join(rows)
+
+
+def _ofd(data: bytes) -> str:
+    """OFD (GB/T 33190): the text of every page's Content.xml TextCode elements, in page order."""
+    from defusedxml import ElementTree
+
+    archive = _check_zip(data)
+    pages = sorted((n for n in archive.namelist() if n.endswith("Content.xml") and "/Pages/" in n),
+                   key=lambda n: [int(part) if part.isdigit() else part for part in n.replace("_", "/").split("/")])
+    lines = []
+    for name in pages:
+        root = ElementTree.fromstring(archive.read(name))
+        lines.extend(el.text for el in root.iter() if el.tag.endswith(OFD_NS_TEXT) and el.text)
+    return "\n".join(lines)
+
+
+PARSERS = {"pdf": _pdf, "docx": _docx, "xlsx": _xlsx, "xls": _xls, "ofd": _ofd}
 
 
 def extract_text(data: bytes, name: str = "", content_type: str = "") -> tuple[str, str]:
-    """(text, error): text capped at MAX_TEXT_CHARS; an unsupported or broken file gives an error."""
+    """(text, error) in this process; use `extract_text_isolated` for untrusted files."""
     kind = kind_of(name, content_type, data)
+    parser = PARSERS.get(kind)
+    if parser is None:
+        return "", f"unsupported attachment type ({kind or 'unknown'}): text not extracted"
     try:
-        if kind == "pdf":
-            text = _pdf_text(data)
-        elif kind == "docx":
-            text = _docx_text(data)
-        else:
-            return "", "unsupported attachment type"
+        text = parser(data)
     except Exception as exc:  # noqa: BLE001 - any parser failure is recorded on the document, never fatal
-        log.warning("attachment %s: text extraction failed: %s", name, exc)
         return "", f"extraction failed: {type(exc).__name__}: {exc}"[:300]
     text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
     return text[:MAX_TEXT_CHARS], ""
+
+
+def _limit_memory(megabytes: int):  # type: ignore[no-untyped-def]
+    def apply() -> None:
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return apply
+
+
+def extract_text_isolated(data: bytes, name: str = "", content_type: str = "", timeout_s: float = 30.0,
+                          memory_mb: int = 1024) -> tuple[str, str]:
+    """(text, error) from a child process killed past `timeout_s` or `memory_mb`; never raises."""
+    if not PARSERS.get(kind_of(name, content_type, data)):
+        return extract_text(data, name, content_type)  # nothing to parse: no process needed
+    try:
+        proc = subprocess.run([sys.executable, "-m", "crawler.attachments", name, content_type], input=data,
+                              capture_output=True, timeout=timeout_s, preexec_fn=_limit_memory(memory_mb), check=False)
+    except subprocess.TimeoutExpired:
+        log.warning("attachment %s: text extraction timed out after %.0f s", name, timeout_s)
+        return "", f"extraction timed out after {timeout_s:g} s"
+    if proc.returncode != 0:
+        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        return "", f"extraction process failed (exit {proc.returncode}): {tail[0]}"[:300]
+    result = json.loads(proc.stdout)
+    return result["text"], result["error"]
+
+
+if __name__ == "__main__":  # the child process of extract_text_isolated
+    text, error = extract_text(sys.stdin.buffer.read(), *sys.argv[1:3])
+    sys.stdout.write(json.dumps({"text": text, "error": error}, ensure_ascii=False))

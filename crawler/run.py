@@ -14,7 +14,7 @@ from archive.errors import FetchError
 from archive.models import Attachment, doc_id_for
 from archive.settings import Settings
 from archive.store import WarcSession, WarcStore
-from crawler.attachments import extract_text
+from crawler.attachments import extract_text_isolated
 from archive.charset import decode
 from crawler.extract import extract_document
 from crawler.fetch import Fetcher
@@ -117,7 +117,8 @@ def _fetch_attachment(fetcher: Fetcher, settings: Settings, url: str, name: str)
         return Attachment(url=url, name=name, error=f"HTTP {result.status}")
     if result.truncated:
         return Attachment(url=url, name=name, size=len(result.body), error="truncated: larger than max_attachment_bytes")
-    text, error = extract_text(result.body, name, result.content_type)
+    text, error = extract_text_isolated(result.body, name, result.content_type, settings.attachment_timeout_s,
+                                        settings.attachment_memory_mb)
     return Attachment(url=url, name=name, content_type=result.content_type, size=len(result.body),
                       sha256=hashlib.sha256(result.body).hexdigest(), text=text, error=error)
 
