@@ -158,12 +158,16 @@ class WarcSession:
             record_id=last.rec_headers.get_header("WARC-Record-ID") or "",
         )
 
-    def _request_record(self, url: str, request_headers: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
+    def _request_record(self, url: str, request_headers: list[tuple[str, str]], body: bytes | None = None):  # type: ignore[no-untyped-def]
         assert self._writer is not None
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        http = StatusAndHeaders(f"GET {target} HTTP/1.1", request_headers, is_http_request=True)
-        return self._writer.create_warc_record(url, "request", http_headers=http)
+        method = "GET" if body is None else "POST"
+        http = StatusAndHeaders(f"{method} {target} HTTP/1.1", request_headers, is_http_request=True)
+        if body is None:
+            return self._writer.create_warc_record(url, "request", http_headers=http)
+        return self._writer.create_warc_record(url, "request", payload=io.BytesIO(body), length=len(body),
+                                               http_headers=http)
 
     def write_response(
         self,
@@ -174,6 +178,7 @@ class WarcSession:
         headers: list[tuple[str, str]],
         payload: bytes,
         truncated: str = "",
+        request_body: bytes | None = None,
     ) -> WrittenRecord:
         """Archive one exchange as a request + response pair; `truncated` is a WARC-Truncated reason."""
         self._ensure_file()
@@ -184,7 +189,7 @@ class WarcSession:
             url, "response", payload=io.BytesIO(payload), length=len(payload),
             http_headers=http, warc_headers_dict=extra,
         )
-        request = self._request_record(url, request_headers)
+        request = self._request_record(url, request_headers, request_body)
         return self._write(request, response)
 
     def write_revisit(
@@ -198,6 +203,7 @@ class WarcSession:
         refers_to_url: str,
         refers_to_date: str,
         not_modified: bool = False,
+        request_body: bytes | None = None,
     ) -> WrittenRecord:
         """Archive a fetch whose payload is already stored (identical digest, or a 304)."""
         self._ensure_file()
@@ -208,7 +214,7 @@ class WarcSession:
         )
         if not_modified:
             revisit.rec_headers.replace_header("WARC-Profile", SERVER_NOT_MODIFIED)
-        request = self._request_record(url, request_headers)
+        request = self._request_record(url, request_headers, request_body)
         return self._write(request, revisit)
 
     def write_metadata(self, url: str, data: bytes, refers_to: str) -> WrittenRecord:

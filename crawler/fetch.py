@@ -162,9 +162,14 @@ class Fetcher:
         return bool(parser.can_fetch(url, self.settings.user_agent))
 
     # -- fetching ---------------------------------------------------------------------------------
-    def get(self, url: str, conditional: bool = True, max_bytes: int | None = None) -> FetchResult:
-        """GET `url` (following allowed redirects), archived; 304 answers re-read the stored body."""
+    def get(self, url: str, conditional: bool = True, max_bytes: int | None = None,
+            form: bytes | None = None) -> FetchResult:
+        """GET `url` (or POST the urlencoded `form`), following allowed redirects, archived.
+
+        A 304 answer to a conditional GET re-reads the stored body; a POST is never conditional.
+        """
         limit = max_bytes or self.settings.max_page_bytes
+        conditional = conditional and form is None
         redirects: list[str] = []
         current = url
         for _ in range(self.settings.max_redirects + 1):
@@ -178,10 +183,11 @@ class Fetcher:
                     extra["If-None-Match"] = previous.etag
                 if previous.last_modified:
                     extra["If-Modified-Since"] = previous.last_modified
-            result = self._with_retries(current, extra, limit, previous.id if previous else None)
+            result = self._with_retries(current, extra, limit, previous.id if previous else None, form)
             if result.status in REDIRECTS and result.header("location"):
                 redirects.append(current)
                 current = urljoin(current, result.header("location"))
+                form = None  # a redirected POST is followed with a GET, as browsers do
                 continue
             result.redirects = redirects
             return result
@@ -212,13 +218,14 @@ class Fetcher:
         text = result.body.decode("utf-8", "ignore") + result.body.decode("gb18030", "ignore")
         return any(marker in text for marker in ANTI_BOT_MARKERS)
 
-    def _with_retries(self, url: str, extra: dict[str, str], limit: int, previous_id: int | None) -> FetchResult:
+    def _with_retries(self, url: str, extra: dict[str, str], limit: int, previous_id: int | None,
+                      form: bytes | None = None) -> FetchResult:
         """One hop with retries: network errors, 429/5xx and anti-bot pages back off and try again."""
         attempts = self.settings.max_retries + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                result = self._exchange(url, extra, limit, previous_id)
+                result = self._exchange(url, extra, limit, previous_id, form)
             except FetchError as exc:
                 if exc.reason not in RETRY_REASONS or last:
                     raise
@@ -241,11 +248,14 @@ class Fetcher:
             time.sleep(retry_after if retry_after is not None else self._backoff(attempt))
         raise AssertionError("unreachable")
 
-    def _exchange(self, url: str, extra_headers: dict[str, str], limit: int, previous_id: int | None = None) -> FetchResult:
+    def _exchange(self, url: str, extra_headers: dict[str, str], limit: int, previous_id: int | None = None,
+                  form: bytes | None = None) -> FetchResult:
         parts = urlsplit(url)
         parser, _ = self._robots.get(f"{parts.scheme}://{parts.netloc}", (None, True))
         robots_delay = parser.crawl_delay(self.settings.user_agent) if parser is not None else None
         self._polite_wait(parts.netloc, max(self.delay_s, min(float(robots_delay or 0), CRAWL_DELAY_CAP_S)))
+        if form is not None:
+            extra_headers = {**extra_headers, "Content-Type": "application/x-www-form-urlencoded"}
         request_headers = [("Host", parts.netloc), ("User-Agent", self.settings.user_agent),
                            ("Accept-Encoding", "gzip, deflate"), *extra_headers.items()]
         deadline = time.monotonic() + self.settings.fetch_deadline_s
@@ -253,7 +263,8 @@ class Fetcher:
         fetched_at = utcnow()
         truncated = ""
         try:
-            with self.client.stream("GET", url, headers=extra_headers) as response:
+            method = "GET" if form is None else "POST"
+            with self.client.stream(method, url, headers=extra_headers, content=form) as response:
                 chunks, size = [], 0
                 for chunk in response.iter_raw():
                     chunks.append(chunk)
@@ -274,7 +285,7 @@ class Fetcher:
         except httpx.HTTPError as exc:
             raise FetchError(f"HTTP error fetching {url}: {exc}", "retry later", "http") from None
         capture_id, record_id, body, not_modified = self._archive(
-            url, request_headers, status, reason, headers, raw, truncated, fetched_at, previous_id
+            url, request_headers, status, reason, headers, raw, truncated, fetched_at, previous_id, form
         )
         if not not_modified:
             encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
@@ -282,7 +293,7 @@ class Fetcher:
         return FetchResult(url, 200 if not_modified else status, headers, body, capture_id, record_id, truncated,
                            not_modified)
 
-    def _archive(self, url, request_headers, status, reason, headers, raw, truncated, fetched_at, previous_id):  # type: ignore[no-untyped-def]
+    def _archive(self, url, request_headers, status, reason, headers, raw, truncated, fetched_at, previous_id, form=None):  # type: ignore[no-untyped-def]
         """Write the exchange (response, or revisit when the payload is already stored), then register it."""
         get = lambda name: next((v for k, v in headers if k.lower() == name), "")  # noqa: E731
         common = dict(run_id=self.run_id, url=url, status=status, fetched_at=fetched_at,
@@ -303,11 +314,12 @@ class Fetcher:
         original = None if truncated else self.catalog.capture_by_digest(digest)
         if original is not None and status == 200:
             written = self.session.write_revisit(url, request_headers, status, reason, headers, digest,
-                                                 original.url, original.fetched_at)
+                                                 original.url, original.fetched_at, request_body=form)
             capture_id = self.catalog.add_capture(record_type="revisit", payload_digest=digest, ref=written.ref,
                                                   refers_to=original.id, **common)
         else:
-            written = self.session.write_response(url, request_headers, status, reason, headers, raw, truncated)
+            written = self.session.write_response(url, request_headers, status, reason, headers, raw, truncated,
+                                                  request_body=form)
             capture_id = self.catalog.add_capture(record_type="response", payload_digest=written.payload_digest or digest,
                                                   ref=written.ref, truncated=truncated, **common)
         return capture_id, written.record_id, raw, False

@@ -24,17 +24,28 @@ class ListItem:
 
 
 @dataclass(frozen=True)
+class ListRequest:
+    """A list page that must be POSTed (Hanweb jpage with record ranges); `form` is the body's fields."""
+
+    url: str
+    form: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class ListingPage:
-    """What one list page yields: items, and list pages it reveals (absolute URLs)."""
+    """What one list page yields: items, and list pages it reveals (absolute URLs, or POST requests)."""
 
     items: tuple[ListItem, ...]
-    more_pages: tuple[str, ...] = ()
+    more_pages: tuple[str | ListRequest, ...] = ()
 
 
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
 _NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.S)
 _JPAGE = re.compile(r"jpage\(\{[^}]*?totalRecord\s*:\s*(\d+)[^}]*?perPage\s*:\s*(\d+)", re.S)
+_PROXY = re.compile(r"""proxyUrl\s*:\s*['"]([^'"]+)['"]""")
+_PARAMS = re.compile(r"var\s+param_\w+\s*=\s*\{(.*?)\}", re.S)
+_PAIR = re.compile(r"""(\w+)\s*:\s*(?:'([^']*)'|"([^"]*)"|([^,}\s]+))""")
 _TRS_PAGER = re.compile(r"createPage(?:HTML)?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"'](\w+)[\"']\s*,\s*[\"'](\w+)[\"']\s*\)")
 _TRS_DETAIL = re.compile(r"t\d{8}_\d+\.s?html?$")
 _DATE_TEXT = re.compile(r"\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s*$")
@@ -71,16 +82,23 @@ def parse_hanweb(text: str, page_url: str) -> ListingPage:
         nextgroup = set(_NEXTGROUP.findall(text))
         fragments = [f for f in _CDATA.findall(text) if f not in nextgroup]
     items = [i for i in (_item_from_fragment(f, page_url) for f in fragments) if i]
-    more: list[str] = []
+    more: list[str | ListRequest] = []
     jpage = _JPAGE.search(text)
     group = _NEXTGROUP.search(text)
-    if jpage and group:
+    if jpage:
         total, per_page = int(jpage.group(1)), max(1, int(jpage.group(2)))
-        href = _soup(group.group(1)).find("a", href=True)
-        if href is not None:
+        pages = -(-total // per_page)
+        href = _soup(group.group(1)).find("a", href=True) if group else None
+        proxy, params = _PROXY.search(text), _PARAMS.search(text)
+        if href is not None:  # GET variant: the <nextgroup> template with page=N
             template = urljoin(page_url, href["href"])
-            pages = -(-total // per_page)
             more = [_with_page(template, p) for p in range(2, pages + 1)]
+        elif proxy and params:  # POST variant: record ranges in the query, the column's params as the form
+            form = tuple((m.group(1), next(g for g in m.groups()[1:] if g is not None))
+                         for m in _PAIR.finditer(params.group(1)))
+            endpoint = urljoin(page_url, proxy.group(1))
+            more = [ListRequest(f"{endpoint}?startrecord={(p - 1) * per_page + 1}&endrecord={p * per_page}"
+                                f"&perpage={per_page}", form) for p in range(2, pages + 1)]
     return ListingPage(tuple(items), tuple(more))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from urllib.parse import urlencode
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -18,7 +19,7 @@ from crawler.attachments import extract_text_isolated
 from archive.charset import decode
 from crawler.extract import extract_document
 from crawler.fetch import Fetcher
-from crawler.listing import ListItem, parse_listing
+from crawler.listing import ListItem, ListRequest, parse_listing
 from crawler.sources import Column, Source
 from crawler.urls import canonicalize, trap_reason
 
@@ -64,15 +65,19 @@ class CrawlReport:
 def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, report: CrawlReport,
                  budget: list[int], catalog: Catalog) -> tuple[list[ListItem], bool]:
     """All items of a column following the platform's pagination, and whether every list page was read."""
-    queue, seen_pages, items = [start], {start}, {}
+    queue: list[str | ListRequest] = [start]
+    seen_pages: set[str | ListRequest] = {start}
+    items: dict[str, ListItem] = {}
     complete = True
     known = set(catalog.listed_documents(source.id, column.category)) if source.stop_after_known_pages else set()
     known_pages = 0
     while queue and budget[0] > 0:
-        page_url = queue.pop(0)
+        page = queue.pop(0)
+        page_url = page.url if isinstance(page, ListRequest) else page
+        form = urlencode(page.form).encode() if isinstance(page, ListRequest) else None
         budget[0] -= 1
         try:
-            result = fetcher.get(page_url)
+            result = fetcher.get(page_url, form=form)
         except FetchError as exc:
             report.fail(page_url, exc.reason)
             complete = False
@@ -94,9 +99,10 @@ def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, r
                 log.info("%s: skipped %s (%s)", source.id, url, trap)
                 continue
             items.setdefault(url, replace(item, url=url))
-        for more in map(canonicalize, listing.more_pages):
-            if trap_reason(more):
-                report.fail(more, "trap")
+        for more in listing.more_pages:
+            more = replace(more, url=canonicalize(more.url)) if isinstance(more, ListRequest) else canonicalize(more)
+            if trap_reason(more.url if isinstance(more, ListRequest) else more):
+                report.fail(str(more), "trap")
                 continue
             if more not in seen_pages:
                 seen_pages.add(more)
@@ -108,7 +114,8 @@ def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, r
     return list(items.values()), complete and not queue
 
 
-def _fetch_attachment(fetcher: Fetcher, settings: Settings, url: str, name: str) -> Attachment:
+def _fetch_attachment(fetcher: Fetcher, settings: Settings, url: str, name: str,
+                      previous: Attachment | None = None) -> Attachment:
     try:
         result = fetcher.get(url, max_bytes=settings.max_attachment_bytes)
     except FetchError as exc:
@@ -117,10 +124,13 @@ def _fetch_attachment(fetcher: Fetcher, settings: Settings, url: str, name: str)
         return Attachment(url=url, name=name, error=f"HTTP {result.status}")
     if result.truncated:
         return Attachment(url=url, name=name, size=len(result.body), error="truncated: larger than max_attachment_bytes")
+    digest = hashlib.sha256(result.body).hexdigest()
+    if previous is not None and previous.sha256 == digest and previous.name == name:
+        return previous  # same bytes as last time: the text extracted then still holds
     text, error = extract_text_isolated(result.body, name, result.content_type, settings.attachment_timeout_s,
                                         settings.attachment_memory_mb)
     return Attachment(url=url, name=name, content_type=result.content_type, size=len(result.body),
-                      sha256=hashlib.sha256(result.body).hexdigest(), text=text, error=error)
+                      sha256=digest, text=text, error=error)
 
 
 def crawl_source(source: Source, settings: Settings, catalog: Catalog, store: WarcStore,
@@ -210,7 +220,9 @@ def _crawl_item(fetcher: Fetcher, settings: Settings, source: Source, column: Co
     if not doc.title or not doc.body:
         report.fail(item.url, "extract-empty")
         return
-    attachments = tuple(_fetch_attachment(fetcher, settings, link.url, link.name) for link in links)
+    stored = catalog.get(doc.doc_id)
+    known = {a.url: a for a in stored.doc.attachments} if stored else {}
+    attachments = tuple(_fetch_attachment(fetcher, settings, link.url, link.name, known.get(link.url)) for link in links)
     doc = replace(doc, attachments=attachments)
     if catalog.current_digest(doc.doc_id) != doc.content_digest():
         # The archive alone can rebuild every version: write what was extracted beside the capture.

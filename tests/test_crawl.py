@@ -27,6 +27,9 @@ def test_crawl_archives_exactly_the_items_served(portal: DemoPortal, crawled: Cr
     assert set(agency_of_source) == set(crawled.reports)
     assert all(not r.failed for r in crawled.reports.values())
     assert len(docs) >= 300
+    posts = [r for r in portal.requests if r.method == "POST"]
+    assert posts and all("startrecord=" in r.path for r in posts)  # both jpage variants were walked
+    assert any("dataproxy.jsp?page=" in r.path for r in portal.requests if r.method == "GET")
 
 
 def test_every_field_extracted_as_the_portal_published_it(portal: DemoPortal, crawled: Crawled) -> None:

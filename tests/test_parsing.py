@@ -103,3 +103,20 @@ def test_trs_pager_variants() -> None:
     assert page.more_pages == ("http://a/kjj/zwgk/index_1.shtml", "http://a/kjj/zwgk/index_2.shtml")
     later = parse_trs(html.replace("3, 0,", "3, 1,"), "http://a/kjj/zwgk/index_1.shtml")
     assert later.more_pages == ()
+
+
+def test_hanweb_post_variant_pages_by_record_ranges() -> None:
+    from crawler.listing import ListRequest
+
+    html = ("<div id='5405'><script type='text/xml'><datastore><recordset>"
+            "<record><![CDATA[<li><a href='/art/2024/1/2/art_1_1.html'>甲</a><span>2024-01-02</span></li>]]></record>"
+            "</recordset></datastore></script></div><script>var param_5405={col:1,webid:39,path:'/',columnid:61490,"
+            "unitid:'247686',webname:'江苏省国资委',permissiontype:0};$('#5405').jpage({totalRecord:45,perPage:20,"
+            "proxyUrl:'/module/web/jpage/dataproxy.jsp'});</script>")
+    page = parse_hanweb(html, "http://a/col/col61490/index.html")
+    assert page.more_pages == (
+        ListRequest("http://a/module/web/jpage/dataproxy.jsp?startrecord=21&endrecord=40&perpage=20", (
+            ("col", "1"), ("webid", "39"), ("path", "/"), ("columnid", "61490"), ("unitid", "247686"),
+            ("webname", "江苏省国资委"), ("permissiontype", "0"))),
+        ListRequest("http://a/module/web/jpage/dataproxy.jsp?startrecord=41&endrecord=60&perpage=20", page.more_pages[0].form),
+    )

@@ -56,15 +56,22 @@ def hanweb_proxy_url(agency: Agency, column: Column, page: int, module_path: str
             f"&webname={quote(agency.name)}&permissiontype=0")
 
 
+# Some Hanweb installations page with GET page=N from <nextgroup>; others POST record ranges.
+HANWEB_POST_COLUMNS = ("xxdt", "gzdt")
+
+
 def hanweb_column(agency: Agency, column: Column) -> str:
     first = column.items[:HANWEB_PER_PAGE]
     records = "\n".join(_hanweb_record(i) for i in first)
+    post = column.key in HANWEB_POST_COLUMNS
+    nextgroup = "" if post else (
+        f"<nextgroup><![CDATA[<a href=\"{hanweb_proxy_url(agency, column, 1)}\"></a>]]></nextgroup>\n")
     body = (
         f"{_nav(agency)}<div class=\"list\"><h3>{escape(column.name)}</h3>"
-        f"<div id=\"{column.unitid}\"><script type=\"text/xml\"><datastore>\n"
-        f"<nextgroup><![CDATA[<a href=\"{hanweb_proxy_url(agency, column, 1)}\"></a>]]></nextgroup>\n"
+        f"<div id=\"{column.unitid}\"><script type=\"text/xml\"><datastore>\n{nextgroup}"
         f"<recordset>\n{records}\n</recordset></datastore></script></div>\n"
-        f"<script>var param_{column.unitid}={{columnid:{column.colid},unitid:'{column.unitid}',webid:'3'}};"
+        f"<script>var param_{column.unitid}={{col:1,appid:1,webid:3,path:'/',columnid:{column.colid},"
+        f"sourceContentType:1,unitid:'{column.unitid}',webname:'{escape(agency.name)}',permissiontype:0}};"
         f"$('#{column.unitid}').jpage({{dataStore:'',totalRecord:{len(column.items)},perPage:{HANWEB_PER_PAGE},"
         f"proxyUrl:'/module/web/jpage/dataproxy.jsp'}});</script></div>"
     )
@@ -72,9 +79,13 @@ def hanweb_column(agency: Agency, column: Column) -> str:
     return _page(f"{column.name}_{agency.name}", body, head=head) + "<!-- Produced By 大汉网络 大汉版通发布系统 -->\n"
 
 
-def hanweb_dataproxy(column: Column, page: int) -> str:
+def hanweb_dataproxy(column: Column, page: int, start: int = 0, end: int = 0) -> str:
+    """Page `page` (GET variant), or records `start`..`end`, 1-based inclusive (POST variant)."""
     total_pages = max(1, ceil(len(column.items) / HANWEB_PER_PAGE))
-    chunk = column.items[(page - 1) * HANWEB_PER_PAGE: page * HANWEB_PER_PAGE] if page >= 1 else []
+    if start:
+        chunk = column.items[start - 1:end]
+    else:
+        chunk = column.items[(page - 1) * HANWEB_PER_PAGE: page * HANWEB_PER_PAGE] if page >= 1 else []
     records = "\n".join(_hanweb_record(i) for i in chunk)
     return (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<datastore><totalrecord>{len(column.items)}</totalrecord>"
             f"<totalpage>{total_pages}</totalpage><recordset>\n{records}\n</recordset></datastore>\n")

@@ -117,17 +117,18 @@ class DemoPortal:
     def find(self, title: str) -> Item:
         return next(i for i in self.items() if i.title == title)
 
-    def respond(self, raw_path: str) -> tuple[int, Page | None]:
-        """Route a request path (with query) to a page; dynamic for the jpage data proxy."""
+    def respond(self, raw_path: str, form: str = "") -> tuple[int, Page | None]:
+        """Route a request path (with query, and a POST form) to a page; dynamic for the jpage data proxy."""
         parts = urlsplit(raw_path)
         if parts.path in ("/module/web/jpage/dataproxy.jsp", "/module/jpage/dataproxy.jsp"):
-            query = parse_qs(parts.query)
+            query = {**parse_qs(parts.query), **parse_qs(form)}
             try:
                 column = self.hanweb_columns[int(query["columnid"][0])]
                 page = int(query.get("page", ["1"])[0])
+                start, end = int(query.get("startrecord", ["0"])[0]), int(query.get("endrecord", ["0"])[0])
             except (KeyError, ValueError):
                 return 400, Page("text/plain; charset=utf-8", "参数错误".encode())
-            return 200, Page("text/xml; charset=utf-8", render.hanweb_dataproxy(column, page).encode())
+            return 200, Page("text/xml; charset=utf-8", render.hanweb_dataproxy(column, page, start, end).encode())
         if parts.path in self.gone:
             return 410, None
         page_obj = self.pages.get(parts.path)
@@ -143,9 +144,13 @@ class DemoPortal:
             disable_nagle_algorithm = True  # headers and body go out as separate writes
             server_version = "DemoPortal/1.0"
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server naming
-                status, page = portal.respond(self.path)
-                if page is not None and status == 200 and self.headers.get("If-None-Match") == page.etag:
+            def do_POST(self) -> None:  # noqa: N802 - http.server naming
+                length = int(self.headers.get("Content-Length") or 0)
+                self.do_GET(self.rfile.read(length).decode("utf-8", "replace"))
+
+            def do_GET(self, form: str = "") -> None:  # noqa: N802 - http.server naming
+                status, page = portal.respond(self.path, form)
+                if page is not None and status == 200 and not form and self.headers.get("If-None-Match") == page.etag:
                     status = 304
                 portal._log(self, status)
                 if page is None:
