@@ -14,6 +14,7 @@ _SIGNATURES = (
 )
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+OFD = "application/ofd"  # GB/T 33190
 
 
 def sniff_content_type(data: bytes) -> str:
@@ -25,11 +26,13 @@ def sniff_content_type(data: bytes) -> str:
         try:
             names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
         except zipfile.BadZipFile:
-            return "application/zip"
+            return "application/octet-stream"
         if "word/document.xml" in names:
             return DOCX
         if "xl/workbook.xml" in names:
             return XLSX
+        if "OFD.xml" in names:
+            return OFD
         return "application/zip"
     head = data[:1024].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<meta", b"<?xml", b"<div", b"<table")):

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import zipfile
 
+from archive.sniff import DOCX, OFD, XLSX, sniff_content_type
+
 log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 200_000
@@ -21,26 +23,15 @@ MAX_ZIP_ENTRIES = 10_000
 OFD_NS_TEXT = "TextCode"
 
 
+_KINDS = {"application/pdf": "pdf", DOCX: "docx", XLSX: "xlsx", OFD: "ofd"}
+
+
 def kind_of(name: str, content_type: str, data: bytes) -> str:
-    """The parser to use, from the bytes first (our own sniffing), then the name and type."""
-    lower = name.lower()
-    if data.startswith(b"%PDF-"):
-        return "pdf"
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except zipfile.BadZipFile:
-            return "broken-zip"
-        if "word/document.xml" in names:
-            return "docx"
-        if "xl/workbook.xml" in names:
-            return "xlsx"
-        if "OFD.xml" in names or lower.endswith(".ofd"):
-            return "ofd"
-        return "zip"
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "xls" if lower.endswith((".xls", ".et")) or "excel" in content_type else "ole"
-    return ""
+    """The parser to use, from the bytes (our own sniffing); a legacy OLE file is an XLS only by name or type."""
+    mime = sniff_content_type(data)
+    if mime == "application/msword":  # the OLE container: .doc, .xls, .wps and .et all look alike
+        return "xls" if name.lower().endswith((".xls", ".et")) or "excel" in content_type else "ole"
+    return _KINDS.get(mime, "")
 
 
 def _check_zip(data: bytes) -> zipfile.ZipFile:

@@ -18,7 +18,7 @@ bp = Blueprint("archived", __name__)
 
 # Archived pages run with no scripts, a unique origin, and no way to load anything from the live web.
 SANDBOX_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-_EXTENSIONS = {"application/pdf": "pdf", "application/msword": "doc", "application/zip": "zip"}
+_EXTENSIONS = {"application/pdf": "pdf", "application/msword": "doc", "application/zip": "zip", "application/ofd": "ofd"}
 
 
 def _load(capture_id: int) -> tuple[Capture, Capture, StoredResponse, bytes]:
