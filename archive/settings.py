@@ -27,6 +27,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", "./data", "Directory holding warc/, catalog.sqlite3 and the index."),
     Setting("sources_dir", "", "Extra directory of source TOML files, read after the bundled ones."),
     Setting("crawl_delay_s", 1.0, "Minimum pause between two requests to the same host."),
+    Setting("max_crawl_delay_s", 60.0, "Cap on a robots.txt Crawl-delay (longer ones are capped and logged)."),
     Setting("request_timeout_s", 20.0, "Connect and read timeout of one HTTP request."),
     Setting("fetch_deadline_s", 120.0, "Whole-fetch deadline; a slower body is cut and marked truncated."),
     Setting("max_page_bytes", 10_000_000, "Largest HTML or listing body kept; longer ones are truncated."),

@@ -116,6 +116,8 @@ def extract_text(data: bytes, name: str = "", content_type: str = "") -> tuple[s
     except Exception as exc:  # noqa: BLE001 - any parser failure is recorded on the document, never fatal
         return "", f"extraction failed: {type(exc).__name__}: {exc}"[:300]
     text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
+    if not text:
+        return "", "no text layer (a scanned image?): indexed by its title and metadata only"
     return text[:MAX_TEXT_CHARS], ""
 
 

@@ -32,7 +32,6 @@ ANTI_BOT_MARKERS = ("访问过于频繁", "请求过于频繁", "访问受限", 
 ANTI_BOT_MAX_BYTES = 20_000
 BACKOFF_CAP_S = 60.0
 ROBOTS_MAX_BYTES = 512 * 1024
-CRAWL_DELAY_CAP_S = 60.0
 
 
 @dataclass
@@ -87,6 +86,7 @@ class Fetcher:
         self.delay_s = settings.crawl_delay_s if delay_s is None else delay_s
         self._robots: dict[str, tuple[Protego | None, bool]] = {}
         self._last_request: dict[str, float] = {}
+        self._capped: set[str] = set()
         self.client = httpx.Client(
             timeout=httpx.Timeout(settings.request_timeout_s),
             follow_redirects=False,
@@ -252,8 +252,14 @@ class Fetcher:
                   form: bytes | None = None) -> FetchResult:
         parts = urlsplit(url)
         parser, _ = self._robots.get(f"{parts.scheme}://{parts.netloc}", (None, True))
-        robots_delay = parser.crawl_delay(self.settings.user_agent) if parser is not None else None
-        self._polite_wait(parts.netloc, max(self.delay_s, min(float(robots_delay or 0), CRAWL_DELAY_CAP_S)))
+        robots_delay = float((parser.crawl_delay(self.settings.user_agent) if parser is not None else None) or 0)
+        if robots_delay > self.settings.max_crawl_delay_s:
+            if parts.netloc not in self._capped:
+                log.warning("%s asks for Crawl-delay %.0f s; capped at max_crawl_delay_s = %.0f s",
+                            parts.netloc, robots_delay, self.settings.max_crawl_delay_s)
+                self._capped.add(parts.netloc)
+            robots_delay = self.settings.max_crawl_delay_s
+        self._polite_wait(parts.netloc, max(self.delay_s, robots_delay))
         if form is not None:
             extra_headers = {**extra_headers, "Content-Type": "application/x-www-form-urlencoded"}
         request_headers = [("Host", parts.netloc), ("User-Agent", self.settings.user_agent),

@@ -228,3 +228,42 @@ def test_truncated_multibyte_text_decodes_with_replacement() -> None:
 
     text, _ = decode("政府信息公开".encode("utf-8")[:-1], "text/html; charset=utf-8")
     assert text.startswith("政府信息公") and text.endswith("\ufffd")
+
+
+def test_odd_robots_txt_bom_size_cap_and_huge_crawl_delay(server: FakeServer, make_fetcher, caplog) -> None:
+    padding = b"# " + "注释".encode("gbk") * 300_000 + b"\n"  # ~1.2 MB of GBK comments
+    server.route("/robots.txt", Reply(200, "\ufeffUser-agent: *\nDisallow: /x\nCrawl-delay: 86400\n".encode() + padding
+                                      + b"Disallow: /beyond-the-parse-limit\n", {"Content-Type": "text/plain"}))
+    server.route("/beyond-the-parse-limit", Reply(200, b"ok"))
+    server.route("/y", Reply(200, b"ok"))
+    fetcher = make_fetcher(server, max_crawl_delay_s=0.5)
+    with pytest.raises(FetchError, match="robots"):
+        fetcher.get(server.url + "/x/1")  # the BOM does not hide the first rule
+    assert fetcher.get(server.url + "/beyond-the-parse-limit").status == 200  # only the first 512 KiB count
+    fetcher.get(server.url + "/y")
+    first, second = server.seen("/beyond-the-parse-limit")[0].at, server.seen("/y")[0].at
+    assert 0.45 <= second - first < 5  # 86400 s capped at 0.5 s
+    assert "capped at max_crawl_delay_s" in caplog.text
+
+
+def test_server_ignoring_validators_gives_a_revisit_not_a_duplicate(server: FakeServer, make_fetcher) -> None:
+    server.route("/same", Reply(200, b"<p>unchanged</p>", {"Content-Type": HTML, "Last-Modified": "not a date"}))
+    fetcher = make_fetcher(server)
+    first = fetcher.get(server.url + "/same")
+    second = fetcher.get(server.url + "/same")
+    assert (first.status, second.status) == (200, 200) and second.body == first.body
+    kinds = [c.record_type for c in fetcher.catalog.all_captures() if c.url.endswith("/same")]
+    assert kinds == ["response", "revisit"]
+    revisit = fetcher.catalog.get_capture(second.capture_id)
+    assert revisit.refers_to == first.capture_id
+
+
+def test_pdf_without_text_is_flagged() -> None:
+    from reportlab.pdfgen import canvas
+
+    out = __import__("io").BytesIO()
+    page = canvas.Canvas(out, invariant=1)
+    page.rect(50, 50, 200, 200, fill=1)  # a scan: pixels, no text
+    page.save()
+    text, error = extract_text(out.getvalue(), "scan.pdf")
+    assert text == "" and "no text layer" in error

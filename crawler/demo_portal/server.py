@@ -175,6 +175,7 @@ class DemoPortal:
 
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
+        self._server.handle_error = lambda request, address: log.debug("demo portal: client %s hung up", address)
         thread = threading.Thread(target=self._server.serve_forever, name="demo-portal", daemon=True)
         thread.start()
         return self.url
