@@ -130,24 +130,102 @@ def _limit_memory(megabytes: int):  # type: ignore[no-untyped-def]
     return apply
 
 
+class AttachmentWorker:
+    """A long-lived child process that extracts text, one file at a time, under time and memory limits.
+
+    A file that takes longer than `timeout_s` gets the worker killed (and a fresh one started for the
+    next file); the memory limit is the child's address-space limit. Never raises from `extract`.
+    """
+
+    def __init__(self, timeout_s: float = 30.0, memory_mb: int = 1024) -> None:
+        self.timeout_s = timeout_s
+        self.memory_mb = memory_mb
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._proc is None or self._proc.poll() is not None:
+            self._proc = subprocess.Popen([sys.executable, "-m", "crawler.attachments"], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                          preexec_fn=_limit_memory(self.memory_mb))
+        return self._proc
+
+    def _kill(self) -> str:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return ""
+        proc.kill()
+        _, err = proc.communicate()
+        return (err.decode("utf-8", "replace").strip().splitlines() or [""])[-1]
+
+    def extract(self, data: bytes, name: str = "", content_type: str = "") -> tuple[str, str]:
+        if not PARSERS.get(kind_of(name, content_type, data)):
+            return extract_text(data, name, content_type)  # nothing to parse: no process needed
+        import select
+
+        proc = self._start()
+        assert proc.stdin is not None and proc.stdout is not None
+        header = json.dumps({"name": name, "content_type": content_type, "size": len(data)}, ensure_ascii=False)
+        try:
+            proc.stdin.write(header.encode("utf-8") + b"\n" + data)
+            proc.stdin.flush()
+        except BrokenPipeError:
+            return "", f"extraction process failed: {self._kill()}"[:300]
+        ready, _, _ = select.select([proc.stdout], [], [], self.timeout_s)
+        if not ready:
+            self._kill()
+            log.warning("attachment %s: text extraction timed out after %g s", name, self.timeout_s)
+            return "", f"extraction timed out after {self.timeout_s:g} s"
+        line = proc.stdout.readline()
+        if not line:
+            return "", f"extraction process failed (exit {proc.wait()}): {self._kill()}"[:300]
+        result = json.loads(line)
+        return result["text"], result["error"]
+
+    def close(self) -> None:
+        proc = self._proc
+        if proc is None:
+            return
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdin.close()  # end of jobs: the worker loop returns
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+        self._proc = None
+
+    def __enter__(self) -> "AttachmentWorker":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def extract_text_isolated(data: bytes, name: str = "", content_type: str = "", timeout_s: float = 30.0,
                           memory_mb: int = 1024) -> tuple[str, str]:
-    """(text, error) from a child process killed past `timeout_s` or `memory_mb`; never raises."""
-    if not PARSERS.get(kind_of(name, content_type, data)):
-        return extract_text(data, name, content_type)  # nothing to parse: no process needed
-    try:
-        proc = subprocess.run([sys.executable, "-m", "crawler.attachments", name, content_type], input=data,
-                              capture_output=True, timeout=timeout_s, preexec_fn=_limit_memory(memory_mb), check=False)
-    except subprocess.TimeoutExpired:
-        log.warning("attachment %s: text extraction timed out after %.0f s", name, timeout_s)
-        return "", f"extraction timed out after {timeout_s:g} s"
-    if proc.returncode != 0:
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-        return "", f"extraction process failed (exit {proc.returncode}): {tail[0]}"[:300]
-    result = json.loads(proc.stdout)
-    return result["text"], result["error"]
+    """(text, error) from a one-off worker process; never raises."""
+    with AttachmentWorker(timeout_s, memory_mb) as worker:
+        return worker.extract(data, name, content_type)
 
 
-if __name__ == "__main__":  # the child process of extract_text_isolated
-    text, error = extract_text(sys.stdin.buffer.read(), *sys.argv[1:3])
-    sys.stdout.write(json.dumps({"text": text, "error": error}, ensure_ascii=False))
+def _serve() -> None:
+    """The worker loop: a JSON header line, then that many bytes; answer one JSON line per file."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout
+    while True:
+        header = stdin.readline()
+        if not header:
+            return
+        job = json.loads(header)
+        data = stdin.read(job["size"])
+        try:
+            text, error = extract_text(data, job["name"], job["content_type"])
+        except MemoryError:
+            text, error = "", "extraction ran out of memory (attachment_memory_mb)"
+        stdout.write(json.dumps({"text": text, "error": error}, ensure_ascii=False) + "\n")
+        stdout.flush()
+
+
+if __name__ == "__main__":  # the child process of AttachmentWorker
+    _serve()

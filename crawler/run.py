@@ -15,7 +15,7 @@ from archive.errors import FetchError
 from archive.models import Attachment, doc_id_for
 from archive.settings import Settings
 from archive.store import WarcSession, WarcStore
-from crawler.attachments import extract_text_isolated
+from crawler.attachments import AttachmentWorker
 from archive.charset import decode
 from crawler.extract import extract_document
 from crawler.fetch import Fetcher
@@ -114,7 +114,7 @@ def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, r
     return list(items.values()), complete and not queue
 
 
-def _fetch_attachment(fetcher: Fetcher, settings: Settings, url: str, name: str,
+def _fetch_attachment(fetcher: Fetcher, worker: AttachmentWorker, settings: Settings, url: str, name: str,
                       previous: Attachment | None = None) -> Attachment:
     try:
         result = fetcher.get(url, max_bytes=settings.max_attachment_bytes)
@@ -127,8 +127,7 @@ def _fetch_attachment(fetcher: Fetcher, settings: Settings, url: str, name: str,
     digest = hashlib.sha256(result.body).hexdigest()
     if previous is not None and previous.sha256 == digest and previous.name == name:
         return previous  # same bytes as last time: the text extracted then still holds
-    text, error = extract_text_isolated(result.body, name, result.content_type, settings.attachment_timeout_s,
-                                        settings.attachment_memory_mb)
+    text, error = worker.extract(result.body, name, result.content_type)
     return Attachment(url=url, name=name, content_type=result.content_type, size=len(result.body),
                       sha256=digest, text=text, error=error)
 
@@ -143,7 +142,7 @@ def crawl_source(source: Source, settings: Settings, catalog: Catalog, store: Wa
     try:
         with store.session(prefix=source.id) as session, Fetcher(
             settings, store, session, catalog, report.run_id, source.hosts(), source.allow_private, source.crawl_delay_s
-        ) as fetcher:
+        ) as fetcher, AttachmentWorker(settings.attachment_timeout_s, settings.attachment_memory_mb) as worker:
             listed: set[str] = set()
             complete = True
             for column, start in source.column_urls():
@@ -157,7 +156,7 @@ def crawl_source(source: Source, settings: Settings, catalog: Catalog, store: Wa
                         complete = False
                         continue
                     budget[0] -= 1
-                    _crawl_item(fetcher, settings, source, column, item, catalog, session, report)
+                    _crawl_item(fetcher, worker, settings, source, column, item, catalog, session, report)
                     if progress:
                         progress(item.url)
             if complete:
@@ -190,8 +189,8 @@ def _withdraw_unlisted(fetcher: Fetcher, source: Source, catalog: Catalog, liste
                 report.withdrawn += 1
 
 
-def _crawl_item(fetcher: Fetcher, settings: Settings, source: Source, column: Column, item: ListItem,
-                catalog: Catalog, session: WarcSession, report: CrawlReport) -> None:
+def _crawl_item(fetcher: Fetcher, worker: AttachmentWorker, settings: Settings, source: Source, column: Column,
+                item: ListItem, catalog: Catalog, session: WarcSession, report: CrawlReport) -> None:
     try:
         result = fetcher.get(item.url)
     except FetchError as exc:
@@ -222,7 +221,8 @@ def _crawl_item(fetcher: Fetcher, settings: Settings, source: Source, column: Co
         return
     stored = catalog.get(doc.doc_id)
     known = {a.url: a for a in stored.doc.attachments} if stored else {}
-    attachments = tuple(_fetch_attachment(fetcher, settings, link.url, link.name, known.get(link.url)) for link in links)
+    attachments = tuple(_fetch_attachment(fetcher, worker, settings, link.url, link.name, known.get(link.url))
+                        for link in links)
     doc = replace(doc, attachments=attachments)
     if catalog.current_digest(doc.doc_id) != doc.content_digest():
         # The archive alone can rebuild every version: write what was extracted beside the capture.
