@@ -86,7 +86,8 @@ def _crawl_and_say(source, settings: Settings, catalog, store) -> None:  # type:
     from crawler.run import crawl_source
 
     report = crawl_source(source, settings, catalog, store, progress=_progress(source.id))
-    click.echo(("\r" if sys.stdout.isatty() else "") + report.summary() + " " * 8)
+    tty = sys.stdout.isatty()
+    click.echo(("\r" if tty else "") + report.summary() + (" " * 8 if tty else ""))  # pad over the progress line
 
 
 def _sources(settings: Settings, extra_dir: str | None):  # type: ignore[no-untyped-def]
