@@ -85,6 +85,7 @@ class Fetcher:
         self.allow_private = allow_private
         self.delay_s = settings.crawl_delay_s if delay_s is None else delay_s
         self._robots: dict[str, tuple[Protego | None, bool]] = {}
+        self._robots_failure: dict[str, FetchError] = {}
         self._last_request: dict[str, float] = {}
         self._capped: set[str] = set()
         self.client = httpx.Client(
@@ -144,6 +145,7 @@ class Fetcher:
             except FetchError as exc:
                 log.warning("robots.txt %s unreachable (%s): treating the host as disallowed", robots_url, exc)
                 self._robots[key] = (None, False)
+                self._robots_failure[key] = exc
             else:
                 if 400 <= result.status < 500:
                     self._robots[key] = (None, True)
@@ -175,6 +177,10 @@ class Fetcher:
         for _ in range(self.settings.max_redirects + 1):
             self.check_url(current)
             if not self.allowed_by_robots(current):
+                parts = urlsplit(current)
+                failure = self._robots_failure.get(f"{parts.scheme}://{parts.netloc}")
+                if failure is not None and failure.reason in ("tls", "dns"):
+                    raise failure  # name the real cause: the host could not be reached safely at all
                 raise FetchError(f"robots.txt disallows {current}", "the portal asks crawlers to stay away", "robots")
             previous = self.catalog.last_good_capture(current) if conditional else None
             extra = {}
@@ -287,6 +293,10 @@ class Fetcher:
         except httpx.TimeoutException as exc:
             raise FetchError(f"timeout fetching {url}: {exc}", "the portal is slow; retry later", "timeout") from None
         except httpx.ConnectError as exc:
+            if "CERTIFICATE" in str(exc).upper() or "SSL" in str(exc).upper():
+                raise FetchError(f"TLS failure for {url}: {exc}",
+                                 "the portal's certificate is not trusted; never turn verification off globally",
+                                 "tls") from None
             raise FetchError(f"cannot connect to {url}: {exc}", "is the portal up?", "connect") from None
         except httpx.HTTPError as exc:
             raise FetchError(f"HTTP error fetching {url}: {exc}", "retry later", "http") from None

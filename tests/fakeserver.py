@@ -32,6 +32,8 @@ class FakeServer:
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply]] = {}
         self.log: list[Seen] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         server = self
 
@@ -40,6 +42,16 @@ class FakeServer:
             disable_nagle_algorithm = True  # headers and body go out as separate writes
 
             def do_GET(self) -> None:  # noqa: N802
+                with server._lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+
+            def _answer(self) -> None:
                 with server._lock:
                     server.log.append(Seen(self.path, dict(self.headers.items()), time.monotonic()))
                     replies = server.routes.get(self.path)

@@ -267,3 +267,52 @@ def test_pdf_without_text_is_flagged() -> None:
     page.save()
     text, error = extract_text(out.getvalue(), "scan.pdf")
     assert text == "" and "no text layer" in error
+
+
+def test_one_request_at_a_time_per_host(server: FakeServer, make_fetcher) -> None:
+    for i in range(8):
+        server.route(f"/slow{i}", Reply(200, b"x" * 20, {"Content-Type": "text/plain"}, drip=0.005))
+    fetcher = make_fetcher(server)
+    for i in range(8):
+        fetcher.get(f"{server.url}/slow{i}")
+    assert server.max_in_flight == 1 and len([s for s in server.log if s.path.startswith("/slow")]) == 8
+
+
+def test_untrusted_certificate_is_a_tls_error_not_retried(make_fetcher, tmp_path: Path) -> None:
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a self-signed certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    hits = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.handle_error = lambda request, address: None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        fake = type("Fake", (), {"url": f"https://127.0.0.1:{httpd.server_address[1]}"})()
+        with pytest.raises(FetchError) as info:
+            make_fetcher(fake).get(fake.url + "/page")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert info.value.reason == "tls" and "verification" in info.value.hint
+    assert not hits  # the handshake failed: nothing was ever requested
