@@ -219,7 +219,7 @@ def _crawl_item(fetcher: Fetcher, worker: AttachmentWorker, settings: Settings, 
     if not doc.title or not doc.body:
         report.fail(item.url, "extract-empty")
         return
-    stored = catalog.get(doc.doc_id)
+    stored = catalog.get(doc.doc_id) if links else None  # only attachments need the previous version
     known = {a.url: a for a in stored.doc.attachments} if stored else {}
     attachments = tuple(_fetch_attachment(fetcher, worker, settings, link.url, link.name, known.get(link.url))
                         for link in links)
