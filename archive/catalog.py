@@ -362,11 +362,12 @@ class Catalog:
             )
         return cur.rowcount > 0
 
-    def listed_documents(self, source_id: str, category: str) -> dict[str, str]:
-        """URL -> id of the documents of one source column, whatever their status."""
+    def listed_documents(self, source_id: str, category: str, active_only: bool = False) -> dict[str, str]:
+        """URL -> id of the documents of one source column (all of them, or only those not withdrawn)."""
         rows = self.conn.execute(
             """SELECT d.url, d.id FROM documents d JOIN versions v ON v.id=d.current_version
-               WHERE d.source_id=? AND json_extract(v.data, '$.category')=?""", (source_id, category),
+               WHERE d.source_id=? AND json_extract(v.data, '$.category')=?"""
+            + (" AND d.status='active'" if active_only else ""), (source_id, category),
         ).fetchall()
         return {r["url"]: r["id"] for r in rows}
 

@@ -84,8 +84,8 @@ class Fetcher:
         self.allowed_hosts = {h.lower() for h in allowed_hosts}
         self.allow_private = allow_private
         self.delay_s = settings.crawl_delay_s if delay_s is None else delay_s
-        self._robots: dict[str, tuple[Protego | None, bool]] = {}
-        self._robots_failure: dict[str, FetchError] = {}
+        # host -> (parser, allow_all, why robots.txt could not be read)
+        self._robots: dict[str, tuple[Protego | None, bool, FetchError | None]] = {}
         self._last_request: dict[str, float] = {}
         self._capped: set[str] = set()
         self.client = httpx.Client(
@@ -134,8 +134,8 @@ class Fetcher:
                 time.sleep(wait)
         self._last_request[netloc] = time.monotonic()
 
-    def _robots_for(self, url: str) -> tuple[Protego | None, bool]:
-        """(parser, allow_all): RFC 9309 — 4xx allows all; 5xx or unreachable disallows all."""
+    def _robots_for(self, url: str) -> tuple[Protego | None, bool, FetchError | None]:
+        """(parser, allow_all, failure): RFC 9309 — 4xx allows all; 5xx or unreachable disallows all."""
         parts = urlsplit(url)
         key = f"{parts.scheme}://{parts.netloc}"
         if key not in self._robots:
@@ -144,21 +144,20 @@ class Fetcher:
                 result = self._exchange(robots_url, {}, ROBOTS_MAX_BYTES)
             except FetchError as exc:
                 log.warning("robots.txt %s unreachable (%s): treating the host as disallowed", robots_url, exc)
-                self._robots[key] = (None, False)
-                self._robots_failure[key] = exc
+                self._robots[key] = (None, False, exc)
             else:
                 if 400 <= result.status < 500:
-                    self._robots[key] = (None, True)
+                    self._robots[key] = (None, True, None)
                 elif result.status >= 500 or result.status in REDIRECTS:
                     log.warning("robots.txt %s answered %d: host disallowed", robots_url, result.status)
-                    self._robots[key] = (None, False)
+                    self._robots[key] = (None, False, None)
                 else:
                     text = result.body.decode("utf-8", "replace").lstrip("\ufeff")
-                    self._robots[key] = (Protego.parse(text), True)
+                    self._robots[key] = (Protego.parse(text), True, None)
         return self._robots[key]
 
     def allowed_by_robots(self, url: str) -> bool:
-        parser, allow_all = self._robots_for(url)
+        parser, allow_all, _ = self._robots_for(url)
         if parser is None:
             return allow_all
         return bool(parser.can_fetch(url, self.settings.user_agent))
@@ -177,8 +176,7 @@ class Fetcher:
         for _ in range(self.settings.max_redirects + 1):
             self.check_url(current)
             if not self.allowed_by_robots(current):
-                parts = urlsplit(current)
-                failure = self._robots_failure.get(f"{parts.scheme}://{parts.netloc}")
+                failure = self._robots_for(current)[2]
                 if failure is not None and failure.reason in ("tls", "dns"):
                     raise failure  # name the real cause: the host could not be reached safely at all
                 raise FetchError(f"robots.txt disallows {current}", "the portal asks crawlers to stay away", "robots")
@@ -257,7 +255,7 @@ class Fetcher:
     def _exchange(self, url: str, extra_headers: dict[str, str], limit: int, previous_id: int | None = None,
                   form: bytes | None = None) -> FetchResult:
         parts = urlsplit(url)
-        parser, _ = self._robots.get(f"{parts.scheme}://{parts.netloc}", (None, True))
+        parser = self._robots.get(f"{parts.scheme}://{parts.netloc}", (None, True, None))[0]
         robots_delay = float((parser.crawl_delay(self.settings.user_agent) if parser is not None else None) or 0)
         if robots_delay > self.settings.max_crawl_delay_s:
             if parts.netloc not in self._capped:

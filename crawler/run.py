@@ -5,18 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from urllib.parse import urlencode
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Callable
+from urllib.parse import urlencode
 
 from archive.catalog import Catalog
+from archive.charset import decode
 from archive.errors import FetchError
 from archive.models import Attachment, doc_id_for
 from archive.settings import Settings
 from archive.store import WarcSession, WarcStore
 from crawler.attachments import AttachmentWorker
-from archive.charset import decode
 from crawler.extract import extract_document
 from crawler.fetch import Fetcher
 from crawler.listing import ListItem, ListRequest, parse_listing
@@ -89,10 +89,10 @@ def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, r
         report.list_pages += 1
         text, _ = decode(result.body, result.content_type, source.charset)
         listing = parse_listing(source.platform, text, page_url, source.selectors)
-        nothing_new = bool(known) and bool(listing.items) and all(canonicalize(i.url) in known for i in listing.items)
+        urls = [canonicalize(item.url) for item in listing.items]
+        nothing_new = bool(known) and bool(urls) and all(url in known for url in urls)
         known_pages = known_pages + 1 if nothing_new else 0
-        for item in listing.items:
-            url = canonicalize(item.url)
+        for item, url in zip(listing.items, urls):
             trap = trap_reason(url)
             if trap:
                 report.fail(url, "trap")
@@ -175,18 +175,23 @@ def _withdraw_unlisted(fetcher: Fetcher, source: Source, catalog: Catalog, liste
                        report: CrawlReport) -> None:
     """Documents no longer in any listing of the source are withdrawn; the page's answer is archived."""
     for column in source.columns:
-        for url, doc_id in catalog.listed_documents(source.id, column.category).items():
+        for url, doc_id in catalog.listed_documents(source.id, column.category, active_only=True).items():
             if url in listed:
                 continue
+            capture_id = None
             try:
-                evidence = fetcher.get(url)  # the 404/410 (or the unlisted page) goes into the archive
+                capture_id = fetcher.get(url).capture_id  # the 404/410 (or the unlisted page) goes into the archive
             except FetchError as exc:
                 log.info("%s: unlisted %s not re-fetched: %s", source.id, url, exc)
-            else:
-                if evidence.capture_id is not None:
-                    catalog.link_capture(evidence.capture_id, doc_id)
-            if catalog.mark_withdrawn(doc_id):
-                report.withdrawn += 1
+            _withdraw(catalog, doc_id, capture_id, report)
+
+
+def _withdraw(catalog: Catalog, doc_id: str, capture_id: int | None, report: CrawlReport) -> None:
+    """Link the capture that shows the withdrawal to the document, then mark it withdrawn (once)."""
+    if capture_id is not None:
+        catalog.link_capture(capture_id, doc_id)
+    if catalog.mark_withdrawn(doc_id):
+        report.withdrawn += 1
 
 
 def _crawl_item(fetcher: Fetcher, worker: AttachmentWorker, settings: Settings, source: Source, column: Column,
@@ -200,11 +205,8 @@ def _crawl_item(fetcher: Fetcher, worker: AttachmentWorker, settings: Settings, 
         doc_id = doc_id_for(source.id, item.url)
         if catalog.get(doc_id) is None:
             report.fail(item.url, f"http-{result.status}")
-            return
-        if result.capture_id is not None:
-            catalog.link_capture(result.capture_id, doc_id)
-        if catalog.mark_withdrawn(doc_id):
-            report.withdrawn += 1
+        else:
+            _withdraw(catalog, doc_id, result.capture_id, report)
         return
     if result.status != 200:
         report.fail(item.url, f"http-{result.status}")

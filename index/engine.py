@@ -51,6 +51,7 @@ class WhooshEngine:
         self._ix: Any = None
         self._searcher: Any = None
         self._columns: dict[str, list[Any]] = {}
+        self._distinct: dict[str, list[tuple[str, str]]] = {}
         self.meta: dict[str, Any] = {}
         self._open()
 
@@ -66,6 +67,9 @@ class WhooshEngine:
     def _load_columns(self) -> None:
         reader = self._searcher.reader()
         self._columns = {name: list(reader.column_reader(name)) for name in _COLUMNS}
+        # (normalised, raw) distinct values for `agency:` / `category:` clauses, once per searcher.
+        self._distinct = {name: [(analysis.normalize(v), v) for v in sorted(set(self._columns[name]))]
+                          for name in ("agency", "category")}
 
     def refresh(self) -> None:
         """Pick up a swapped-in rebuild or new commits (cheap when nothing changed)."""
@@ -102,7 +106,7 @@ class WhooshEngine:
             query = Q.Term("year", clause.text)
         else:  # agency, category: any indexed value containing the text
             needle = analysis.normalize(clause.text)
-            matches = [v for v in set(self._columns[clause.field]) if needle in analysis.normalize(v)]
+            matches = [raw for norm, raw in self._distinct[clause.field] if needle in norm]
             query = Q.Or([Q.Term(clause.field, v) for v in matches]) if matches else Q.NullQuery
         if query is None:
             raise QueryError(f"“{clause.text}”中没有可检索的文字，请换一个词。")
