@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from archive.errors import ArchiveError
 from archive.models import Document, RecordRef
@@ -124,6 +125,41 @@ class StoredDocument:
     seq: int
 
 
+class Batch:
+    """An open group-commit transaction of a Catalog (see `Catalog.batch`)."""
+
+    def __init__(self, catalog: "Catalog", before_commit: Callable[[], None], max_age_s: float) -> None:
+        self._catalog = catalog
+        self._before_commit = before_commit
+        self.max_age_s = max_age_s
+        self._begin()
+
+    def _begin(self) -> None:
+        self._catalog.conn.execute("BEGIN")  # deferred: the write lock is taken by the first write
+        self._catalog._depth = 1
+        self._started = time.monotonic()
+
+    def flush(self, reopen: bool = True) -> None:
+        """Commit now (after `before_commit`), then start the next transaction unless told not to."""
+        conn = self._catalog.conn
+        try:
+            if conn.in_transaction:
+                self._before_commit()
+                conn.commit()
+        except BaseException:
+            conn.rollback()
+            self._catalog._depth = 0
+            raise
+        self._catalog._depth = 0
+        if reopen:
+            self._begin()
+
+    def checkpoint(self) -> None:
+        """Commit if the transaction is older than `max_age_s`."""
+        if time.monotonic() - self._started >= self.max_age_s:
+            self.flush()
+
+
 class Catalog:
     """The SQLite catalog; one connection per object, not shared across threads."""
 
@@ -156,11 +192,23 @@ class Catalog:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside commit together or not at all; nested uses join the outer one."""
+        """All writes inside commit together or not at all.
+
+        A nested use is a savepoint: if it fails, its own writes are undone and the outer transaction
+        (or batch) keeps the rest.
+        """
         if self._depth:
             self._depth += 1
+            name = f"sp{self._depth}"
+            self.conn.execute(f"SAVEPOINT {name}")
             try:
                 yield
+            except BaseException:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+                raise
+            else:
+                self.conn.execute(f"RELEASE {name}")
             finally:
                 self._depth -= 1
             return
@@ -175,6 +223,21 @@ class Catalog:
             self.conn.commit()
         finally:
             self._depth = 0
+
+    @contextmanager
+    def batch(self, before_commit: Callable[[], None], max_age_s: float) -> Iterator["Batch"]:
+        """Group commit for a crawl: writes inside share one transaction, committed by
+        `Batch.checkpoint()` once it is `max_age_s` old, by `Batch.flush()`, and at the end, also
+        when the block fails (every write inside is a complete step of its own). `before_commit`
+        runs before each commit (the WARC fsync).
+        """
+        if self._depth:
+            raise ArchiveError("a batch cannot be nested in a transaction")
+        batch = Batch(self, before_commit, max_age_s)
+        try:
+            yield batch
+        finally:
+            batch.flush(reopen=False)
 
     # -- schema -------------------------------------------------------------------------------
     def _version(self) -> int:

@@ -82,10 +82,10 @@ def _progress(source_id: str):  # type: ignore[no-untyped-def]
     return tick
 
 
-def _crawl_and_say(source, settings: Settings, catalog, store) -> None:  # type: ignore[no-untyped-def]
+def _crawl_and_say(source, settings: Settings, catalog, store, worker=None) -> None:  # type: ignore[no-untyped-def]
     from crawler.run import crawl_source
 
-    report = crawl_source(source, settings, catalog, store, progress=_progress(source.id))
+    report = crawl_source(source, settings, catalog, store, progress=_progress(source.id), worker=worker)
     tty = sys.stdout.isatty()
     click.echo(("\r" if tty else "") + report.summary() + (" " * 8 if tty else ""))  # pad over the progress line
 
@@ -121,10 +121,12 @@ def crawl(obj: _Context, source_ids: tuple[str, ...], crawl_all: bool, sources_d
         chosen = [sources[s] for s in source_ids]
     if not chosen:
         raise click.UsageError("no sources configured: put source TOML files in a directory and set sources_dir (see README)")
+    from crawler.attachments import AttachmentWorker
+
     catalog, store = _open_archive(settings)
-    with catalog:
+    with catalog, AttachmentWorker(settings.attachment_timeout_s, settings.attachment_memory_mb) as worker:
         for source in chosen:
-            _crawl_and_say(source, settings, catalog, store)
+            _crawl_and_say(source, settings, catalog, store, worker)
         if not no_index:
             from index.sync import sync
 
@@ -253,16 +255,18 @@ def demo(obj: _Context, port: int | None, portal_port: int | None, no_serve: boo
     wanted = portal_port if portal_port is not None else settings.demo_port
     portal_url = portal.serve("127.0.0.1", _free_port("127.0.0.1", wanted))
     click.echo(f"演示门户：{portal_url}/")
+    from crawler.attachments import AttachmentWorker
+
     catalog, store = _open_archive(settings)
-    with catalog:
+    with catalog, AttachmentWorker(settings.attachment_timeout_s, settings.attachment_memory_mb) as worker:
         sources = [s.with_base_url(portal_url) for s in load_sources([demo_sources_dir()]).values()]
         for source in sources:
-            _crawl_and_say(source, settings, catalog, store)
+            _crawl_and_say(source, settings, catalog, store, worker)
         if revise:
             portal.revise()
             click.echo("演示：门户修改了一条通知、撤回了一条动态；再次抓取（只发条件请求）…")
             for source in sources:
-                _crawl_and_say(source, settings, catalog, store)
+                _crawl_and_say(source, settings, catalog, store, worker)
         click.echo("正在建立索引…")
         click.echo(f"索引已更新：{sync(settings, catalog)} 篇文档")
     if no_serve:

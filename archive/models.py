@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -74,7 +74,9 @@ class Document:
         return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Shallow on purpose: dataclasses.asdict deep-copies and was a measurable share of a crawl.
+        data = {f.name: getattr(self, f.name) for f in _DOC_FIELDS}
+        data["attachments"] = [{f.name: getattr(a, f.name) for f in _ATTACHMENT_FIELDS} for a in self.attachments]
         for key in ("written", "published"):
             data[key] = data[key].isoformat() if data[key] else None
         return data
@@ -88,3 +90,7 @@ class Document:
                 values[key] = date.fromisoformat(values[key])
         values["attachments"] = tuple(Attachment(**a) for a in values.get("attachments") or ())
         return cls(**values)
+
+
+_DOC_FIELDS = fields(Document)
+_ATTACHMENT_FIELDS = fields(Attachment)

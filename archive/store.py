@@ -106,7 +106,8 @@ class WarcSession:
     """Writes one crawl run's records; rolls over to a new file past `max_bytes`.
 
     Every `write_*` call returns only after the record's bytes are fsynced, so a catalog row may
-    point at it safely.
+    point at it safely. With `deferred_sync` set (group commit), writes are only flushed and the
+    caller must call `sync()` before committing catalog rows that point at them.
     """
 
     def __init__(self, store: "WarcStore", prefix: str) -> None:
@@ -116,6 +117,8 @@ class WarcSession:
         self._fh: BinaryIO | None = None
         self._writer: WARCWriter | None = None
         self._name = ""
+        self.deferred_sync = False
+        self._unsynced = False
 
     def _ensure_file(self) -> None:
         if self._fh is not None and self._fh.tell() < self._store.max_bytes:
@@ -139,6 +142,12 @@ class WarcSession:
         assert self._fh is not None
         self._fh.flush()
         os.fsync(self._fh.fileno())
+        self._unsynced = False
+
+    def sync(self) -> None:
+        """Make every record written so far durable (needed only with `deferred_sync`)."""
+        if self._fh is not None and self._unsynced:
+            self._sync()
 
     def _write(self, *records) -> WrittenRecord:  # type: ignore[no-untyped-def]
         self._ensure_file()
@@ -149,7 +158,11 @@ class WarcSession:
             self._writer.write_record(record)
             if i == len(records) - 1:
                 main_offset, main_length = offset, self._fh.tell() - offset
-        self._sync()
+        if self.deferred_sync:
+            self._fh.flush()  # readable now; durable at the next sync(), before any catalog commit
+            self._unsynced = True
+        else:
+            self._sync()
         last = records[-1]
         return WrittenRecord(
             ref=RecordRef(self._name, main_offset, main_length),

@@ -1,4 +1,4 @@
-"""Attachment text (PDF, DOCX, XLSX, XLS, OFD), extracted in a child process with time and memory limits.
+"""Attachment text (PDF, DOC, DOCX, XLSX, XLS, OFD, Word-compatible WPS), extracted in a child process with time and memory limits.
 
 Parsers of hostile files loop, explode or crash (pypdf infinite loops, zip bombs): the crawl only ever
 sees text, or an error recorded on the document.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import logging
 import subprocess
 import sys
@@ -32,6 +33,72 @@ def kind_of(name: str, content_type: str, data: bytes) -> str:
     if mime == "application/msword":  # the OLE container: .doc, .xls, .wps and .et all look alike
         return "xls" if name.lower().endswith((".xls", ".et")) or "excel" in content_type else "ole"
     return _KINDS.get(mime, "")
+
+
+# Word binary field and cell marks: 0x13 field start, 0x14 separator, 0x15 end, 0x07 cell/row end.
+_FIELD_START, _FIELD_SEP, _FIELD_END, _CELL = "\x13", "\x14", "\x15", "\x07"
+_DOC_CONTROL = dict.fromkeys(range(0x20), None) | {0x0D: "\n", 0x0B: "\n", 0x0C: "\n", 0x09: "\t", 0x07: "\t"}
+
+
+def _doc_text(word: bytes, table: bytes) -> str:
+    """The main text of a Word 97-2003 binary ([MS-DOC]): walk the piece table in the Clx."""
+    fc_clx, lcb_clx = struct.unpack_from("<II", word, 0x01A2)
+    ccp_text = struct.unpack_from("<I", word, 64 + 12)[0]
+    clx = table[fc_clx:fc_clx + lcb_clx]
+    pos = 0
+    while pos < len(clx) and clx[pos] == 0x01:  # Prc entries (formatting) come first
+        pos += 3 + struct.unpack_from("<H", clx, pos + 1)[0]
+    if pos >= len(clx) or clx[pos] != 0x02:
+        raise ValueError("no piece table in the document")
+    plc = clx[pos + 5:pos + 5 + struct.unpack_from("<I", clx, pos + 1)[0]]
+    pieces = (len(plc) - 4) // 12
+    cps = struct.unpack_from(f"<{pieces + 1}I", plc)
+    parts, total = [], 0
+    for i in range(pieces):
+        count = min(cps[i + 1], ccp_text) - cps[i]
+        if count <= 0:
+            continue
+        fc = struct.unpack_from("<I", plc, 4 * (pieces + 1) + 8 * i + 2)[0]
+        if fc & 0x40000000:  # compressed: one byte per character, code page 1252
+            start = (fc & 0x3FFFFFFF) // 2
+            parts.append(word[start:start + count].decode("cp1252", "replace"))
+        else:
+            parts.append(word[fc:fc + 2 * count].decode("utf-16-le", "replace"))
+        total += count
+        if total > MAX_TEXT_CHARS:
+            break
+    text, out, depth, shown = "".join(parts), [], 0, [True]
+    for char in text:  # keep a field's result, drop its instructions
+        if char == _FIELD_START:
+            depth += 1
+            shown.append(False)
+        elif char == _FIELD_SEP and depth:
+            shown[-1] = True
+        elif char == _FIELD_END and depth:
+            depth -= 1
+            shown.pop()
+        elif all(shown):
+            out.append(char)
+    return "".join(out).translate(_DOC_CONTROL)
+
+
+def _ole(data: bytes) -> str:
+    """A legacy OLE file by its streams: Word binary (.doc, and .wps saved Word-compatible) or a workbook."""
+    import olefile
+
+    with olefile.OleFileIO(io.BytesIO(data)) as ole:
+        if ole.exists("WordDocument"):
+            word = ole.openstream("WordDocument").read()
+            flags = struct.unpack_from("<H", word, 0x0A)[0]
+            if flags & 0x0100:
+                raise ValueError("the document is password-protected")
+            table_name = "1Table" if flags & 0x0200 else "0Table"
+            if not ole.exists(table_name):
+                raise ValueError(f"{table_name} stream missing (not a Word 97+ file)")
+            return _doc_text(word, ole.openstream(table_name).read())
+        if ole.exists("Workbook") or ole.exists("Book"):
+            return _xls(data)
+    raise ValueError("OLE file without a Word or Excel stream (an older WPS format?)")
 
 
 def _check_zip(data: bytes) -> zipfile.ZipFile:
@@ -102,7 +169,7 @@ def _ofd(data: bytes) -> str:
     return "\n".join(lines)
 
 
-PARSERS = {"pdf": _pdf, "docx": _docx, "xlsx": _xlsx, "xls": _xls, "ofd": _ofd}
+PARSERS = {"pdf": _pdf, "docx": _docx, "xlsx": _xlsx, "xls": _xls, "ofd": _ofd, "ole": _ole}
 
 
 def extract_text(data: bytes, name: str = "", content_type: str = "") -> tuple[str, str]:

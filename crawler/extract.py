@@ -33,6 +33,7 @@ _SPACES = re.compile(r"[\s\u3000\xa0]+")
 _LAYOUT_SPACE = re.compile(r"[ \t\r\f\v]+")
 _HEADER_DATE = re.compile(r"(?:发布日期|发布时间|日期|时间)\s*[:：]\s*(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2})")
 _HEADER_SOURCE = re.compile(r"来源\s*[:：]\s*([^\s|:：]+)")
+_INLINE = re.compile(r"^\s*([^:：]{2,6})\s*[:：]\s*(.+)$")
 
 
 @dataclass(frozen=True)
@@ -51,61 +52,104 @@ def _text(node: Tag) -> str:
     return " ".join(node.get_text(" ", strip=True).split())
 
 
-def metadata_table(soup: BeautifulSoup) -> dict[str, str]:
+class PageIndex:
+    """Every tag of a parsed page by name, in document order, from one walk of the tree.
+
+    bs4's `find_all` re-walks the tree through its generic filter machinery on every call; the
+    cascade asks a dozen questions per page, so it asks them of this index instead.
+    """
+
+    def __init__(self, soup: BeautifulSoup) -> None:
+        self.soup = soup
+        self.tags: list[Tag] = [node for node in soup.descendants if isinstance(node, Tag)]
+        self.by_name: dict[str, list[Tag]] = {}
+        for tag in self.tags:
+            self.by_name.setdefault(tag.name, []).append(tag)
+
+    def named(self, *names: str) -> list[Tag]:
+        """Tags with any of `names`, in document order."""
+        if len(names) == 1:
+            return self.by_name.get(names[0], [])
+        wanted = set(names)
+        return [tag for tag in self.tags if tag.name in wanted]
+
+    def first(self, name: str | None = None, element_id: str | None = None, css_class: str | None = None) -> Tag | None:
+        """The first tag matching a name, an id and a class (each optional)."""
+        for tag in self.by_name.get(name, []) if name else self.tags:
+            if element_id is not None and tag.get("id") != element_id:
+                continue
+            if css_class is not None and css_class not in (tag.get("class") or ()):
+                continue
+            return tag
+        return None
+
+
+def _index(page: BeautifulSoup | PageIndex) -> PageIndex:
+    return page if isinstance(page, PageIndex) else PageIndex(page)
+
+
+def _cells(node: Tag) -> bool:
+    return any(isinstance(child, Tag) and child.name in ("td", "th") for child in node.descendants)
+
+
+def _next_cell(cell: Tag) -> Tag | None:
+    for sibling in cell.next_siblings:
+        if isinstance(sibling, Tag) and sibling.name in ("td", "th"):
+            return sibling
+    return None
+
+
+def metadata_table(page: BeautifulSoup | PageIndex) -> dict[str, str]:
     """Label -> value pairs from table cells; an empty value cell never takes the next label."""
     found: dict[str, str] = {}
-    for cell in soup.find_all(["td", "th"]):
+    for cell in _index(page).named("td", "th"):
         label = _label(cell.get_text())
         field = LABELS.get(label)
         if field is None:
-            inline = re.match(r"^\s*([^:：]{2,6})\s*[:：]\s*(.+)$", cell.get_text(" ", strip=True))
-            if inline and LABELS.get(_label(inline.group(1))) and cell.find(["td", "th"]) is None:
+            inline = _INLINE.match(cell.get_text(" ", strip=True))
+            if inline and LABELS.get(_label(inline.group(1))) and not _cells(cell):
                 found.setdefault(LABELS[_label(inline.group(1))], inline.group(2).strip())
             continue
-        value_cell = cell.find_next_sibling(["td", "th"])
+        value_cell = _next_cell(cell)
         if value_cell is None or _label(value_cell.get_text()) in LABELS:
             value = ""
         else:
             value = _text(value_cell)
-        if value:
-            found.setdefault(field, value)
-        else:
-            found.setdefault(field, "")
+        found.setdefault(field, value)
     return found
 
 
-def meta_tags(soup: BeautifulSoup) -> dict[str, str]:
-    out = {}
-    for meta in soup.find_all("meta", attrs={"name": True, "content": True}):
-        out.setdefault(meta["name"], meta["content"].strip())
+def meta_tags(page: BeautifulSoup | PageIndex) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for meta in _index(page).named("meta"):
+        name, content = meta.get("name"), meta.get("content")
+        if isinstance(name, str) and isinstance(content, str):
+            out.setdefault(name, content.strip())
     return out
 
 
 _SIMPLE = re.compile(r"^([a-z][a-z0-9]*)?(?:#([\w-]+)|\.([\w-]+))?$", re.IGNORECASE)
 
 
-def select_one(soup: BeautifulSoup, selector: str) -> Tag | None:
+def select_one(page: BeautifulSoup | PageIndex, selector: str) -> Tag | None:
     """`soup.select_one`, with a fast path for tag, #id, .class and tag.class (soupsieve is slow)."""
+    index = _index(page)
     match = _SIMPLE.match(selector.strip())
     if not match or not any(match.groups()):
-        return soup.select_one(selector)
+        return index.soup.select_one(selector)
     tag, element_id, css_class = match.groups()
-    attrs: dict[str, object] = {}
-    if element_id:
-        attrs["id"] = element_id
-    if css_class:
-        attrs["class_"] = css_class
-    return soup.find(tag or True, **attrs)  # type: ignore[arg-type]
+    return index.first(tag.lower() if tag else None, element_id, css_class)
 
 
-def body_container(soup: BeautifulSoup, selector: str = "") -> Tag | None:
+def body_container(page: BeautifulSoup | PageIndex, selector: str = "") -> Tag | None:
+    index = _index(page)
     for candidate in ((selector,) if selector else ()) + BODY_SELECTORS:
-        node = select_one(soup, candidate)
+        node = select_one(index, candidate)
         if node is not None and _text(node):
             return node
     best, best_len = None, 0
-    for div in soup.find_all(["div", "td"]):
-        length = sum(len(p.get_text(strip=True)) for p in div.find_all("p", recursive=False))
+    for div in index.named("div", "td"):
+        length = sum(len(p.get_text(strip=True)) for p in div.children if isinstance(p, Tag) and p.name == "p")
         if length > best_len:
             best, best_len = div, length
     return best
@@ -115,17 +159,20 @@ def body_text(node: Tag | None) -> str:
     """Text of the body container, one line per block, navigation and scripts removed."""
     if node is None:
         return ""
-    for junk in node.find_all(["script", "style", "noscript"]):
+    for junk in [n for n in node.descendants if isinstance(n, Tag) and n.name in ("script", "style", "noscript")]:
         junk.decompose()
     # Collapse layout whitespace but keep characters the page meant (e.g. a non-breaking space).
     lines = (_LAYOUT_SPACE.sub(" ", line).strip() for line in node.get_text("\n").splitlines())
     return "\n".join(line for line in lines if line)
 
 
-def attachment_links(soup: BeautifulSoup, page_url: str) -> list[AttachmentLink]:
+def attachment_links(page: BeautifulSoup | PageIndex, page_url: str) -> list[AttachmentLink]:
     links: dict[str, AttachmentLink] = {}
-    for a in soup.find_all("a", href=True):
-        url = urljoin(page_url, a["href"].strip())
+    for a in _index(page).named("a"):
+        href = a.get("href")
+        if not isinstance(href, str):
+            continue
+        url = urljoin(page_url, href.strip())
         if urlsplit(url).path.lower().endswith(ATTACHMENT_EXT) and url not in links:
             links[url] = AttachmentLink(url, _text(a) or url.rsplit("/", 1)[-1])
     return list(links.values())
@@ -160,20 +207,22 @@ def extract_document(
     `trace`, when given, receives for each field the step of the cascade that supplied it.
     """
     soup = BeautifulSoup(html, "lxml")
-    table = metadata_table(soup)
-    meta = meta_tags(soup)
-    container = body_container(soup, body_selector)
-    attachments = attachment_links(soup, url)
+    page = PageIndex(soup)
+    table = metadata_table(page)
+    meta = meta_tags(page)
+    container = body_container(page, body_selector)
+    attachments = attachment_links(page, url)
     body = body_text(container)
 
-    page_text = _text(soup.body) if soup.body else ""
+    body_tag = page.first("body")
+    page_text = _text(body_tag) if body_tag else ""
     header_text = page_text.replace(" ".join(body.split()), " ") if body else page_text
     header_date = _HEADER_DATE.search(header_text)
     header_source = _HEADER_SOURCE.search(header_text)
 
-    heading = soup.find("h1") or select_one(soup, "h2.title") or select_one(soup, ".title")
+    heading = page.first("h1") or page.first("h2", css_class="title") or page.first(css_class="title")
     title = (table.get("title") or meta.get("ArticleTitle") or (_text(heading) if heading else "")
-             or (_text(soup.title) if soup.title else "") or (list_item.title if list_item else ""))
+             or (_text(title_tag) if (title_tag := page.first("title")) else "") or (list_item.title if list_item else ""))
     published, date_source, raw = _first_date(
         ("table", table.get("published", "")),
         ("header", header_date.group(1) if header_date else ""),
@@ -191,7 +240,7 @@ def extract_document(
     if trace is not None:
         listed_keys = set(listed)
         trace.update(_provenance(table, meta, listed_keys, heading is not None, date_source, body_selector, container,
-                                 soup, header_source is not None))
+                                 page, header_source is not None))
     doc = Document(
         source_id=source_id,
         url=url,
@@ -212,7 +261,7 @@ def extract_document(
 
 
 def _provenance(table: dict[str, str], meta: dict[str, str], listed: set[str], has_heading: bool, date_source: str,
-                body_selector: str, container: Tag | None, soup: BeautifulSoup, has_header_source: bool) -> dict[str, str]:
+                body_selector: str, container: Tag | None, page: PageIndex, has_header_source: bool) -> dict[str, str]:
     """Which step of the cascade supplied each field (for `xxgk sources check`)."""
     def first(*steps: tuple[str, bool]) -> str:
         return next((name for name, ok in steps if ok), "")
@@ -220,13 +269,13 @@ def _provenance(table: dict[str, str], meta: dict[str, str], listed: set[str], h
     body_step = ""
     if container is not None:
         for candidate in ((body_selector,) if body_selector else ()) + BODY_SELECTORS:
-            if select_one(soup, candidate) is container:
+            if select_one(page, candidate) is container:
                 body_step = f"selector {candidate}"
                 break
         body_step = body_step or "largest block of <p>"
     return {
         "title": first(("metadata table", bool(table.get("title"))), ("meta ArticleTitle", bool(meta.get("ArticleTitle"))),
-                       ("heading", has_heading), ("<title>", soup.title is not None), ("list page", True)),
+                       ("heading", has_heading), ("<title>", page.first("title") is not None), ("list page", True)),
         "agency": first(("metadata table", bool(table.get("agency"))), ("meta ContentSource", bool(meta.get("ContentSource"))),
                         ("list API", "agency" in listed), ("header line", has_header_source), ("source default", True)),
         "published": {"table": "metadata table", "header": "header line", "meta": "meta PubDate", "list": "list page",

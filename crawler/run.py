@@ -6,14 +6,16 @@ import hashlib
 import json
 import logging
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Callable, Union
 from urllib.parse import urlencode
 
 from archive.catalog import Catalog
 from archive.charset import decode
 from archive.errors import FetchError
-from archive.models import Attachment, doc_id_for
+from archive.models import Attachment, Document, doc_id_for
 from archive.settings import Settings
 from archive.store import WarcSession, WarcStore
 from crawler.attachments import AttachmentWorker
@@ -114,8 +116,12 @@ def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, r
     return list(items.values()), complete and not queue
 
 
-def _fetch_attachment(fetcher: Fetcher, worker: AttachmentWorker, settings: Settings, url: str, name: str,
-                      previous: Attachment | None = None) -> Attachment:
+Extracted = Union[Attachment, "Future[Attachment]"]
+
+
+def _fetch_attachment(fetcher: Fetcher, extractor: "_Extractor", settings: Settings, url: str, name: str,
+                      previous: Attachment | None = None) -> Extracted:
+    """The attachment, or a future of it while its text is extracted beside the crawl."""
     try:
         result = fetcher.get(url, max_bytes=settings.max_attachment_bytes)
     except FetchError as exc:
@@ -127,48 +133,128 @@ def _fetch_attachment(fetcher: Fetcher, worker: AttachmentWorker, settings: Sett
     digest = hashlib.sha256(result.body).hexdigest()
     if previous is not None and previous.sha256 == digest and previous.name == name:
         return previous  # same bytes as last time: the text extracted then still holds
-    text, error = worker.extract(result.body, name, result.content_type)
-    return Attachment(url=url, name=name, content_type=result.content_type, size=len(result.body),
-                      sha256=digest, text=text, error=error)
+    return extractor.submit(Attachment(url=url, name=name, content_type=result.content_type,
+                                       size=len(result.body), sha256=digest), result.body)
+
+
+class _Extractor:
+    """Attachment text extraction on one background thread, so the crawl goes on while a PDF is read.
+
+    The thread only talks to the worker process; the catalog and the WARC session stay on the crawl's thread.
+    """
+
+    def __init__(self, worker: AttachmentWorker) -> None:
+        self.worker = worker
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attachment-text")
+
+    def _run(self, attachment: Attachment, data: bytes) -> Attachment:
+        try:
+            text, error = self.worker.extract(data, attachment.name, attachment.content_type)
+        except Exception as exc:  # noqa: BLE001 - a failed extraction is recorded on the document, never fatal
+            log.exception("attachment %s: extraction failed", attachment.url)
+            text, error = "", f"extraction failed: {type(exc).__name__}: {exc}"[:300]
+        return replace(attachment, text=text, error=error)
+
+    def submit(self, attachment: Attachment, data: bytes) -> "Future[Attachment]":
+        return self.pool.submit(self._run, attachment, data)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class _Pending:
+    """A detail page fetched and parsed, waiting for its attachments' text before it is recorded."""
+
+    doc: Document
+    record_id: str
+    capture_id: int | None
+    attachments: list[Extracted]
+
+    def ready(self) -> bool:
+        return all(not isinstance(a, Future) or a.done() for a in self.attachments)
+
+
+MAX_PENDING = 32
+GROUP_COMMIT_S = 0.25  # longest a crawl keeps catalog writes uncommitted (when it never waits politely)
 
 
 def crawl_source(source: Source, settings: Settings, catalog: Catalog, store: WarcStore,
-                 progress: Progress | None = None) -> CrawlReport:
-    """Crawl `source` once; every response is archived before its document is recorded."""
+                 progress: Progress | None = None, worker: AttachmentWorker | None = None) -> CrawlReport:
+    """Crawl `source` once; every response is archived before its document is recorded.
+
+    Pass a `worker` to share one attachment extraction process across several sources.
+    """
     report = CrawlReport(source.id)
     report.run_id = catalog.begin_run(source.id)
-    budget = [settings.max_pages_per_source]
     status = "failed"
     try:
         with store.session(prefix=source.id) as session, Fetcher(
             settings, store, session, catalog, report.run_id, source.hosts(), source.allow_private, source.crawl_delay_s
-        ) as fetcher, AttachmentWorker(settings.attachment_timeout_s, settings.attachment_memory_mb) as worker:
-            listed: set[str] = set()
-            complete = True
-            for column, start in source.column_urls():
-                items, column_complete = _walk_column(fetcher, source, column, start, report, budget, catalog)
-                complete = complete and column_complete
-                report.listed += len(items)
-                listed.update(item.url for item in items)
-                for item in items:
-                    if budget[0] <= 0:
-                        report.fail(item.url, "page-budget")
-                        complete = False
-                        continue
-                    budget[0] -= 1
-                    _crawl_item(fetcher, worker, settings, source, column, item, catalog, session, report)
-                    if progress:
-                        progress(item.url)
-            if complete:
-                _withdraw_unlisted(fetcher, source, catalog, listed, report)
-            else:
-                log.warning("%s: listing incomplete this run; withdrawals not checked", source.id)
+        ) as fetcher, (nullcontext(worker) if worker is not None else AttachmentWorker(
+            settings.attachment_timeout_s, settings.attachment_memory_mb)) as worker:
+            # Group commit: records are fsynced once per batch, just before the catalog rows pointing at them.
+            session.deferred_sync = True
+            with catalog.batch(session.sync, GROUP_COMMIT_S) as batch:
+                fetcher.before_wait = batch.flush  # never hold the catalog's write lock while waiting politely
+                extractor = _Extractor(worker)
+                try:
+                    complete, listed = _crawl_columns(fetcher, extractor, settings, source, catalog, session, report,
+                                                      progress, batch.checkpoint)
+                finally:
+                    extractor.close()
+                if complete:
+                    _withdraw_unlisted(fetcher, source, catalog, listed, report)
+                else:
+                    log.warning("%s: listing incomplete this run; withdrawals not checked", source.id)
             report.requests = fetcher.request_count
         status = "ok"
     finally:
         catalog.finish_run(report.run_id, status, report.as_dict())
     log.info("crawl run %d: %s", report.run_id, report.summary())
     return report
+
+
+def _crawl_columns(fetcher: Fetcher, extractor: _Extractor, settings: Settings, source: Source, catalog: Catalog,
+                   session: WarcSession, report: CrawlReport, progress: Progress | None,
+                   checkpoint: Callable[[], None]) -> tuple[bool, set[str]]:
+    """Every column's listing and items; (whether every listing was read completely, the URLs listed)."""
+    budget = [settings.max_pages_per_source]
+    listed: set[str] = set()
+    complete = True
+    pending: list[_Pending] = []
+    for column, start in source.column_urls():
+        items, column_complete = _walk_column(fetcher, source, column, start, report, budget, catalog)
+        complete = complete and column_complete
+        report.listed += len(items)
+        listed.update(item.url for item in items)
+        for item in items:
+            if budget[0] <= 0:
+                report.fail(item.url, "page-budget")
+                complete = False
+                continue
+            budget[0] -= 1
+            waiting = _crawl_item(fetcher, extractor, settings, source, column, item, catalog, session, report)
+            if waiting is not None:
+                pending.append(waiting)
+            pending = _record_ready(pending, catalog, session, report, wait=len(pending) > MAX_PENDING)
+            checkpoint()
+            if progress:
+                progress(item.url)
+    _record_ready(pending, catalog, session, report, wait=True)
+    return complete, listed
+
+
+def _record_ready(pending: list[_Pending], catalog: Catalog, session: WarcSession, report: CrawlReport,
+                  wait: bool) -> list[_Pending]:
+    """Record the pending documents whose attachments are done (all of them when `wait`); the rest remain."""
+    remaining = []
+    for item in pending:
+        if wait or item.ready():
+            _record(item, catalog, session, report)
+        else:
+            remaining.append(item)
+    return remaining
 
 
 def _withdraw_unlisted(fetcher: Fetcher, source: Source, catalog: Catalog, listed: set[str],
@@ -194,41 +280,48 @@ def _withdraw(catalog: Catalog, doc_id: str, capture_id: int | None, report: Cra
         report.withdrawn += 1
 
 
-def _crawl_item(fetcher: Fetcher, worker: AttachmentWorker, settings: Settings, source: Source, column: Column,
-                item: ListItem, catalog: Catalog, session: WarcSession, report: CrawlReport) -> None:
+def _crawl_item(fetcher: Fetcher, extractor: _Extractor, settings: Settings, source: Source, column: Column,
+                item: ListItem, catalog: Catalog, session: WarcSession, report: CrawlReport) -> _Pending | None:
+    """Fetch and parse one detail page and fetch its attachments; None when there is nothing to record."""
     try:
         result = fetcher.get(item.url)
     except FetchError as exc:
         report.fail(item.url, exc.reason)
-        return
+        return None
     if result.status in (404, 410):
         doc_id = doc_id_for(source.id, item.url)
         if catalog.get(doc_id) is None:
             report.fail(item.url, f"http-{result.status}")
         else:
             _withdraw(catalog, doc_id, result.capture_id, report)
-        return
+        return None
     if result.status != 200:
         report.fail(item.url, f"http-{result.status}")
-        return
+        return None
     if result.truncated:
         report.fail(item.url, f"truncated-{result.truncated}")
-        return
+        return None
     text, _ = decode(result.body, result.content_type, source.charset)
     doc, links = extract_document(text, item.url, source_id=source.id, category=column.category,
                                   default_agency=source.agency, list_item=item,
                                   body_selector=source.selectors.get("body", ""))
     if not doc.title or not doc.body:
         report.fail(item.url, "extract-empty")
-        return
+        return None
     stored = catalog.get(doc.doc_id) if links else None  # only attachments need the previous version
     known = {a.url: a for a in stored.doc.attachments} if stored else {}
-    attachments = tuple(_fetch_attachment(fetcher, worker, settings, link.url, link.name, known.get(link.url))
-                        for link in links)
-    doc = replace(doc, attachments=attachments)
+    attachments = [_fetch_attachment(fetcher, extractor, settings, link.url, link.name, known.get(link.url))
+                   for link in links]
+    return _Pending(doc, result.record_id, result.capture_id, attachments)
+
+
+def _record(item: _Pending, catalog: Catalog, session: WarcSession, report: CrawlReport) -> None:
+    """Record a document whose attachments are done; a new version also goes into the archive."""
+    attachments = tuple(a.result() if isinstance(a, Future) else a for a in item.attachments)
+    doc = replace(item.doc, attachments=attachments)
     if catalog.current_digest(doc.doc_id) != doc.content_digest():
         # The archive alone can rebuild every version: write what was extracted beside the capture.
         blob = json.dumps(doc.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
-        session.write_metadata(item.url, blob, result.record_id)
-    outcome = catalog.record_document(doc, result.capture_id)
+        session.write_metadata(doc.url, blob, item.record_id)
+    outcome = catalog.record_document(doc, item.capture_id)
     setattr(report, outcome, getattr(report, outcome) + 1)

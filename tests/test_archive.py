@@ -232,3 +232,32 @@ def test_document_page_shows_versions_diff_and_withdrawn_badge(revised: Revised)
     assert "版本与修改记录" in html and "<ins>根据工作安排，上述时间节点顺延一周，请各单位相互转告。</ins>" in html
     gone = client.get(f"/doc/{revised.withdrawn_id}").get_data(as_text=True)
     assert "已撤回" in gone
+
+
+def test_group_commit_keeps_complete_steps_undoes_a_failed_one_and_syncs_first(tmp_path: Path) -> None:
+    """A crawl's batch: WARC sync before every commit; a failed step rolls back alone; a crash commits the rest."""
+    settings = make_settings(tmp_path)
+    seen_at_sync: list[int] = []
+
+    def sync() -> None:  # stands in for WarcSession.sync: runs before the commit, so nothing is visible yet
+        with sqlite3.connect(settings.catalog_path) as reader:
+            seen_at_sync.append(reader.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    def doc(n: int) -> Document:
+        return Document(source_id="s", url=f"http://example.org/{n}", title=f"标题{n}", body="正文")
+
+    with Catalog(settings.catalog_path) as catalog:
+        with pytest.raises(RuntimeError):
+            with catalog.batch(sync, max_age_s=3600) as batch:
+                catalog.record_document(doc(1), None)
+                batch.flush()
+                catalog.record_document(doc(2), None)
+                with pytest.raises(ValueError):
+                    with catalog.transaction():  # a step that fails half-way
+                        catalog.record_document(doc(3), None)
+                        raise ValueError("parser blew up")
+                raise RuntimeError("crawl interrupted")
+        with sqlite3.connect(settings.catalog_path) as reader:
+            urls = sorted(r[0] for r in reader.execute("SELECT url FROM documents"))
+    assert urls == ["http://example.org/1", "http://example.org/2"]
+    assert seen_at_sync == [0, 1]  # each sync ran before its commit

@@ -7,6 +7,7 @@ import zipfile
 
 from crawler.attachments import extract_text, extract_text_isolated
 from crawler.demo_portal.model import AttachmentSpec
+from crawler.demo_portal.msdoc import compound_file, doc_bytes
 from crawler.demo_portal.render import docx_bytes, pdf_bytes
 
 LINES = ["余杭区2023年度社会救助资金发放情况", "最低生活保障对象 1203 户"]
@@ -54,7 +55,7 @@ def test_hostile_files_are_refused_with_a_reason() -> None:
     text, error = extract_text(bomb.getvalue(), "bomb.docx")
     assert text == "" and "size limit" in error
     text, error = extract_text(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "old.doc")
-    assert text == "" and "unsupported" in error
+    assert text == "" and "extraction failed" in error
 
 
 def test_child_process_extracts_and_is_bounded_in_time_and_memory() -> None:
@@ -68,3 +69,15 @@ def test_child_process_extracts_and_is_bounded_in_time_and_memory() -> None:
     assert text == "" and error
     text, error = extract_text_isolated(big, "big.docx")
     assert error == "" and len(text) == 200_000  # capped
+
+
+def test_legacy_word_doc_and_wps() -> None:
+    """.doc (Word 97-2003 binary) and Word-compatible .wps: the piece table's text; other OLE files named."""
+    data = doc_bytes(LINES + ["见\x13 HYPERLINK \"http://www.yuhang.gov.cn\" \x14余杭区人民政府网站\x15。"])
+    for name, ctype in (("a.doc", "application/msword"), ("a.wps", "application/kswps"), ("noext", "")):
+        text, error = extract_text(data, name, ctype)
+        assert (text, error) == ("\n".join(LINES + ["见余杭区人民政府网站。"]), ""), name
+    assert extract_text_isolated(data, "a.doc") == extract_text(data, "a.doc")
+    other = compound_file([("Contents", "金山文字 WPS 2000 格式".encode("utf-16-le").ljust(4096, b"\0"))])
+    text, error = extract_text(other, "old.wps")
+    assert text == "" and "older WPS format" in error

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from collections import Counter
+from pathlib import Path
 
 from archive.catalog import Catalog
 from archive.store import WarcStore
 from crawler.demo_portal.corpus import seed_report
 from crawler.demo_portal.server import DemoPortal
 from crawler.run import crawl_source
-from tests.conftest import Crawled, warcio_check
+from crawler.sources import Column, Source
+from tests.conftest import Crawled, make_settings, warcio_check
+from tests.fakeserver import FakeServer, Reply
+
+HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
 def _catalog_docs(crawled: Crawled):
@@ -75,7 +83,7 @@ def test_seed_report_extracted_as_the_real_portal_shows_it(crawled: Crawled) -> 
     assert seed.body.split("\n") == paragraphs
 
 
-def test_attachments_pdf_and_docx_text_extracted(portal: DemoPortal, crawled: Crawled) -> None:
+def test_attachments_pdf_docx_and_doc_text_extracted(portal: DemoPortal, crawled: Crawled) -> None:
     by_url = {d.doc.url: d.doc for d in _catalog_docs(crawled)}
     kinds = Counter()
     for item in portal.items():
@@ -86,7 +94,7 @@ def test_attachments_pdf_and_docx_text_extracted(portal: DemoPortal, crawled: Cr
             text = att.text.replace("\n", "")
             for line in spec.lines:
                 assert line in text
-    assert kinds["pdf"] >= 2 and kinds["docx"] >= 2
+    assert kinds["pdf"] >= 2 and kinds["docx"] >= 2 and kinds["doc"] >= 2
 
 
 def test_every_warc_passes_warcio_check(crawled: Crawled) -> None:
@@ -126,3 +134,44 @@ def test_demo_portal_is_realistic_enough(portal: DemoPortal) -> None:
     assert [c.name for c in mzj.columns] == ["机构概况", "信息动态", "党务公开", "网上办事", "工作动态", "政策法规",
                                              "期刊简报", "互动平台", "民政专题", "通知公告", "政府信息公开年度报告"]
     assert all(i.index_no and i.topic for i in items)
+
+
+def test_polite_crawl_holds_no_catalog_lock_while_it_waits(tmp_path: Path) -> None:
+    """Group commit never keeps the catalog locked across a politeness delay: other writers get in."""
+    server = FakeServer()
+    server.route("/robots.txt", Reply(404, b""))
+    links = "".join(f'<li><a href="/a/{n}.html">通知{n}</a><span class="date">2024-05-0{n}</span></li>' for n in range(1, 5))
+    server.route("/list/index.html", Reply(200, f'<ul class="news-list">{links}</ul>'.encode(), HTML))
+    for n in range(1, 5):
+        server.route(f"/a/{n}.html", Reply(200, f"<h1>通知{n}</h1><div class='content'><p>正文{n}</p></div>".encode(), HTML))
+    source = Source(id="polite", name="测试局", agency="测试局", platform="generic", base_url=server.url,
+                    columns=(Column("通知公告", "/list/index.html", "通知公告"),), allow_private=True,
+                    crawl_delay_s=0.6, selectors={"list_item": "ul.news-list li", "list_date": "span.date"})
+    settings = make_settings(tmp_path)
+    failures: list[str] = []
+    done = threading.Event()
+
+    def other_writer() -> None:  # e.g. the web app filing a "crawl now" request
+        time.sleep(0.3)
+        while not done.is_set():
+            try:
+                with sqlite3.connect(settings.catalog_path, timeout=0.3, isolation_level=None) as conn:
+                    conn.execute("BEGIN IMMEDIATE")
+                    conn.execute("ROLLBACK")
+            except sqlite3.OperationalError as exc:
+                failures.append(str(exc))
+            time.sleep(0.1)
+
+    try:
+        with Catalog(settings.catalog_path) as catalog:
+            writer = threading.Thread(target=other_writer)
+            writer.start()
+            try:
+                report = crawl_source(source, settings, catalog, WarcStore(settings.warc_dir))
+            finally:
+                done.set()
+                writer.join()
+    finally:
+        server.stop()
+    assert report.new == 4
+    assert failures == []

@@ -271,7 +271,7 @@ def _assign_paths_and_attachments(agencies: list[Agency], rng: random.Random) ->
                 else:
                     item.path = f"/{agency.key}/{column.key}/content/post_{item.number}.html"
                 if column.name in ("政策法规", "政策文件", "通知公告") and i % 5 == 1:
-                    kind = "pdf" if (i // 5) % 2 == 0 else "docx"
+                    kind = ("pdf", "docx", "doc")[(i // 5) % 3]
                     base = item.path.rsplit("/", 1)[0]
                     name = f"附件：{item.topic}工作情况表.{kind}"
                     lines = [item.title, f"{item.topic}工作情况一览（附件）"] + [

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from crawler.demo_portal import render
 from crawler.demo_portal.model import Agency, Item, build_agencies
+from crawler.demo_portal.msdoc import doc_bytes
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ class DemoPortal:
                     for att in item.attachments:
                         if att.kind == "pdf":
                             self.pages[att.path] = Page("application/pdf", render.pdf_bytes(att), _http_date(item))
+                        elif att.kind == "doc":
+                            self.pages[att.path] = Page("application/msword", doc_bytes(att.lines), _http_date(item))
                         else:
                             self.pages[att.path] = Page(
                                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
