@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator
 from archive.errors import ArchiveError
 from archive.models import Document, RecordRef
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -86,11 +86,51 @@ _MIGRATIONS: dict[int, str] = {
     CREATE INDEX attachments_doc ON attachments (doc_id);
     CREATE INDEX attachments_url ON attachments (url);
     """,
+    3: """
+    ALTER TABLE crawl_runs ADD COLUMN error TEXT NOT NULL DEFAULT '';
+    ALTER TABLE crawl_runs ADD COLUMN trigger TEXT NOT NULL DEFAULT '';
+    ALTER TABLE crawl_runs ADD COLUMN log_file TEXT NOT NULL DEFAULT '';
+    CREATE INDEX crawl_runs_source ON crawl_runs (source_id, id);
+    CREATE TABLE crawl_requests (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        requested_by TEXT NOT NULL DEFAULT '',
+        taken_at TEXT
+    );
+    CREATE TABLE heartbeats (
+        name TEXT PRIMARY KEY,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        beat_at TEXT NOT NULL,
+        info TEXT NOT NULL DEFAULT '{}'
+    );
+    """,
 }
 
 
 def utcnow() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def parse_time(text: str) -> datetime:
+    """A catalog timestamp (ISO 8601, UTC when it has no offset)."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def beat_age_s(beat: dict[str, Any] | None) -> float | None:
+    """Seconds since a heartbeat; None when there never was one or its process stopped cleanly."""
+    if not beat or beat["info"].get("stopped_at"):
+        return None
+    return (datetime.now(timezone.utc) - parse_time(beat["beat_at"])).total_seconds()
+
+
+def is_alive(beat: dict[str, Any] | None, poll_s: float) -> bool:
+    """Whether a heartbeat is recent: at most three poll periods (plus slack) old."""
+    age = beat_age_s(beat)
+    return age is not None and age <= 3 * poll_s + 5
 
 
 @dataclass(frozen=True)
@@ -126,37 +166,41 @@ class StoredDocument:
 
 
 class Batch:
-    """An open group-commit transaction of a Catalog (see `Catalog.batch`)."""
+    """An open group commit of a Catalog (see `Catalog.batch`).
+
+    The transaction starts with the first write (BEGIN IMMEDIATE, so a writer waits for the lock
+    instead of failing on a stale snapshot) and lasts until `flush()` or an old enough `checkpoint()`.
+    """
 
     def __init__(self, catalog: "Catalog", before_commit: Callable[[], None], max_age_s: float) -> None:
         self._catalog = catalog
         self._before_commit = before_commit
         self.max_age_s = max_age_s
-        self._begin()
+        self.started = 0.0
 
-    def _begin(self) -> None:
-        self._catalog.conn.execute("BEGIN")  # deferred: the write lock is taken by the first write
+    def begin(self) -> None:
+        """Called by the catalog at the first write after a commit."""
+        self._catalog.conn.execute("BEGIN IMMEDIATE")
         self._catalog._depth = 1
-        self._started = time.monotonic()
+        self.started = time.monotonic()
 
-    def flush(self, reopen: bool = True) -> None:
-        """Commit now (after `before_commit`), then start the next transaction unless told not to."""
+    def flush(self) -> None:
+        """Commit what was written (after `before_commit`); the next write starts a new transaction."""
         conn = self._catalog.conn
+        if not conn.in_transaction:
+            return
         try:
-            if conn.in_transaction:
-                self._before_commit()
-                conn.commit()
+            self._before_commit()
+            conn.commit()
         except BaseException:
             conn.rollback()
-            self._catalog._depth = 0
             raise
-        self._catalog._depth = 0
-        if reopen:
-            self._begin()
+        finally:
+            self._catalog._depth = 0
 
     def checkpoint(self) -> None:
         """Commit if the transaction is older than `max_age_s`."""
-        if time.monotonic() - self._started >= self.max_age_s:
+        if self._catalog.conn.in_transaction and time.monotonic() - self.started >= self.max_age_s:
             self.flush()
 
 
@@ -166,6 +210,7 @@ class Catalog:
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = Path(path)
         self._depth = 0
+        self._batch: Batch | None = None
         if readonly:
             if not self.path.exists():
                 raise ArchiveError(f"catalog {self.path} does not exist", "run `xxgk crawl --all` or `xxgk demo` first")
@@ -197,6 +242,8 @@ class Catalog:
         A nested use is a savepoint: if it fails, its own writes are undone and the outer transaction
         (or batch) keeps the rest.
         """
+        if not self._depth and self._batch is not None:
+            self._batch.begin()  # the batch's transaction; this block is a savepoint inside it
         if self._depth:
             self._depth += 1
             name = f"sp{self._depth}"
@@ -231,13 +278,15 @@ class Catalog:
         when the block fails (every write inside is a complete step of its own). `before_commit`
         runs before each commit (the WARC fsync).
         """
-        if self._depth:
+        if self._depth or self._batch is not None:
             raise ArchiveError("a batch cannot be nested in a transaction")
         batch = Batch(self, before_commit, max_age_s)
+        self._batch = batch
         try:
             yield batch
         finally:
-            batch.flush(reopen=False)
+            self._batch = None
+            batch.flush()
 
     # -- schema -------------------------------------------------------------------------------
     def _version(self) -> int:
@@ -278,27 +327,78 @@ class Catalog:
         )
 
     # -- crawl runs -------------------------------------------------------------------------------
-    def begin_run(self, source_id: str) -> int:
-        """Start a run; runs of this source still marked running were cut short (killed process)."""
+    def begin_run(self, source_id: str, trigger: str = "manual") -> int:
+        """Start a run; runs of this source still marked running were cut short (killed process).
+
+        Call it only while holding the source's crawl lock (see `crawler.run`), so that a run marked
+        running by another live process is never taken for a dead one.
+        """
         with self.transaction():
             self.conn.execute(
                 "UPDATE crawl_runs SET status='interrupted', finished_at=? WHERE source_id=? AND status='running'",
                 (utcnow(), source_id),
             )
-            cur = self.conn.execute("INSERT INTO crawl_runs (source_id, started_at) VALUES (?, ?)", (source_id, utcnow()))
+            cur = self.conn.execute("INSERT INTO crawl_runs (source_id, started_at, trigger) VALUES (?, ?, ?)",
+                                    (source_id, utcnow(), trigger))
         return int(cur.lastrowid or 0)
 
-    def finish_run(self, run_id: int, status: str, report: dict[str, Any]) -> None:
+    def finish_run(self, run_id: int, status: str, report: dict[str, Any], error: str = "", log_file: str = "") -> None:
         with self.transaction():
             self.conn.execute(
-                "UPDATE crawl_runs SET finished_at=?, status=?, report=? WHERE id=?",
-                (utcnow(), status, json.dumps(report, ensure_ascii=False), run_id),
+                "UPDATE crawl_runs SET finished_at=?, status=?, report=?, error=?, log_file=? WHERE id=?",
+                (utcnow(), status, json.dumps(report, ensure_ascii=False), error, log_file, run_id),
             )
 
     def runs(self, source_id: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT * FROM crawl_runs" + (" WHERE source_id=?" if source_id else "") + " ORDER BY id"
         rows = self.conn.execute(sql, (source_id,) if source_id else ()).fetchall()
         return [dict(r, report=json.loads(r["report"]) if r["report"] else None) for r in rows]
+
+    def last_run(self, source_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM crawl_runs WHERE source_id=? ORDER BY id DESC LIMIT 1",
+                                (source_id,)).fetchone()
+        return dict(row, report=json.loads(row["report"]) if row["report"] else None) if row else None
+
+    def consecutive_failures(self, source_id: str) -> int:
+        """How many of the source's latest runs failed in a row."""
+        count = 0
+        for row in self.conn.execute("SELECT status FROM crawl_runs WHERE source_id=? ORDER BY id DESC LIMIT 50",
+                                     (source_id,)):
+            if row["status"] != "failed":
+                break
+            count += 1
+        return count
+
+    # -- requests and heartbeats (web and CLI -> scheduler) ----------------------------------------
+    def request_crawl(self, source_id: str, requested_by: str) -> int:
+        """File a "crawl now" request for the scheduler process to pick up."""
+        with self.transaction():
+            cur = self.conn.execute("INSERT INTO crawl_requests (source_id, requested_at, requested_by) VALUES (?,?,?)",
+                                    (source_id, utcnow(), requested_by))
+        return int(cur.lastrowid or 0)
+
+    def take_requests(self) -> list[str]:
+        """Source ids with open requests, marking them taken (several requests for one source count once)."""
+        with self.transaction():
+            rows = self.conn.execute("SELECT DISTINCT source_id FROM crawl_requests WHERE taken_at IS NULL").fetchall()
+            self.conn.execute("UPDATE crawl_requests SET taken_at=? WHERE taken_at IS NULL", (utcnow(),))
+        return [r["source_id"] for r in rows]
+
+    def pending_requests(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute("SELECT * FROM crawl_requests WHERE taken_at IS NULL ORDER BY id")]
+
+    def beat(self, name: str, pid: int, host: str, started_at: str, info: dict[str, Any]) -> None:
+        with self.transaction():
+            self.conn.execute(
+                """INSERT INTO heartbeats (name, pid, host, started_at, beat_at, info) VALUES (?,?,?,?,?,?)
+                   ON CONFLICT (name) DO UPDATE SET pid=excluded.pid, host=excluded.host,
+                   started_at=excluded.started_at, beat_at=excluded.beat_at, info=excluded.info""",
+                (name, pid, host, started_at, utcnow(), json.dumps(info, ensure_ascii=False)),
+            )
+
+    def heartbeat(self, name: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM heartbeats WHERE name=?", (name,)).fetchone()
+        return dict(row, info=json.loads(row["info"])) if row else None
 
     # -- captures ---------------------------------------------------------------------------------
     def add_capture(

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import signal
+import subprocess
 import sys
+import threading
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +23,19 @@ log = logging.getLogger("xxgk")
 
 
 class _Context:
-    def __init__(self, config: str | None, overrides: dict[str, Any]) -> None:
+    def __init__(self, config: str | None, overrides: dict[str, Any], level: int) -> None:
         self.config = config
         self.overrides = overrides
+        self.level = level
         self._settings: Settings | None = None
 
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from archive import logs
+
             self._settings = load_settings(self.config, overrides=self.overrides)
+            logs.configure(self.level, self._settings.log_format)
         return self._settings
 
 
@@ -52,11 +62,13 @@ class _Group(click.Group):
 @click.option("-v", "--verbose", count=True, help="Log progress (-v) or debug output (-vv).")
 @click.pass_context
 def main(ctx: click.Context, config: str | None, data_dir: str | None, verbose: int) -> None:
+    from archive import logs
+
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("httpx", "httpcore", "jieba", "werkzeug"):
+    logs.configure(level, "text")  # until the settings (and their log_format) are read
+    for noisy in ("httpx", "httpcore", "jieba", "werkzeug", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
-    ctx.obj = _Context(config, {"data_dir": data_dir})
+    ctx.obj = _Context(config, {"data_dir": data_dir}, level)
 
 
 def _open_archive(settings: Settings):  # type: ignore[no-untyped-def]
@@ -67,6 +79,22 @@ def _open_archive(settings: Settings):  # type: ignore[no-untyped-def]
     for name in store.recover():
         log.warning("recovered unsealed WARC file %s", name)
     return Catalog(settings.catalog_path), store
+
+
+@contextlib.contextmanager
+def _bar(label: str, total: int):  # type: ignore[no-untyped-def]
+    """A progress bar on a terminal (stderr), fed with the count done so far; silent otherwise."""
+    if not sys.stderr.isatty() or total <= 0:
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True) as bar:
+        done = [0]
+
+        def tick(count: int) -> None:
+            bar.update(count - done[0])
+            done[0] = count
+
+        yield tick
 
 
 def _progress(source_id: str):  # type: ignore[no-untyped-def]
@@ -105,8 +133,10 @@ def _sources(settings: Settings, extra_dir: str | None):  # type: ignore[no-unty
 @click.option("--all", "crawl_all", is_flag=True, help="Crawl every configured source.")
 @click.option("--sources-dir", type=click.Path(file_okay=False, exists=True), help="Extra directory of source TOML files.")
 @click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
+@click.option("--queue", is_flag=True, help="Ask the running scheduler to crawl them now instead of crawling here.")
 @pass_ctx
-def crawl(obj: _Context, source_ids: tuple[str, ...], crawl_all: bool, sources_dir: str | None, no_index: bool) -> None:
+def crawl(obj: _Context, source_ids: tuple[str, ...], crawl_all: bool, sources_dir: str | None, no_index: bool,
+          queue: bool) -> None:
     """Crawl SOURCE... (or --all) into the archive, then update the index."""
     settings = obj.settings
     sources = _sources(settings, sources_dir)
@@ -121,6 +151,17 @@ def crawl(obj: _Context, source_ids: tuple[str, ...], crawl_all: bool, sources_d
         chosen = [sources[s] for s in source_ids]
     if not chosen:
         raise click.UsageError("no sources configured: put source TOML files in a directory and set sources_dir (see README)")
+    if queue:
+        from archive.catalog import Catalog, is_alive
+
+        with Catalog(settings.catalog_path) as catalog:
+            for source in chosen:
+                catalog.request_crawl(source.id, f"cli pid {os.getpid()}")
+            beat = catalog.heartbeat("scheduler")
+        click.echo(f"已请求调度器抓取：{', '.join(s.id for s in chosen)}")
+        if not is_alive(beat, settings.scheduler_poll_s):
+            click.echo("提示：调度器似乎没有在运行（`xxgk scheduler`），请求会在它启动后执行。", err=True)
+        return
     from crawler.attachments import AttachmentWorker
 
     catalog, store = _open_archive(settings)
@@ -131,6 +172,78 @@ def crawl(obj: _Context, source_ids: tuple[str, ...], crawl_all: bool, sources_d
             from index.sync import sync
 
             click.echo(f"索引已更新：{sync(settings, catalog)} 篇文档")
+
+
+@main.command()
+@click.option("--sources-dir", type=click.Path(file_okay=False, exists=True), help="Extra directory of source TOML files.")
+@click.option("--stop-with-parent", is_flag=True, hidden=True, help="Stop when the parent process exits (xxgk demo).")
+@pass_ctx
+def scheduler(obj: _Context, sources_dir: str | None, stop_with_parent: bool) -> None:
+    """Run the sources' crawls on their cron schedules until SIGTERM/Ctrl+C (one per data directory)."""
+    from crawler.schedule import CrawlScheduler
+    from index.sync import sync
+
+    settings = obj.settings
+    sources = _sources(settings, sources_dir)
+    if not sources:
+        raise click.UsageError("no sources configured: put source TOML files in a directory and set sources_dir (see README)")
+    raise SystemExit(CrawlScheduler(settings, sources, after_crawl=sync,
+                                    parent_pid=os.getppid() if stop_with_parent else None).run())
+
+
+@main.command()
+@click.option("--sources-dir", type=click.Path(file_okay=False, exists=True), help="Extra directory of source TOML files.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def status(obj: _Context, sources_dir: str | None, as_json: bool) -> None:
+    """Per source the last run and the next one, and whether the scheduler is alive."""
+    from archive.catalog import Catalog, is_alive, parse_time
+
+    settings = obj.settings
+    sources = _sources(settings, sources_dir)
+    with Catalog(settings.catalog_path) as catalog:
+        beat = catalog.heartbeat("scheduler")
+        alive = is_alive(beat, settings.scheduler_poll_s)
+        next_runs = (beat or {}).get("info", {}).get("next_runs", {}) if alive else {}
+        rows = []
+        for source_id in sorted(set(sources) | {r["source_id"] for r in catalog.runs()}):
+            last = catalog.last_run(source_id)
+            rows.append({"source": source_id, "schedule": sources[source_id].schedule if source_id in sources else "",
+                         "last_run": last, "next_run": next_runs.get(source_id),
+                         "consecutive_failures": catalog.consecutive_failures(source_id),
+                         "pending_request": any(r["source_id"] == source_id for r in catalog.pending_requests())})
+    if as_json:
+        click.echo(json.dumps({"scheduler": {"alive": alive, **(beat or {})}, "sources": rows}, ensure_ascii=False, indent=2))
+        return
+    if alive:
+        click.echo(f"调度器：运行中（进程 {beat['pid']}，{beat['host']}，最近心跳 {beat['beat_at']}）")
+    elif beat:
+        click.echo(f"调度器：未运行（最近心跳 {beat['beat_at']}{'，已正常停止' if beat['info'].get('stopped_at') else ''}）")
+    else:
+        click.echo("调度器：从未运行（`xxgk scheduler`）")
+    for row in rows:
+        last = row["last_run"]
+        click.echo(f"{row['source']}  计划 {row['schedule'] or '无（仅手动）'}")
+        if last:
+            report = last["report"] or {}
+            took = ""
+            if last["finished_at"]:
+                took = f"，用时 {(parse_time(last['finished_at']) - parse_time(last['started_at'])).total_seconds():.0f} 秒"
+            failed = sum((report.get("failed") or {}).values())
+            click.echo(f"  上次 {last['started_at']}（{last['trigger'] or 'manual'}）{last['status']}{took}："
+                       f"新增 {report.get('new', 0)}，变更 {report.get('changed', 0)}，撤回 {report.get('withdrawn', 0)}，失败 {failed}")
+            if last["error"]:
+                click.echo(f"  错误：{last['error'].strip().splitlines()[-1]}")
+            if last["log_file"]:
+                click.echo(f"  日志：{last['log_file']}")
+        else:
+            click.echo("  尚未抓取")
+        if row["next_run"]:
+            click.echo(f"  下次 {row['next_run']}")
+        if row["consecutive_failures"] >= settings.failure_backoff_after:
+            click.echo(f"  ⚠ 连续失败 {row['consecutive_failures']} 次，已退避（间隔逐次加倍）")
+        if row["pending_request"]:
+            click.echo("  已请求立即抓取，等待调度器执行")
 
 
 @main.group(invoke_without_command=True)
@@ -182,8 +295,9 @@ def reindex(obj: _Context) -> None:
     from index.sync import rebuild
 
     settings = obj.settings
-    with Catalog(settings.catalog_path) as catalog:
-        click.echo(f"索引已重建：{rebuild(settings, catalog)} 篇文档")
+    with Catalog(settings.catalog_path) as catalog, _bar("重建索引", catalog.count()) as tick:
+        count = rebuild(settings, catalog, progress=tick)
+    click.echo(f"索引已重建：{count} 篇文档")
 
 
 @main.command()
@@ -240,9 +354,14 @@ def serve(obj: _Context, host: str | None, port: int | None) -> None:
 @click.option("--portal-port", type=int, help="Port of the demo portal.")
 @click.option("--no-serve", is_flag=True, help="Crawl and index, then exit.")
 @click.option("--revise/--no-revise", default=True, help="After the first crawl, edit one item and withdraw another, then crawl again.")
+@click.option("--schedule", default="* * * * *", show_default=True,
+              help="Cron schedule of the demo sources for the scheduler started beside the site.")
+@click.option("--publish-every", type=float, default=60.0, show_default=True,
+              help="Seconds between new items on the demo portal while serving (0: none).")
 @pass_ctx
-def demo(obj: _Context, port: int | None, portal_port: int | None, no_serve: bool, revise: bool) -> None:
-    """Start the bundled demo portal, crawl it, index, and serve the search site."""
+def demo(obj: _Context, port: int | None, portal_port: int | None, no_serve: bool, revise: bool, schedule: str,
+         publish_every: float) -> None:
+    """Start the bundled demo portal, crawl it, index, then serve the search site beside a scheduler."""
     from crawler.demo_portal.server import DemoPortal
     from crawler.sources import demo_sources_dir, load_sources
     from index.sync import sync
@@ -274,7 +393,63 @@ def demo(obj: _Context, port: int | None, portal_port: int | None, no_serve: boo
         return
     from search_web.server import run_server
 
-    run_server(settings.replace(port=_free_port(settings.host, settings.port)))
+    sources_dir = _write_demo_sources(settings, portal_url, schedule)
+    # Its own session: a Ctrl+C in the terminal reaches only us, and we stop it with one SIGTERM.
+    scheduler = subprocess.Popen([sys.executable, "-m", "archive.cli", "--data-dir", str(settings.data_path),
+                                  *(["--config", obj.config] if obj.config else []),
+                                  "scheduler", "--sources-dir", str(sources_dir), "--stop-with-parent"],
+                                 env={**os.environ, "XXGK_SOURCES_DIR": ""}, start_new_session=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` of the demo stops the site and the scheduler cleanly
+    click.echo(f"调度器已启动（进程 {scheduler.pid}）：演示来源按 “{schedule}” 定时抓取" +
+               (f"；演示门户每 {publish_every:g} 秒发布一条新的工作动态" if publish_every > 0 else ""))
+    stop = threading.Event()
+    if publish_every > 0:
+        threading.Thread(target=_publish_loop, args=(portal, publish_every, stop), daemon=True).start()
+    try:
+        run_server(settings.replace(port=_free_port(settings.host, settings.port)))
+    finally:
+        stop.set()
+        scheduler.send_signal(signal.SIGTERM)
+        try:
+            scheduler.wait(timeout=settings.stop_timeout_s + 10)
+        except subprocess.TimeoutExpired:
+            scheduler.kill()
+        portal.stop()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _write_demo_sources(settings: Settings, portal_url: str, schedule: str) -> Path:
+    """The demo sources, pointed at the running portal and put on `schedule`, for the scheduler process."""
+    from crawler.cron import cron_trigger
+    from crawler.sources import demo_sources_dir
+
+    try:
+        cron_trigger(schedule, timezone.utc)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--schedule") from None
+    target = settings.data_path / "demo-sources"
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted(demo_sources_dir().glob("*.toml")):
+        lines = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("base_url ="):
+                line = f'base_url = "{portal_url}"'
+            elif line.startswith("schedule ="):
+                line = f'schedule = "{schedule}"'
+            lines.append(line)
+        (target / path.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
+
+
+def _publish_loop(portal, every_s: float, stop: threading.Event) -> None:  # type: ignore[no-untyped-def]
+    """New items keep appearing on the demo portal, as on a real one."""
+    from zoneinfo import ZoneInfo
+
+    while not stop.wait(every_s):
+        portal.publish(datetime.now(ZoneInfo("Asia/Shanghai")).date())
 
 
 def _free_port(host: str, preferred: int) -> int:
@@ -339,7 +514,9 @@ def import_cmd(obj: _Context, file: str, source: str, no_index: bool) -> None:
 
     catalog, _ = _open_archive(obj.settings)
     with catalog, open(file, encoding="utf-8-sig") as fh:
-        report = import_documents(catalog, fh, source)
+        lines = fh.readlines()
+        with _bar("导入", sum(1 for line in lines if line.strip())) as tick:
+            report = import_documents(catalog, lines, source, progress=tick)
         for number, message in report.errors:
             click.echo(f"{file}:{number}: skipped: {message}", err=True)
         click.echo(f"导入：新增 {report.new}，变更 {report.changed}，未变 {report.unchanged}，跳过 {len(report.errors)} 行")
@@ -356,3 +533,7 @@ def show_settings() -> None:
     """List every setting with its default and help."""
     for s in SETTINGS:
         click.echo(f"{s.name} = {s.default!r}\n    {s.help}")
+
+
+if __name__ == "__main__":  # `python -m archive.cli`, used to start the scheduler beside `xxgk demo`
+    main()

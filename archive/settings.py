@@ -47,6 +47,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("page_size", 20, "Results per search page (capped at 50)."),
     Setting("max_query_chars", 200, "Longest accepted search query."),
     Setting("demo_port", 8765, "Port of the bundled demo portal started by `xxgk demo` (0: any free port)."),
+    Setting("timezone", "Asia/Shanghai", "Time zone of the sources' cron schedules."),
+    Setting("scheduler_poll_s", 5.0, "How often the scheduler beats its heartbeat and picks up \"crawl now\" requests."),
+    Setting("scheduler_workers", 4, "Sources the scheduler may crawl at the same time (never one source twice)."),
+    Setting("stop_timeout_s", 60.0, "On SIGTERM, how long the scheduler waits for running crawls to reach a safe point."),
+    Setting("failure_backoff_after", 3, "Failed runs in a row after which a source is retried less and less often."),
+    Setting("log_format", "text", "Log lines as \"text\" or \"json\" (one JSON object per line)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -94,6 +100,10 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         return self.data_path / "cache"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_path / "logs"
 
 
 def _coerce(setting: Setting, value: Any, origin: str, from_text: bool) -> Any:

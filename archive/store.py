@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import fcntl
 import os
 import zlib
 from dataclasses import dataclass
@@ -130,6 +131,7 @@ class WarcSession:
         self._name = f"{self._prefix}-{stamp}-{os.getpid()}-{self._serial:05d}.warc.gz"
         path = self._store.directory / (self._name + OPEN_SUFFIX)
         self._fh = open(path, "ab")
+        fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX)  # held while we write: recover() leaves this file alone
         self._writer = WARCWriter(self._fh, gzip=True, warc_version="1.1")
         info = self._writer.create_warcinfo_record(
             self._name, {"software": "xxgk-archive/0.1", "format": "WARC File Format 1.1"}
@@ -243,10 +245,10 @@ class WarcSession:
     def _seal(self) -> None:
         assert self._fh is not None
         self._sync()
+        self._store.seal(self._store.directory / (self._name + OPEN_SUFFIX))  # renamed while still locked
         self._fh.close()
         self._fh = None
         self._writer = None
-        self._store.seal(self._store.directory / (self._name + OPEN_SUFFIX))
         log.info("sealed WARC file %s", self._name)
 
     def close(self) -> None:
@@ -344,19 +346,35 @@ class WarcStore:
         """Seal *.open files left by a killed writer, cutting off a partial last record."""
         recovered = []
         for path in sorted(self.directory.glob("*.warc.gz" + OPEN_SUFFIX)):
-            good_end = 0
-            with open(path, "rb") as fh:
-                it = ArchiveIterator(fh)
+            try:
+                probe = open(path, "rb")
+            except FileNotFoundError:
+                continue  # sealed by its writer meanwhile
+            with probe:
                 try:
-                    for record in it:
-                        it.read_to_end(record)
-                        good_end = it.get_record_offset() + it.get_record_length()
-                except Exception as exc:  # noqa: BLE001 - any parse failure marks the tail as partial
-                    log.warning("WARC %s: partial tail after byte %d cut off (%s)", path.name, good_end, exc)
-            os.chmod(path, 0o644)
-            with open(path, "r+b") as fh:
-                fh.truncate(good_end)
-                fh.flush()
-                os.fsync(fh.fileno())
-            recovered.append(self.seal(path).name)
+                    fcntl.flock(probe.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a live writer (another crawl) still owns it
+                if not path.exists():
+                    continue
+                self._cut_and_seal(path)
+                recovered.append(path.name.removesuffix(OPEN_SUFFIX))
         return recovered
+
+    def _cut_and_seal(self, path: Path) -> None:
+        """Cut a dead writer's file after its last complete record and seal it (caller holds its lock)."""
+        good_end = 0
+        with open(path, "rb") as fh:
+            it = ArchiveIterator(fh)
+            try:
+                for record in it:
+                    it.read_to_end(record)
+                    good_end = it.get_record_offset() + it.get_record_length()
+            except Exception as exc:  # noqa: BLE001 - any parse failure marks the tail as partial
+                log.warning("WARC %s: partial tail after byte %d cut off (%s)", path.name, good_end, exc)
+        os.chmod(path, 0o644)
+        with open(path, "r+b") as fh:
+            fh.truncate(good_end)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.seal(path)

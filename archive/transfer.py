@@ -7,7 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable, TextIO
+from typing import Any, Callable, Iterable, TextIO
 
 from archive.catalog import Catalog, utcnow
 from archive.models import Document
@@ -85,8 +85,12 @@ def parse_line(line: str, default_source: str = "import") -> tuple[str | None, D
     return doc_id, doc
 
 
-def import_documents(catalog: Catalog, lines: Iterable[str], default_source: str = "import") -> ImportReport:
-    """Validate every line, then record the good ones in one transaction; bad lines are reported and skipped."""
+def import_documents(catalog: Catalog, lines: Iterable[str], default_source: str = "import",
+                     progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Validate every line, then record the good ones in one transaction; bad lines are reported and skipped.
+
+    `progress` is called with the number of documents recorded so far.
+    """
     report = ImportReport()
     parsed: list[tuple[str | None, Document]] = []
     for number, line in enumerate(lines, 1):
@@ -101,4 +105,6 @@ def import_documents(catalog: Catalog, lines: Iterable[str], default_source: str
         for doc_id, doc in parsed:
             outcome = catalog.record_document(doc, None, seen_at=now, doc_id=doc_id)
             setattr(report, outcome, getattr(report, outcome) + 1)
+            if progress is not None:
+                progress(report.new + report.changed + report.unchanged)
     return report

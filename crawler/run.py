@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import traceback
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
@@ -13,6 +14,8 @@ from typing import Callable, Union
 from urllib.parse import urlencode
 
 from archive.catalog import Catalog
+from archive.locks import source_lock
+from archive.logs import crawl_context
 from archive.charset import decode
 from archive.errors import FetchError
 from archive.models import Attachment, Document, doc_id_for
@@ -65,7 +68,7 @@ class CrawlReport:
 
 
 def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, report: CrawlReport,
-                 budget: list[int], catalog: Catalog) -> tuple[list[ListItem], bool]:
+                 budget: list[int], catalog: Catalog, should_stop: Callable[[], bool]) -> tuple[list[ListItem], bool]:
     """All items of a column following the platform's pagination, and whether every list page was read."""
     queue: list[str | ListRequest] = [start]
     seen_pages: set[str | ListRequest] = {start}
@@ -74,6 +77,8 @@ def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, r
     known = set(catalog.listed_documents(source.id, column.category)) if source.stop_after_known_pages else set()
     known_pages = 0
     while queue and budget[0] > 0:
+        if should_stop():
+            raise CrawlStopped
         page = queue.pop(0)
         page_url = page.url if isinstance(page, ListRequest) else page
         form = urlencode(page.form).encode() if isinstance(page, ListRequest) else None
@@ -179,56 +184,90 @@ MAX_PENDING = 32
 GROUP_COMMIT_S = 0.25  # longest a crawl keeps catalog writes uncommitted (when it never waits politely)
 
 
+class CrawlStopped(Exception):
+    """Raised inside a run when `should_stop()` turned true; the run ends as "interrupted"."""
+
+
 def crawl_source(source: Source, settings: Settings, catalog: Catalog, store: WarcStore,
-                 progress: Progress | None = None, worker: AttachmentWorker | None = None) -> CrawlReport:
+                 progress: Progress | None = None, worker: AttachmentWorker | None = None,
+                 trigger: str = "manual", should_stop: Callable[[], bool] | None = None) -> CrawlReport:
     """Crawl `source` once; every response is archived before its document is recorded.
 
-    Pass a `worker` to share one attachment extraction process across several sources.
+    Holds the source's crawl lock for the whole run (raises LockHeld, naming the holder, if another
+    process or thread is crawling it). Pass a `worker` to share one attachment extraction process
+    across sources. `should_stop` is polled between pages: when it turns true the run stops at that
+    safe point and is recorded as "interrupted" (the next run picks up where it left off).
     """
-    report = CrawlReport(source.id)
-    report.run_id = catalog.begin_run(source.id)
-    status = "failed"
-    try:
-        with store.session(prefix=source.id) as session, Fetcher(
-            settings, store, session, catalog, report.run_id, source.hosts(), source.allow_private, source.crawl_delay_s
-        ) as fetcher, (nullcontext(worker) if worker is not None else AttachmentWorker(
-            settings.attachment_timeout_s, settings.attachment_memory_mb)) as worker:
-            # Group commit: records are fsynced once per batch, just before the catalog rows pointing at them.
-            session.deferred_sync = True
+    with source_lock(settings.data_path, source.id).acquire():
+        report = CrawlReport(source.id)
+        report.run_id = catalog.begin_run(source.id, trigger)
+        status, error, log_file = "failed", "", ""
+        try:
+            with crawl_context(source.id, report.run_id, settings.log_dir, settings.log_format) as log_path:
+                log_file = str(log_path)
+                log.info("crawl run %d of %s started (%s)", report.run_id, source.id, trigger)
+                try:
+                    _run(source, settings, catalog, store, report, progress, worker, should_stop or (lambda: False))
+                    status = "ok"
+                    if report.list_pages == 0 and report.failed:
+                        status = "failed"
+                        error = "no list page could be read: " + ", ".join(f"{k} {v}" for k, v in report.failed.items())
+                        log.warning("crawl run %d: %s", report.run_id, error)
+                except CrawlStopped:
+                    status = "interrupted"
+                    log.warning("crawl run %d stopped on request; the next run continues it", report.run_id)
+                except Exception:
+                    error = traceback.format_exc()
+                    log.exception("crawl run %d failed", report.run_id)
+                    raise
+                finally:
+                    log.info("crawl run %d: %s (%s)", report.run_id, report.summary(), status)
+        finally:
+            catalog.finish_run(report.run_id, status, report.as_dict(), error=error, log_file=log_file)
+    return report
+
+
+def _run(source: Source, settings: Settings, catalog: Catalog, store: WarcStore, report: CrawlReport,
+         progress: Progress | None, worker: AttachmentWorker | None, should_stop: Callable[[], bool]) -> None:
+    with store.session(prefix=source.id) as session, Fetcher(
+        settings, store, session, catalog, report.run_id, source.hosts(), source.allow_private, source.crawl_delay_s
+    ) as fetcher, (nullcontext(worker) if worker is not None else AttachmentWorker(
+        settings.attachment_timeout_s, settings.attachment_memory_mb)) as worker:
+        # Group commit: records are fsynced once per batch, just before the catalog rows pointing at them.
+        session.deferred_sync = True
+        try:
             with catalog.batch(session.sync, GROUP_COMMIT_S) as batch:
                 fetcher.before_wait = batch.flush  # never hold the catalog's write lock while waiting politely
                 extractor = _Extractor(worker)
                 try:
                     complete, listed = _crawl_columns(fetcher, extractor, settings, source, catalog, session, report,
-                                                      progress, batch.checkpoint)
+                                                      progress, batch.checkpoint, should_stop)
                 finally:
                     extractor.close()
                 if complete:
-                    _withdraw_unlisted(fetcher, source, catalog, listed, report)
+                    _withdraw_unlisted(fetcher, source, catalog, listed, report, should_stop)
                 else:
                     log.warning("%s: listing incomplete this run; withdrawals not checked", source.id)
+        finally:
             report.requests = fetcher.request_count
-        status = "ok"
-    finally:
-        catalog.finish_run(report.run_id, status, report.as_dict())
-    log.info("crawl run %d: %s", report.run_id, report.summary())
-    return report
 
 
 def _crawl_columns(fetcher: Fetcher, extractor: _Extractor, settings: Settings, source: Source, catalog: Catalog,
                    session: WarcSession, report: CrawlReport, progress: Progress | None,
-                   checkpoint: Callable[[], None]) -> tuple[bool, set[str]]:
+                   checkpoint: Callable[[], None], should_stop: Callable[[], bool]) -> tuple[bool, set[str]]:
     """Every column's listing and items; (whether every listing was read completely, the URLs listed)."""
     budget = [settings.max_pages_per_source]
     listed: set[str] = set()
     complete = True
     pending: list[_Pending] = []
     for column, start in source.column_urls():
-        items, column_complete = _walk_column(fetcher, source, column, start, report, budget, catalog)
+        items, column_complete = _walk_column(fetcher, source, column, start, report, budget, catalog, should_stop)
         complete = complete and column_complete
         report.listed += len(items)
         listed.update(item.url for item in items)
         for item in items:
+            if should_stop():
+                raise CrawlStopped  # pending documents are dropped: their pages are archived, the next run records them
             if budget[0] <= 0:
                 report.fail(item.url, "page-budget")
                 complete = False
@@ -258,12 +297,14 @@ def _record_ready(pending: list[_Pending], catalog: Catalog, session: WarcSessio
 
 
 def _withdraw_unlisted(fetcher: Fetcher, source: Source, catalog: Catalog, listed: set[str],
-                       report: CrawlReport) -> None:
+                       report: CrawlReport, should_stop: Callable[[], bool]) -> None:
     """Documents no longer in any listing of the source are withdrawn; the page's answer is archived."""
     for column in source.columns:
         for url, doc_id in catalog.listed_documents(source.id, column.category, active_only=True).items():
             if url in listed:
                 continue
+            if should_stop():
+                raise CrawlStopped
             capture_id = None
             try:
                 capture_id = fetcher.get(url).capture_id  # the 404/410 (or the unlisted page) goes into the archive

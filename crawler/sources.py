@@ -98,6 +98,19 @@ def parse_source(data: dict[str, Any], where: str) -> Source:
     delay = data.get("crawl_delay_s")
     if delay is not None and (not isinstance(delay, (int, float)) or delay < 0):
         raise SourceError(f"{where}: crawl_delay_s must be a number >= 0, got {delay!r}", "example: crawl_delay_s = 2.0")
+    schedule = data.get("schedule", "")
+    if not isinstance(schedule, str):
+        raise SourceError(f"{where}: schedule must be a string, got {schedule!r}", 'example: schedule = "35 2 * * *"')
+    if schedule.strip():
+        from datetime import timezone
+
+        from crawler.cron import cron_trigger
+
+        try:
+            cron_trigger(schedule, timezone.utc)
+        except ValueError as exc:
+            raise SourceError(f"{where}: schedule {schedule!r} is not a cron expression: {exc}",
+                              'write "minute hour day month weekday", e.g. schedule = "35 2 * * *" (02:35 daily)') from None
     stop_after = data.get("stop_after_known_pages", 0)
     if not isinstance(stop_after, int) or isinstance(stop_after, bool) or stop_after < 0:
         raise SourceError(f"{where}: stop_after_known_pages must be a whole number >= 0, got {stop_after!r}",
@@ -113,7 +126,7 @@ def parse_source(data: dict[str, Any], where: str) -> Source:
         allow_private=bool(data.get("allow_private", False)),
         charset=str(data.get("charset") or ""),
         crawl_delay_s=float(delay) if delay is not None else None,
-        schedule=str(data.get("schedule") or ""),
+        schedule=schedule.strip(),
         stop_after_known_pages=stop_after,
         selectors=dict(selectors),
         path=where,

@@ -15,6 +15,7 @@ from whoosh.codec.whoosh3 import W3Codec
 
 from archive.catalog import Catalog, StoredDocument
 from archive.errors import IndexMissingError
+from archive.locks import index_lock
 from archive.settings import Settings
 from index import analysis
 from index.schema import SCHEMA_VERSION, UNKNOWN_YEAR, build_schema
@@ -99,8 +100,16 @@ def _swap(link: Path, new_dir: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
+INDEX_LOCK_WAIT_S = 600.0  # a rebuild of a large archive can hold the writer lock for minutes
+
+
 def rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], None] | None = None) -> int:
     """Build a fresh index from every catalog document into a new directory, then swap it in."""
+    with index_lock(settings.data_path).acquire(wait_s=INDEX_LOCK_WAIT_S):
+        return _rebuild(settings, catalog, progress)
+
+
+def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], None] | None = None) -> int:
     analysis.configure(settings.cache_dir)
     link = settings.index_path
     link.parent.mkdir(parents=True, exist_ok=True)
@@ -129,13 +138,22 @@ def rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], None
 
 
 def sync(settings: Settings, catalog: Catalog) -> int:
-    """Apply catalog changes since the index's recorded sequence; rebuild when there is no usable index."""
+    """Apply catalog changes since the index's recorded sequence; rebuild when there is no usable index.
+
+    Every index writer (scheduler, `crawl`, `reindex`, `import`) takes the index lock first, so one
+    writes at a time across processes and threads.
+    """
+    with index_lock(settings.data_path).acquire(wait_s=INDEX_LOCK_WAIT_S):
+        return _sync(settings, catalog)
+
+
+def _sync(settings: Settings, catalog: Catalog) -> int:
     analysis.configure(settings.cache_dir)
     index_dir = settings.index_path
     try:
         meta = check_index(index_dir)
     except IndexMissingError:
-        return rebuild(settings, catalog)
+        return _rebuild(settings, catalog)
     seq = catalog.max_seq()
     changed = 0
     ix = whoosh_index.open_dir(str(index_dir))
@@ -146,7 +164,7 @@ def sync(settings: Settings, catalog: Catalog) -> int:
                 changed += 1
     finally:
         ix.close()
-    meta.update(catalog_seq=seq, documents=catalog.count())
+    meta.update(catalog_seq=seq, documents=catalog.count(), synced_at=datetime.now(timezone.utc).isoformat())
     _write_meta(index_dir.resolve(), meta)
     log.info("index synced: %d documents updated", changed)
     return changed

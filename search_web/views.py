@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, jsonify, render_template, request
 from markupsafe import Markup
 
+from archive.catalog import beat_age_s, is_alive, parse_time
 from archive.errors import QueryError
 from index.api import FACETS, MAX_PAGE, SORTS, SearchRequest, SearchResult
 from index.highlight import highlight_all, query_needles
@@ -172,5 +173,19 @@ def document_json(doc_id: str) -> Any:
 
 @bp.get("/healthz")
 def healthz() -> Any:
+    """Liveness of the web app, with the index's age and lag and the scheduler's heartbeat (for monitoring)."""
     engine = get_engine()
-    return jsonify({"ok": True, "documents": engine.doc_count(), "index_built_at": engine.meta.get("built_at")})
+    catalog = get_catalog()
+    updated = engine.meta.get("synced_at") or engine.meta.get("built_at")
+    beat = catalog.heartbeat("scheduler")
+    age = beat_age_s(beat)
+    return jsonify({
+        "ok": True, "documents": engine.doc_count(), "index_built_at": engine.meta.get("built_at"),
+        "index_updated_at": updated,
+        "index_age_s": round((datetime.now(timezone.utc) - parse_time(updated)).total_seconds()) if updated else None,
+        "index_behind": max(0, catalog.max_seq() - int(engine.meta.get("catalog_seq", 0))),
+        "scheduler": {"alive": is_alive(beat, get_settings().scheduler_poll_s),
+                      "heartbeat_at": beat["beat_at"] if beat else None,
+                      "heartbeat_age_s": round(age) if age is not None else None,
+                      "pid": beat["pid"] if beat else None},
+    })

@@ -7,7 +7,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from email.utils import format_datetime
-from datetime import datetime, time, timezone
+from datetime import date, datetime, time, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +17,7 @@ from crawler.demo_portal.msdoc import doc_bytes
 
 log = logging.getLogger(__name__)
 
+NEW_TOPICS = ("家庭医生签约服务", "传染病防控", "基层卫生服务能力提升", "健康促进", "医疗废物监管", "妇幼健康")
 ROBOTS = "User-agent: *\nDisallow: /admin/\nDisallow: /search/\n"
 
 
@@ -58,6 +59,7 @@ class DemoPortal:
         self.gone: set[str] = set()
         self.edited: Item | None = None
         self.withdrawn: Item | None = None
+        self.published_count = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._build()
@@ -65,11 +67,13 @@ class DemoPortal:
     # -- content ------------------------------------------------------------------------------
     def _add(self, path: str, html: str, encoding: str = "utf-8", last_modified: str = "") -> None:
         ctype = "text/html; charset=" + ("GBK" if encoding == "gbk" else "utf-8")
-        self.pages[path] = Page(ctype, html.encode(encoding), last_modified)
+        self._staging[path] = Page(ctype, html.encode(encoding), last_modified)
 
     def _build(self) -> None:
+        """Render every page into a new dict, then swap it in (requests meanwhile see the old pages)."""
+        self._staging: dict[str, Page] = {}
         self._add("/", render.home(self.agencies))
-        self.pages["/robots.txt"] = Page("text/plain; charset=utf-8", ROBOTS.encode())
+        self._staging["/robots.txt"] = Page("text/plain; charset=utf-8", ROBOTS.encode())
         for agency in self.agencies:
             for column in agency.columns:
                 url = render.column_url(agency, column)
@@ -89,13 +93,14 @@ class DemoPortal:
                     self._add(item.path, html, agency.encoding, _http_date(item))
                     for att in item.attachments:
                         if att.kind == "pdf":
-                            self.pages[att.path] = Page("application/pdf", render.pdf_bytes(att), _http_date(item))
+                            self._staging[att.path] = Page("application/pdf", render.pdf_bytes(att), _http_date(item))
                         elif att.kind == "doc":
-                            self.pages[att.path] = Page("application/msword", doc_bytes(att.lines), _http_date(item))
+                            self._staging[att.path] = Page("application/msword", doc_bytes(att.lines), _http_date(item))
                         else:
-                            self.pages[att.path] = Page(
+                            self._staging[att.path] = Page(
                                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                                 render.docx_bytes(att), _http_date(item))
+        self.pages = self._staging
 
     def revise(self) -> None:
         """What agencies do between two crawls: edit one item, withdraw another (its page answers 410)."""
@@ -111,8 +116,28 @@ class DemoPortal:
         for att in self.withdrawn.attachments:
             self.gone.add(att.path)
         self.gone.add(self.withdrawn.path)
-        self.pages.clear()
         self._build()
+
+    def publish(self, today: date) -> Item:
+        """A new 工作动态 item appears on the generic-CMS agency's site (what `make run` shows every minute)."""
+        agency = next(a for a in self.agencies if a.platform == "generic")
+        column = next(c for c in agency.columns if c.name == "工作动态")
+        template = column.items[0]
+        self.published_count += 1
+        number = max(i.number for i in self.items()) + 1
+        topic = NEW_TOPICS[(self.published_count - 1) % len(NEW_TOPICS)]
+        pool = [p for i in column.items for p in i.paragraphs[1:] if len(p) > 30]
+        pick = [pool[(number * 7 + k * 13) % len(pool)] for k in range(3)]
+        item = Item(agency=agency, column=column, number=number,
+                    title=f"{agency.name}召开{topic}工作推进会（{today.month}月{today.day}日第{self.published_count}期）",
+                    published=today, doc_no="", index_no=template.index_no.rsplit("/", 1)[0] + f"/{today.year}-{number:05d}",
+                    topic=template.topic,
+                    paragraphs=[f"{today.month}月{today.day}日，{agency.name}召开{topic}工作推进会，部署下一阶段重点任务。", *pick])
+        item.path = f"/{agency.key}/{column.key}/content/post_{number}.html"
+        column.items.insert(0, item)
+        self._build()
+        log.info("demo portal published %s", item.title)
+        return item
 
     def items(self) -> list[Item]:
         return [i for a in self.agencies for c in a.columns for i in c.items]

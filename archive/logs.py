@@ -1,0 +1,89 @@
+"""Log lines that carry their source and run id, as text or JSON lines, plus one log file per crawl run."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from archive.errors import ConfigError
+
+_SOURCE: contextvars.ContextVar[str] = contextvars.ContextVar("xxgk_source", default="")
+_RUN: contextvars.ContextVar[int] = contextvars.ContextVar("xxgk_run", default=0)
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s"
+
+
+class ContextFilter(logging.Filter):
+    """Adds `source`, `run_id` and a printable `context` to every record (empty outside a crawl run)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.source = getattr(record, "source", "") or _SOURCE.get()
+        record.run_id = getattr(record, "run_id", 0) or _RUN.get()
+        record.context = f" [{record.source} run {record.run_id}]" if record.source else ""
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, source, run, message (and the traceback)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+                "level": record.levelname, "logger": record.name, "source": getattr(record, "source", ""),
+                "run": getattr(record, "run_id", 0), "message": record.getMessage()}
+        if record.exc_info:
+            line["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def formatter(log_format: str) -> logging.Formatter:
+    if log_format == "json":
+        return JsonFormatter()
+    if log_format == "text":
+        return logging.Formatter(TEXT_FORMAT)
+    raise ConfigError(f"log_format must be \"text\" or \"json\", not {log_format!r}", "fix log_format in xxgk.toml or XXGK_LOG_FORMAT")
+
+
+def configure(level: int, log_format: str) -> None:
+    """Set up the root logger once per process (the CLI calls this; library code never does)."""
+    handler = logging.StreamHandler()
+    handler.addFilter(ContextFilter())
+    handler.setFormatter(formatter(log_format))
+    handler.setLevel(level)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(min(level, logging.INFO))  # INFO always reaches the per-run log files
+
+
+class _RunFilter(logging.Filter):
+    def __init__(self, run_id: int) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ContextFilter().filter(record)
+        return record.run_id == self.run_id
+
+
+@contextmanager
+def crawl_context(source_id: str, run_id: int, log_dir: Path, log_format: str = "text") -> Iterator[Path]:
+    """Tag this thread's log records with the run, and copy them (INFO and up) to the run's own file."""
+    path = Path(log_dir) / f"run-{run_id:06d}-{source_id}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.addFilter(_RunFilter(run_id))
+    handler.setFormatter(formatter(log_format))
+    root = logging.getLogger()
+    source_token, run_token = _SOURCE.set(source_id), _RUN.set(run_id)
+    root.addHandler(handler)
+    try:
+        yield path
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+        _SOURCE.reset(source_token)
+        _RUN.reset(run_token)

@@ -1,0 +1,288 @@
+"""The scheduler as a real process: overrun, catch-up, two schedulers, failures, signals, web workers.
+
+Schedules use the six-field form (seconds first) so that triggers come every second; the crawled site
+is a local fake portal whose request log tells what the scheduler really did.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+
+from archive.catalog import Catalog, parse_time
+from tests.fakeserver import FakeServer, Reply
+
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def _site(items: int = 4) -> FakeServer:
+    server = FakeServer()
+    server.route("/robots.txt", Reply(404, b""))
+    links = "".join(f'<li><a href="/a/{n}.html">通知{n}</a><span class="date">2024-05-{n:02d}</span></li>'
+                    for n in range(1, items + 1))
+    server.route("/list/index.html", Reply(200, f'<ul class="news-list">{links}</ul>'.encode(), HTML))
+    for n in range(1, items + 1):
+        server.route(f"/a/{n}.html", Reply(200, f"<h1>通知{n}</h1><div class='content'><p>正文第{n}条。</p></div>".encode(), HTML))
+    return server
+
+
+def _source(directory: Path, source_id: str, server: FakeServer, schedule: str, delay: float = 0.0,
+            list_item: str = "ul.news-list li") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{source_id}.toml").write_text(f'''
+id = "{source_id}"
+name = "测试局"
+platform = "generic"
+base_url = "{server.url}"
+allow_private = true
+crawl_delay_s = {delay}
+schedule = "{schedule}"
+[selectors]
+list_item = "{list_item}"
+list_date = "span.date"
+[[columns]]
+name = "通知公告"
+url = "/list/index.html"
+''', encoding="utf-8")
+    return directory
+
+
+def _env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "XXGK_SCHEDULER_POLL_S": "0.5", "XXGK_SOURCES_DIR": "", "XXGK_RETRY_BASE_S": "0.05", **extra}
+
+
+def _xxgk(data: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", "--data-dir", str(data), *args], capture_output=True,
+                          text=True, timeout=120, env=_env(**env))
+
+
+def _start(data: Path, sources: Path, **env: str) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "--data-dir", str(data), "scheduler", "--sources-dir",
+                             str(sources)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(**env))
+    _wait(lambda: _heartbeat(data) is not None and _heartbeat(data)["pid"] == proc.pid or proc.poll() is not None, 20)
+    return proc
+
+
+def _wait(condition, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _runs(data: Path) -> list[dict]:
+    path = data / "catalog.sqlite3"
+    if not path.exists():
+        return []
+    with Catalog(path) as catalog:
+        return catalog.runs()
+
+
+def _heartbeat(data: Path) -> dict | None:
+    path = data / "catalog.sqlite3"
+    if not path.exists():
+        return None
+    try:
+        with Catalog(path) as catalog:
+            return catalog.heartbeat("scheduler")
+    except sqlite3.OperationalError:
+        return None
+
+
+def _stop(proc: subprocess.Popen[str], timeout: float = 30) -> tuple[int, str]:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=timeout)
+    return proc.returncode, err
+
+
+def test_overrunning_crawl_is_not_started_twice(tmp_path: Path) -> None:
+    server = _site(items=4)
+    try:
+        sources = _source(tmp_path / "sources", "slow", server, "* * * * * *", delay=0.5)  # ~3 s per run, a trigger every second
+        proc = _start(tmp_path / "d", sources)
+        _wait(lambda: sum(r["status"] == "ok" for r in _runs(tmp_path / "d")) >= 2, 30)
+        code, err = _stop(proc)
+    finally:
+        server.stop()
+    runs = [r for r in _runs(tmp_path / "d") if r["finished_at"]]
+    assert code == 0, err
+    assert len(runs) >= 2
+    spans = sorted((parse_time(r["started_at"]), parse_time(r["finished_at"])) for r in runs)
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        assert start >= end - timedelta(seconds=1)  # second resolution: a run never starts inside another
+    assert "previous run still going; this trigger is skipped" in err
+    assert all(r["status"] == "ok" for r in runs[:-1])
+    detail = [s for s in server.log if s.path.startswith("/a/")]
+    assert len(detail) <= 4 * len(runs)  # each run fetched each page at most once
+
+
+def test_missed_run_is_caught_up_exactly_once_after_a_restart(tmp_path: Path) -> None:
+    server = _site(items=2)
+    data = tmp_path / "d"
+    try:
+        sources = _source(tmp_path / "sources", "daily", server, "0 2 * * *")
+        with Catalog(data / "catalog.sqlite3") as catalog:  # the scheduler was down for three days
+            run = catalog.begin_run("daily", "schedule")
+            catalog.finish_run(run, "ok", {})
+            old = (datetime.now(timezone.utc) - timedelta(days=3)).replace(microsecond=0).isoformat()
+            catalog.conn.execute("UPDATE crawl_runs SET started_at=?, finished_at=? WHERE id=?", (old, old, run))
+        proc = _start(data, sources)
+        assert _wait(lambda: any(r["trigger"] == "catch-up" and r["finished_at"] for r in _runs(data)), 30)
+        time.sleep(2.5)  # several poll periods: no second catch-up for the other missed triggers
+        code, err = _stop(proc)
+        assert code == 0, err
+        assert [r["trigger"] for r in _runs(data)] == ["schedule", "catch-up"]
+        assert "catching up once now" in err
+        proc = _start(data, sources)  # restarted soon after: nothing was missed this time
+        time.sleep(2.5)
+        code, err = _stop(proc)
+    finally:
+        server.stop()
+    assert code == 0, err
+    assert [r["trigger"] for r in _runs(data)] == ["schedule", "catch-up"]
+    assert "catching up once now" not in err and "0 catching up" in err
+
+
+def test_a_second_scheduler_or_a_manual_crawl_never_runs_the_same_source(tmp_path: Path) -> None:
+    server = _site(items=6)
+    data = tmp_path / "d"
+    try:
+        sources = _source(tmp_path / "sources", "busy", server, "* * * * * *", delay=0.4)
+        first = _start(data, sources)
+        assert _wait(lambda: any(r["status"] == "running" for r in _runs(data)), 20)
+        second = subprocess.run([sys.executable, "-m", "archive.cli", "--data-dir", str(data), "scheduler",
+                                 "--sources-dir", str(sources)], capture_output=True, text=True, timeout=60, env=_env())
+        manual = _xxgk(data, "crawl", "busy", "--sources-dir", str(sources))
+        code, err = _stop(first)
+    finally:
+        server.stop()
+    assert second.returncode == 1 and "调度器锁" in second.stderr and f"进程 {first.pid}" in second.stderr
+    assert manual.returncode == 1 and "抓取锁" in manual.stderr and f"进程 {first.pid}" in manual.stderr
+    assert code == 0, err
+    runs = _runs(data)
+    assert all(r["status"] in ("ok", "interrupted") for r in runs)
+
+
+def test_failing_job_is_recorded_scheduler_keeps_running_and_backs_off(tmp_path: Path) -> None:
+    server = _site(items=2)
+    data = tmp_path / "d"
+    try:
+        sources = _source(tmp_path / "sources", "good", server, "*/2 * * * * *")
+        _source(sources, "broken", server, "* * * * * *", list_item="ul..li[")  # the crawl raises inside the job
+        proc = _start(data, sources, XXGK_FAILURE_BACKOFF_AFTER="2")
+        assert _wait(lambda: sum(r["source_id"] == "good" and r["status"] == "ok" for r in _runs(data)) >= 3, 40)
+        time.sleep(2)
+        status = _xxgk(data, "status", "--sources-dir", str(sources), XXGK_FAILURE_BACKOFF_AFTER="2")
+        alive = proc.poll() is None
+        code, err = _stop(proc)
+    finally:
+        server.stop()
+    assert alive and code == 0, err
+    broken = [r for r in _runs(data) if r["source_id"] == "broken"]
+    assert broken and all(r["status"] == "failed" for r in broken)
+    assert "SelectorSyntaxError" in broken[0]["error"] and "Traceback" in broken[0]["error"]
+    assert Path(broken[0]["log_file"]).read_text(encoding="utf-8").count("SelectorSyntaxError") >= 1
+    good_runs = sum(r["source_id"] == "good" for r in _runs(data))
+    assert len(broken) < 2 * good_runs - 1  # a trigger every second, yet backing off after 2 failures
+    assert "backing off" in err
+    assert "连续失败" in status.stdout and "调度器：运行中" in status.stdout
+
+
+def test_sigterm_mid_crawl_then_verify_passes_and_the_next_start_resumes(tmp_path: Path) -> None:
+    server = _site(items=12)
+    data = tmp_path / "d"
+    try:
+        sources = _source(tmp_path / "sources", "long", server, "0 3 * * *", delay=0.25)
+        proc = _start(data, sources)  # never crawled: it catches up at once
+        assert _wait(lambda: len([s for s in server.log if s.path.startswith("/a/")]) >= 3, 30)
+        started = time.monotonic()
+        code, err = _stop(proc)
+        assert code == 0, err
+        assert time.monotonic() - started < 10
+        assert _runs(data)[-1]["status"] == "interrupted"
+        assert not list((data / "warc").glob("*.open"))  # sealed on the way out
+        verify = _xxgk(data, "verify")
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+        proc = _start(data, sources)  # resumes: the interrupted run is caught up
+        assert _wait(lambda: _runs(data)[-1]["status"] == "ok", 40)
+        with Catalog(data / "catalog.sqlite3") as catalog:
+            assert catalog.count() == 12
+        # A second signal exits at once; files stay valid.
+        mark = len(server.log)
+        code, err = _stop(proc)
+        assert code == 0
+        proc = _start(data, sources)
+        _xxgk(data, "crawl", "long", "--queue", "--sources-dir", str(sources))
+        assert _wait(lambda: len(server.log) > mark + 3, 30)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=10)
+        assert proc.returncode == 1
+    finally:
+        server.stop()
+    verify = _xxgk(data, "verify")  # the unsealed file of the killed run is recovered first
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_web_app_under_gunicorn_with_four_workers_starts_no_jobs(tmp_path: Path) -> None:
+    server = _site(items=2)
+    data = tmp_path / "d"
+    sources = _source(tmp_path / "sources", "every-second", server, "* * * * * *")
+    port = _free_port()
+    web = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "-b", f"127.0.0.1:{port}",
+                            "search_web.wsgi:app"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=_env(XXGK_DATA_DIR=str(data), XXGK_SOURCES_DIR=str(sources)))
+    try:
+        assert _wait(lambda: _get(f"http://127.0.0.1:{port}/healthz") is not None, 30)
+        statuses = {_get(f"http://127.0.0.1:{port}/?q=通知") for _ in range(8)}
+        time.sleep(3)  # three trigger times of the source
+    finally:
+        web.send_signal(signal.SIGTERM)
+        _, err = web.communicate(timeout=30)
+        server.stop()
+    assert err.count("Booting worker") == 4
+    assert statuses <= {200, 503}  # served (no index yet is a friendly 503), never crashed
+    assert server.log == []  # no crawl from any worker
+    assert _runs(data) == [] and _heartbeat(data) is None
+
+
+def _get(url: str) -> int | None:
+    try:
+        return httpx.get(url, timeout=5).status_code
+    except httpx.HTTPError:
+        return None
+
+
+@pytest.mark.parametrize("expr, fires", [
+    ("30 2 * * 0", "2026-11-29 02:30"),  # crontab Sunday (APScheduler alone would take 0 as Monday)
+    ("30 2 * * 1-5", "2026-11-30 02:30"),
+    ("0 0 * * 7", "2026-11-29 00:00"),
+])
+def test_cron_weekdays_follow_crontab(expr: str, fires: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    from crawler.cron import cron_trigger
+
+    tz = ZoneInfo("Asia/Shanghai")
+    after = datetime(2026, 11, 28, 12, 0, tzinfo=tz)  # a Saturday
+    assert cron_trigger(expr, tz).get_next_fire_time(None, after).strftime("%Y-%m-%d %H:%M") == fires
