@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator
 from archive.errors import ArchiveError
 from archive.models import Document, RecordRef
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -106,6 +106,20 @@ _MIGRATIONS: dict[int, str] = {
         beat_at TEXT NOT NULL,
         info TEXT NOT NULL DEFAULT '{}'
     );
+    """,
+    4: """
+    CREATE TABLE annual_reports (
+        doc_id TEXT PRIMARY KEY REFERENCES documents (id),
+        agency TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        format TEXT NOT NULL,
+        figures TEXT NOT NULL,
+        checks TEXT NOT NULL,
+        problems TEXT NOT NULL,
+        extracted_at TEXT NOT NULL
+    );
+    CREATE INDEX annual_reports_agency ON annual_reports (agency, year);
     """,
 }
 
@@ -368,6 +382,27 @@ class Catalog:
                 break
             count += 1
         return count
+
+    # -- annual reports (derived data, replaced as a whole by `xxgk reports extract`) -----------------
+    def replace_reports(self, rows: list[dict[str, Any]]) -> None:
+        """Store the extracted reports, replacing the previous extraction in one transaction."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM annual_reports")
+            self.conn.executemany(
+                """INSERT INTO annual_reports (doc_id, agency, year, title, format, figures, checks, problems, extracted_at)
+                   VALUES (:doc_id, :agency, :year, :title, :format, :figures, :checks, :problems, :extracted_at)""",
+                [{**row, **{k: json.dumps(row[k], ensure_ascii=False) for k in ("figures", "checks", "problems")},
+                  "extracted_at": utcnow()} for row in rows],
+            )
+
+    def reports(self, agency: str | None = None, year: int | None = None) -> list[dict[str, Any]]:
+        sql, args = "SELECT * FROM annual_reports WHERE 1=1", []
+        if agency is not None:
+            sql, args = sql + " AND agency=?", [*args, agency]
+        if year is not None:
+            sql, args = sql + " AND year=?", [*args, year]
+        rows = self.conn.execute(sql + " ORDER BY agency, year, doc_id", args).fetchall()
+        return [dict(r, **{k: json.loads(r[k]) for k in ("figures", "checks", "problems")}) for r in rows]
 
     # -- requests and heartbeats (web and CLI -> scheduler) ----------------------------------------
     def request_crawl(self, source_id: str, requested_by: str) -> int:

@@ -169,9 +169,11 @@ def crawl(obj: _Context, source_ids: tuple[str, ...], crawl_all: bool, sources_d
         for source in chosen:
             _crawl_and_say(source, settings, catalog, store, worker)
         if not no_index:
+            from index.reports.extract import extract_all
             from index.sync import sync
 
             click.echo(f"索引已更新：{sync(settings, catalog)} 篇文档")
+            extract_all(catalog)
 
 
 @main.command()
@@ -181,13 +183,18 @@ def crawl(obj: _Context, source_ids: tuple[str, ...], crawl_all: bool, sources_d
 def scheduler(obj: _Context, sources_dir: str | None, stop_with_parent: bool) -> None:
     """Run the sources' crawls on their cron schedules until SIGTERM/Ctrl+C (one per data directory)."""
     from crawler.schedule import CrawlScheduler
+    from index.reports.extract import extract_all
     from index.sync import sync
+
+    def after_crawl(settings: Settings, catalog) -> None:  # type: ignore[no-untyped-def]
+        sync(settings, catalog)
+        extract_all(catalog)
 
     settings = obj.settings
     sources = _sources(settings, sources_dir)
     if not sources:
         raise click.UsageError("no sources configured: put source TOML files in a directory and set sources_dir (see README)")
-    raise SystemExit(CrawlScheduler(settings, sources, after_crawl=sync,
+    raise SystemExit(CrawlScheduler(settings, sources, after_crawl=after_crawl,
                                     parent_pid=os.getppid() if stop_with_parent else None).run())
 
 
@@ -388,6 +395,9 @@ def demo(obj: _Context, port: int | None, portal_port: int | None, no_serve: boo
                 _crawl_and_say(source, settings, catalog, store, worker)
         click.echo("正在建立索引…")
         click.echo(f"索引已更新：{sync(settings, catalog)} 篇文档")
+        from index.reports.extract import extract_all
+
+        click.echo(f"年度报告数据：{len(extract_all(catalog))} 份")
     if no_serve:
         portal.stop()
         return
@@ -526,6 +536,31 @@ def import_cmd(obj: _Context, file: str, source: str, no_index: bool) -> None:
             click.echo(f"索引已更新：{sync(obj.settings, catalog)} 篇文档")
     if report.errors:
         raise click.exceptions.Exit(1)
+
+
+@main.group()
+def reports() -> None:
+    """Annual reports (政府信息公开工作年度报告) as data."""
+
+
+@reports.command(name="extract")
+@pass_ctx
+def reports_extract(obj: _Context) -> None:
+    """Find the annual reports in the archive and extract their figures again (idempotent)."""
+    from archive.catalog import Catalog
+    from index.reports.extract import extract_all
+
+    with Catalog(obj.settings.catalog_path) as catalog:
+        found = extract_all(catalog)
+    standard = sum(r.format == "standard" for r in found)
+    failed = [(r, c) for r in found for c in r.checks if not c.ok]
+    click.echo(f"年度报告：{len(found)} 份（标准表格 {standard} 份，文字 {len(found) - standard} 份），"
+               f"数字 {sum(len(r.figures) for r in found)} 个，校验未通过 {len(failed)} 项")
+    for report, check in failed:
+        click.echo(f"  {report.agency} {report.year}：{check.name}：{check.detail}")
+    for report in found:
+        for problem in report.problems:
+            click.echo(f"  {report.agency} {report.year}：未能读取 {problem}", err=True)
 
 
 @main.command(name="settings")

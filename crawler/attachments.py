@@ -126,7 +126,13 @@ def _docx(data: bytes) -> str:
     _check_zip(data)
     import docx
 
-    return "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs if p.text.strip())
+    document = docx.Document(io.BytesIO(data))
+    lines = [p.text for p in document.paragraphs if p.text.strip()]
+    for table in document.tables:  # report statistics live in tables: one line per row, cells joined by " | "
+        for row in table.rows:
+            cells = [c.text.strip() for c in row.cells]
+            lines.append(" | ".join(cells))
+    return "\n".join(lines)
 
 
 def _xlsx(data: bytes) -> str:

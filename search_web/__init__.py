@@ -27,10 +27,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["xxgk_engine_lock"] = threading.Lock()
     analysis.configure(settings.cache_dir)
 
-    from search_web import archived, errors, views
+    from search_web import archived, errors, reports, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(archived.bp)
+    app.register_blueprint(reports.bp)
     app.add_template_filter(beijing_time)
     errors.init_app(app)
 

@@ -115,3 +115,31 @@ def test_versions_diff_and_withdrawn_badge(revised_site: str, revised, browser) 
     badge = page.locator(".withdrawn .badge")
     assert badge.is_visible() and badge.inner_text() == "已撤回"
     page.close()
+
+
+def test_annual_report_agency_page_chart_and_table(site: str, indexed: Settings, browser) -> None:  # type: ignore[no-untyped-def]
+    from archive.catalog import Catalog
+    from index.reports.extract import extract_all
+
+    with Catalog(indexed.catalog_path) as catalog:
+        reports = [r for r in extract_all(catalog) if r.agency == "余杭区民政局"]
+    years = sorted({r.year for r in reports})
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.goto(site + "/")
+    page.click("text=年度报告数据")
+    page.click("text=余杭区民政局")
+    assert page.locator("h1").inner_text().startswith("余杭区民政局")
+    assert page.locator("svg rect").count() == sum(r.value("apply.new.total") is not None for r in reports)
+    assert [t.strip() for t in page.locator("thead th").all_inner_texts()[1:]] == [
+        f"{y}表" if next(r for r in reports if r.year == y).format == "standard" else str(y) for y in years]
+    row = page.locator("tr", has=page.locator("th", has_text="主动公开政府信息（条）"))
+    cell = row.locator("td").nth(years.index(2016))
+    assert cell.inner_text() == "253"  # the seed report
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "reports-agency.png"), full_page=True)
+    cell.locator("a").click()
+    assert "#prose.active" in page.url
+    source = page.locator("tr[id='prose.active'] td.source").inner_text()
+    assert "主动公开政策类信息共253条" in source
+    page.click("text=原文：")
+    assert page.locator("h1").inner_text() == "余杭区民政局2016年度政府信息公开工作年度报告"

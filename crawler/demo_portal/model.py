@@ -171,6 +171,19 @@ class _Writer:
         return paras
 
     def annual_report(self, year: int) -> list[str]:
+        prose = self._prose_report(year)
+        if year < 2019:
+            return prose
+        # From the 2019 reports on, the State Council's standard tables replace sections 二, 三 and 七,
+        # here flattened with " | " as many sites show them (own generator: the portal's sequence stays).
+        from crawler.demo_portal.annual import as_lines, standard_tables
+
+        tables = standard_tables(seed=year * 100 + sum(map(ord, self.agency.key)), edition=2019 if year < 2021 else 2021)
+        before = prose[:prose.index("二、主动公开政府信息情况")]
+        after = prose[prose.index("八、存在的主要问题及改进情况"):]
+        return before + as_lines(tables) + ["五、存在的主要问题及改进情况", *after[1:]]
+
+    def _prose_report(self, year: int) -> list[str]:
         a, rng = self.agency, self.rng
         active, requests = rng.randint(80, 600), rng.randint(0, 12)
         staff, consults = rng.randint(2, 8), rng.randint(50, 900)
