@@ -140,7 +140,8 @@ class CrawlScheduler:
                 if reason == "schedule" and self._backing_off(catalog, source_id):
                     return
                 try:
-                    crawl_source(self.sources[source_id], self.settings, catalog, WarcStore(self.settings.warc_dir),
+                    crawl_source(self.sources[source_id], self.settings, catalog,
+                                 WarcStore(self.settings.warc_dir, self.settings.warc_max_bytes),
                                  trigger=reason, should_stop=self.stopping.is_set)
                 except LockHeld as exc:
                     log.warning("%s: not crawled now: %s", source_id, exc.message)

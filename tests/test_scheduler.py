@@ -112,7 +112,7 @@ def test_overrunning_crawl_is_not_started_twice(tmp_path: Path) -> None:
     server = _site(items=4)
     try:
         sources = _source(tmp_path / "sources", "slow", server, "* * * * * *", delay=0.5)  # ~3 s per run, a trigger every second
-        proc = _start(tmp_path / "d", sources)
+        proc = _start(tmp_path / "d", sources, XXGK_WARC_MAX_BYTES="2000")
         _wait(lambda: sum(r["status"] == "ok" for r in _runs(tmp_path / "d")) >= 2, 30)
         code, err = _stop(proc)
     finally:
@@ -124,6 +124,7 @@ def test_overrunning_crawl_is_not_started_twice(tmp_path: Path) -> None:
     for (_, end), (start, _) in zip(spans, spans[1:]):
         assert start >= end - timedelta(seconds=1)  # second resolution: a run never starts inside another
     assert "previous run still going; this trigger is skipped" in err
+    assert len(list((tmp_path / "d" / "warc").glob("*.warc.gz"))) > len(runs)  # the scheduler honours warc_max_bytes
     assert all(r["status"] == "ok" for r in runs[:-1])
     detail = [s for s in server.log if s.path.startswith("/a/")]
     assert len(detail) <= 4 * len(runs)  # each run fetched each page at most once
