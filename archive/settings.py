@@ -46,6 +46,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", 8080, "Port the web app listens on."),
     Setting("page_size", 20, "Results per search page (capped at 50)."),
     Setting("max_query_chars", 200, "Longest accepted search query."),
+    Setting("max_export_rows", 5000, "Most results one CSV export of a search returns."),
     Setting("demo_port", 8765, "Port of the bundled demo portal started by `xxgk demo` (0: any free port)."),
     Setting("timezone", "Asia/Shanghai", "Time zone of the sources' cron schedules."),
     Setting("scheduler_poll_s", 5.0, "How often the scheduler beats its heartbeat and picks up \"crawl now\" requests."),

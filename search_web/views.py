@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, jsonify, render_template, request, stream_with_context
 from markupsafe import Markup
 
 from archive.catalog import beat_age_s, is_alive, parse_time
 from archive.errors import QueryError
-from index.api import FACETS, MAX_PAGE, SORTS, SearchRequest, SearchResult
+from index.api import FACETS, MAX_PAGE, MAX_PAGE_SIZE, SORTS, SearchRequest, SearchResult
 from index.highlight import highlight_all, query_needles
 from index.query import parse_query
 from search_web import get_catalog, get_engine, get_settings
@@ -189,3 +191,76 @@ def healthz() -> Any:
                       "heartbeat_age_s": round(age) if age is not None else None,
                       "pid": beat["pid"] if beat else None},
     })
+
+
+FEED_ENTRIES = 50
+CSV_FIELDS = ("id", "title", "agency", "category", "doc_no", "published", "url", "doc_url", "snippet")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _absolute(path: str) -> str:
+    return request.host_url.rstrip("/") + path
+
+
+def _hit_row(hit: Any) -> dict[str, Any]:
+    return {"id": hit.id, "title": hit.title, "agency": hit.agency, "category": hit.category, "doc_no": hit.doc_no,
+            "published": hit.published.isoformat() if hit.published else "", "url": hit.url,
+            "doc_url": _absolute(f"/doc/{hit.id}"), "snippet": _TAG.sub("", str(hit.snippet))}
+
+
+@bp.get("/feed.atom")
+def feed() -> Any:
+    """An Atom feed of any search, newest first: subscribe to new disclosures matching a query and filters."""
+    req = parse_request()
+    req = SearchRequest(q=req.q, filters=req.filters, date_from=req.date_from, date_to=req.date_to, sort="date",
+                        page=1, page_size=FEED_ENTRIES)
+    try:
+        result = get_engine().search(req)
+    except QueryError as exc:
+        _bad(exc.message)
+    parts = [req.q] + [f"{FACET_LABELS[k]}：{v}" for k, v in req.filters.items()]
+    title = "政务公开档案检索：" + ("，".join(p for p in parts if p) or "全部新公开文件")
+    entries = [{**_hit_row(h), "updated": f"{h.published.isoformat() if h.published else '1970-01-01'}T00:00:00+08:00",
+                "snippet_html": str(h.snippet)} for h in result.hits]
+    updated = max((e["updated"] for e in entries), default="1970-01-01T00:00:00+08:00")
+    body = render_template("feed.xml", title=title, entries=entries, updated=updated, self_url=request.url,
+                           html_url=_absolute(state_url()))
+    return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
+
+
+@bp.get("/search.csv")
+def search_csv() -> Any:
+    """The whole result set (up to `max_export_rows`) as CSV, streamed page by page."""
+    req = parse_request()
+    cap = get_settings().max_export_rows
+    engine = get_engine()
+    try:
+        first = engine.search(SearchRequest(q=req.q, filters=req.filters, date_from=req.date_from, date_to=req.date_to,
+                                            sort=req.sort, page=1, page_size=MAX_PAGE_SIZE))
+    except QueryError as exc:
+        _bad(exc.message)
+
+    def rows() -> Any:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        yield "\ufeff" + out.getvalue()
+        sent, page, result = 0, 1, first
+        while True:
+            for hit in result.hits:
+                if sent >= cap:
+                    return
+                out.seek(0)
+                out.truncate()
+                writer.writerow(_hit_row(hit))
+                yield out.getvalue()
+                sent += 1
+            page += 1
+            if page > min(result.page_count, MAX_PAGE):
+                return
+            result = engine.search(SearchRequest(q=req.q, filters=req.filters, date_from=req.date_from,
+                                                 date_to=req.date_to, sort=req.sort, page=page, page_size=MAX_PAGE_SIZE))
+
+    return Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=xxgk-search.csv",
+                             "X-Total-Results": str(first.total)})

@@ -96,3 +96,36 @@ def test_missing_index_is_a_clear_503(tmp_path) -> None:
     response = client.get("/search.json?q=x")
     assert response.status_code == 503
     assert "xxgk reindex" in response.get_json()["hint"]
+
+
+def test_atom_feed_of_a_search_validates_and_is_newest_first(client) -> None:  # type: ignore[no-untyped-def]
+    import feedparser
+
+    response = client.get("/feed.atom?q=救助&category=通知公告")
+    assert response.status_code == 200 and response.content_type.startswith("application/atom+xml")
+    feed = feedparser.parse(response.get_data())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert "救助" in feed.feed.title and "通知公告" in feed.feed.title
+    listing = client.get("/search.json?q=救助&category=通知公告&sort=date").get_json()
+    assert len(feed.entries) == min(50, listing["total"]) and listing["total"] > 0
+    assert [e.link for e in feed.entries[:len(listing["hits"])]] == ["http://localhost" + h["doc_url"] for h in listing["hits"]]
+    dates = [e.published for e in feed.entries]
+    assert dates == sorted(dates, reverse=True) and all("通知公告" == e.tags[0].term for e in feed.entries)
+    assert client.get("/feed.atom?from=2017-13-01").status_code == 400
+
+
+def test_csv_export_streams_the_whole_result_set_up_to_the_cap(client, indexed) -> None:  # type: ignore[no-untyped-def]
+    import csv as csvlib
+    import io
+
+    total = client.get("/search.json?q=工作").get_json()["total"]
+    response = client.get("/search.csv?q=工作")
+    rows = list(csvlib.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert total > 50 and len(rows) == total and len({r["id"] for r in rows}) == total  # past the first page
+    assert all(r["doc_url"].endswith("/doc/" + r["id"]) and "<" not in r["snippet"] for r in rows)
+    from search_web import create_app
+
+    capped = create_app(indexed.replace(max_export_rows=7)).test_client()
+    assert len(list(csvlib.DictReader(io.StringIO(capped.get("/search.csv?q=工作").get_data(as_text=True))))) == 7
+    assert client.get("/search.csv?page=x").status_code == 400
