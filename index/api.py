@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-FACETS = ("category", "agency", "year")
+FACETS = ("category", "agency", "year", "month", "validity", "status")
 SORTS = ("relevance", "date")
 MAX_PAGE_SIZE = 50
 MAX_PAGE = 100

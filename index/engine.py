@@ -23,7 +23,7 @@ from index.sync import check_index
 # Word matches rank above bigram-only matches; title above body.
 _TEXT_FIELDS = (("title", "words", 6.0), ("body", "words", 2.0), ("title_ng", "grams", 1.5), ("body_ng", "grams", 0.5),
                 ("doc_no", "grams", 4.0))
-_COLUMNS = ("category", "agency", "year", "pubdate", "status")
+_COLUMNS = ("category", "agency", "year", "pubdate", "status", "validity")
 
 
 def _field_query(name: str, runs: list[list[str]], boost: float) -> Q.Query:
@@ -67,6 +67,7 @@ class WhooshEngine:
     def _load_columns(self) -> None:
         reader = self._searcher.reader()
         self._columns = {name: list(reader.column_reader(name)) for name in _COLUMNS}
+        self._columns["month"] = [f"{p // 100 % 100:02d}" if p else "" for p in self._columns["pubdate"]]
         # (normalised, raw) distinct values for `agency:` / `category:` clauses, once per searcher.
         self._distinct = {name: [(analysis.normalize(v), v) for v in sorted(set(self._columns[name]))]
                           for name in ("agency", "category")}
@@ -181,6 +182,8 @@ class WhooshEngine:
             items = counters[f].items()
             if f == "year":
                 ordered = sorted(items, key=lambda kv: kv[0], reverse=True)
+            elif f == "month":
+                ordered = sorted((kv for kv in items if kv[0]), key=lambda kv: kv[0])
             else:
                 ordered = sorted(items, key=lambda kv: (-kv[1], kv[0]))
             values = [FacetValue(v, n, filters.get(f) == v) for v, n in ordered]

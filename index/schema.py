@@ -6,8 +6,9 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
 from index.analysis import ANALYZER_VERSION, BigramTokenizer, ChineseTokenizer
 
-SCHEMA_VERSION = f"1.{ANALYZER_VERSION}"
+SCHEMA_VERSION = f"2.{ANALYZER_VERSION}"
 UNKNOWN_YEAR = "未知"
+UNSTATED = "未注明"
 
 
 def build_schema() -> Schema:
@@ -25,6 +26,7 @@ def build_schema() -> Schema:
         year=ID(stored=True, sortable=True),
         pubdate=NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),
         status=ID(stored=True, sortable=True),
+        validity=ID(stored=True, sortable=True),
         url=STORED,
         text=STORED,
     )

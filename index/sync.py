@@ -18,7 +18,7 @@ from archive.errors import IndexMissingError
 from archive.locks import index_lock
 from archive.settings import Settings
 from index import analysis
-from index.schema import SCHEMA_VERSION, UNKNOWN_YEAR, build_schema
+from index.schema import SCHEMA_VERSION, UNKNOWN_YEAR, UNSTATED, build_schema
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ def document_fields(stored: StoredDocument) -> dict[str, Any]:
         "year": str(doc.published.year) if doc.published else UNKNOWN_YEAR,
         "pubdate": int(doc.published.strftime("%Y%m%d")) if doc.published else 0,
         "status": stored.status,
+        "validity": doc.validity or UNSTATED,
         "url": doc.url,
         "text": text,
     }

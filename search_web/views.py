@@ -17,16 +17,20 @@ from archive.errors import QueryError
 from index.api import FACETS, MAX_PAGE, MAX_PAGE_SIZE, SORTS, SearchRequest, SearchResult
 from index.highlight import highlight_all, query_needles
 from index.query import parse_query
+from index.schema import UNSTATED
 from search_web import get_catalog, get_engine, get_settings
 from search_web.diff import body_diff, field_changes
 
 bp = Blueprint("search", __name__)
 
-FACET_LABELS = {"category": "栏目", "agency": "发布机构", "year": "年份"}
+FACET_LABELS = {"category": "栏目", "agency": "发布机构", "year": "年份", "month": "月份", "validity": "有效性",
+                "status": "状态"}
+STATUS_LABELS = {"active": "公开中", "withdrawn": "已撤回"}
+_MONTH = re.compile(r"^(0[1-9]|1[0-2])$")
 SORT_LABELS = {"relevance": "按相关度", "date": "按日期"}
 FACET_SHOWN = 12
 _DOC_ID = re.compile(r"^[0-9a-f]{16}$")
-_STATE_KEYS = ("q", "category", "agency", "year", "from", "to", "sort")
+_STATE_KEYS = ("q", "category", "agency", "year", "month", "validity", "status", "from", "to", "sort")
 
 
 def _bad(message: str) -> None:
@@ -61,6 +65,10 @@ def parse_request() -> SearchRequest:
             _bad(f"{FACET_LABELS[facet]}参数过长。")
         if value:
             filters[facet] = value
+    if "month" in filters and (not _MONTH.match(filters["month"]) or "year" not in filters):
+        _bad("月份应为 01 到 12，并且要先选定年份。")
+    if "status" in filters and filters["status"] not in STATUS_LABELS:
+        _bad("状态只能是 active（公开中）或 withdrawn（已撤回）。")
     date_from, date_to = _date_arg("from"), _date_arg("to")
     if date_from and date_to and date_from > date_to:
         _bad("起始日期不能晚于结束日期。")
@@ -69,22 +77,40 @@ def parse_request() -> SearchRequest:
 
 
 def state_url(**changes: Any) -> str:
-    """The current search with some parameters changed (None removes one); the page resets."""
+    """The current search with some parameters changed (None removes one); the page resets.
+
+    A month belongs to its year: changing or removing the year drops the month.
+    """
     state = {k: request.args.get(k, "") for k in _STATE_KEYS}
+    if "year" in changes:
+        state["month"] = ""
     state.update({k: ("" if v is None else str(v)) for k, v in changes.items()})
     return "/?" + urlencode({k: v for k, v in state.items() if v})
+
+
+def facet_display(facet: str, value: str) -> str:
+    """How a facet value reads on the page (the URL keeps the raw value)."""
+    if facet == "month":
+        return f"{int(value)}月" if value.isdigit() else value
+    if facet == "status":
+        return STATUS_LABELS.get(value, value)
+    return value
 
 
 def _facet_view(result: SearchResult, req: SearchRequest) -> list[dict[str, Any]]:
     out = []
     for facet in FACETS:
+        if facet == "month" and "year" not in req.filters:
+            continue  # months are offered within a chosen year
         values = result.facets.get(facet, [])
         shown = [v for v in values if v.count or v.selected]
+        if facet == "validity" and all(v.value == UNSTATED and not v.selected for v in shown):
+            continue  # no document here states its 有效性: nothing to choose from
         if facet == "year":
             shown.sort(key=lambda v: v.value, reverse=True)
         out.append({
             "name": facet, "label": FACET_LABELS[facet], "truncated": len(shown) > FACET_SHOWN,
-            "values": [{"value": v.value, "count": v.count, "selected": v.selected,
+            "values": [{"value": v.value, "display": facet_display(facet, v.value), "count": v.count, "selected": v.selected,
                         "toggle_url": state_url(**{facet: None if v.selected else v.value})}
                        for v in shown[:FACET_SHOWN] if v.count or v.selected],
         })
@@ -102,7 +128,8 @@ def _run_search() -> tuple[SearchRequest, SearchResult | None, str]:
 @bp.get("/")
 def search_page() -> Any:
     req, result, error = _run_search()
-    chips = [{"label": f"{FACET_LABELS[f]}：{v}", "remove_url": state_url(**{f: None})} for f, v in req.filters.items()]
+    chips = [{"label": f"{FACET_LABELS[f]}：{facet_display(f, v)}", "remove_url": state_url(**{f: None})}
+             for f, v in req.filters.items()]
     if req.date_from or req.date_to:
         span = f"{req.date_from or '…'} 至 {req.date_to or '…'}"
         chips.append({"label": f"日期：{span}", "remove_url": state_url(**{"from": None, "to": None})})

@@ -129,3 +129,54 @@ def test_csv_export_streams_the_whole_result_set_up_to_the_cap(client, indexed) 
     capped = create_app(indexed.replace(max_export_rows=7)).test_client()
     assert len(list(csvlib.DictReader(io.StringIO(capped.get("/search.csv?q=工作").get_data(as_text=True))))) == 7
     assert client.get("/search.csv?page=x").status_code == 400
+
+
+def test_month_within_year_validity_and_status_facets(client, revised) -> None:  # type: ignore[no-untyped-def]
+    data = client.get("/search.json?q=工作").get_json()
+    names = [f["name"] for f in data["facets"]]
+    assert "month" not in names and "status" in names  # months only within a year
+    assert "validity" not in names  # no demo page states 有效性: the facet would offer only 未注明
+    year = next(f for f in data["facets"] if f["name"] == "year")["values"][0]
+    in_year = client.get("/search.json" + year["toggle_url"][1:]).get_json()
+    months = next(f for f in in_year["facets"] if f["name"] == "month")["values"]
+    assert months and sum(m["count"] for m in months) == in_year["total"]
+    month = months[0]
+    assert month["display"] == f"{int(month['value'])}月"
+    narrowed = client.get("/search.json" + month["toggle_url"][1:]).get_json()
+    assert narrowed["total"] == month["count"]
+    assert all(h["published"].startswith(f"{year['value']}-{month['value']}") for h in narrowed["hits"])
+    chosen = next(v for f in narrowed["facets"] if f["name"] == "year" for v in f["values"] if v["selected"])
+    assert "month=" not in chosen["toggle_url"]  # dropping the year drops its month
+    for bad in ("month=13&year=2016", "month=03", "status=deleted"):
+        response = client.get("/search.json?q=工作&" + bad)
+        assert response.status_code == 400, bad
+    from search_web import create_app
+
+    revised_client = create_app(revised.settings).test_client()
+    status = next(f for f in revised_client.get("/search.json").get_json()["facets"] if f["name"] == "status")
+    withdrawn = next(v for v in status["values"] if v["value"] == "withdrawn")
+    assert withdrawn["display"] == "已撤回" and withdrawn["count"] == 1
+    hits = revised_client.get("/search.json" + withdrawn["toggle_url"][1:]).get_json()["hits"]
+    assert [h["title"] for h in hits] == [revised.portal.withdrawn.title]
+
+
+def test_validity_facet_when_documents_state_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from archive.catalog import Catalog
+    from archive.models import Document
+    from index.sync import rebuild
+    from search_web import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    with Catalog(settings.catalog_path) as catalog:
+        for n, validity in enumerate(["有效", "有效", "失效", ""]):
+            catalog.record_document(Document(source_id="t", url=f"http://x/{n}", title=f"关于印发办法的通知{n}", body="办法全文。",
+                                             validity=validity, published=date(2020, 1, n + 1)), None)
+        rebuild(settings, catalog)
+    client = create_app(settings).test_client()
+    facet = next(f for f in client.get("/search.json?q=办法").get_json()["facets"] if f["name"] == "validity")
+    assert {v["value"]: v["count"] for v in facet["values"]} == {"有效": 2, "失效": 1, "未注明": 1}
+    narrowed = client.get("/search.json" + facet["values"][0]["toggle_url"][1:]).get_json()
+    assert narrowed["total"] == 2
