@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -238,9 +239,7 @@ def _hit_row(hit: Any) -> dict[str, Any]:
 @bp.get("/feed.atom")
 def feed() -> Any:
     """An Atom feed of any search, newest first: subscribe to new disclosures matching a query and filters."""
-    req = parse_request()
-    req = SearchRequest(q=req.q, filters=req.filters, date_from=req.date_from, date_to=req.date_to, sort="date",
-                        page=1, page_size=FEED_ENTRIES)
+    req = replace(parse_request(), sort="date", page=1, page_size=FEED_ENTRIES)
     try:
         result = get_engine().search(req)
     except QueryError as exc:
@@ -262,8 +261,7 @@ def search_csv() -> Any:
     cap = get_settings().max_export_rows
     engine = get_engine()
     try:
-        first = engine.search(SearchRequest(q=req.q, filters=req.filters, date_from=req.date_from, date_to=req.date_to,
-                                            sort=req.sort, page=1, page_size=MAX_PAGE_SIZE))
+        first = engine.search(replace(req, page=1, page_size=MAX_PAGE_SIZE))
     except QueryError as exc:
         _bad(exc.message)
 
@@ -285,8 +283,7 @@ def search_csv() -> Any:
             page += 1
             if page > min(result.page_count, MAX_PAGE):
                 return
-            result = engine.search(SearchRequest(q=req.q, filters=req.filters, date_from=req.date_from,
-                                                 date_to=req.date_to, sort=req.sort, page=page, page_size=MAX_PAGE_SIZE))
+            result = engine.search(replace(req, page=page, page_size=MAX_PAGE_SIZE))
 
     return Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": "attachment; filename=xxgk-search.csv",

@@ -10,15 +10,32 @@ import random
 from dataclasses import dataclass
 from html import escape
 
-from index.reports.standard import APPLICANTS, APPLICATION_ROWS, CLOSING_ROWS, OTHER_ROWS, REVIEW_COLS, REVIEW_GROUPS
-
-OUTCOME_2019 = [key for key, _, _ in APPLICATION_ROWS[2:]] + ["other"]
-OUTCOME_2021 = [key for key, _, _ in APPLICATION_ROWS[2:]] + [key for key, _, _ in OTHER_ROWS]
-ROW_LABELS = {key: label.split("：")[-1] for key, _, label in APPLICATION_ROWS + OTHER_ROWS + CLOSING_ROWS}
-ROW_LABELS.update({"other": "（六）其他处理", "granted": "（一）予以公开", "total": "（七）总计",
-                   "partial": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
-                   "new": "一、本年新收政府信息公开申请数量", "carried_over": "二、上年结转政府信息公开申请数量",
-                   "carry_forward": "四、结转下年度继续办理"})
+# The format as the State Council's template prints it (keys are the names the extractor gives the cells;
+# the crawler package does not import the extractor, so the printed format is written out here).
+APPLICANTS = (("natural", "自然人"), ("commercial", "商业企业"), ("research", "科研机构"),
+              ("public_interest", "社会公益组织"), ("legal", "法律服务机构"), ("other_org", "其他"), ("total", "总计"))
+REVIEW_GROUPS = ("review", "lit_direct", "lit_after")
+REVIEW_COLS = (("upheld", "结果维持"), ("corrected", "结果纠正"), ("other", "其他结果"), ("pending", "尚未审结"),
+               ("total", "总计"))
+ROW_LABELS = {
+    "new": "一、本年新收政府信息公开申请数量", "carried_over": "二、上年结转政府信息公开申请数量",
+    "granted": "（一）予以公开", "partial": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+    "refused.secret": "属于国家秘密", "refused.law": "其他法律行政法规禁止公开", "refused.safety": "危及“三安全一稳定”",
+    "refused.third_party": "保护第三方合法权益", "refused.internal": "属于三类内部事务信息",
+    "refused.process": "属于四类过程性信息", "refused.enforcement": "属于行政执法案卷", "refused.query": "属于行政查询事项",
+    "unable.not_held": "本机关不掌握相关政府信息", "unable.need_create": "没有现成信息需要另行制作",
+    "unable.unclear": "补正后申请内容仍不明确",
+    "not_processed.petition": "信访举报投诉类申请", "not_processed.repeat": "重复申请",
+    "not_processed.publication": "要求提供公开出版物", "not_processed.massive": "无正当理由大量反复申请",
+    "not_processed.confirm": "要求行政机关确认或重新出具已获取信息",
+    "other": "（六）其他处理",
+    "other.no_correction": "申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+    "other.no_fee": "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", "other.other": "其他",
+    "total": "（七）总计", "carry_forward": "四、结转下年度继续办理",
+}
+_OUTCOMES = [k for k in ROW_LABELS if k.startswith(("granted", "partial", "refused.", "unable.", "not_processed."))]
+OUTCOME_2019 = [*_OUTCOMES, "other"]
+OUTCOME_2021 = [*_OUTCOMES, "other.no_correction", "other.no_fee", "other.other"]
 GROUPS = {"refused": "（三）不予公开", "unable": "（四）无法提供", "not_processed": "（五）不予处理", "other": "（六）其他处理"}
 
 
@@ -43,7 +60,7 @@ class StandardTables:
         for row, values in self.rows.items():
             out.update({f"apply.{row}.{col}": v for (col, _), v in zip(APPLICANTS, values)})
         review = iter(self.review)
-        out.update({f"{g}.{c}": next(review) for g, _ in REVIEW_GROUPS for c, _ in REVIEW_COLS})
+        out.update({f"{g}.{c}": next(review) for g in REVIEW_GROUPS for c, _ in REVIEW_COLS})
         return out
 
 

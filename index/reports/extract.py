@@ -14,14 +14,15 @@ from index.reports.standard import is_standard, read_standard
 log = logging.getLogger(__name__)
 
 _TITLE = re.compile(r"政府信息公开.{0,6}(?:年度报告|年报|工作报告)|信息公开工作年度报告")
+_REPORTISH = re.compile(r"年.{0,12}(?:报告|年报)")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 
 
 def recognise(stored: StoredDocument) -> tuple[str, int] | None:
     """(agency, report year) when the document is a 政府信息公开工作年度报告, else None."""
     doc = stored.doc
-    if not _TITLE.search(doc.title) and not (
-            "年" in doc.title and any(is_standard(t) for t in [doc.body] + [a.text for a in doc.attachments if a.text])):
+    if not _TITLE.search(doc.title) and not (  # the table scan only for report-like titles: this runs after every crawl
+            _REPORTISH.search(doc.title) and any(is_standard(t) for t in [doc.body] + [a.text for a in doc.attachments if a.text])):
         return None  # neither titled as a report nor carrying the standard tables
     year = _YEAR.search(doc.title)
     if year is None:
