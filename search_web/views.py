@@ -244,7 +244,7 @@ def feed() -> Any:
         result = get_engine().search(req)
     except QueryError as exc:
         _bad(exc.message)
-    parts = [req.q] + [f"{FACET_LABELS[k]}：{v}" for k, v in req.filters.items()]
+    parts = [req.q] + [f"{FACET_LABELS[k]}：{facet_display(k, v)}" for k, v in req.filters.items()]
     title = "政务公开档案检索：" + ("，".join(p for p in parts if p) or "全部新公开文件")
     entries = [{**_hit_row(h), "updated": f"{h.published.isoformat() if h.published else '1970-01-01'}T00:00:00+08:00",
                 "snippet_html": str(h.snippet)} for h in result.hits]

@@ -112,6 +112,8 @@ def test_atom_feed_of_a_search_validates_and_is_newest_first(client) -> None:  #
     dates = [e.published for e in feed.entries]
     assert dates == sorted(dates, reverse=True) and all("通知公告" == e.tags[0].term for e in feed.entries)
     assert client.get("/feed.atom?from=2017-13-01").status_code == 400
+    titled = feedparser.parse(client.get("/feed.atom?q=工作&year=2016&month=03&status=active").get_data()).feed.title
+    assert "月份：3月" in titled and "状态：公开中" in titled  # values as the page shows them
 
 
 def test_csv_export_streams_the_whole_result_set_up_to_the_cap(client, indexed) -> None:  # type: ignore[no-untyped-def]
