@@ -245,13 +245,12 @@ class CrawlScheduler:
             plans = self.add_jobs()
             log.warning("scheduler started (pid %d): %d sources scheduled, %d catching up", os.getpid(),
                         sum(p.trigger is not None for p in plans), sum(bool(p.catch_up) for p in plans))
-            previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-            try:
-                self.scheduler.start()  # blocks until a signal (or a lost parent) shuts it down
-                return self._wait_for_jobs()  # a second signal meanwhile still exits at once
-            finally:
-                for sig, handler in previous.items():
-                    signal.signal(sig, handler)
+            # The handlers stay until the process exits: a second signal, even after the clean stop has
+            # begun or ended, exits at once with status 1.
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, self._on_signal)
+            self.scheduler.start()  # blocks until a signal (or a lost parent) shuts it down
+            return self._wait_for_jobs()
 
     def _wait_for_jobs(self) -> int:
         with self._guard:

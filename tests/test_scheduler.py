@@ -225,11 +225,15 @@ def test_sigterm_mid_crawl_then_verify_passes_and_the_next_start_resumes(tmp_pat
         mark = len(server.log)
         code, err = _stop(proc)
         assert code == 0
+        for n in range(1, 13):  # pages now trickle in: a fetch is in flight when the signals come
+            server.route(f"/a/{n}.html", Reply(200, f"<h1>通知{n}</h1><div class='content'><p>改后正文{n}。</p></div>".encode(),
+                                               HTML, drip=0.05))
         proc = _start(data, sources)
         _xxgk(data, "crawl", "long", "--queue", "--sources-dir", str(sources))
-        assert _wait(lambda: len(server.log) > mark + 3, 30)
+        assert _wait(lambda: any(s.path.startswith("/a/") for s in server.log[mark:]), 30)
+        time.sleep(0.3)
         proc.send_signal(signal.SIGTERM)
-        time.sleep(0.05)
+        time.sleep(0.3)
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=10)
         assert proc.returncode == 1
