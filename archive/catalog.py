@@ -395,8 +395,11 @@ class Catalog:
                   "extracted_at": utcnow()} for row in rows],
             )
 
-    def reports(self, agency: str | None = None, year: int | None = None) -> list[dict[str, Any]]:
+    def reports(self, agency: str | None = None, year: int | None = None,
+                doc_id: str | None = None) -> list[dict[str, Any]]:
         sql, args = "SELECT * FROM annual_reports WHERE 1=1", []
+        if doc_id is not None:
+            sql, args = sql + " AND doc_id=?", [*args, doc_id]
         if agency is not None:
             sql, args = sql + " AND agency=?", [*args, agency]
         if year is not None:

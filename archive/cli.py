@@ -212,13 +212,14 @@ def status(obj: _Context, sources_dir: str | None, as_json: bool) -> None:
         beat = catalog.heartbeat("scheduler")
         alive = is_alive(beat, settings.scheduler_poll_s)
         next_runs = (beat or {}).get("info", {}).get("next_runs", {}) if alive else {}
+        pending = {r["source_id"] for r in catalog.pending_requests()}  # one query, not one per source
         rows = []
         for source_id in sorted(set(sources) | {r["source_id"] for r in catalog.runs()}):
             last = catalog.last_run(source_id)
             rows.append({"source": source_id, "schedule": sources[source_id].schedule if source_id in sources else "",
                          "last_run": last, "next_run": next_runs.get(source_id),
                          "consecutive_failures": catalog.consecutive_failures(source_id),
-                         "pending_request": any(r["source_id"] == source_id for r in catalog.pending_requests())})
+                         "pending_request": source_id in pending})
     if as_json:
         click.echo(json.dumps({"scheduler": {"alive": alive, **(beat or {})}, "sources": rows}, ensure_ascii=False, indent=2))
         return

@@ -41,7 +41,10 @@ def _value(report: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any] | No
 
 def _latest_per_year(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     """One report per year (the last extracted document when a portal published it twice)."""
-    return {r["year"]: r for r in sorted(rows, key=lambda r: (r["year"], r["doc_id"]))}
+    latest = {r["year"]: r for r in sorted(rows, key=lambda r: (r["year"], r["doc_id"]))}
+    for report in latest.values():
+        report["figures_by_key"] = {f["key"]: f["value"] for f in report["figures"]}
+    return latest
 
 
 def _chart(points: list[tuple[int, float | None]]) -> dict[str, Any]:
@@ -89,7 +92,7 @@ def agency_page(agency: str) -> Any:
               "cells": [(year, by_year[year], _value(by_year[year], keys)) for year in years]}
              for label, unit, keys in HEADLINE]
     table = [row for row in table if any(cell[2] is not None for cell in row["cells"])]
-    chart = _chart([(y, (v or {}).get("value")) for y in years for v in [_value(by_year[y], (CHART_KEY[1],))]])
+    chart = _chart([(y, by_year[y]["figures_by_key"].get(CHART_KEY[1])) for y in years])
     failed = [(year, c) for year in years for c in by_year[year]["checks"] if not c["ok"]]
     return render_template("reports_agency.html", agency=agency, years=years, table=table, chart=chart,
                            chart_label=CHART_KEY[0], reports=by_year, failed=failed)
@@ -113,9 +116,10 @@ def year_page(year: int) -> Any:
 
 @bp.get("/reports/doc/<doc_id>")
 def report_page(doc_id: str) -> Any:
-    report = next((r for r in get_catalog().reports() if r["doc_id"] == doc_id), None)
-    if report is None:
+    found = get_catalog().reports(doc_id=doc_id)  # one row, not every report decoded
+    if not found:
         abort(404)
+    report = found[0]
     return render_template("reports_doc.html", report=report)
 
 
