@@ -319,7 +319,8 @@ def reindex(obj: _Context) -> None:
 @pass_ctx
 def search(obj: _Context, query: str, category: str | None, agency: str | None, year: str | None, sort: str,
            limit: int, as_json: bool) -> None:
-    """Search the index from the terminal."""
+    """Search the index from the terminal (ranked: id, score, title, url, snippet)."""
+    import html
     import re
 
     from index import analysis
@@ -332,15 +333,21 @@ def search(obj: _Context, query: str, category: str | None, agency: str | None, 
     filters = {k: v for k, v in (("category", category), ("agency", agency), ("year", year)) if v}
     result = engine.search(SearchRequest(q=query, filters=filters, sort=sort, page_size=limit))
     if as_json:
-        out = {"total": result.total, "hits": [
+        out = {"query": query, "total": result.total, "took_ms": round(result.took_ms, 1), "notice": result.notice,
+               "doc_no_match": result.doc_no_match or None, "hits": [
             {"id": h.id, "title": h.title, "url": h.url, "agency": h.agency, "category": h.category, "doc_no": h.doc_no,
              "published": h.published.isoformat() if h.published else None, "score": round(h.score, 3),
-             "snippet": h.snippet} for h in result.hits]}
+             "snippet": html.unescape(re.sub(r"</?mark>", "", h.snippet)), "snippet_html": h.snippet}
+            for h in result.hits]}
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     click.echo(f"共 {result.total} 条结果（{result.took_ms:.0f} 毫秒）")
+    if result.notice:
+        click.echo(result.notice)
+    if result.doc_no_match:
+        click.echo(f"文号对应文件：{result.doc_no_match}")
     for h in result.hits:
-        plain = re.sub(r"</?mark>", "", h.snippet)
+        plain = html.unescape(re.sub(r"</?mark>", "", h.snippet))
         click.echo(f"\n{h.id}  {h.score:6.2f}  {h.title}\n  {h.agency} · {h.published or '日期不详'} · {h.category}"
                    f"{' · ' + h.doc_no if h.doc_no else ''}\n  {h.url}\n  {plain}")
 

@@ -1,30 +1,51 @@
 """Chinese analysis honouring Whoosh's token contract; this import path is pickled into the index.
 
-Normalisation (NFKC, lower case, whitespace beside CJK characters dropped, 文号 brackets unified)
-keeps a map from each normalised character to its offset in the original text, so highlights land
-on the original characters. Word tokens come from jieba at word ordinals; punctuation leaves a
-position gap so a phrase never matches across it.
+Normalisation, the same at index and query time: NFKC (full-width → half-width), lower case,
+traditional → simplified (OpenCC, phrase-aware), inline pinyin annotations dropped (標(biāo)準 → 标准),
+文号 brackets unified, whitespace beside CJK characters dropped (layout noise, PDF line wraps). A map
+from each normalised character to its offset in the original text keeps highlights on the original
+characters. Word tokens come from jieba at word ordinals, with jieba's search-mode sub-words at their
+parent's position (weighted lower); punctuation leaves a position gap so a phrase never matches across
+it. A domain dictionary (index/dictionary.py) can be loaded on top of jieba's own; the tokenizer
+carries its id, so an index is always read with the dictionary it was built with.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import threading
 import unicodedata
+from collections import OrderedDict
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterable, Iterator
 
 from whoosh.analysis import Token, Tokenizer
 
-# Bump when tokens change (normalisation, segmentation, dictionary): an index built with another
+# Bump when tokens change (normalisation, segmentation, sub-words): an index built with another
 # version must be rebuilt, since query and index tokens would differ.
-ANALYZER_VERSION = "1"
+ANALYZER_VERSION = "2"
 
-_BRACKETS = str.maketrans({"[": "〔", "]": "〕", "［": "〔", "］": "〕", "【": "〔", "】": "〕", "﹝": "〔", "﹞": "〕",
-                           "號": "号"})
-_jieba_lock = threading.Lock()
-_jieba = None
+SUBWORD_BOOST = 0.3  # a search-mode sub-word (马克 inside 马克思) counts less than a whole word
+MAX_SUBWORD = 4
+
+_BRACKETS = {"[": "〔", "]": "〕", "［": "〔", "］": "〕", "【": "〔", "】": "〕", "﹝": "〔", "﹞": "〕", "號": "号"}
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_CJK = "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+# A parenthesised pinyin annotation right after a CJK character: 標(biāo), 准(zhun3), 行(xíng zhèng).
+_PINYIN = (rf"(?<=[{_CJK}])\((?=[^)]*(?:[{_TONED}]|[a-z][1-5]\b))[a-z{_TONED}ü1-5' ]{{1,30}}\)")
+_LAYOUT = re.compile(rf"(?P<py>{_PINYIN})|(?P<ws>\s+)")
+
+_lock = threading.Lock()
+_fold_table: dict[int, str] | None = None
+_expanding: re.Pattern[str] | None = None
+_opencc: Any = None
+_base: Any = None
+_derived: OrderedDict[str, Any] = OrderedDict()
+_MAX_DERIVED = 4
 _cache_dir: Path | None = None
+_last: tuple[str, tuple[str, list[int] | None]] = ("", ("", []))
 
 
 def configure(cache_dir: os.PathLike[str] | str) -> None:
@@ -33,25 +54,71 @@ def configure(cache_dir: os.PathLike[str] | str) -> None:
     _cache_dir = Path(cache_dir)
 
 
-def segmenter():  # type: ignore[no-untyped-def]
-    """The process's jieba tokenizer, initialised once (thread-safe)."""
-    global _jieba
-    if _jieba is None:
-        with _jieba_lock:
-            if _jieba is None:
-                import logging
+# -- normalisation ----------------------------------------------------------------------------------
+def _fold_char(ch: str) -> str:
+    folded = unicodedata.normalize("NFKC", ch).lower()
+    return "".join(_BRACKETS.get(c, c) for c in folded)
 
-                import jieba
 
-                # jieba sets its own logger to DEBUG with a stderr handler on import; keep it quiet.
-                jieba.setLogLevel(logging.WARNING)
-                tk = jieba.Tokenizer()
-                cache = _cache_dir or Path.home() / ".cache" / "xxgk-archive"
-                cache.mkdir(parents=True, exist_ok=True)
-                tk.tmp_dir = str(cache)
-                tk.initialize()
-                _jieba = tk
-    return _jieba
+def _tables() -> tuple[dict[int, str], re.Pattern[str]]:
+    """A one-to-one translation table for the BMP and a pattern for characters NFKC expands (㈠, ﬁ)."""
+    global _fold_table, _expanding
+    if _fold_table is None:
+        with _lock:
+            if _fold_table is None:
+                table: dict[int, str] = {}
+                expanding: list[str] = []
+                for code in range(0x41, 0x10000):
+                    ch = chr(code)
+                    if 0xD800 <= code <= 0xDFFF:
+                        continue
+                    folded = _fold_char(ch)
+                    if folded == ch:
+                        continue
+                    if len(folded) == 1:
+                        table[code] = folded
+                    else:
+                        expanding.append(re.escape(ch))
+                _expanding = re.compile("[" + "".join(expanding) + "]")
+                _fold_table = table
+    assert _expanding is not None
+    return _fold_table, _expanding
+
+
+def _converter() -> Any:
+    global _opencc
+    if _opencc is None:
+        with _lock:
+            if _opencc is None:
+                import opencc
+
+                _opencc = opencc.OpenCC("t2s")
+    return _opencc
+
+
+def _to_simplified(text: str) -> str:
+    """Traditional → simplified, length-preserving (a rare length change falls back to per character)."""
+    if text.isascii():
+        return text
+    converted = _converter().convert(text)
+    if len(converted) == len(text):
+        return converted
+    convert = _converter().convert
+    return "".join(c if len(c) == 1 else ch for ch, c in ((ch, convert(ch)) for ch in text))
+
+
+def _fold(text: str) -> tuple[str, list[int] | None]:
+    """Character folding; offsets are None when every character maps to one (the usual case)."""
+    table, expanding = _tables()
+    if not expanding.search(text):
+        return _to_simplified(text.translate(table)), None
+    out: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        folded = table.get(ord(ch), ch) if ord(ch) < 0x10000 and not expanding.match(ch) else _fold_char(ch)
+        out.append(folded)
+        offsets.extend([i] * len(folded))
+    return _to_simplified("".join(out)), offsets
 
 
 def is_cjk(ch: str) -> bool:
@@ -62,34 +129,121 @@ def is_wordchar(ch: str) -> bool:
     return ch.isalnum()
 
 
+def _layout(folded: str, want_offsets: bool) -> tuple[str, list[int]]:
+    """Drop pinyin annotations and layout whitespace; offsets index into `folded`."""
+    pieces: list[str] = []
+    offsets: list[int] = []
+    cursor = 0
+    prev = ""
+    for m in _LAYOUT.finditer(folded):
+        start, end = m.span()
+        if start > cursor:
+            pieces.append(folded[cursor:start])
+            prev = folded[start - 1]
+            if want_offsets:
+                offsets.extend(range(cursor, start))
+        cursor = end
+        if m.group("ws") is None:
+            continue
+        nxt = folded[end:end + 1]
+        if not prev or not nxt or prev == " " or is_cjk(prev) or is_cjk(nxt):
+            continue
+        pieces.append(" ")
+        prev = " "
+        if want_offsets:
+            offsets.append(start)
+    pieces.append(folded[cursor:])
+    if want_offsets:
+        offsets.extend(range(cursor, len(folded)))
+    return "".join(pieces), offsets
+
+
 def normalize_with_map(text: str) -> tuple[str, list[int]]:
     """(normalised text, original offset of each normalised character)."""
-    out: list[str] = []
-    offsets: list[int] = []
-    for i, ch in enumerate(text):
-        folded = unicodedata.normalize("NFKC", ch).translate(_BRACKETS).lower()
-        for c in folded:
-            if c.isspace():
-                c = " "
-            out.append(c)
-            offsets.append(i)
-    # Drop whitespace next to a CJK character (layout noise, PDF line wraps); fold other runs to one space.
-    keep_chars: list[str] = []
-    keep_offsets: list[int] = []
-    n = len(out)
-    for j, c in enumerate(out):
-        if c == " ":
-            prev = keep_chars[-1] if keep_chars else ""
-            nxt = next((out[k] for k in range(j + 1, n) if out[k] != " "), "")
-            if not prev or not nxt or prev == " " or is_cjk(prev) or is_cjk(nxt):
-                continue
-        keep_chars.append(c)
-        keep_offsets.append(offsets[j])
-    return "".join(keep_chars), keep_offsets
+    folded, fold_offsets = _fold(text)
+    norm, offsets = _layout(folded, True)
+    if fold_offsets is not None:
+        offsets = [fold_offsets[i] for i in offsets]
+    return norm, offsets
 
 
 def normalize(text: str) -> str:
-    return normalize_with_map(text)[0]
+    """The normalised text (no offsets); the last result is kept, since fields share their text."""
+    global _last
+    last = _last
+    if last[0] is text:
+        return last[1][0]
+    folded, _ = _fold(text)
+    norm = _layout(folded, False)[0]
+    _last = (text, (norm, None))
+    return norm
+
+
+# -- segmentation -----------------------------------------------------------------------------------
+def _base_segmenter() -> Any:
+    global _base
+    if _base is None:
+        with _lock:
+            if _base is None:
+                import jieba
+
+                # jieba sets its own logger to DEBUG with a stderr handler on import; keep it quiet.
+                jieba.setLogLevel(logging.WARNING)
+                tk = jieba.Tokenizer()
+                cache = _cache_dir or Path.home() / ".cache" / "xxgk-archive"
+                cache.mkdir(parents=True, exist_ok=True)
+                tk.tmp_dir = str(cache)
+                tk.initialize()
+                _base = tk
+    return _base
+
+
+def load_dictionary(dict_id: str, words: Iterable[str]) -> None:
+    """Register a segmenter with `words` added to jieba's dictionary under `dict_id` (idempotent)."""
+    if not dict_id or dict_id in _derived:
+        return
+    import jieba
+
+    base = _base_segmenter()
+    tk = jieba.Tokenizer()
+    tk.FREQ, tk.total, tk.initialized, tk.tmp_dir = dict(base.FREQ), base.total, True, base.tmp_dir
+    for word in words:
+        word = normalize(word)
+        if len(word) >= 2 and " " not in word:
+            tk.add_word(word)
+    with _lock:
+        _derived[dict_id] = tk
+        while len(_derived) > _MAX_DERIVED:
+            _derived.popitem(last=False)
+
+
+def segmenter(dict_id: str = "") -> Any:
+    """The jieba tokenizer for a dictionary id ("" = jieba's own dictionary), initialised once."""
+    if not dict_id:
+        return _base_segmenter()
+    tk = _derived.get(dict_id)
+    if tk is None:
+        raise LookupError(f"domain dictionary {dict_id} is not loaded; open the index it belongs to first")
+    return tk
+
+
+def words_with_spans(norm: str, dict_id: str = "") -> Iterator[tuple[str, int, int]]:
+    """jieba's words of normalised text with their [start, end) offsets (spaces dropped)."""
+    for word, start, end in segmenter(dict_id).tokenize(norm):
+        if word != " ":
+            yield word, start, end
+
+
+def subwords(word: str, freq: dict[str, int]) -> Iterator[tuple[str, int]]:
+    """jieba's search-mode sub-words of a long word (2- to 4-grams in the dictionary) with their offset."""
+    n = len(word)
+    if n <= 2:
+        return
+    for size in range(2, min(MAX_SUBWORD, n - 1) + 1):
+        for i in range(n - size + 1):
+            gram = word[i:i + size]
+            if freq.get(gram):
+                yield gram, i
 
 
 def _runs(tokens: Iterator[Token]) -> list[list[str]]:
@@ -104,9 +258,9 @@ def _runs(tokens: Iterator[Token]) -> list[list[str]]:
     return runs
 
 
-def word_runs(text: str) -> list[list[str]]:
+def word_runs(text: str, dict_id: str = "") -> list[list[str]]:
     """Query-mode word tokens of `text`, split where punctuation separates them."""
-    return _runs(ChineseTokenizer()(text, positions=True, mode="query"))
+    return _runs(ChineseTokenizer(dict_id)(text, positions=True, mode="query"))
 
 
 def bigram_runs(text: str) -> list[list[str]]:
@@ -114,18 +268,20 @@ def bigram_runs(text: str) -> list[list[str]]:
     return _runs(BigramTokenizer()(text, positions=True))
 
 
-class _StatelessTokenizer(Tokenizer):
-    """A tokenizer without options: equal to any instance of its own class (Whoosh compares schemas)."""
+class ChineseTokenizer(Tokenizer):
+    """jieba words at ordinal positions; in index mode, sub-words share the parent's position."""
+
+    def __init__(self, dict_id: str = "") -> None:
+        self.dict_id = dict_id
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
+        return type(other) is type(self) and getattr(other, "dict_id", "") == self.dict_id
 
     def __hash__(self) -> int:
-        return hash(type(self))
+        return hash((type(self), self.dict_id))
 
-
-class ChineseTokenizer(_StatelessTokenizer):
-    """jieba words at ordinal positions; in index mode, dictionary sub-words share the parent's position."""
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.dict_id = state.get("dict_id", "")
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
                  removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
@@ -140,26 +296,26 @@ class ChineseTokenizer(_StatelessTokenizer):
                 t.startchar, t.endchar = start_char, start_char + len(value)
             yield t
             return
-        norm, offsets = normalize_with_map(value)
-        tk = segmenter()
+        if chars:
+            norm, offsets = normalize_with_map(value)
+        else:
+            norm, offsets = normalize(value), []
+        tk = segmenter(self.dict_id)
         freq = tk.FREQ
+        index_mode = mode == "index"
         pos = start_pos
         for word, start, end in tk.tokenize(norm):
             if word == " ":
                 continue
-            if not any(is_wordchar(c) for c in word):
+            if not any(c.isalnum() for c in word):
                 pos += 1  # punctuation: a gap, so phrases do not match across it
                 continue
-            subwords: list[tuple[str, int, int]] = [(word, start, end)]
-            if mode == "index" and len(word) > 2:
-                for size in (2, 3):
-                    for i in range(len(word) - size + 1):
-                        gram = word[i:i + size]
-                        if gram != word and freq.get(gram):
-                            subwords.append((gram, start + i, start + i + size))
-            for text, s, e in subwords:
+            parts: list[tuple[str, int, int, float]] = [(word, start, end, 1.0)]
+            if index_mode and len(word) > 2:
+                parts.extend((g, start + i, start + i + len(g), SUBWORD_BOOST) for g, i in subwords(word, freq))
+            for text, s, e, boost in parts:
                 t.text = text
-                t.boost = 1.0
+                t.boost = boost
                 if keeporiginal:
                     t.original = text
                 t.stopped = False
@@ -172,21 +328,34 @@ class ChineseTokenizer(_StatelessTokenizer):
             pos += 1
 
 
-class BigramTokenizer(_StatelessTokenizer):
+class BigramTokenizer(Tokenizer):
     """Overlapping character bigrams of word-character runs; position = character index."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
                  removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
                  mode: str = "", **kwargs: object) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        norm, offsets = normalize_with_map(value)
+        if chars:
+            norm, offsets = normalize_with_map(value)
+        else:
+            norm, offsets = normalize(value), []
+        t.boost = 1.0
+        t.stopped = False
+        prev_ok = False
         for i in range(len(norm) - 1):
             a, b = norm[i], norm[i + 1]
-            if not (is_wordchar(a) and is_wordchar(b)):
+            ok = b.isalnum()
+            if not (ok and (prev_ok or a.isalnum())):
+                prev_ok = ok
                 continue
+            prev_ok = ok
             t.text = a + b
-            t.boost = 1.0
-            t.stopped = False
             if keeporiginal:
                 t.original = t.text
             if positions:
@@ -195,11 +364,3 @@ class BigramTokenizer(_StatelessTokenizer):
                 t.startchar = start_char + offsets[i]
                 t.endchar = start_char + offsets[i + 1] + 1
             yield t
-
-
-def word_analyzer() -> ChineseTokenizer:
-    return ChineseTokenizer()
-
-
-def bigram_analyzer() -> BigramTokenizer:
-    return BigramTokenizer()

@@ -59,3 +59,5 @@ class SearchResult:
     facets: dict[str, list[FacetValue]]
     took_ms: float
     terms: list[str]
+    notice: str = ""  # e.g. the words were relaxed from all to some
+    doc_no_match: str = ""  # id of the one document whose 文号 the whole query is

@@ -1,38 +1,112 @@
-"""Snippets and highlights: find query strings in normalised text, mark the original characters."""
+"""Snippets and highlights: mark whole words of the query at their original characters.
+
+An occurrence of a query string in the normalised text is marked only when it starts and ends on
+word boundaries of the document's own segmentation (马克 is never marked inside 马克思; inside a long
+compound such as 中华人民共和国 its parts 中华人民 and 人民 count). jieba segments every run of
+word characters independently, so only the runs around occurrences are segmented at query time,
+never the whole document.
+"""
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from html import escape
 
-from index.analysis import normalize, normalize_with_map
+from index.analysis import normalize, normalize_with_map, segmenter, word_runs
 
 SNIPPET_CHARS = 140
+MAX_OCCURRENCES = 400
+_BLOCK_CHAR = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]")
 
 
-def _spans(norm: str, needles: list[str]) -> list[tuple[int, int]]:
-    """Non-overlapping [start, end) spans of every needle occurrence, longest needle first."""
-    taken = [False] * len(norm)
-    spans = []
-    for needle in sorted({n for n in needles if n}, key=len, reverse=True):
-        start = norm.find(needle)
-        while start != -1:
-            end = start + len(needle)
-            if not any(taken[start:end]):
-                spans.append((start, end))
-                for i in range(start, end):
-                    taken[i] = True
-            start = norm.find(needle, start + 1)
-    return sorted(spans)
+@lru_cache(maxsize=4096)
+def _compound_bounds(word: str, dict_id: str) -> frozenset[int]:
+    """Inner boundaries of a long word: its best segmentation without itself, recursively."""
+    if len(word) < 4:
+        return frozenset()
+    tk = segmenter(dict_id)
+    dag = tk.get_DAG(word)
+    dag[0] = [k for k in dag[0] if k != len(word) - 1] or [0]
+    route: dict[int, tuple[float, int]] = {}
+    tk.calc(word, dag, route)
+    bounds: set[int] = set()
+    i = 0
+    while i < len(word):
+        j = route[i][1] + 1
+        bounds.add(i)
+        bounds.update(i + b for b in _compound_bounds(word[i:j], dict_id) if word[i:j] != word)
+        i = j
+    bounds.discard(0)
+    return frozenset(bounds)
 
 
-def query_needles(texts: list[str]) -> list[str]:
-    """Normalised strings to look for; a query term with spaces also counts word by word."""
+@lru_cache(maxsize=8192)
+def _block_words(block: str, dict_id: str) -> tuple[tuple[int, int], ...]:
+    out, start = [], 0
+    for word in segmenter(dict_id).cut(block, HMM=True):
+        out.append((start, start + len(word)))
+        start += len(word)
+    return tuple(out)
+
+
+class _Words:
+    """Word boundaries of normalised text, segmenting only the blocks asked about."""
+
+    def __init__(self, norm: str, dict_id: str) -> None:
+        self.norm = norm
+        self.dict_id = dict_id
+
+    def _block(self, s: int, e: int) -> tuple[int, int]:
+        norm = self.norm
+        while s > 0 and _BLOCK_CHAR.match(norm[s - 1]):
+            s -= 1
+        while e < len(norm) and _BLOCK_CHAR.match(norm[e]):
+            e += 1
+        return s, e
+
+    def whole(self, s: int, e: int) -> bool:
+        """Whether norm[s:e] is a run of whole words (or whole parts of one long compound)."""
+        bs, be = self._block(s, e)
+        if bs == be:
+            return True
+        block = self.norm[bs:be]
+        starts, ends = set(), set()
+        for ws, we in _block_words(block, self.dict_id):
+            starts.add(ws)
+            ends.add(we)
+            if ws <= s - bs and e - bs <= we and (ws, we) != (s - bs, e - bs):
+                # Inside one word: allowed on the inner boundaries of a long compound.
+                inner = _compound_bounds(block[ws:we], self.dict_id)
+                return (s - bs == ws or s - bs - ws in inner) and (e - bs == we or e - bs - ws in inner)
+        return s - bs in starts and e - bs in ends
+
+
+def query_needles(texts: list[str], dict_id: str = "") -> list[str]:
+    """Normalised strings to mark: each query text whole, and each of its words."""
     out = []
     for text in texts:
         norm = normalize(text)
         out.append(norm)
         out.extend(part for part in norm.split(" ") if part)
-    return [n for n in dict.fromkeys(out) if n]
+        out.extend(word for run in word_runs(text, dict_id) for word in run)
+    return [n for n in dict.fromkeys(out) if n.strip()]
+
+
+def _spans(norm: str, needles: list[str], dict_id: str, limit: int = MAX_OCCURRENCES) -> list[tuple[int, int]]:
+    """Non-overlapping [start, end) spans of whole-word needle occurrences, longest needle first."""
+    taken = bytearray(len(norm))
+    words = _Words(norm, dict_id)
+    spans: list[tuple[int, int]] = []
+    for needle in sorted(set(needles), key=len, reverse=True):
+        start = norm.find(needle)
+        while start != -1 and len(spans) < limit:
+            end = start + len(needle)
+            if not any(taken[start:end]) and words.whole(start, end):
+                spans.append((start, end))
+                taken[start:end] = b"\x01" * (end - start)
+            start = norm.find(needle, start + 1)
+    return sorted(spans)
 
 
 def _render(text: str, offsets: list[int], spans: list[tuple[int, int]], start: int, end: int) -> str:
@@ -42,7 +116,9 @@ def _render(text: str, offsets: list[int], spans: list[tuple[int, int]], start: 
         o_start, o_end = offsets[s], offsets[e - 1] + 1
         if o_end <= start or o_start >= end:
             continue
-        o_start, o_end = max(o_start, start), min(o_end, end)
+        o_start, o_end = max(o_start, start, cursor), min(o_end, end)
+        if o_start >= o_end:
+            continue
         pieces.append(escape(text[cursor:o_start]))
         pieces.append("<mark>" + escape(text[o_start:o_end]) + "</mark>")
         cursor = o_end
@@ -50,19 +126,19 @@ def _render(text: str, offsets: list[int], spans: list[tuple[int, int]], start: 
     return "".join(pieces)
 
 
-def highlight_all(text: str, needles: list[str]) -> str:
-    """The whole text, escaped, every occurrence of the needles marked."""
+def highlight_all(text: str, needles: list[str], dict_id: str = "") -> str:
+    """The whole text, escaped, every whole-word occurrence of the needles marked."""
     norm, offsets = normalize_with_map(text)
-    return _render(text, offsets, _spans(norm, needles), 0, len(text))
+    return _render(text, offsets, _spans(norm, needles, dict_id), 0, len(text))
 
 
-def snippet(text: str, needles: list[str], size: int = SNIPPET_CHARS) -> str:
+def snippet(text: str, needles: list[str], size: int = SNIPPET_CHARS, dict_id: str = "") -> str:
     """An escaped excerpt around the densest cluster of matches (the opening when none match)."""
     norm, offsets = normalize_with_map(text)
-    spans = _spans(norm, needles)
+    spans = _spans(norm, needles, dict_id, limit=60)
     if not spans:
         end = min(len(text), size)
-        return escape(text[:end]) + ("…" if end < len(text) else "")
+        return escape(text[:end]).replace("\n", " ") + ("…" if end < len(text) else "")
     best, best_score = spans[0][0], -1
     for i, (s, _) in enumerate(spans):
         window = [sp for sp in spans[i:] if sp[0] < s + size]

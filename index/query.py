@@ -4,13 +4,53 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date as _date
 
 from archive.errors import QueryError
+from index.docno import parse_doc_no
 
 FIELDS = {"title": "title", "标题": "title", "agency": "agency", "机构": "agency", "doc_no": "doc_no",
-          "文号": "doc_no", "category": "category", "栏目": "category", "year": "year", "年份": "year"}
+          "文号": "doc_no", "category": "category", "栏目": "category", "year": "year", "年份": "year",
+          "date": "date", "日期": "date"}
 MAX_CLAUSES = 12
-_TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z_]+|标题|机构|文号|栏目|年份)[:：])?("([^"]*)"?|\S+)')
+_TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z_]+|标题|机构|文号|栏目|年份|日期)[:：])?("([^"]*)"?|\S+)')
+
+
+_DATE = re.compile(r"(\d{4})(?:[-./年](\d{1,2})(?:[-./月](\d{1,2})日?)?月?)?年?")
+
+
+def _date_end(text: str, upper: bool) -> int:
+    m = _DATE.fullmatch(text)
+    if not m:
+        raise QueryError(f"日期“{text}”无法识别，请写成 2019、2019-03 或 2019-03-15。")
+    year, month, day = int(m.group(1)), m.group(2), m.group(3)
+    if month is None:
+        return year * 10000 + (1231 if upper else 101)
+    month_n = int(month)
+    if not 1 <= month_n <= 12:
+        raise QueryError(f"日期“{text}”中的月份应在 1 到 12 之间。")
+    if day is None:
+        return year * 10000 + month_n * 100 + (31 if upper else 1)
+    day_n = int(day)
+    try:
+        _date(year, month_n, day_n)
+    except ValueError:
+        raise QueryError(f"日期“{text}”不存在，请检查年月日。") from None
+    return year * 10000 + month_n * 100 + day_n
+
+
+def date_bounds(text: str) -> tuple[int, int]:
+    """`date:` values as inclusive yyyymmdd bounds: 2019, 2019-03, 2019-01..2019-06, ..2019, 2019-03.."""
+    low_text, sep, high_text = text.partition("..")
+    if not sep:
+        low_text = high_text = text
+    if not low_text and not high_text:
+        raise QueryError("日期范围至少需要一端，如 date:2019-01..2019-06 或 date:..2019。")
+    low = _date_end(low_text, False) if low_text else 0
+    high = _date_end(high_text, True) if high_text else 99991231
+    if low > high:
+        raise QueryError(f"日期范围“{text}”的起点晚于终点。")
+    return low, high
 
 
 @dataclass(frozen=True)
@@ -32,6 +72,10 @@ class ParsedQuery:
     def positive_texts(self) -> list[str]:
         return [c.text for g in self.groups for c in g if not c.negated and c.field in ("", "title", "doc_no")]
 
+    def text_groups(self) -> int:
+        """How many required groups search text (the ones a fallback may relax)."""
+        return sum(1 for g in self.groups if not g[0].negated and all(c.field in ("", "title") for c in g))
+
     @property
     def empty(self) -> bool:
         return not self.groups
@@ -42,6 +86,9 @@ def parse_query(q: str, max_chars: int = 200) -> ParsedQuery:
     q = q.replace("“", '"').replace("”", '"').replace("＂", '"').strip()
     if len(q) > max_chars:
         raise QueryError(f"查询过长（{len(q)} 字），请控制在 {max_chars} 字以内。")
+    if parse_doc_no(q):
+        # A 文号 typed with spaces (杭民发 〔2020〕 5 号) is one term, not four.
+        return ParsedQuery(((Clause(text=q),),))
     if q.count('"') % 2:
         raise QueryError("引号不成对：请检查查询中的双引号，短语需用一对引号括起，如 \"政府信息公开\"。")
     groups: list[list[Clause]] = []
@@ -62,7 +109,7 @@ def parse_query(q: str, max_chars: int = 200) -> ParsedQuery:
             key = FIELDS.get(field_name) or FIELDS.get(field_name.lower())
             if key is None:
                 allowed = "、".join(sorted({k for k in FIELDS if k.isascii()}))
-                raise QueryError(f"不支持的字段“{field_name}”。可用字段：{allowed}（或 标题/机构/文号/栏目/年份）。")
+                raise QueryError(f"不支持的字段“{field_name}”。可用字段：{allowed}（或 标题/机构/文号/栏目/年份/日期）。")
         else:
             key = ""
         text = quoted if quoted is not None else raw
@@ -75,6 +122,10 @@ def parse_query(q: str, max_chars: int = 200) -> ParsedQuery:
             if text.startswith(("*", "?")):
                 raise QueryError("不支持以 * 或 ? 开头的通配符查询，请输入完整的词。")
             raise QueryError("暂不支持通配符，请直接输入词语；中文词语会自动按片段匹配。")
+        if key == "date":
+            date_bounds(text)  # validate now: a bad date is a parse error
+        elif key == "year" and not re.fullmatch(r"\d{4}|未知", text):
+            raise QueryError(f"年份“{text}”应为四位数字，如 year:2019；时间段请用 date:2019-01..2019-06。")
         clause = Clause(text=text, field=key, phrase=quoted is not None, negated=negated)
         if pending_or:
             if negated or groups[-1][0].negated:

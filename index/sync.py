@@ -17,13 +17,15 @@ from archive.catalog import Catalog, StoredDocument
 from archive.errors import IndexMissingError
 from archive.locks import index_lock
 from archive.settings import Settings
-from index import analysis
+from index import analysis, dictionary
+from index.docno import parse_doc_no
 from index.schema import SCHEMA_VERSION, UNKNOWN_YEAR, UNSTATED, build_schema
 
 log = logging.getLogger(__name__)
 
 META_FILE = "xxgk-index.json"
 WRITER_MB = 256
+PARALLEL_FROM = 2000
 
 
 def _codec() -> W3Codec:
@@ -36,6 +38,7 @@ def document_fields(stored: StoredDocument) -> dict[str, Any]:
     doc = stored.doc
     attachment_text = "\n".join(a.text for a in doc.attachments if a.text)
     text = doc.body + ("\n" + attachment_text if attachment_text else "")
+    parsed = parse_doc_no(doc.doc_no) if doc.doc_no else None
     return {
         "id": stored.id,
         "source": doc.source_id,
@@ -44,6 +47,8 @@ def document_fields(stored: StoredDocument) -> dict[str, Any]:
         "body": text,
         "body_ng": text,
         "doc_no": doc.doc_no,
+        "doc_key": parsed.key if parsed else "",
+        "doc_code": parsed.code if parsed else "",
         "agency": doc.agency or "未注明",
         "category": doc.category or "未分类",
         "year": str(doc.published.year) if doc.published else UNKNOWN_YEAR,
@@ -110,6 +115,23 @@ def rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], None
         return _rebuild(settings, catalog, progress)
 
 
+def _domain_words(catalog: Catalog) -> list[str]:
+    agencies: set[str] = set()
+    titles: list[str] = []
+    texts: list[str] = []
+    doc_nos: list[str] = []
+    for stored in catalog.iter_documents():
+        doc = stored.doc
+        if doc.agency:
+            agencies.add(doc.agency)
+        titles.append(doc.title)
+        if "《" in doc.body or "〔" in doc.body:
+            texts.append(doc.body)
+        if doc.doc_no:
+            doc_nos.append(doc.doc_no)
+    return dictionary.collect(agencies, titles, texts, doc_nos)
+
+
 def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], None] | None = None) -> int:
     analysis.configure(settings.cache_dir)
     link = settings.index_path
@@ -118,10 +140,18 @@ def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], Non
     new_dir = link.with_name(f"{link.name}-{stamp}")
     new_dir.mkdir()
     try:
-        ix = whoosh_index.create_in(str(new_dir), build_schema())
         seq = catalog.max_seq()
+        total = catalog.count()
+        dict_id = dictionary.save(new_dir, _domain_words(catalog))
+        ix = whoosh_index.create_in(str(new_dir), build_schema(dict_id))
         count = 0
-        with ix.writer(limitmb=WRITER_MB, codec=_codec()) as writer:
+        # Segmenting is the cost: past a few hundred documents, two writer processes (forked, so they
+        # inherit the loaded dictionaries) analyse batches side by side and their segments are kept.
+        parallel = total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
+        writer = (ix.writer(procs=min(2, os.cpu_count() or 1), batchsize=250, multisegment=True,
+                            limitmb=WRITER_MB // 2, codec=_codec())
+                  if parallel else ix.writer(limitmb=WRITER_MB, codec=_codec()))
+        with writer:
             for stored in catalog.iter_documents():
                 writer.add_document(**document_fields(stored))
                 count += 1
@@ -129,7 +159,7 @@ def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], Non
                     progress(count)
         ix.close()
         _write_meta(new_dir, {"schema_version": SCHEMA_VERSION, "catalog_seq": seq, "documents": count,
-                              "built_at": datetime.now(timezone.utc).isoformat()})
+                              "dict_id": dict_id, "built_at": datetime.now(timezone.utc).isoformat()})
     except BaseException:
         shutil.rmtree(new_dir, ignore_errors=True)
         raise
@@ -157,6 +187,7 @@ def _sync(settings: Settings, catalog: Catalog) -> int:
         return _rebuild(settings, catalog)
     seq = catalog.max_seq()
     changed = 0
+    dictionary.load(index_dir.resolve())
     ix = whoosh_index.open_dir(str(index_dir))
     try:
         with ix.writer(limitmb=WRITER_MB, codec=_codec()) as writer:

@@ -10,11 +10,11 @@ from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, stream_with_context, url_for
 from markupsafe import Markup
 
 from archive.catalog import beat_age_s, is_alive, parse_time
-from archive.errors import QueryError
+from archive.errors import IndexMissingError, QueryError
 from index.api import FACETS, MAX_PAGE, MAX_PAGE_SIZE, SORTS, SearchRequest, SearchResult
 from index.highlight import highlight_all, query_needles
 from index.query import parse_query
@@ -129,6 +129,9 @@ def _run_search() -> tuple[SearchRequest, SearchResult | None, str]:
 @bp.get("/")
 def search_page() -> Any:
     req, result, error = _run_search()
+    if result and result.doc_no_match and req.page == 1 and not req.filters and request.args.get("go") != "0":
+        # The query is one document's 文号: go straight to it (the result list stays one click away).
+        return redirect(url_for("search.document_page", doc_id=result.doc_no_match, q=req.q, found="doc_no"))
     chips = [{"label": f"{FACET_LABELS[f]}：{facet_display(f, v)}", "remove_url": state_url(**{f: None})}
              for f, v in req.filters.items()]
     if req.date_from or req.date_to:
@@ -140,6 +143,11 @@ def search_page() -> Any:
     return render_template("search.html", **context), 400 if error else 200
 
 
+@bp.get("/help")
+def help_page() -> Any:
+    return render_template("help.html", max_chars=get_settings().max_query_chars)
+
+
 @bp.get("/search.json")
 def search_json() -> Any:
     req, result, error = _run_search()
@@ -148,7 +156,7 @@ def search_json() -> Any:
     assert result is not None
     return jsonify({
         "ok": True, "query": req.q, "total": result.total, "page": result.page, "page_count": result.page_count,
-        "took_ms": round(result.took_ms, 1),
+        "took_ms": round(result.took_ms, 1), "notice": result.notice, "doc_no_match": result.doc_no_match or None,
         "filters": req.filters, "from": req.date_from.isoformat() if req.date_from else None,
         "to": req.date_to.isoformat() if req.date_to else None, "sort": req.sort,
         "hits": [{"id": h.id, "title": h.title, "url": h.url, "agency": h.agency, "category": h.category,
@@ -172,14 +180,16 @@ def document_page(doc_id: str) -> Any:
     stored = _load_doc(doc_id)
     q = request.args.get("q", "").strip()
     needles: list[str] = []
+    dict_id = ""
     if q:
         try:
-            needles = query_needles(parse_query(q, get_settings().max_query_chars).positive_texts())
-        except QueryError:
+            dict_id = get_engine().dict_id
+            needles = query_needles(parse_query(q, get_settings().max_query_chars).positive_texts(), dict_id)
+        except (QueryError, IndexMissingError):
             needles = []
     doc = stored.doc
     catalog = get_catalog()
-    paragraphs = [Markup(highlight_all(p, needles)) for p in doc.body.split("\n") if p.strip()]
+    paragraphs = [Markup(highlight_all(p, needles, dict_id)) for p in doc.body.split("\n") if p.strip()]
     versions = catalog.versions(doc_id)
     changes = [{"from": versions[i - 1][0], "to": versions[i][0],
                 "fields": field_changes(versions[i - 1][1], versions[i][1]),
@@ -188,7 +198,8 @@ def document_page(doc_id: str) -> Any:
     attachment_copies = {a.url: catalog.last_good_capture(a.url) for a in doc.attachments}
     return render_template("doc.html", stored=stored, doc=doc, paragraphs=paragraphs, q=q, versions=versions,
                            changes=changes, captures=catalog.captures_for(doc_id), attachment_copies=attachment_copies,
-                           title_html=Markup(highlight_all(doc.title, needles)))
+                           title_html=Markup(highlight_all(doc.title, needles, dict_id)),
+                           found_by_doc_no=request.args.get("found") == "doc_no" and bool(q))
 
 
 @bp.get("/doc/<doc_id>.json")

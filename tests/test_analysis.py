@@ -53,3 +53,57 @@ def test_highlight_escapes_and_marks_original_characters() -> None:
     assert html == "&lt;b&gt;政府 <mark>信息公开</mark>&lt;/b&gt;"
     excerpt = snippet("开头。" + "无关内容。" * 60 + "这里是信息公开的段落。", ["信息公开"])
     assert "<mark>信息公开</mark>" in excerpt and excerpt.startswith("…")
+
+
+def test_traditional_pinyin_and_width_fold_to_the_same_text() -> None:
+    from index.analysis import normalize
+
+    assert normalize("關於進一步做好政府資訊公開工作的通知") == "关于进一步做好政府资讯公开工作的通知"
+    assert normalize("執行標(biāo)準(zhǔn)的規定") == "执行标准的规定"
+    assert normalize("ＡＢＣ１２３") == "abc123"
+    assert normalize("乾隆年间") == "乾隆年间" and normalize("乾燥") == "干燥"  # phrase-aware, not per character
+    # An English abbreviation in brackets is not pinyin.
+    assert normalize("政府(GOV)") == "政府(gov)"
+    norm, offsets = normalize_with_map("標(biāo)準(zhǔn)")
+    assert norm == "标准" and offsets == [0, 7]
+
+
+def test_subwords_share_the_position_and_weigh_less() -> None:
+    tokens = [(t.text, t.pos, t.boost) for t in ChineseTokenizer()("马克思主义", positions=True, mode="index")]
+    assert ("马克思主义", 0, 1.0) in tokens
+    assert all(pos == 0 and boost < 1.0 for text, pos, boost in tokens if text != "马克思主义")
+
+
+def test_highlight_marks_whole_words_only() -> None:
+    from index.highlight import query_needles
+
+    html = highlight_all("学习马克思主义，马克先生来访。", query_needles(["马克"]))
+    assert html == "学习马克思主义，<mark>马克</mark>先生来访。"
+    assert "<mark>" not in highlight_all("南京市长江大桥通车", query_needles(["市长"]))
+    assert highlight_all("南京市长江大桥通车", query_needles(["长江大桥"])) == "南京市<mark>长江大桥</mark>通车"
+    # Parts of a long compound are whole words of it.
+    assert "<mark>人民</mark>" in highlight_all("中华人民共和国", query_needles(["人民"]))
+    # Traditional text is marked for a simplified query, on the original characters.
+    assert highlight_all("關於<資訊公開>", query_needles(["资讯公开"])) == "關於&lt;<mark>資訊公開</mark>&gt;"
+
+
+def test_doc_numbers_parse_in_every_bracket_style() -> None:
+    from index.docno import parse_doc_no
+
+    spellings = ["余政办发〔2019〕12号", "余政办发[2019]12号", "余政办发(2019)12号", "余政办发（2019）12号",
+                 "余政办发【2019】12号", "余政办发﹝2019﹞12號", "余政办发 〔2019〕 第12号", "余政办发［2019］12号"]
+    keys = {parse_doc_no(s).key for s in spellings}  # type: ignore[union-attr]
+    assert keys == {"余政办发〔2019〕12号"}
+    assert parse_doc_no("关于2019年的通知") is None and parse_doc_no("2019") is None
+
+
+def test_domain_dictionary_keeps_agency_and_place_names_whole() -> None:
+    from index import analysis, dictionary
+
+    words = dictionary.collect(["杭州市余杭区鸬鸟镇人民政府"], ["关于印发《鸬鸟镇山沟沟景区管理办法》的通知"], [],
+                               ["鸬政发〔2021〕3号"])
+    assert {"杭州市余杭区鸬鸟镇人民政府", "余杭区", "鸬鸟镇", "鸬鸟镇山沟沟景区管理办法", "鸬政发"} <= set(words)
+    ident = dictionary.dict_id(words)
+    analysis.load_dictionary(ident, words)
+    assert analysis.word_runs("鸬鸟镇山沟沟景区管理办法", ident) == [["鸬鸟镇山沟沟景区管理办法"]]
+    assert analysis.word_runs("鸬鸟镇山沟沟景区管理办法") != [["鸬鸟镇山沟沟景区管理办法"]]

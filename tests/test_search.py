@@ -10,7 +10,7 @@ from archive.catalog import Catalog
 from archive.errors import QueryError
 from archive.settings import Settings
 from crawler.demo_portal.corpus import seed_report
-from index.analysis import normalize
+from index.analysis import normalize, word_runs
 from index.api import SearchRequest
 from index.engine import WhooshEngine
 
@@ -68,10 +68,17 @@ def test_phrase_does_not_match_scattered_or_punctuated_words(tmp_path) -> None:
     engine.close()
 
 
-def test_every_term_must_match(engine: WhooshEngine, indexed: Settings) -> None:
+def test_every_word_must_match_and_adjacent_words_rank_first(engine: WhooshEngine, indexed: Settings) -> None:
     terms = ["最低生活保障", "通知"]
-    expected = {d.id for d in _all_docs(indexed) if all(normalize(t) in _searchable_text(d) for t in terms)}
-    assert expected and _ids(engine, q=" ".join(terms)) == expected
+    words = [w for t in terms for run in word_runs(t) for w in run]
+    docs = {d.id: _searchable_text(d) for d in _all_docs(indexed)}
+    exact = {i for i, text in docs.items() if all(normalize(t) in text for t in terms)}
+    found = _ids(engine, q=" ".join(terms))
+    assert exact and exact <= found
+    assert all(all(w in docs[i] for w in words) for i in found)
+    # The documents with 最低生活保障 as typed come before those where its words are scattered.
+    ranked = [h.id for h in engine.search(SearchRequest(q=" ".join(terms), page_size=50)).hits]
+    assert set(ranked[:len(exact)]) == exact
 
 
 def test_exclusion_and_or(engine: WhooshEngine, indexed: Settings) -> None:
@@ -134,3 +141,123 @@ def test_malformed_query_raises_a_friendly_error(engine: WhooshEngine, query: st
 def test_page_beyond_the_end_is_clamped(engine: WhooshEngine) -> None:
     result = engine.search(SearchRequest(q="通知", page=99))
     assert result.page == result.page_count and result.hits
+
+
+def _tiny_index(tmp_path, docs: dict[str, dict]):  # type: ignore[no-untyped-def]
+    from archive.models import Document
+    from index.sync import rebuild
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    with Catalog(settings.catalog_path) as catalog:
+        for key, fields in docs.items():
+            catalog.record_document(Document(source_id="t", url=f"http://x/{key}", **fields), None)
+        rebuild(settings, catalog)
+    return settings, WhooshEngine(settings.index_path)
+
+
+def test_filtered_relevance_hits_respect_the_filter(engine: WhooshEngine) -> None:
+    result = engine.search(SearchRequest(q="信息公开 年度报告", filters={"year": "2016"}))
+    assert len(result.hits) <= result.total
+    assert all(h.published and h.published.year == 2016 for h in result.hits)
+
+
+def test_traditional_query_and_document_meet(tmp_path) -> None:
+    _, engine = _tiny_index(tmp_path, {
+        "trad": {"title": "關於開展老年人優待證辦理工作的公告", "body": "持身份證到社區辦理。"},
+        "simp": {"title": "老年人优待证办理指南", "body": "持身份证到社区办理。"},
+        "other": {"title": "老年大学招生", "body": "欢迎报名。"}})
+    for q in ("老年人优待证", "老年人優待證"):
+        result = engine.search(SearchRequest(q=q))
+        assert {h.title for h in result.hits} == {"關於開展老年人優待證辦理工作的公告", "老年人优待证办理指南"}, q
+        assert all("<mark>" in h.title_html for h in result.hits)
+    engine.close()
+
+
+def test_doc_no_query_goes_to_the_document_and_structured_field(tmp_path) -> None:
+    _, engine = _tiny_index(tmp_path, {
+        "a": {"title": "最低生活保障实施办法", "doc_no": "余政办发〔2019〕12号", "body": "印发实施办法。"},
+        "b": {"title": "调整低保标准", "doc_no": "余民发〔2021〕15号", "body": "根据余政办发〔2019〕12号文件调整标准。"},
+        "c": {"title": "养老服务意见", "doc_no": "余政办发[2019]21号", "body": "养老服务。"}})
+    for q in ("余政办发(2019)12号", "余政办发 【2019】 第12號", "doc_no:余政办发﹝2019﹞12号"):
+        result = engine.search(SearchRequest(q=q))
+        assert result.hits[0].title == "最低生活保障实施办法", q
+        assert result.doc_no_match == result.hits[0].id
+    by_code = engine.search(SearchRequest(q="doc_no:余政办发"))
+    assert {h.title for h in by_code.hits} == {"最低生活保障实施办法", "养老服务意见"}
+    engine.close()
+
+
+def test_no_match_for_all_words_falls_back_to_some_with_a_notice(tmp_path) -> None:
+    _, engine = _tiny_index(tmp_path, {
+        "a": {"title": "养老服务体系建设", "body": "居家养老。"}, "b": {"title": "垃圾分类", "body": "分类投放。"}})
+    result = engine.search(SearchRequest(q="养老 火星"))
+    assert [h.title for h in result.hits] == ["养老服务体系建设"] and result.notice
+    assert engine.search(SearchRequest(q="养老 服务")).notice == ""
+    assert engine.search(SearchRequest(q="火星 月球")).total == 0
+    engine.close()
+
+
+def test_date_field_and_ranges(tmp_path) -> None:
+    _, engine = _tiny_index(tmp_path, {
+        "a": {"title": "通知一", "published": date(2019, 3, 5)}, "b": {"title": "通知二", "published": date(2019, 8, 1)},
+        "c": {"title": "通知三", "published": date(2020, 1, 2)}})
+    titles = lambda q: sorted(h.title for h in engine.search(SearchRequest(q=q)).hits)  # noqa: E731
+    assert titles("通知 date:2019") == ["通知一", "通知二"]
+    assert titles("通知 date:2019-03") == ["通知一"]
+    assert titles("通知 date:2019-06..2020-01") == ["通知三", "通知二"]
+    assert titles("通知 日期:..2019-03-05") == ["通知一"]
+    assert titles("通知 year:2020") == ["通知三"]
+    for bad in ("date:2019-13", "date:2020..2019", "date:昨天", "year:去年"):
+        with pytest.raises(QueryError):
+            engine.search(SearchRequest(q=bad))
+    engine.close()
+
+
+def test_exact_phrase_ranks_above_scattered_words(tmp_path) -> None:
+    _, engine = _tiny_index(tmp_path, {
+        "scattered": {"title": "会议纪要", "body": "政府网站发布信息，公开征求意见，做好工作。"},
+        "exact": {"title": "会议纪要", "body": "本局认真做好政府信息公开工作。"}})
+    result = engine.search(SearchRequest(q="政府信息公开"))
+    assert [h.url.rsplit("/", 1)[1] for h in result.hits] == ["exact", "scattered"]
+    engine.close()
+
+
+def test_query_caps_give_friendly_errors(engine: WhooshEngine) -> None:
+    many = "".join(chr(0x4E00 + 37 * i) for i in range(180))
+    with pytest.raises(QueryError) as info:
+        engine.search(SearchRequest(q=many))
+    assert "过多" in info.value.message
+
+
+def test_index_with_another_analyzer_asks_for_reindex(tmp_path) -> None:
+    import json
+
+    from archive.errors import IndexMissingError
+    from index.sync import META_FILE
+
+    settings, engine = _tiny_index(tmp_path, {"a": {"title": "通知"}})
+    engine.close()
+    meta_path = settings.index_path.resolve() / META_FILE
+    meta = json.loads(meta_path.read_text())
+    meta["schema_version"] = "3.0"
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(IndexMissingError) as info:
+        WhooshEngine(settings.index_path)
+    assert "reindex" in str(info.value.remedy if hasattr(info.value, "remedy") else info.value)
+
+
+def test_cli_search_prints_json(indexed: Settings) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from archive.cli import main
+
+    result = CliRunner().invoke(main, ["--data-dir", str(indexed.data_dir), "search", "信息公开 年度报告", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["total"] > 0 and data["hits"][0]["title"] == seed_report()[0]
+    assert {"id", "title", "url", "score", "snippet"} <= set(data["hits"][0])
+    bad = CliRunner().invoke(main, ["--data-dir", str(indexed.data_dir), "search", '"未闭合'])
+    assert bad.exit_code != 0 and "引号" in bad.output

@@ -1,0 +1,30 @@
+"""The judged evaluation must not fall below its recorded figures (tests/search_eval/baseline.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.search_eval.evaluate import load_queries, run
+
+BASELINE = json.loads((Path(__file__).parent / "search_eval" / "baseline.json").read_text(encoding="utf-8"))
+TOLERANCE = 0.005  # rounding only: any real loss of quality fails
+
+
+def test_judged_queries_cover_every_kind() -> None:
+    queries = load_queries()
+    assert len(queries) >= 80
+    kinds = {q.kind for q in queries}
+    assert {"doc_no", "traditional", "pinyin", "overlap", "near-miss", "phrase", "filtered", "unknown-name"} <= kinds
+    assert all(any(g > 0 for g in q.rel.values()) for q in queries)
+
+
+def test_search_quality_holds_its_recorded_figures() -> None:
+    summary, per_query = run()
+    failures = []
+    for group, recorded in BASELINE.items():
+        for metric in ("ndcg@10", "recall@10", "mrr"):
+            if summary[group][metric] < recorded[metric] - TOLERANCE:
+                failures.append(f"{group} {metric}: {summary[group][metric]:.3f} < recorded {recorded[metric]:.3f}")
+    worst = sorted(per_query, key=lambda item: item["ndcg@10"])[:5]  # type: ignore[arg-type, return-value]
+    assert not failures, "\n".join(failures) + "\nworst queries: " + repr(worst)
