@@ -47,6 +47,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("page_size", 20, "Results per search page (capped at 50)."),
     Setting("max_query_chars", 200, "Longest accepted search query."),
     Setting("max_export_rows", 5000, "Most results one CSV export of a search returns."),
+    Setting("index_writer_mb", 1024, "Memory each index writer process may buffer postings in before spilling to disk."),
     Setting("demo_port", 8765, "Port of the bundled demo portal started by `xxgk demo` (0: any free port)."),
     Setting("timezone", "Asia/Shanghai", "Time zone of the sources' cron schedules."),
     Setting("scheduler_poll_s", 5.0, "How often the scheduler beats its heartbeat and picks up \"crawl now\" requests."),

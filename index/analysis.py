@@ -29,6 +29,7 @@ ANALYZER_VERSION = "2"
 
 SUBWORD_BOOST = 0.3  # a search-mode sub-word (马克 inside 马克思) counts less than a whole word
 MAX_SUBWORD = 4
+HMM = True  # jieba guesses unknown words; the bigram fields catch what it gets wrong
 
 _BRACKETS = {"[": "〔", "]": "〕", "［": "〔", "］": "〕", "【": "〔", "】": "〕", "﹝": "〔", "﹞": "〕", "號": "号"}
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
@@ -229,7 +230,7 @@ def segmenter(dict_id: str = "") -> Any:
 
 def words_with_spans(norm: str, dict_id: str = "") -> Iterator[tuple[str, int, int]]:
     """jieba's words of normalised text with their [start, end) offsets (spaces dropped)."""
-    for word, start, end in segmenter(dict_id).tokenize(norm):
+    for word, start, end in segmenter(dict_id).tokenize(norm, HMM=HMM):
         if word != " ":
             yield word, start, end
 
@@ -304,7 +305,7 @@ class ChineseTokenizer(Tokenizer):
         freq = tk.FREQ
         index_mode = mode == "index"
         pos = start_pos
-        for word, start, end in tk.tokenize(norm):
+        for word, start, end in tk.tokenize(norm, HMM=HMM):
             if word == " ":
                 continue
             if not any(c.isalnum() for c in word):

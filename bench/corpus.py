@@ -1,0 +1,36 @@
+"""A generated archive of N documents (catalog + index) kept between benchmark runs."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from import_export import make_lines  # noqa: E402
+
+from archive.catalog import Catalog  # noqa: E402
+from archive.settings import Settings, load_settings  # noqa: E402
+from archive.transfer import import_documents  # noqa: E402
+
+CACHE = Path(os.environ.get("XXGK_BENCH_DIR", Path(__file__).resolve().parent / ".cache"))
+
+
+def ensure_archive(n: int) -> Settings:
+    """The data directory of an archive of `n` generated documents, built (once) when missing."""
+    data = CACHE / f"archive-{n}"
+    settings = load_settings(env={}, overrides={"data_dir": str(data)})
+    ready = data / "ready"
+    if not ready.exists():
+        from index.sync import rebuild
+
+        data.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        with Catalog(settings.catalog_path) as catalog:
+            if catalog.count() < n:
+                import_documents(catalog, make_lines(n))
+            rebuild(settings, catalog)
+        ready.write_text(f"{time.perf_counter() - started:.1f}\n")
+    return settings

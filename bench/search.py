@@ -1,0 +1,107 @@
+"""Benchmark: warm search latency over N generated documents, the way the site searches.
+
+Each query is one `engine.search`: parse, match, category/year/agency (and the other) facet counts,
+ranking, and highlighted snippets for the first page. Prints p50/p95/p99 over the query mix and
+the process's memory (RSS) once the searcher is warm.
+
+Usage: python bench/search.py [N]   (default 100000; the archive is generated once into bench/.cache)
+"""
+
+from __future__ import annotations
+
+import platform
+import random
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import ensure_archive  # noqa: E402
+
+from index.api import SearchRequest  # noqa: E402
+
+WORDS = ["经济", "发展", "改革", "建设", "企业", "市场", "农村", "农民", "教育", "科技", "人民", "工作", "政府", "社会",
+         "国有企业", "基础设施", "社会保障", "精神文明", "扶贫", "环境保护", "外资", "出口", "粮食", "干部", "群众",
+         "两岸", "香港", "银行", "金融", "税收", "就业", "下岗职工", "再就业", "交通", "医疗", "文化", "体育",
+         "法律", "公安", "安全生产", "质量", "消费者", "住房", "养老", "救济", "残疾人", "学校", "学生"]
+PHRASES = ["\"国有企业改革\"", "\"社会主义市场经济\"", "\"精神文明建设\"", "\"人民群众\"", "\"基础设施建设\"",
+           "\"下岗职工再就业\"", "\"科技进步\""]
+AGENCIES = ["余杭区民政局", "余杭区教育局", "余杭区财政局"]
+CATEGORIES = ["通知公告", "政策文件", "工作动态"]
+
+
+def query_mix(n: int, seed: int = 11) -> list[SearchRequest]:
+    """Realistic requests: 1-3 keywords, phrases, 文号, filters, date windows, sort by date, page 2."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        kind = i % 10
+        if kind < 4:
+            q = " ".join(rng.sample(WORDS, rng.randint(1, 3)))
+        elif kind == 4:
+            q = rng.choice(PHRASES)
+        elif kind == 5:
+            q = f"余政〔{rng.randint(2010, 2024)}〕{rng.randint(1, 99)}号"
+        elif kind == 6:
+            q = f"{rng.choice(WORDS)} -{rng.choice(WORDS)}"
+        elif kind == 7:
+            q = f"{rng.choice(WORDS)} OR {rng.choice(WORDS)}"
+        elif kind == 8:
+            q = f"title:{rng.choice(WORDS)}"
+        else:
+            q = rng.choice(WORDS)
+        filters = {}
+        if rng.random() < 0.3:
+            filters["agency"] = rng.choice(AGENCIES)
+        if rng.random() < 0.2:
+            filters["category"] = rng.choice(CATEGORIES)
+        if rng.random() < 0.2:
+            filters["year"] = str(rng.randint(2010, 2024))
+        window = {}
+        if rng.random() < 0.1:
+            year = rng.randint(2010, 2023)
+            window = {"date_from": date(year, 1, 1), "date_to": date(year + 1, 6, 30)}
+        out.append(SearchRequest(q=q, filters=filters, sort="date" if rng.random() < 0.1 else "relevance",
+                                 page=2 if rng.random() < 0.1 else 1, **window))
+    return out
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    settings = ensure_archive(n)
+    from index.engine import WhooshEngine
+
+    before = rss_mb()
+    engine = WhooshEngine(settings.index_path)
+    requests = query_mix(300)
+    for req in requests[:50]:  # warm: dictionary, columns, OS page cache
+        engine.search(req)
+    times, totals = [], []
+    for req in requests:
+        started = time.perf_counter()
+        result = engine.search(req)
+        times.append((time.perf_counter() - started) * 1000)
+        totals.append(result.total)
+    times.sort()
+    pct = lambda p: times[min(len(times) - 1, int(p / 100 * len(times)))]  # noqa: E731
+    print(f"# {platform.node()} · Python {platform.python_version()} · {date.today()} · {engine.doc_count():,} documents")
+    print(f"queries: {len(times)}, median matches {statistics.median(totals):,.0f}, max {max(totals):,}")
+    print(f"p50 {pct(50):.1f} ms · p95 {pct(95):.1f} ms · p99 {pct(99):.1f} ms · max {times[-1]:.1f} ms")
+    print(f"memory: {rss_mb():.0f} MB RSS warm ({rss_mb() - before:.0f} MB for the open searcher and its caches)")
+    slow = sorted(zip(times, requests), key=lambda tr: tr[0])[-5:]
+    for ms, req in slow:
+        print(f"  slow: {ms:.0f} ms  q={req.q!r} filters={req.filters} sort={req.sort}")
+
+
+if __name__ == "__main__":
+    main()
