@@ -352,6 +352,17 @@ def search(obj: _Context, query: str, category: str | None, agency: str | None, 
                    f"{' · ' + h.doc_no if h.doc_no else ''}\n  {h.url}\n  {plain}")
 
 
+@main.command(name="admin-password")
+@click.password_option(prompt="管理密码", confirmation_prompt="再次输入")
+def admin_password(password: str) -> None:
+    """Print the hash of a staff password, for `admin_password_hash` in the config file."""
+    from werkzeug.security import generate_password_hash
+
+    if len(password) < 10:
+        raise click.UsageError("密码至少需要 10 个字符。")
+    click.echo(generate_password_hash(password))
+
+
 @main.command()
 @click.option("--host", help="Address to listen on.")
 @click.option("--port", type=int, help="Port to listen on.")

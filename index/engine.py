@@ -328,3 +328,48 @@ class WhooshEngine:
     def highlight(self, text: str, terms: list[str]) -> str:
         """`text` escaped with the query terms' whole words marked (for the document page)."""
         return highlight_all(text, query_needles(terms, self.dict_id), self.dict_id)
+
+    def near_doc_nos(self, text: str, limit: int = 5) -> list[tuple[str, str, str]]:
+        """(文号, id, title) of documents whose 文号 has the same 机关代字 as `text`, nearest first."""
+        wanted = parse_doc_no(text)
+        if not wanted:
+            return []
+        with self._lock:
+            found = []
+            for docnum in self._searcher.docs_for_query(Q.Term("doc_code", wanted.code)):
+                fields = self._searcher.stored_fields(docnum)
+                have = parse_doc_no(fields.get("doc_no", ""))
+                if have and have.key != wanted.key:
+                    distance = abs(have.year - wanted.year) * 1000 + abs(have.number - wanted.number)
+                    found.append((distance, fields["doc_no"], fields["id"], fields.get("title", "")))
+        return [(d, i, t) for _, d, i, t in sorted(found)[:limit]]
+
+    def related(self, doc_id: str, title: str, agency: str, doc_no: str, limit: int = 6) -> list[dict[str, Any]]:
+        """Documents of the same 文号 family (机关代字), then of the same agency on the same subject."""
+        family = parse_doc_no(doc_no) if doc_no else None
+        words = [w for run in analysis.word_runs(title, self.dict_id) for w in run if len(w) > 1][:12]
+        out: list[dict[str, Any]] = []
+        seen = {doc_id}
+        with self._lock:
+            searcher = self._searcher
+            if family:
+                hits = searcher.search(Q.Term("doc_code", family.code), limit=limit * 3,
+                                       sortedby="pubdate", reverse=True)
+                for hit in hits:
+                    if hit["id"] not in seen and len(out) < limit // 2:
+                        seen.add(hit["id"])
+                        out.append(self._related(hit, "同一文号系列"))
+            if words:
+                about = Q.Or([Q.Term(f, w) for w in words for f in ("title", "body")])
+                query = Q.And([Q.Term("agency", agency), about]) if agency else about
+                for hit in searcher.search(query, limit=limit * 2):
+                    if hit["id"] not in seen and len(out) < limit:
+                        seen.add(hit["id"])
+                        out.append(self._related(hit, "同机构相近主题"))
+        return out
+
+    @staticmethod
+    def _related(hit: Any, why: str) -> dict[str, Any]:
+        pubdate = hit.get("pubdate") or 0
+        return {"id": hit["id"], "title": hit.get("title", ""), "doc_no": hit.get("doc_no", ""), "why": why,
+                "published": f"{pubdate // 10000}-{pubdate // 100 % 100:02d}-{pubdate % 100:02d}" if pubdate else None}

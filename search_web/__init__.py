@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -27,12 +29,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["xxgk_engine_lock"] = threading.Lock()
     analysis.configure(settings.cache_dir)
 
-    from search_web import archived, errors, reports, views
+    app.config.update(SECRET_KEY=_secret_key(settings), SESSION_COOKIE_NAME="xxgk_admin",
+                      SESSION_COOKIE_SECURE=settings.cookie_secure, SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_PATH="/admin",
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=8))
+
+    from search_web import admin, api, archived, errors, reports, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(archived.bp)
     app.register_blueprint(reports.bp)
     app.add_template_filter(beijing_time)
+    app.add_template_global(json_twin)
+    app.add_template_filter(web_url)
     errors.init_app(app)
 
     @app.after_request
@@ -52,6 +63,28 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
+def _secret_key(settings: Settings) -> str:
+    """The session key: configured, or one random key per data directory shared by every worker."""
+    if settings.secret_key:
+        return settings.secret_key
+    if not settings.admin_password_hash:
+        return secrets.token_hex(32)  # no staff pages: sessions are never used
+    path = settings.data_path / "secret_key"
+    if not path.exists():
+        # Written aside, then linked into place: a worker never reads a half-written key.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"secret_key.{os.getpid()}.tmp")
+        tmp.write_text(secrets.token_hex(32) + "\n", encoding="ascii")
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text(encoding="ascii").strip()
+
+
 BEIJING = timezone(timedelta(hours=8), "北京时间")
 
 
@@ -66,6 +99,31 @@ def beijing_time(value: str | None) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def web_url(value: str | None) -> str:
+    """The URL when it is http(s), else "" (a javascript: or data: link from a portal is never a link here)."""
+    text = (value or "").strip()
+    return text if text.lower().startswith(("http://", "https://")) else ""
+
+
+def json_twin() -> str:
+    """The JSON twin of the current page: same path with .json (/ → /search.json), same query string."""
+    from flask import request
+
+    path = request.path
+    if path == "/":
+        twin = "/search.json"
+    elif path == "/reports/":
+        twin = "/reports.json"
+    elif path.startswith("/admin"):
+        twin = "/admin/status.json"
+    elif path.endswith("/"):
+        twin = path.rstrip("/") + ".json"
+    else:
+        twin = path + ".json"
+    query = request.query_string.decode("utf-8", "replace")
+    return twin + ("?" + query if query else "")
 
 
 def get_settings() -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bs4 import BeautifulSoup
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, jsonify, render_template
 
 from archive.catalog import Capture
 from archive.charset import decode
@@ -23,6 +23,8 @@ _EXTENSIONS = {"application/pdf": "pdf", "application/msword": "doc", "applicati
 
 def _load(capture_id: int) -> tuple[Capture, Capture, StoredResponse, bytes]:
     """(capture, capture holding the bytes, record, decoded body); a revisit resolves to its original."""
+    if not 0 < capture_id < 2**63:  # a row id SQLite can hold; anything else cannot exist
+        abort(404)
     catalog = get_catalog()
     capture = catalog.get_capture(capture_id)
     if capture is None:
@@ -38,8 +40,13 @@ def _load(capture_id: int) -> tuple[Capture, Capture, StoredResponse, bytes]:
     return capture, content, record, body
 
 
+@bp.get("/capture/<int:capture_id>.json")
+def capture_json(capture_id: int) -> Any:
+    return capture_text(capture_id, as_json=True)
+
+
 @bp.get("/capture/<int:capture_id>")
-def capture_text(capture_id: int) -> Any:
+def capture_text(capture_id: int, as_json: bool = False) -> Any:
     capture, content, record, body = _load(capture_id)
     mime = sniff_content_type(body)
     paragraphs: list[str] = []
@@ -49,6 +56,11 @@ def capture_text(capture_id: int) -> Any:
         for junk in soup.find_all(["script", "style", "noscript"]):
             junk.decompose()
         paragraphs = [" ".join(line.split()) for line in soup.get_text("\n").splitlines() if line.strip()]
+    if as_json:
+        return jsonify({"ok": True, "id": capture.id, "url": capture.url, "fetched_at": capture.fetched_at,
+                        "status": capture.status, "type": capture.record_type, "content_type": mime, "size": len(body),
+                        "payload_digest": capture.payload_digest, "warc_file": capture.ref.file,
+                        "truncated": capture.truncated or None, "raw_url": f"/capture/{capture.id}/raw", "text": paragraphs})
     return render_template("capture.html", capture=capture, content=content, record=record, mime=mime,
                            paragraphs=paragraphs, size=len(body))
 

@@ -26,7 +26,7 @@ def error_response(status: int, message: str, hint: str = "") -> Any:
         if hint:
             body["hint"] = hint
         return jsonify(body), status
-    return render_template("error.html", status=status, message=message, hint=hint), status
+    return render_template("error.html", status=status, message=message, hint=hint, no_twin=True), status
 
 
 def init_app(app: Flask) -> None:

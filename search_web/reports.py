@@ -65,25 +65,38 @@ def _year_arg(name: str) -> int | None:
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or not 1990 <= int(raw) <= 2100:
+    if not (raw.isascii() and raw.isdigit()) or not 1990 <= int(raw) <= 2100:
         raise QueryError(f"参数 {name} 应为四位年份，收到 {raw[:20]!r}", "例如 year=2021")
     return int(raw)
 
 
-@bp.get("/reports/")
-def index() -> Any:
+def _index_context() -> dict[str, Any]:
     rows = get_catalog().reports()
     agencies: dict[str, list[int]] = {}
     for row in rows:
         agencies.setdefault(row["agency"], []).append(row["year"])
     years = sorted({r["year"] for r in rows}, reverse=True)
     failed = sum(not c["ok"] for r in rows for c in r["checks"])
-    return render_template("reports_index.html", agencies=sorted(agencies.items()), years=years, count=len(rows),
-                           failed=failed)
+    return {"agencies": sorted(agencies.items()), "years": years, "count": len(rows), "failed": failed}
+
+
+@bp.get("/reports/")
+def index() -> Any:
+    return render_template("reports_index.html", **_index_context())
+
+
+@bp.get("/reports.json")
+def index_json() -> Any:
+    context = _index_context()
+    return jsonify({"ok": True, "reports": context["count"], "failed_checks": context["failed"], "years": context["years"],
+                    "agencies": [{"agency": a, "years": sorted(set(y)), "url": f"/reports/agency/{a}"}
+                                 for a, y in context["agencies"]]})
 
 
 @bp.get("/reports/agency/<path:agency>")
 def agency_page(agency: str) -> Any:
+    as_json = agency.endswith(".json")
+    agency = agency.removesuffix(".json") if as_json else agency
     by_year = _latest_per_year(get_catalog().reports(agency=agency))
     if not by_year:
         abort(404)
@@ -94,12 +107,25 @@ def agency_page(agency: str) -> Any:
     table = [row for row in table if any(cell[2] is not None for cell in row["cells"])]
     chart = _chart([(y, by_year[y]["figures_by_key"].get(CHART_KEY[1])) for y in years])
     failed = [(year, c) for year in years for c in by_year[year]["checks"] if not c["ok"]]
+    if as_json:
+        return jsonify({"ok": True, "agency": agency, "years": years,
+                        "table": [{"label": row["label"], "unit": row["unit"],
+                                   "values": {str(year): value for year, _, value in row["cells"]}} for row in table],
+                        "reports": {str(y): f"/reports/doc/{by_year[y]['doc_id']}" for y in years},
+                        "failed_checks": [{"year": y, **c} for y, c in failed]})
     return render_template("reports_agency.html", agency=agency, years=years, table=table, chart=chart,
                            chart_label=CHART_KEY[0], reports=by_year, failed=failed)
 
 
+@bp.get("/reports/year/<int:year>.json")
+def year_json(year: int) -> Any:
+    return year_page(year, as_json=True)
+
+
 @bp.get("/reports/year/<int:year>")
-def year_page(year: int) -> Any:
+def year_page(year: int, as_json: bool = False) -> Any:
+    if not 1990 <= year <= 2100:
+        abort(404)
     rows = get_catalog().reports(year=year)
     if not rows:
         abort(404)
@@ -110,17 +136,36 @@ def year_page(year: int) -> Any:
     table = [{"agency": agency, "report": report, "cells": [_value(report, keys) for _, _, keys in HEADLINE]}
              for agency, report in sorted(latest.items())]
     keep = [i for i in range(len(columns)) if any(row["cells"][i] is not None for row in table)]
+    if as_json:
+        return jsonify({"ok": True, "year": year, "columns": [{"label": columns[i][0], "unit": columns[i][1]} for i in keep],
+                        "agencies": [{"agency": row["agency"], "doc_id": row["report"]["doc_id"],
+                                      "values": [_plain(row["cells"][i]) for i in keep]} for row in table]})
     return render_template("reports_year.html", year=year, columns=[columns[i] for i in keep],
                            table=[{**row, "cells": [row["cells"][i] for i in keep]} for row in table])
 
 
+@bp.get("/reports/doc/<doc_id>.json")
+def report_json(doc_id: str) -> Any:
+    return report_page(doc_id, as_json=True)
+
+
 @bp.get("/reports/doc/<doc_id>")
-def report_page(doc_id: str) -> Any:
+def report_page(doc_id: str, as_json: bool = False) -> Any:
     found = get_catalog().reports(doc_id=doc_id)  # one row, not every report decoded
     if not found:
         abort(404)
     report = found[0]
+    if as_json:
+        return jsonify({"ok": True, **{k: report[k] for k in ("doc_id", "agency", "year", "title", "format", "figures",
+                                                               "checks", "problems")}, "doc_url": f"/doc/{doc_id}"})
     return render_template("reports_doc.html", report=report)
+
+
+def _plain(cell: Any) -> Any:
+    """A table cell as JSON: the figure's value (cells are figures or None)."""
+    if isinstance(cell, dict):
+        return cell.get("value")
+    return cell
 
 
 def _figure_rows(agency: str | None, year: int | None) -> list[dict[str, Any]]:

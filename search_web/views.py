@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
@@ -17,10 +18,11 @@ from archive.catalog import beat_age_s, is_alive, parse_time
 from archive.errors import IndexMissingError, QueryError
 from index.api import FACETS, MAX_PAGE, MAX_PAGE_SIZE, SORTS, SearchRequest, SearchResult
 from index.highlight import highlight_all, query_needles
-from index.query import parse_query
+from index.query import FIELDS, parse_query
 from index.schema import UNSTATED
 from search_web import get_catalog, get_engine, get_settings
 from search_web.diff import body_diff, field_changes
+from search_web.suggest import suggestions
 
 bp = Blueprint("search", __name__)
 
@@ -31,7 +33,7 @@ _MONTH = re.compile(r"^(0[1-9]|1[0-2])$")
 SORT_LABELS = {"relevance": "按相关度", "date": "按日期"}
 FACET_SHOWN = 12
 _DOC_ID = re.compile(r"^[0-9a-f]{16}$")
-_STATE_KEYS = ("q", "category", "agency", "year", "month", "validity", "status", "from", "to", "sort")
+_STATE_KEYS = ("q", "category", "agency", "year", "month", "validity", "status", "from", "to", "sort", "size")
 
 
 def _bad(message: str) -> None:
@@ -49,12 +51,25 @@ def _date_arg(name: str) -> date | None:
     return None
 
 
+def _printable(name: str, value: str) -> str:
+    """The value, or a 400 when it holds control characters or lone surrogates (never a 500 later)."""
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in "\t" for c in value):
+        _bad(f"参数 {name} 含有无法识别的字符，请检查输入。")
+    return value
+
+
 def parse_request() -> SearchRequest:
     """The SearchRequest of the query string; a malformed parameter is a 400 with a message."""
     args = request.args
+    for name, value in args.items(multi=True):
+        _printable(name, value)
     settings = get_settings()
+    raw_size = args.get("size", "").strip()
+    if raw_size and (not (raw_size.isascii() and raw_size.isdigit()) or int(raw_size) < 1):
+        _bad(f"每页条数 size 应为 1 到 {MAX_PAGE_SIZE} 之间的整数。")
+    page_size = min(int(raw_size) if raw_size else settings.page_size, MAX_PAGE_SIZE)
     raw_page = args.get("page", "1").strip() or "1"
-    if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
+    if not (raw_page.isascii() and raw_page.isdigit()) or not 1 <= int(raw_page) <= MAX_PAGE:
         _bad(f"页码应为 1 到 {MAX_PAGE} 之间的整数。")
     sort = args.get("sort", "relevance") or "relevance"
     if sort not in SORTS:
@@ -74,7 +89,7 @@ def parse_request() -> SearchRequest:
     if date_from and date_to and date_from > date_to:
         _bad("起始日期不能晚于结束日期。")
     return SearchRequest(q=args.get("q", "").strip(), filters=filters, date_from=date_from, date_to=date_to,
-                         sort=sort, page=int(raw_page), page_size=min(settings.page_size, 50))
+                         sort=sort, page=int(raw_page), page_size=page_size)
 
 
 def state_url(**changes: Any) -> str:
@@ -126,6 +141,13 @@ def _run_search() -> tuple[SearchRequest, SearchResult | None, str]:
         return req, None, exc.message
 
 
+def _hints(req: SearchRequest, result: SearchResult | None) -> list[dict[str, Any]]:
+    if result is None or result.total:
+        return []
+    label = lambda name, value: f"{FACET_LABELS[name]}：{facet_display(name, value)}"  # noqa: E731
+    return suggestions(get_engine(), req, state_url, label)
+
+
 @bp.get("/")
 def search_page() -> Any:
     req, result, error = _run_search()
@@ -137,7 +159,8 @@ def search_page() -> Any:
     if req.date_from or req.date_to:
         span = f"{req.date_from or '…'} 至 {req.date_to or '…'}"
         chips.append({"label": f"日期：{span}", "remove_url": state_url(**{"from": None, "to": None})})
-    context = dict(req=req, result=result, error=error, chips=chips, sort_labels=SORT_LABELS, state_url=state_url,
+    hints = _hints(req, result)
+    context = dict(req=req, result=result, error=error, chips=chips, hints=hints, sort_labels=SORT_LABELS, state_url=state_url,
                    facets=_facet_view(result, req) if result else [], Markup=Markup,
                    q_param=urlencode({"q": req.q}) if req.q else "")
     return render_template("search.html", **context), 400 if error else 200
@@ -146,6 +169,17 @@ def search_page() -> Any:
 @bp.get("/help")
 def help_page() -> Any:
     return render_template("help.html", max_chars=get_settings().max_query_chars)
+
+
+@bp.get("/help.json")
+def help_json() -> Any:
+    return jsonify({"ok": True, "max_query_chars": get_settings().max_query_chars, "max_clauses": 12,
+                    "max_page": MAX_PAGE, "max_page_size": MAX_PAGE_SIZE, "syntax": [
+                        {"form": "词 词", "meaning": "all words must appear"},
+                        {"form": "\"短语\"", "meaning": "the exact string"},
+                        {"form": "-词", "meaning": "exclude"}, {"form": "词 OR 词", "meaning": "either"},
+                        {"form": "title: agency: category: doc_no: year: date:", "meaning": "fields"}],
+                    "fields": sorted(FIELDS)})
 
 
 @bp.get("/search.json")
@@ -163,6 +197,7 @@ def search_json() -> Any:
                   "doc_no": h.doc_no, "published": h.published.isoformat() if h.published else None,
                   "snippet_html": h.snippet, "doc_url": f"/doc/{h.id}"} for h in result.hits],
         "facets": _facet_view(result, req),
+        "suggestions": [{"text": h["text"], "count": h["count"], "url": h["url"]} for h in _hints(req, result)],
     })
 
 
@@ -196,10 +231,21 @@ def document_page(doc_id: str) -> Any:
                 "body": body_diff(versions[i - 1][1].body, versions[i][1].body)}
                for i in range(len(versions) - 1, 0, -1)]
     attachment_copies = {a.url: catalog.last_good_capture(a.url) for a in doc.attachments}
+    referrer = request.referrer or ""
+    back = referrer[len(request.host_url) - 1:] if referrer.startswith(request.host_url + "?") else ""
     return render_template("doc.html", stored=stored, doc=doc, paragraphs=paragraphs, q=q, versions=versions,
+                           related=_related(stored), back_url=back or ("/?" + urlencode({"q": q}) if q else "/"),
                            changes=changes, captures=catalog.captures_for(doc_id), attachment_copies=attachment_copies,
                            title_html=Markup(highlight_all(doc.title, needles, dict_id)),
                            found_by_doc_no=request.args.get("found") == "doc_no" and bool(q))
+
+
+def _related(stored: Any) -> list[dict[str, Any]]:
+    """Related documents from the index; none (not an error) when the index is unavailable."""
+    try:
+        return get_engine().related(stored.id, stored.doc.title, stored.doc.agency, stored.doc.doc_no)
+    except IndexMissingError:
+        return []
 
 
 @bp.get("/doc/<doc_id>.json")
@@ -207,6 +253,7 @@ def document_json(doc_id: str) -> Any:
     stored = _load_doc(doc_id)
     captures = get_catalog().captures_for(doc_id)
     return jsonify({"ok": True, "id": stored.id, "status": stored.status, "first_seen": stored.first_seen,
+                    "related": _related(stored),
                     "last_seen": stored.last_seen, "versions": stored.version_count, "document": stored.doc.to_dict(),
                     "captures": [{"fetched_at": c.fetched_at, "status": c.status, "type": c.record_type,
                                   "payload_digest": c.payload_digest, "warc_file": c.ref.file} for c in captures]})

@@ -143,3 +143,109 @@ def test_annual_report_agency_page_chart_and_table(site: str, indexed: Settings,
     assert "主动公开政策类信息共253条" in source
     page.click("text=原文：")
     assert page.locator("h1").inner_text() == "余杭区民政局2016年度政府信息公开工作年度报告"
+
+
+def _walk(base: str, revised, browser, width: int, height: int, label: str) -> None:  # type: ignore[no-untyped-def]
+    """search → facet → month → date range → document → find → versions diff → back, URL checked each step."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from archive.catalog import Catalog
+
+    with Catalog(revised.settings.catalog_path) as catalog:
+        doc = catalog.get(revised.edited_id).doc
+    assert doc.published is not None
+    shots = ARTIFACTS / "walk"
+    shots.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
+    step = 0
+
+    def state() -> dict[str, str]:
+        return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+
+    def shot(name: str) -> None:
+        nonlocal step
+        step += 1
+        page.screenshot(path=str(shots / f"{label}-{step:02d}-{name}.png"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, f"{name}: wider than the screen"
+
+    page.goto(base + "/")
+    page.get_by_label("检索词").fill("通知")
+    page.get_by_label("检索词").press("Enter")
+    page.wait_for_url("**/?q=*")
+    assert state() == {"q": "通知"}
+    total = int(page.locator("#total").inner_text())
+    shot("search")
+
+    page.locator(f'section.facet[data-facet="category"] a.facet-link:has-text("{doc.category}")').first.click()
+    page.wait_for_url("**category=*")
+    assert state() == {"q": "通知", "category": doc.category}
+    narrowed = int(page.locator("#total").inner_text())
+    assert 0 < narrowed <= total
+    shot("facet")
+
+    page.locator(f'section.facet[data-facet="year"] a.facet-link:has-text("{doc.published.year}")').first.click()
+    page.wait_for_url("**year=*")
+    page.locator(f'section.facet[data-facet="month"] a.facet-link:has-text("{doc.published.month}月")').first.click()
+    page.wait_for_url("**month=*")
+    assert state()["month"] == f"{doc.published.month:02d}" and state()["year"] == str(doc.published.year)
+    shot("month")
+
+    page.get_by_label("发布日期 从").fill(doc.published.isoformat())
+    page.locator("#to").fill(doc.published.isoformat())
+    page.get_by_role("button", name="应用日期").click()
+    page.wait_for_url("**from=*")
+    after_dates = state()
+    assert after_dates["from"] == after_dates["to"] == doc.published.isoformat()
+    assert after_dates["category"] == doc.category and after_dates["month"] == f"{doc.published.month:02d}"
+    search_url = page.url
+    shot("dates")
+
+    page.locator(f'li.hit h3 a[href*="{revised.edited_id}"]').click()
+    page.wait_for_url(f"**/doc/{revised.edited_id}*")
+    assert page.locator("table.metadata").is_visible()
+    shot("document")
+
+    page.get_by_label("在本文中查找").fill("顺延")
+    page.wait_for_url("**#find=*")
+    assert page.locator("mark.find").count() >= 1
+    assert "1 /" in page.locator("#find-status").inner_text()
+    shot("find")
+
+    page.locator(".versions-note a").click()
+    page.wait_for_url("**#versions")
+    assert page.locator(".versions ins").first.is_visible()
+    shot("versions")
+
+    page.go_back()
+    page.go_back()
+    page.wait_for_url(search_url)
+    assert state() == after_dates and int(page.locator("#total").inner_text()) >= 1
+    shot("back")
+    page.close()
+
+
+@pytest.mark.parametrize("width,height,label", [(1280, 900, "desktop"), (390, 844, "phone")])
+def test_walk_from_search_to_versions_and_back(revised_site: str, revised, browser, width: int, height: int,  # type: ignore[no-untyped-def]
+                                               label: str) -> None:
+    _walk(revised_site, revised, browser, width, height, label)
+    assert len(list((ARTIFACTS / "walk").glob(f"{label}-*.png"))) == 8
+
+
+def test_keyboard_reaches_search_facets_and_find(site: str, browser) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.goto(site + "/?q=信息公开")
+    labelled = page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+        .every(el => el.labels && el.labels.length > 0 || el.getAttribute('aria-label'))""")
+    assert labelled
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.tagName + ':' + (document.activeElement.id || '')")
+    assert focused  # focus moves into the page
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('facet-link')"):
+            break
+    else:
+        pytest.fail("no facet link reachable with Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**&*=*")
+    page.close()

@@ -182,3 +182,45 @@ def test_validity_facet_when_documents_state_it(tmp_path) -> None:  # type: igno
     assert {v["value"]: v["count"] for v in facet["values"]} == {"有效": 2, "失效": 1, "未注明": 1}
     narrowed = client.get("/search.json" + facet["values"][0]["toggle_url"][1:]).get_json()
     assert narrowed["total"] == 2
+
+
+def test_no_results_suggest_dropping_a_filter_mainland_wording_and_a_near_doc_no(client, indexed) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    html = client.get("/?q=信息公开&agency=没有这个机构").get_data(as_text=True)
+    assert "去掉筛选“发布机构：没有这个机构”" in html
+    assert client.get("/search.json?q=资讯公开").get_json()["total"] == 0
+    data = client.get("/search.json?q=资讯公开").get_json()
+    wording = [s for s in data["suggestions"] if "信息公开" in s["text"]]
+    assert wording and wording[0]["count"] > 0
+    with Catalog(indexed.catalog_path) as catalog:
+        numbered = [d.doc for d in catalog.iter_documents() if d.doc.doc_no]
+    target = numbered[0]
+    missing = re.sub(r"(\d+)号$", lambda m: f"{int(m.group(1)) + 500}号", target.doc_no)
+    html = client.get("/", query_string={"q": missing}).get_data(as_text=True)
+    assert "相近文号" in html and target.doc_no in html
+
+
+def test_doc_no_query_redirects_to_the_document(client, indexed) -> None:  # type: ignore[no-untyped-def]
+    with Catalog(indexed.catalog_path) as catalog:
+        numbered = {}
+        for d in catalog.iter_documents():
+            if d.doc.doc_no:
+                numbered.setdefault(d.doc.doc_no, []).append(d.id)
+    doc_no, ids = next((k, v) for k, v in numbered.items() if len(v) == 1)
+    bracketed = doc_no.replace("〔", "(").replace("〕", ")")
+    response = client.get("/", query_string={"q": bracketed})
+    assert response.status_code == 302 and f"/doc/{ids[0]}" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "对应此文件" in page and "go=0" in page
+    assert client.get("/", query_string={"q": bracketed, "go": "0"}).status_code == 200
+
+
+def test_document_page_has_related_documents_permalink_and_find_box(client, indexed) -> None:  # type: ignore[no-untyped-def]
+    with Catalog(indexed.catalog_path) as catalog:
+        doc = next(d for d in catalog.iter_documents() if d.doc.agency == "余杭区民政局" and d.doc.doc_no)
+    html = client.get(f"/doc/{doc.id}").get_data(as_text=True)
+    assert 'id="related"' in html and html.count('<li><a href="/doc/') >= 2
+    assert f'href="/doc/{doc.id}"' in html and 'id="find"' in html and "doc.js" in html
+    related = client.get(f"/doc/{doc.id}.json").get_json()["related"]
+    assert related and all(r["id"] != doc.id for r in related)
