@@ -331,7 +331,10 @@ def search(obj: _Context, query: str, category: str | None, agency: str | None, 
     analysis.configure(settings.cache_dir)
     engine = WhooshEngine(settings.index_path, settings.max_query_chars)
     filters = {k: v for k, v in (("category", category), ("agency", agency), ("year", year)) if v}
-    result = engine.search(SearchRequest(q=query, filters=filters, sort=sort, page_size=limit))
+    try:
+        result = engine.search(SearchRequest(q=query, filters=filters, sort=sort, page_size=limit))
+    finally:
+        engine.close()
     if as_json:
         out = {"query": query, "total": result.total, "took_ms": round(result.took_ms, 1), "notice": result.notice,
                "doc_no_match": result.doc_no_match or None, "hits": [

@@ -86,19 +86,19 @@ def main() -> None:
     requests = query_mix(300)
     for req in requests[:50]:  # warm: dictionary, columns, OS page cache
         engine.search(req)
-    times, totals = [], []
+    timed, totals = [], []
     for req in requests:
         started = time.perf_counter()
         result = engine.search(req)
-        times.append((time.perf_counter() - started) * 1000)
+        timed.append(((time.perf_counter() - started) * 1000, req))
         totals.append(result.total)
-    times.sort()
+    times = sorted(t for t, _ in timed)
     pct = lambda p: times[min(len(times) - 1, int(p / 100 * len(times)))]  # noqa: E731
     print(f"# {platform.node()} · Python {platform.python_version()} · {date.today()} · {engine.doc_count():,} documents")
     print(f"queries: {len(times)}, median matches {statistics.median(totals):,.0f}, max {max(totals):,}")
     print(f"p50 {pct(50):.1f} ms · p95 {pct(95):.1f} ms · p99 {pct(99):.1f} ms · max {times[-1]:.1f} ms")
     print(f"memory: {rss_mb():.0f} MB RSS warm ({rss_mb() - before:.0f} MB for the open searcher and its caches)")
-    slow = sorted(zip(times, requests), key=lambda tr: tr[0])[-5:]
+    slow = sorted(timed, key=lambda tr: tr[0])[-5:]
     for ms, req in slow:
         print(f"  slow: {ms:.0f} ms  q={req.q!r} filters={req.filters} sort={req.sort}")
 

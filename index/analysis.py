@@ -181,33 +181,38 @@ def normalize(text: str) -> str:
 
 
 # -- segmentation -----------------------------------------------------------------------------------
+def _new_segmenter() -> Any:
+    """A fresh jieba tokenizer with its own dictionary (loaded from jieba's cache in our cache dir)."""
+    import jieba
+
+    # jieba sets its own logger to DEBUG with a stderr handler on import; keep it quiet.
+    jieba.setLogLevel(logging.WARNING)
+    tk = jieba.Tokenizer()
+    cache = _cache_dir or Path.home() / ".cache" / "xxgk-archive"
+    cache.mkdir(parents=True, exist_ok=True)
+    tk.tmp_dir = str(cache)
+    tk.initialize()
+    return tk
+
+
 def _base_segmenter() -> Any:
     global _base
     if _base is None:
         with _lock:
             if _base is None:
-                import jieba
-
-                # jieba sets its own logger to DEBUG with a stderr handler on import; keep it quiet.
-                jieba.setLogLevel(logging.WARNING)
-                tk = jieba.Tokenizer()
-                cache = _cache_dir or Path.home() / ".cache" / "xxgk-archive"
-                cache.mkdir(parents=True, exist_ok=True)
-                tk.tmp_dir = str(cache)
-                tk.initialize()
-                _base = tk
+                _base = _new_segmenter()
     return _base
 
 
 def load_dictionary(dict_id: str, words: Iterable[str]) -> None:
-    """Register a segmenter with `words` added to jieba's dictionary under `dict_id` (idempotent)."""
+    """Register a segmenter with `words` added to jieba's dictionary under `dict_id` (idempotent).
+
+    It is a tokenizer of its own (jieba's dictionary is ~100 MB in memory): a serving process that
+    only ever uses its index's dictionary never loads the plain one.
+    """
     if not dict_id or dict_id in _derived:
         return
-    import jieba
-
-    base = _base_segmenter()
-    tk = jieba.Tokenizer()
-    tk.FREQ, tk.total, tk.initialized, tk.tmp_dir = dict(base.FREQ), base.total, True, base.tmp_dir
+    tk = _new_segmenter()
     for word in words:
         word = normalize(word)
         if len(word) >= 2 and " " not in word:

@@ -1,25 +1,28 @@
-"""Whoosh behind the backend-neutral interface: compile queries, count facets from columns, page hits."""
+"""Whoosh behind the backend-neutral interface: plan queries as numpy set algebra over cached postings,
+score with BM25F, count facets from columns, page hits."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 from whoosh import query as Q
 from whoosh import scoring
-from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
 
 from archive.errors import QueryError
 from index import analysis, dictionary
 from index.api import FACETS, MAX_PAGE, MAX_PAGE_SIZE, FacetValue, Hit, SearchRequest, SearchResult
 from index.docno import parse_doc_no
 from index.highlight import highlight_all, query_needles, snippet
+from index.postings import PostingCache, phrase_docs
 from index.query import Clause, ParsedQuery, date_bounds, parse_query
 from index.sync import check_index
 
@@ -31,6 +34,24 @@ MAX_EXPANSIONS = 64  # agency:/category: values one clause may stand for
 MAX_TERMS = 160  # index terms one query may look up
 TIME_LIMIT_S = 3.0
 _COLUMNS = ("category", "agency", "year", "status", "validity")
+
+
+def _close_searcher(holder: list[Any]) -> None:
+    if holder[0] is not None:
+        holder[0].close()
+        holder[0] = None
+
+
+@dataclass
+class _Plan:
+    """Matching documents (sorted numbers), the (field, text, boost) terms that score them, and the
+    (field, run, boost) phrases that add a bonus; `pinned` marks a 文号 match that ranks first."""
+
+    docs: np.ndarray
+    scoring: list[tuple[str, str, float]]
+    bonus: list[tuple[str, list[str], float]]
+    pinned: bool = False
+    pinned_docs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass
@@ -46,18 +67,6 @@ class _Column:
         index = {v: i for i, v in enumerate(values)}
         codes = np.fromiter((index.get(v, -1) for v in raw), dtype=np.int32, count=len(raw))
         return cls([str(v) for v in values], codes)
-
-
-def _and(parts: list[Q.Query]) -> Q.Query:
-    return parts[0] if len(parts) == 1 else Q.And(parts)
-
-
-def _or(parts: list[Q.Query]) -> Q.Query:
-    return parts[0] if len(parts) == 1 else Q.Or(parts)
-
-
-def _seq(field: str, run: list[str], boost: float = 1.0) -> Q.Query:
-    return Q.Term(field, run[0], boost=boost) if len(run) == 1 else Q.Phrase(field, run, boost=boost)
 
 
 class WhooshEngine:
@@ -76,6 +85,8 @@ class WhooshEngine:
         self._live = np.zeros(0, dtype=bool)
         self.dict_id = ""
         self.meta: dict[str, Any] = {}
+        self._open_searcher: list[Any] = [None]
+        weakref.finalize(self, _close_searcher, self._open_searcher)
         self._open()
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -84,11 +95,17 @@ class WhooshEngine:
         self._target = self.index_path.resolve()
         self.dict_id = dictionary.load(self._target)
         analysis.segmenter(self.dict_id)  # the dictionary is loaded now, not in the first user's query
-        self._ix = whoosh_index.open_dir(str(self._target))
+        # Without mmap: Whoosh maps each compound segment file whole and copies it (a searcher over a
+        # 300 MB index held ~600 MB); plain reads through the OS page cache keep it at tens of MB.
+        self._ix = FileStorage(str(self._target), supports_mmap=False).open_index()
         self._searcher = self._ix.searcher(weighting=scoring.BM25F(B=0.75, K1=1.2, title_B=0.3))
+        # Segment files stay open while searched; an engine dropped without close() (a discarded
+        # app, the end of the process) still closes them.
+        self._open_searcher[0] = self._searcher
         self._load_columns()
 
     def _load_columns(self) -> None:
+        self._postings = PostingCache(self._searcher)
         reader = self._searcher.reader()
         self._cols = {name: _Column.of(list(reader.column_reader(name))) for name in _COLUMNS}
         pubdate = np.fromiter(reader.column_reader("pubdate"), dtype=np.int64)
@@ -106,7 +123,13 @@ class WhooshEngine:
                 self._open()
                 return
             if not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
+                old, new = self._searcher, self._searcher.refresh()
+                # The new reader reuses the unchanged segments' readers; close only the ones it dropped.
+                kept = {id(r) for r, _ in new.reader().leaf_readers()}
+                for reader, _ in old.reader().leaf_readers():
+                    if id(reader) not in kept:
+                        reader.close()
+                self._searcher = self._open_searcher[0] = new
                 self.meta = check_index(self.index_path)
                 self._load_columns()
 
@@ -114,6 +137,7 @@ class WhooshEngine:
         with self._lock:
             if self._searcher is not None:
                 self._searcher.close()
+                self._open_searcher[0] = None
             if self._ix is not None:
                 self._ix.close()
             self._searcher = self._ix = None
@@ -122,87 +146,121 @@ class WhooshEngine:
         with self._lock:
             return int(self._searcher.doc_count())
 
-    # -- compiling ----------------------------------------------------------------------------------
-    def _text(self, text: str, phrase: bool, title_only: bool = False) -> tuple[Q.Query, Q.Query | None]:
-        """(what must match, what ranks higher when it also matches) for one text clause.
+    # -- compiling: a plan of document sets and scoring terms, evaluated with numpy -------------------
+    def _text(self, text: str, phrase: bool, title_only: bool = False) -> _Plan:
+        """One text clause.
 
         Unquoted: every word in the title or body (anywhere), or the exact string by bigrams (names
         the dictionary splits). Quoted: the exact string. Either way the words side by side score more.
         """
+        cache = self._postings
         word_runs = analysis.word_runs(text, self.dict_id)
         gram_runs = analysis.bigram_runs(text)
         words = list(dict.fromkeys(w for run in word_runs for w in run))
         fields = (("title", TITLE_WORD),) if title_only else (("title", TITLE_WORD), ("body", BODY_WORD))
         gram_fields = (("title_ng", TITLE_GRAM),) if title_only else (("title_ng", TITLE_GRAM), ("body_ng", BODY_GRAM),
                                                                       ("doc_no", DOC_NO))
-        exact = [_and([_seq(f, run, b) for run in gram_runs]) for f, b in gram_fields] if gram_runs else []
-        scattered = _and([_or([Q.Term(f, w, boost=b) for f, b in fields]) for w in words]) if words else None
-        bonus = [_and([_seq(f, run, b * PHRASE_BONUS) for run in word_runs]) for f, b in fields
-                 if any(len(run) > 1 for run in word_runs)]
+        exact = None
+        if gram_runs:
+            per_field = []
+            for f, _ in gram_fields:
+                docs = None
+                for run in gram_runs:
+                    found = phrase_docs(cache, f, run, within=docs)
+                    docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
+                per_field.append(docs)
+            exact = functools.reduce(np.union1d, per_field)
+        scattered = None
+        if words:
+            for w in words:
+                either = functools.reduce(np.union1d, [cache.get(f, w).ids for f, _ in fields])
+                scattered = either if scattered is None else np.intersect1d(scattered, either, assume_unique=True)
         if phrase:
-            required = _or(exact) if exact else scattered
+            docs = exact if exact is not None else scattered
         else:
-            required = _or(exact + ([scattered] if scattered is not None else []))
-        if required is None:
+            docs = exact if scattered is None else (scattered if exact is None else np.union1d(exact, scattered))
+        if docs is None:
             raise QueryError(f"“{text}”中没有可检索的文字，请换一个词。")
-        return required, (_or(bonus) if bonus else None)
+        grams = list(dict.fromkeys(g for run in gram_runs for g in run))
+        scoring = [(f, w, b) for w in words for f, b in fields] + [(f, g, b) for g in grams for f, b in gram_fields]
+        bonus = [(f, run, b * PHRASE_BONUS) for run in word_runs if len(run) > 1 for f, b in fields]
+        return _Plan(docs, scoring, bonus)
 
-    def _values(self, field: str, text: str) -> Q.Query:
-        """agency:/category: — every indexed value containing the text."""
+    def _values(self, field: str, text: str) -> np.ndarray:
+        """agency:/category: — documents whose value contains the text."""
         needle = analysis.normalize(text)
-        matches = [v for v in self._cols[field].values if needle in analysis.normalize(v)]
-        if len(matches) > MAX_EXPANSIONS:
-            raise QueryError(f"“{text}”匹配的{'发布机构' if field == 'agency' else '栏目'}过多（{len(matches)} 个），"
+        column = self._cols[field]
+        codes = [i for i, v in enumerate(column.values) if needle in analysis.normalize(v)]
+        if len(codes) > MAX_EXPANSIONS:
+            raise QueryError(f"“{text}”匹配的{'发布机构' if field == 'agency' else '栏目'}过多（{len(codes)} 个），"
                              "请写得更完整。")
-        return _or([Q.Term(field, v) for v in matches]) if matches else Q.NullQuery
+        return np.flatnonzero(np.isin(column.codes, codes)).astype(np.int64)
 
-    def _clause(self, clause: Clause) -> tuple[Q.Query, Q.Query | None]:
+    def _clause(self, clause: Clause) -> _Plan:
+        cache = self._postings
         if clause.field in ("", "title"):
             return self._text(clause.text, clause.phrase, title_only=clause.field == "title")
         if clause.field == "doc_no":
             parsed = parse_doc_no(clause.text)
             if parsed:
-                return Q.Term("doc_key", parsed.key, boost=DOC_NO), None
+                return _Plan(cache.get("doc_key", parsed.key).ids, [], [], pinned=True)
             code = analysis.normalize(clause.text).replace(" ", "")
             runs = analysis.bigram_runs(clause.text)
-            parts = [Q.Term("doc_code", code, boost=DOC_NO)] + ([_and([_seq("doc_no", r) for r in runs])] if runs else [])
-            return _or(parts), None
+            docs = cache.get("doc_code", code).ids
+            if runs:
+                exact = None
+                for run in runs:
+                    found = phrase_docs(cache, "doc_no", run, within=exact)
+                    exact = found if exact is None else np.intersect1d(exact, found, assume_unique=True)
+                docs = np.union1d(docs, exact)
+            return _Plan(docs, [("doc_no", g, DOC_NO) for run in runs for g in run], [])
         if clause.field == "year":
-            return Q.Term("year", clause.text), None
+            return _Plan(cache.get("year", clause.text).ids, [], [])
         if clause.field == "date":
             low, high = date_bounds(clause.text)
-            # Open ends as None: Whoosh reads a start of 0 as "no start" inconsistently.
-            return Q.NumericRange("pubdate", low or 1, None if high >= 99991231 else high), None
-        return self._values(clause.field, clause.text), None
+            pubdate = self._pubdate
+            return _Plan(np.flatnonzero((pubdate >= max(low, 1)) & (pubdate <= high)).astype(np.int64), [], [])
+        return _Plan(self._values(clause.field, clause.text), [], [])
 
-    def compile(self, parsed: ParsedQuery, relaxed: bool = False) -> Q.Query:
-        """The Whoosh query; `relaxed` lets documents match any of the text groups instead of all."""
-        required, optional, excluded, text_groups = [], [], [], []
+    def plan(self, parsed: ParsedQuery, relaxed: bool = False) -> _Plan:
+        """Matching documents and what scores them; `relaxed` lets any text group match instead of all."""
+        required: list[np.ndarray] = []
+        text_groups: list[np.ndarray] = []
+        excluded: list[np.ndarray] = []
+        scoring: list[tuple[str, str, float]] = []
+        bonus: list[tuple[str, list[str], float]] = []
+        pinned = np.zeros(0, dtype=np.int64)
         for group in parsed.groups:
-            compiled = [self._clause(c) for c in group]
-            must = _or([m for m, _ in compiled])
-            optional.extend(b for _, b in compiled if b is not None)
+            plans = [self._clause(c) for c in group]
+            docs = functools.reduce(np.union1d, [p.docs for p in plans])
             if group[0].negated:
-                excluded.append(must)
-            elif relaxed and all(c.field in ("", "title") for c in group):
-                text_groups.append(must)
+                excluded.append(docs)
+                continue
+            for p in plans:
+                scoring.extend(p.scoring)
+                bonus.extend(p.bonus)
+                if p.pinned:
+                    pinned = np.union1d(pinned, p.docs)
+            if relaxed and all(c.field in ("", "title") for c in group):
+                text_groups.append(docs)
             else:
-                required.append(must)
+                required.append(docs)
         if text_groups:
-            required.append(_or(text_groups))
+            required.append(functools.reduce(np.union1d, text_groups))
         if len(parsed.groups) == 1 and not parsed.groups[0][0].field and not parsed.groups[0][0].negated:
             doc_no = parse_doc_no(parsed.groups[0][0].text)
             if doc_no:  # a 文号 typed as the query: that document first
-                required = [Q.Or([Q.Term("doc_key", doc_no.key, boost=DOC_KEY_BOOST), *required])]
-        query: Q.Query = _and(required) if required else Q.Every()
-        if optional:
-            query = Q.AndMaybe(query, _or(optional))
-        if excluded:
-            query = Q.AndNot(query, _or(excluded))
-        terms = sum(1 for _ in query.iter_all_terms())
+                pinned = self._postings.get("doc_key", doc_no.key).ids
+                required = [np.union1d(required[0], pinned)] if required else [pinned]
+        terms = len(scoring) + sum(len(run) for _, run, _ in bonus)
         if terms > MAX_TERMS:
             raise QueryError(f"查询展开后的检索词过多（{terms} 个），请缩短查询或减少条件。")
-        return query
+        docs = (functools.reduce(lambda a, b: np.intersect1d(a, b, assume_unique=True), required) if required
+                else np.flatnonzero(self._live).astype(np.int64))
+        for out in excluded:
+            docs = np.setdiff1d(docs, out, assume_unique=True)
+        docs = docs[self._live[docs]] if len(docs) else docs
+        return _Plan(docs, list(dict.fromkeys(scoring)), bonus, pinned=False, pinned_docs=pinned)
 
     # -- searching ----------------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
@@ -213,14 +271,12 @@ class WhooshEngine:
         notice = ""
         with self._lock:
             searcher = self._searcher
-            query = self.compile(parsed)
-            docnums = self._matching(parsed, query)
-            if not len(docnums) and parsed.text_groups() > 1:
-                query = self.compile(parsed, relaxed=True)
-                docnums = self._matching(parsed, query)
-                if len(docnums):
+            plan = self.plan(parsed)
+            if not len(plan.docs) and parsed.text_groups() > 1:
+                plan = self.plan(parsed, relaxed=True)
+                if len(plan.docs):
                     notice = "没有同时包含全部词语的结果，以下是包含部分词语的结果。"
-            facets, allowed = self._facet_counts(docnums, request)
+            facets, allowed = self._facet_counts(plan.docs, request)
             total = int(len(allowed))
             page_count = max(1, -(-total // page_size))
             page = min(page, page_count)
@@ -229,9 +285,9 @@ class WhooshEngine:
                 order = allowed[np.lexsort((-allowed, -self._pubdate[allowed]))][:wanted]
                 ranked = [(int(d), 0.0) for d in order]
             else:
-                ranked, timed_out = self._ranked(searcher, query, allowed, len(allowed) < len(docnums), wanted)
+                ranked, timed_out = self._ranked(plan, allowed, wanted, started + self.time_limit_s)
                 if timed_out:
-                    notice = "查询耗时较长，以下为部分结果；请加上更具体的词或筛选条件。"
+                    notice = "查询耗时较长，排序只用了部分词语；请加上更具体的词或筛选条件。"
             needles = query_needles(parsed.positive_texts(), self.dict_id)
             hits = [self._hit(searcher.stored_fields(d), score, needles) for d, score in ranked[(page - 1) * page_size:]]
             exact_id = self._doc_no_target(parsed)
@@ -239,32 +295,42 @@ class WhooshEngine:
                             took_ms=(time.perf_counter() - started) * 1000, terms=parsed.positive_texts(),
                             notice=notice, doc_no_match=exact_id)
 
-    def _matching(self, parsed: ParsedQuery, query: Q.Query) -> np.ndarray:
-        if parsed.empty:
-            return np.flatnonzero(self._live)
-        return np.fromiter(self._searcher.docs_for_query(query), dtype=np.int64)
+    def _ranked(self, plan: _Plan, allowed: np.ndarray, wanted: int,
+                deadline: float) -> tuple[list[tuple[int, float]], bool]:
+        """Top `wanted` of `allowed` by BM25F plus phrase bonus; equal scores go newest first.
 
-    def _ranked(self, searcher: Any, query: Q.Query, allowed: np.ndarray, narrowed: bool,
-                wanted: int) -> tuple[list[tuple[int, float]], bool]:
-        """Top `wanted` by score within `allowed`; equal scores go newest first."""
+        Past the deadline the remaining terms are left out of the score (the set of results is
+        already exact), and the caller says so.
+        """
         if not len(allowed):
             return [], False
-        # The time limit wraps the ranking collector and the filter wraps both: a TimeLimitCollector
-        # steps through matches itself, so a filter inside it would be bypassed.
-        collector: Any = TimeLimitCollector(searcher.collector(limit=wanted + 10), timelimit=self.time_limit_s,
-                                            use_alarm=False)
-        if narrowed:
-            collector = FilterCollector(collector, set(allowed.tolist()))
+        cache = self._postings
+        scores = np.zeros(len(allowed), dtype=np.float32)
         timed_out = False
-        try:
-            searcher.search_with_collector(query, collector)
-        except TimeLimit:
-            timed_out = True
-        results = collector.results()
-        scored = [(int(hit.docnum), float(hit.score or 0.0)) for hit in results]
-        pubdate = self._pubdate
-        scored.sort(key=lambda ds: (-round(ds[1], 4), -int(pubdate[ds[0]])))
-        return scored[:wanted], timed_out
+        for field, text, boost in plan.scoring:
+            if time.perf_counter() > deadline:
+                timed_out = True
+                break
+            scores += cache.bm25(field, cache.get(field, text), allowed, boost)
+        for field, run, boost in plan.bonus:
+            if timed_out or time.perf_counter() > deadline:
+                timed_out = True
+                break
+            docs = phrase_docs(cache, field, run, within=allowed)
+            if len(docs):
+                weight = boost * sum(cache.idf(cache.get(field, t)) for t in run)
+                scores[np.searchsorted(allowed, docs)] += weight
+        if len(plan.pinned_docs):
+            where = np.searchsorted(allowed, plan.pinned_docs)
+            ok = where < len(allowed)
+            hit = where[ok][allowed[where[ok]] == plan.pinned_docs[ok]]
+            scores[hit] += DOC_KEY_BOOST
+        # One key: the score to 4 decimals (float noise is a tie), then the date (newest first among equals).
+        key = np.round(scores.astype(np.float64), 4) * 1e4 * 1e8 + self._pubdate[allowed]
+        keep = min(len(allowed), wanted)
+        top = np.argpartition(-key, keep - 1)[:keep] if keep < len(allowed) else np.arange(len(allowed))
+        order = top[np.argsort(-key[top], kind="stable")]
+        return [(int(allowed[i]), float(scores[i])) for i in order[:wanted]], timed_out
 
     def _doc_no_target(self, parsed: ParsedQuery) -> str:
         """The id of the one document whose 文号 the whole query is ("" otherwise)."""

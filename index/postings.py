@@ -1,0 +1,179 @@
+"""Postings as numpy arrays, read from the Whoosh index once and cached, for set algebra and BM25F.
+
+Whoosh's matchers step through postings one document at a time in Python (tens of microseconds per
+matching document across a query tree). Reading a term's posting blocks once into arrays (document
+numbers, weights, and on request positions) turns And/Or/Not, phrase checks and BM25 scoring into
+vectorised operations. The arrays are global document numbers of the searcher's reader; the cache
+belongs to one searcher and is dropped with it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+EMPTY = np.zeros(0, dtype=np.int64)
+K1, B = 1.2, 0.75
+FIELD_B = {"title": 0.3, "title_ng": 0.3}
+
+
+@dataclass
+class Posting:
+    """One term's postings: sorted document numbers, weights, and optionally every position."""
+
+    ids: np.ndarray
+    weights: np.ndarray
+    pos_docs: np.ndarray | None = None  # the document of each position (parallel to `pos`)
+    pos: np.ndarray | None = None
+
+    @property
+    def nbytes(self) -> int:
+        extra = (self.pos_docs.nbytes + self.pos.nbytes) if self.pos is not None and self.pos_docs is not None else 0
+        return int(self.ids.nbytes + self.weights.nbytes + extra)
+
+
+_NO_POSTING = Posting(EMPTY, np.zeros(0, dtype=np.float32), EMPTY, np.zeros(0, dtype=np.int64))
+
+
+def _byte_table() -> np.ndarray:
+    from whoosh.util.numeric import byte_to_length
+
+    return np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+
+
+class PostingCache:
+    """Term postings and field lengths of one searcher, read on first use (LRU, bounded in bytes)."""
+
+    def __init__(self, searcher: Any, max_bytes: int = 256 << 20) -> None:
+        self.searcher = searcher
+        self.leaves = list(searcher.leaf_searchers())
+        self.doc_count = searcher.reader().doc_count_all()
+        self.max_bytes = max_bytes
+        self._bytes = 0
+        self._cache: OrderedDict[tuple[str, str, bool], Posting] = OrderedDict()
+        self._lengths: dict[str, tuple[np.ndarray, float]] = {}
+        self._lock = threading.Lock()
+
+    # -- postings ---------------------------------------------------------------------------------
+    def get(self, field: str, text: str, positions: bool = False) -> Posting:
+        key = (field, text, positions)
+        with self._lock:
+            hit = self._cache.get(key) or (self._cache.get((field, text, True)) if not positions else None)
+            if hit is not None:
+                self._cache.move_to_end(key if key in self._cache else (field, text, True))
+                return hit
+        posting = self._read(field, text, positions)
+        with self._lock:
+            self._cache[key] = posting
+            self._bytes += posting.nbytes
+            while self._bytes > self.max_bytes and len(self._cache) > 1:
+                _, old = self._cache.popitem(last=False)
+                self._bytes -= old.nbytes
+        return posting
+
+    def _read(self, field: str, text: str, positions: bool) -> Posting:
+        ids: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        counts: list[np.ndarray] = []
+        raw: list[bytes] = []
+        for leaf, offset in self.leaves:
+            reader = leaf.reader()
+            if (field, text) not in reader:
+                continue
+            matcher = reader.postings(field, text)
+            while matcher.is_active():
+                # Whole blocks at a time (Whoosh's own block decoders), not one posting at a time.
+                matcher._read_ids()
+                matcher._read_weights()
+                block_ids = np.asarray(matcher._ids, dtype=np.int64) + offset
+                ids.append(block_ids)
+                weights.append(np.asarray(matcher._weights, dtype=np.float32))
+                if positions:
+                    matcher._read_values()
+                    values = matcher._values
+                    raw.append(b"".join(values))
+                    counts.append(np.fromiter((len(v) >> 2 for v in values), dtype=np.int64, count=len(values)))
+                matcher._next_block()
+        if not ids:
+            return _NO_POSTING
+        posting = Posting(np.concatenate(ids), np.concatenate(weights))
+        if positions:
+            posting.pos = np.frombuffer(b"".join(raw), dtype=np.uint32).astype(np.int64)
+            posting.pos_docs = np.repeat(posting.ids, np.concatenate(counts))
+        return posting
+
+    # -- lengths ----------------------------------------------------------------------------------
+    def lengths(self, field: str) -> tuple[np.ndarray, float]:
+        """Per-document field lengths (Whoosh's one-byte approximation) and their average."""
+        found = self._lengths.get(field)
+        if found is not None:
+            return found
+        table = _byte_table()
+        parts = []
+        for leaf, _ in self.leaves:
+            reader = leaf.reader()
+            count = reader.doc_count_all()
+            try:
+                from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+                column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+                codes = np.fromiter(column, dtype=np.int64, count=count) if column is not None else np.zeros(count, np.int64)
+                parts.append(table[codes])
+            except (AttributeError, ImportError):  # another codec: the slow, public way
+                parts.append(np.array([reader.doc_field_length(d, field) or 0 for d in range(count)], dtype=np.float32))
+        lengths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        total = self.searcher.reader().field_length(field)
+        average = (total / max(1, self.searcher.reader().doc_count())) or 1.0
+        self._lengths[field] = (lengths, average)
+        return lengths, average
+
+    def idf(self, posting: Posting) -> float:
+        df = len(posting.ids)
+        return math.log(1 + (self.doc_count - df + 0.5) / (df + 0.5))
+
+    # -- scoring ----------------------------------------------------------------------------------
+    def bm25(self, field: str, posting: Posting, docs: np.ndarray, boost: float) -> np.ndarray:
+        """BM25 of one term in one field for `docs` (sorted); 0 where the term is absent."""
+        out = np.zeros(len(docs), dtype=np.float32)
+        if not len(posting.ids) or not len(docs):
+            return out
+        where = np.searchsorted(posting.ids, docs)
+        where[where >= len(posting.ids)] = 0
+        present = posting.ids[where] == docs
+        if not present.any():
+            return out
+        tf = posting.weights[where[present]]
+        lengths, average = self.lengths(field)
+        b = FIELD_B.get(field, B)
+        norm = K1 * (1 - b + b * lengths[docs[present]] / average)
+        out[present] = boost * self.idf(posting) * tf * (K1 + 1) / (tf + norm)
+        return out
+
+
+def phrase_docs(cache: PostingCache, field: str, run: list[str], within: np.ndarray | None = None) -> np.ndarray:
+    """Documents where the run's tokens sit at consecutive positions (optionally only among `within`)."""
+    if len(run) == 1:
+        ids = cache.get(field, run[0]).ids
+        return ids if within is None else np.intersect1d(ids, within, assume_unique=True)
+    postings = [cache.get(field, text) for text in run]
+    candidates = postings[0].ids if within is None else np.intersect1d(postings[0].ids, within, assume_unique=True)
+    for p in postings[1:]:
+        candidates = np.intersect1d(candidates, p.ids, assume_unique=True)
+        if not len(candidates):
+            return EMPTY
+    keys = None
+    for i, text in enumerate(run):
+        p = cache.get(field, text, positions=True)
+        assert p.pos is not None and p.pos_docs is not None
+        mask = np.isin(p.pos_docs, candidates, assume_unique=False)
+        k = p.pos_docs[mask] * (1 << 32) + (p.pos[mask] - i + (1 << 20))  # the shift keeps p - i non-negative
+        keys = np.unique(k) if keys is None else np.intersect1d(keys, k)
+        if not len(keys):
+            return EMPTY
+    assert keys is not None
+    return np.unique(keys >> 32)
