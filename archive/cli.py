@@ -437,6 +437,15 @@ def demo(obj: _Context, port: int | None, portal_port: int | None, no_serve: boo
     stop = threading.Event()
     if publish_every > 0:
         threading.Thread(target=_publish_loop, args=(portal, publish_every, stop), daemon=True).start()
+    if not settings.admin_password_hash:
+        # The demo's staff pages get a one-off password (a real deployment sets admin_password_hash).
+        import secrets
+
+        from werkzeug.security import generate_password_hash
+
+        demo_password = secrets.token_urlsafe(9)
+        settings = settings.replace(admin_password_hash=generate_password_hash(demo_password))
+        click.echo(f"管理页面 /admin/ 的演示密码：{demo_password}（仅本次运行有效）")
     try:
         run_server(settings.replace(port=_free_port(settings.host, settings.port)))
     finally:

@@ -6,7 +6,7 @@ dictionary, words with sub-words, bigram fields, structured 文号, two writer p
 documents from the catalog as in production. Then the incremental step: 100 new documents added
 and made searchable in the larger index.
 
-Usage: python bench/index_build.py [N ...]   (default 10000 100000); --skip-naive to time ours only.
+Usage: python bench/index_build.py [N ...] [--writer-mb MB] [--skip-naive]   (default 10000 100000, 1024 MB)
 """
 
 from __future__ import annotations
@@ -50,10 +50,10 @@ def naive_build(catalog: Catalog, where: Path) -> float:
     return time.perf_counter() - started
 
 
-def our_build(catalog: Catalog, data_dir: Path) -> float:
+def our_build(catalog: Catalog, data_dir: Path, writer_mb: int) -> float:
     from index.sync import rebuild
 
-    settings = load_settings(env={}, overrides={"data_dir": str(data_dir)})
+    settings = load_settings(env={}, overrides={"data_dir": str(data_dir), "index_writer_mb": writer_mb})
     started = time.perf_counter()
     rebuild(settings, catalog)
     return time.perf_counter() - started
@@ -82,10 +82,15 @@ def incremental(catalog: Catalog, data_dir: Path) -> float:
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    argv = sys.argv[1:]
+    writer_mb = int(argv[argv.index("--writer-mb") + 1]) if "--writer-mb" in argv else 1024
+    if "--writer-mb" in argv:
+        del argv[argv.index("--writer-mb"):argv.index("--writer-mb") + 2]
+    args = [a for a in argv if not a.startswith("--")]
     sizes = [int(a) for a in args] or [10_000, 100_000]
     skip_naive = "--skip-naive" in sys.argv
-    print(f"# {platform.node()} · {os.cpu_count()} CPUs · Python {platform.python_version()} · {date.today()}")
+    print(f"# {platform.node()} · {os.cpu_count()} CPUs · Python {platform.python_version()} · {date.today()}"
+          f" · index_writer_mb={writer_mb}")
     print("| documents | naive build | docs/s | our build | docs/s | ratio | +100 docs searchable |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for n in sizes:
@@ -97,7 +102,7 @@ def main() -> None:
             import_documents(catalog, make_lines(n))
         with tempfile.TemporaryDirectory() as tmp:
             naive = None if skip_naive else naive_build(catalog, Path(tmp) / "naive")
-        ours = our_build(catalog, data)
+        ours = our_build(catalog, data, writer_mb)
         inc = incremental(catalog, data)
         catalog.close()
         (data / "ready").write_text(f"{ours:.1f}\n")  # bench/search.py and bench/load.py reuse this archive

@@ -3,7 +3,7 @@ documents; a second process drives a mix of realistic requests over loopback for
 
 Prints requests/s, p50/p95/p99 latency, the error count and each worker's memory (RSS).
 
-Usage: python bench/load.py [N] [--seconds S] [--workers W] [--clients C]   (default 10000, 60 s, 4, 8)
+Usage: python bench/load.py [N] [--seconds S] [--workers W] [--clients C]   (default 10000, 60 s, 4, 4)
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def _children(pid: int) -> list[int]:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else 10_000
-    seconds, workers, clients = _arg("--seconds", 60), _arg("--workers", 4), _arg("--clients", 8)
+    seconds, workers, clients = _arg("--seconds", 60), _arg("--workers", 4), _arg("--clients", 4)
     settings = ensure_archive(n)
     from archive.catalog import Catalog
 

@@ -14,15 +14,13 @@ from typing import Any
 
 import numpy as np
 from whoosh.filedb.filestore import FileStorage
-from whoosh import query as Q
-from whoosh import scoring
 
 from archive.errors import QueryError
 from index import analysis, dictionary
 from index.api import FACETS, MAX_PAGE, MAX_PAGE_SIZE, FacetValue, Hit, SearchRequest, SearchResult
 from index.docno import parse_doc_no
 from index.highlight import highlight_all, query_needles, snippet
-from index.postings import PostingCache, phrase_docs
+from index.postings import PostingCache, intersect, phrase_docs, union
 from index.query import Clause, ParsedQuery, date_bounds, parse_query
 from index.sync import check_index
 
@@ -98,7 +96,7 @@ class WhooshEngine:
         # Without mmap: Whoosh maps each compound segment file whole and copies it (a searcher over a
         # 300 MB index held ~600 MB); plain reads through the OS page cache keep it at tens of MB.
         self._ix = FileStorage(str(self._target), supports_mmap=False).open_index()
-        self._searcher = self._ix.searcher(weighting=scoring.BM25F(B=0.75, K1=1.2, title_B=0.3))
+        self._searcher = self._ix.searcher()
         # Segment files stay open while searched; an engine dropped without close() (a discarded
         # app, the end of the process) still closes them.
         self._open_searcher[0] = self._searcher
@@ -154,6 +152,7 @@ class WhooshEngine:
         the dictionary splits). Quoted: the exact string. Either way the words side by side score more.
         """
         cache = self._postings
+        n = cache.doc_count
         word_runs = analysis.word_runs(text, self.dict_id)
         gram_runs = analysis.bigram_runs(text)
         words = list(dict.fromkeys(w for run in word_runs for w in run))
@@ -167,18 +166,18 @@ class WhooshEngine:
                 docs = None
                 for run in gram_runs:
                     found = phrase_docs(cache, f, run, within=docs)
-                    docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
+                    docs = found if docs is None else intersect(docs, found, n)
                 per_field.append(docs)
-            exact = functools.reduce(np.union1d, per_field)
+            exact = union(per_field, n)
         scattered = None
         if words:
             for w in words:
-                either = functools.reduce(np.union1d, [cache.get(f, w).ids for f, _ in fields])
-                scattered = either if scattered is None else np.intersect1d(scattered, either, assume_unique=True)
+                either = union([cache.get(f, w).ids for f, _ in fields], n)
+                scattered = either if scattered is None else intersect(scattered, either, n)
         if phrase:
             docs = exact if exact is not None else scattered
         else:
-            docs = exact if scattered is None else (scattered if exact is None else np.union1d(exact, scattered))
+            docs = exact if scattered is None else (scattered if exact is None else union([exact, scattered], n))
         if docs is None:
             raise QueryError(f"“{text}”中没有可检索的文字，请换一个词。")
         grams = list(dict.fromkeys(g for run in gram_runs for g in run))
@@ -211,8 +210,8 @@ class WhooshEngine:
                 exact = None
                 for run in runs:
                     found = phrase_docs(cache, "doc_no", run, within=exact)
-                    exact = found if exact is None else np.intersect1d(exact, found, assume_unique=True)
-                docs = np.union1d(docs, exact)
+                    exact = found if exact is None else intersect(exact, found, cache.doc_count)
+                docs = union([docs, exact], cache.doc_count)
             return _Plan(docs, [("doc_no", g, DOC_NO) for run in runs for g in run], [])
         if clause.field == "year":
             return _Plan(cache.get("year", clause.text).ids, [], [])
@@ -224,43 +223,44 @@ class WhooshEngine:
 
     def plan(self, parsed: ParsedQuery, relaxed: bool = False) -> _Plan:
         """Matching documents and what scores them; `relaxed` lets any text group match instead of all."""
+        n = self._postings.doc_count
         required: list[np.ndarray] = []
         text_groups: list[np.ndarray] = []
         excluded: list[np.ndarray] = []
-        scoring: list[tuple[str, str, float]] = []
+        terms: list[tuple[str, str, float]] = []
         bonus: list[tuple[str, list[str], float]] = []
         pinned = np.zeros(0, dtype=np.int64)
         for group in parsed.groups:
             plans = [self._clause(c) for c in group]
-            docs = functools.reduce(np.union1d, [p.docs for p in plans])
+            docs = union([p.docs for p in plans], n)
             if group[0].negated:
                 excluded.append(docs)
                 continue
             for p in plans:
-                scoring.extend(p.scoring)
+                terms.extend(p.scoring)
                 bonus.extend(p.bonus)
                 if p.pinned:
-                    pinned = np.union1d(pinned, p.docs)
+                    pinned = union([pinned, p.docs], n)
             if relaxed and all(c.field in ("", "title") for c in group):
                 text_groups.append(docs)
             else:
                 required.append(docs)
         if text_groups:
-            required.append(functools.reduce(np.union1d, text_groups))
+            required.append(union(text_groups, n))
         if len(parsed.groups) == 1 and not parsed.groups[0][0].field and not parsed.groups[0][0].negated:
             doc_no = parse_doc_no(parsed.groups[0][0].text)
             if doc_no:  # a 文号 typed as the query: that document first
                 pinned = self._postings.get("doc_key", doc_no.key).ids
-                required = [np.union1d(required[0], pinned)] if required else [pinned]
-        terms = len(scoring) + sum(len(run) for _, run, _ in bonus)
-        if terms > MAX_TERMS:
-            raise QueryError(f"查询展开后的检索词过多（{terms} 个），请缩短查询或减少条件。")
-        docs = (functools.reduce(lambda a, b: np.intersect1d(a, b, assume_unique=True), required) if required
+                required = [union([required[0], pinned], n)] if required else [pinned]
+        looked_up = len(terms) + sum(len(run) for _, run, _ in bonus)
+        if looked_up > MAX_TERMS:
+            raise QueryError(f"查询展开后的检索词过多（{looked_up} 个），请缩短查询或减少条件。")
+        docs = (functools.reduce(lambda a, b: intersect(a, b, n), required) if required
                 else np.flatnonzero(self._live).astype(np.int64))
         for out in excluded:
             docs = np.setdiff1d(docs, out, assume_unique=True)
         docs = docs[self._live[docs]] if len(docs) else docs
-        return _Plan(docs, list(dict.fromkeys(scoring)), bonus, pinned=False, pinned_docs=pinned)
+        return _Plan(docs, list(dict.fromkeys(terms)), bonus, pinned=False, pinned_docs=pinned)
 
     # -- searching ----------------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
@@ -307,18 +307,18 @@ class WhooshEngine:
         cache = self._postings
         scores = np.zeros(len(allowed), dtype=np.float32)
         timed_out = False
-        for field, text, boost in plan.scoring:
+        for name, text, boost in plan.scoring:
             if time.perf_counter() > deadline:
                 timed_out = True
                 break
-            scores += cache.bm25(field, cache.get(field, text), allowed, boost)
-        for field, run, boost in plan.bonus:
+            scores += cache.bm25(name, cache.get(name, text), allowed, boost)
+        for name, run, boost in plan.bonus:
             if timed_out or time.perf_counter() > deadline:
                 timed_out = True
                 break
-            docs = phrase_docs(cache, field, run, within=allowed)
+            docs = phrase_docs(cache, name, run, within=allowed)
             if len(docs):
-                weight = boost * sum(cache.idf(cache.get(field, t)) for t in run)
+                weight = boost * sum(cache.idf(cache.get(name, t)) for t in run)
                 scores[np.searchsorted(allowed, docs)] += weight
         if len(plan.pinned_docs):
             where = np.searchsorted(allowed, plan.pinned_docs)
@@ -339,8 +339,9 @@ class WhooshEngine:
         doc_no = parse_doc_no(parsed.groups[0][0].text)
         if not doc_no:
             return ""
-        found = list(self._searcher.docs_for_query(Q.Term("doc_key", doc_no.key)))
-        return str(self._searcher.stored_fields(found[0])["id"]) if len(found) == 1 else ""
+        found = self._postings.get("doc_key", doc_no.key).ids
+        found = found[self._live[found]] if len(found) else found
+        return str(self._searcher.stored_fields(int(found[0]))["id"]) if len(found) == 1 else ""
 
     def _facet_counts(self, docnums: np.ndarray, request: SearchRequest) -> tuple[dict[str, list[FacetValue]], np.ndarray]:
         """Per facet, counts under every other filter (so a count equals the results of clicking it)."""
@@ -391,47 +392,66 @@ class WhooshEngine:
             score=score, status=fields.get("status", "active"),
         )
 
-    def highlight(self, text: str, terms: list[str]) -> str:
-        """`text` escaped with the query terms' whole words marked (for the document page)."""
-        return highlight_all(text, query_needles(terms, self.dict_id), self.dict_id)
 
     def near_doc_nos(self, text: str, limit: int = 5) -> list[tuple[str, str, str]]:
-        """(文号, id, title) of documents whose 文号 has the same 机关代字 as `text`, nearest first."""
+        """(文号, id, title) of documents whose 文号 is near `text`: same 机关代字, a close number or year."""
         wanted = parse_doc_no(text)
         if not wanted:
             return []
+        near = [(0, wanted.year, wanted.number + d) for d in (-1, 1, -2, 2, -3, 3)]
+        near += [(1, wanted.year + d, wanted.number) for d in (-1, 1)]
+        found: list[tuple[str, str, str]] = []
         with self._lock:
-            found = []
-            for docnum in self._searcher.docs_for_query(Q.Term("doc_code", wanted.code)):
-                fields = self._searcher.stored_fields(docnum)
-                have = parse_doc_no(fields.get("doc_no", ""))
-                if have and have.key != wanted.key:
-                    distance = abs(have.year - wanted.year) * 1000 + abs(have.number - wanted.number)
-                    found.append((distance, fields["doc_no"], fields["id"], fields.get("title", "")))
-        return [(d, i, t) for _, d, i, t in sorted(found)[:limit]]
+            for _, year, number in sorted(near):
+                if number < 1 or len(found) >= limit:
+                    continue
+                key = f"{wanted.code}〔{year}〕{number}号"
+                for docnum in self._postings.get("doc_key", key).ids[:1]:
+                    fields = self._searcher.stored_fields(int(docnum))
+                    found.append((fields.get("doc_no", key), fields["id"], fields.get("title", "")))
+        return found
 
     def related(self, doc_id: str, title: str, agency: str, doc_no: str, limit: int = 6) -> list[dict[str, Any]]:
-        """Documents of the same 文号 family (机关代字), then of the same agency on the same subject."""
+        """Documents of the same 文号 series (机关代字), nearest in date; then the same agency's documents
+        sharing the title's words, by BM25."""
         family = parse_doc_no(doc_no) if doc_no else None
-        words = [w for run in analysis.word_runs(title, self.dict_id) for w in run if len(w) > 1][:12]
+        words = list(dict.fromkeys(w for run in analysis.word_runs(title, self.dict_id) for w in run if len(w) > 1))
         out: list[dict[str, Any]] = []
-        seen = {doc_id}
         with self._lock:
-            searcher = self._searcher
+            cache = self._postings
+            # The title's rarest words say most about its subject (and keep the candidate set small).
+            words = sorted(words, key=lambda w: len(cache.get("title", w).ids))[:6]
+            own = cache.get("id", doc_id).ids
+            seen = set(own.tolist())
             if family:
-                hits = searcher.search(Q.Term("doc_code", family.code), limit=limit * 3,
-                                       sortedby="pubdate", reverse=True)
-                for hit in hits:
-                    if hit["id"] not in seen and len(out) < limit // 2:
-                        seen.add(hit["id"])
-                        out.append(self._related(hit, "同一文号系列"))
+                series = cache.get("doc_code", family.code).ids
+                series = series[self._live[series]] if len(series) else series
+                if len(series):
+                    when = self._pubdate[own[0]] if len(own) else 0
+                    for docnum in series[np.argsort(np.abs(self._pubdate[series] - when), kind="stable")]:
+                        if len(out) >= limit // 2:
+                            break
+                        if int(docnum) not in seen:
+                            seen.add(int(docnum))
+                            out.append(self._related(self._searcher.stored_fields(int(docnum)), "同一文号系列"))
             if words:
-                about = Q.Or([Q.Term(f, w) for w in words for f in ("title", "body")])
-                query = Q.And([Q.Term("agency", agency), about]) if agency else about
-                for hit in searcher.search(query, limit=limit * 2):
-                    if hit["id"] not in seen and len(out) < limit:
-                        seen.add(hit["id"])
-                        out.append(self._related(hit, "同机构相近主题"))
+                candidates = union([cache.get(f, w).ids for w in words for f in ("title", "body")], cache.doc_count)
+                if agency and agency in self._cols["agency"].values and len(candidates):
+                    code = self._cols["agency"].values.index(agency)
+                    candidates = candidates[self._cols["agency"].codes[candidates] == code]
+                candidates = candidates[self._live[candidates]] if len(candidates) else candidates
+                if len(candidates):
+                    scores = np.zeros(len(candidates), dtype=np.float32)
+                    for w in words:
+                        scores += cache.bm25("title", cache.get("title", w), candidates, TITLE_WORD)
+                        scores += cache.bm25("body", cache.get("body", w), candidates, BODY_WORD)
+                    for i in np.argsort(-scores, kind="stable")[:limit * 2]:
+                        docnum = int(candidates[i])
+                        if len(out) >= limit:
+                            break
+                        if docnum not in seen:
+                            seen.add(docnum)
+                            out.append(self._related(self._searcher.stored_fields(docnum), "同机构相近主题"))
         return out
 
     @staticmethod

@@ -157,23 +157,52 @@ class PostingCache:
 
 def phrase_docs(cache: PostingCache, field: str, run: list[str], within: np.ndarray | None = None) -> np.ndarray:
     """Documents where the run's tokens sit at consecutive positions (optionally only among `within`)."""
+    n = cache.doc_count
     if len(run) == 1:
         ids = cache.get(field, run[0]).ids
-        return ids if within is None else np.intersect1d(ids, within, assume_unique=True)
+        return ids if within is None else intersect(within, ids, n)
     postings = [cache.get(field, text) for text in run]
-    candidates = postings[0].ids if within is None else np.intersect1d(postings[0].ids, within, assume_unique=True)
+    candidates = postings[0].ids if within is None else intersect(within, postings[0].ids, n)
     for p in postings[1:]:
-        candidates = np.intersect1d(candidates, p.ids, assume_unique=True)
+        candidates = intersect(candidates, p.ids, n)
         if not len(candidates):
             return EMPTY
     keys = None
     for i, text in enumerate(run):
         p = cache.get(field, text, positions=True)
         assert p.pos is not None and p.pos_docs is not None
-        mask = np.isin(p.pos_docs, candidates, assume_unique=False)
+        member = np.zeros(n, dtype=bool)
+        member[candidates] = True
+        mask = member[p.pos_docs]
         k = p.pos_docs[mask] * (1 << 32) + (p.pos[mask] - i + (1 << 20))  # the shift keeps p - i non-negative
         keys = np.unique(k) if keys is None else np.intersect1d(keys, k)
         if not len(keys):
             return EMPTY
     assert keys is not None
     return np.unique(keys >> 32)
+
+
+def union(arrays: list[np.ndarray], size: int) -> np.ndarray:
+    """Sorted union of sorted document-number arrays (a bitmap over `size` documents when they are big)."""
+    arrays = [a for a in arrays if len(a)]
+    if not arrays:
+        return EMPTY
+    if len(arrays) == 1:
+        return arrays[0]
+    if sum(len(a) for a in arrays) * 16 < size:
+        return np.unique(np.concatenate(arrays))
+    mask = np.zeros(size, dtype=bool)
+    for a in arrays:
+        mask[a] = True
+    return np.flatnonzero(mask).astype(np.int64)
+
+
+def intersect(a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
+    """Sorted intersection of two sorted document-number arrays."""
+    if not len(a) or not len(b):
+        return EMPTY
+    if (len(a) + len(b)) * 16 < size:
+        return np.intersect1d(a, b, assume_unique=True)
+    mask = np.zeros(size, dtype=bool)
+    mask[a] = True
+    return b[mask[b]]

@@ -12,7 +12,7 @@ from whoosh.formats import Positions
 
 from index.analysis import ANALYZER_VERSION, BigramTokenizer, ChineseTokenizer
 
-SCHEMA_VERSION = f"3.{ANALYZER_VERSION}"
+SCHEMA_VERSION = f"4.{ANALYZER_VERSION}"  # 4: positions as packed arrays (CompactPositions)
 UNKNOWN_YEAR = "未知"
 UNSTATED = "未注明"
 

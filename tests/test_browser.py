@@ -249,3 +249,14 @@ def test_keyboard_reaches_search_facets_and_find(site: str, browser) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url("**&*=*")
     page.close()
+
+
+def test_print_layout_hides_the_tools(revised_site: str, revised, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1100, "height": 1000}, locale="zh-CN")
+    page.goto(f"{revised_site}/doc/{revised.edited_id}")
+    assert page.locator(".doc-tools").is_visible() and page.locator(".site-header").is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator(".doc-tools").is_visible() and not page.locator(".site-header").is_visible()
+    assert page.locator("table.metadata").is_visible() and page.locator(".cite").is_visible()
+    page.pdf(path=str(ARTIFACTS / "document-print.pdf"))
+    page.close()

@@ -261,3 +261,14 @@ def test_cli_search_prints_json(indexed: Settings) -> None:
     assert {"id", "title", "url", "score", "snippet"} <= set(data["hits"][0])
     bad = CliRunner().invoke(main, ["--data-dir", str(indexed.data_dir), "search", '"未闭合'])
     assert bad.exit_code != 0 and "引号" in bad.output
+
+
+def test_equal_scores_put_the_newer_document_first(tmp_path) -> None:
+    same = {"title": "关于开展安全生产检查的通知", "body": "各单位开展安全生产检查。"}
+    _, engine = _tiny_index(tmp_path, {
+        "old": {**same, "published": date(2018, 5, 1)}, "new": {**same, "published": date(2021, 5, 1)},
+        "mid": {**same, "published": date(2019, 5, 1)}})
+    hits = engine.search(SearchRequest(q="安全生产检查")).hits
+    assert [h.published.year for h in hits] == [2021, 2019, 2018]  # type: ignore[union-attr]
+    assert len({round(h.score, 4) for h in hits}) == 1
+    engine.close()

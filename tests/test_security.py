@@ -297,3 +297,17 @@ def test_65_reflected_values_are_escaped(client, param: str) -> None:  # type: i
     for path in ("/", "/feed.atom", f"/doc/{'0' * 16}"):
         html = client.get(path, query_string={param: payload}).get_data(as_text=True)
         assert "<script>alert(65)" not in html and "<img src=x" not in html, (path, param)
+
+
+def test_admin_password_command_prints_a_hash_that_logs_in(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from werkzeug.security import check_password_hash
+
+    from archive.cli import main
+
+    result = CliRunner().invoke(main, ["admin-password"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    hashed = result.output.strip().splitlines()[-1]
+    assert check_password_hash(hashed, PASSWORD) and PASSWORD not in hashed
+    short = CliRunner().invoke(main, ["admin-password"], input="short\nshort\n")
+    assert short.exit_code != 0 and "10" in short.output

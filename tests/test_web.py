@@ -195,8 +195,10 @@ def test_no_results_suggest_dropping_a_filter_mainland_wording_and_a_near_doc_no
     assert wording and wording[0]["count"] > 0
     with Catalog(indexed.catalog_path) as catalog:
         numbered = [d.doc for d in catalog.iter_documents() if d.doc.doc_no]
-    target = numbered[0]
-    missing = re.sub(r"(\d+)号$", lambda m: f"{int(m.group(1)) + 500}号", target.doc_no)
+    existing = {d.doc_no for d in numbered}
+    bump = lambda doc_no: re.sub(r"(\d+)号$", lambda m: f"{int(m.group(1)) + 1}号", doc_no)  # noqa: E731
+    target = next(d for d in numbered if bump(d.doc_no) not in existing)
+    missing = bump(target.doc_no)  # one number past an existing 文号, itself not in the archive
     html = client.get("/", query_string={"q": missing}).get_data(as_text=True)
     assert "相近文号" in html and target.doc_no in html
 
