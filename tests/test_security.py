@@ -254,7 +254,8 @@ def test_admin_shows_sources_and_crawl_now_files_a_request(staff) -> None:  # ty
         assert f'data-source="{source}"' in html
     status = client.get("/admin/status.json").get_json()
     mzj = next(s for s in status["sources"] if s["id"] == "demo-mzj")
-    assert mzj["last_status"] == "ok" and mzj["counts"]["new"] > 0 and mzj["documents"] > 0
+    assert mzj["last_status"] == "ok" and mzj["documents"] > 0
+    assert sum(mzj["counts"].values()) > 0  # the last run's new/changed/unchanged/withdrawn (earlier tests may recrawl)
     token = _csrf(html)
     response = client.post("/admin/crawl/demo-mzj", data={"csrf_token": token})
     assert response.status_code == 302
