@@ -55,25 +55,31 @@ class PostingCache:
         self.doc_count = searcher.reader().doc_count_all()
         self.max_bytes = max_bytes
         self._bytes = 0
-        self._cache: OrderedDict[tuple[str, str, bool], Posting] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], Posting] = OrderedDict()
         self._lengths: dict[str, tuple[np.ndarray, float]] = {}
         self._lock = threading.Lock()
 
     # -- postings ---------------------------------------------------------------------------------
     def get(self, field: str, text: str, positions: bool = False) -> Posting:
-        key = (field, text, positions)
+        """One entry per term: read with positions when first asked for them (replacing an ids-only one)."""
+        key = (field, text)
         with self._lock:
-            hit = self._cache.get(key) or (self._cache.get((field, text, True)) if not positions else None)
-            if hit is not None:
-                self._cache.move_to_end(key if key in self._cache else (field, text, True))
+            hit = self._cache.get(key)
+            if hit is not None and (hit.pos is not None or not positions):
+                self._cache.move_to_end(key)
                 return hit
         posting = self._read(field, text, positions)
         with self._lock:
+            old = self._cache.pop(key, None)
+            if old is not None:
+                self._bytes -= old.nbytes
+                if old.pos is not None and posting.pos is None:
+                    posting = old  # another thread read it with positions meanwhile: keep the richer one
             self._cache[key] = posting
             self._bytes += posting.nbytes
             while self._bytes > self.max_bytes and len(self._cache) > 1:
-                _, old = self._cache.popitem(last=False)
-                self._bytes -= old.nbytes
+                _, evicted = self._cache.popitem(last=False)
+                self._bytes -= evicted.nbytes
         return posting
 
     def _read(self, field: str, text: str, positions: bool) -> Posting:
