@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import ensure_archive  # noqa: E402
-from search import query_mix  # noqa: E402
+from search import query_mix, rss_mb  # noqa: E402
 
 
 def _arg(name: str, default: int) -> int:
@@ -102,16 +102,6 @@ def drive(port: int, paths: list[str], seconds: float, clients: int, out: "multi
     out.put((latencies, errors))
 
 
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def _children(pid: int) -> list[int]:
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -153,7 +143,7 @@ def main() -> None:
         loader.start()
         latencies, errors = out.get()
         loader.join()
-        rss = [_rss_mb(pid) for pid in _children(server.pid)]
+        rss = [rss_mb(pid) for pid in _children(server.pid)]
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)

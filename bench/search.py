@@ -69,10 +69,14 @@ def query_mix(n: int, seed: int = 11) -> list[SearchRequest]:
     return out
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process (this one by default), in MB; 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return 0.0
 
 

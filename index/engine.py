@@ -247,11 +247,9 @@ class WhooshEngine:
                 required.append(docs)
         if text_groups:
             required.append(union(text_groups, n))
-        if len(parsed.groups) == 1 and not parsed.groups[0][0].field and not parsed.groups[0][0].negated:
-            doc_no = parse_doc_no(parsed.groups[0][0].text)
-            if doc_no:  # a 文号 typed as the query: that document first
-                pinned = self._postings.get("doc_key", doc_no.key).ids
-                required = [union([required[0], pinned], n)] if required else [pinned]
+        if parsed.doc_no and not parsed.groups[0][0].field:  # a 文号 typed as the query: that document first
+            pinned = self._postings.get("doc_key", parsed.doc_no.key).ids
+            required = [union([required[0], pinned], n)] if required else [pinned]
         looked_up = len(terms) + sum(len(run) for _, run, _ in bonus)
         if looked_up > MAX_TERMS:
             raise QueryError(f"查询展开后的检索词过多（{looked_up} 个），请缩短查询或减少条件。")
@@ -334,12 +332,9 @@ class WhooshEngine:
 
     def _doc_no_target(self, parsed: ParsedQuery) -> str:
         """The id of the one document whose 文号 the whole query is ("" otherwise)."""
-        if len(parsed.groups) != 1 or parsed.groups[0][0].negated or parsed.groups[0][0].field not in ("", "doc_no"):
+        if not parsed.doc_no:
             return ""
-        doc_no = parse_doc_no(parsed.groups[0][0].text)
-        if not doc_no:
-            return ""
-        found = self._postings.get("doc_key", doc_no.key).ids
+        found = self._postings.get("doc_key", parsed.doc_no.key).ids
         found = found[self._live[found]] if len(found) else found
         return str(self._searcher.stored_fields(int(found[0]))["id"]) if len(found) == 1 else ""
 

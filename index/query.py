@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date as _date
 
 from archive.errors import QueryError
-from index.docno import parse_doc_no
+from index.docno import DocNo, parse_doc_no
 
 FIELDS = {"title": "title", "标题": "title", "agency": "agency", "机构": "agency", "doc_no": "doc_no",
           "文号": "doc_no", "category": "category", "栏目": "category", "year": "year", "年份": "year",
@@ -68,6 +68,7 @@ class ParsedQuery:
     """Groups of clauses: all groups must match; within a group any clause (OR) may."""
 
     groups: tuple[tuple[Clause, ...], ...]
+    doc_no: DocNo | None = None  # the 文号 the whole query is (a bare term or one doc_no: clause)
 
     def positive_texts(self) -> list[str]:
         return [c.text for g in self.groups for c in g if not c.negated and c.field in ("", "title", "doc_no")]
@@ -86,9 +87,10 @@ def parse_query(q: str, max_chars: int = 200) -> ParsedQuery:
     q = q.replace("“", '"').replace("”", '"').replace("＂", '"').strip()
     if len(q) > max_chars:
         raise QueryError(f"查询过长（{len(q)} 字），请控制在 {max_chars} 字以内。")
-    if parse_doc_no(q):
+    whole = parse_doc_no(q)
+    if whole:
         # A 文号 typed with spaces (杭民发 〔2020〕 5 号) is one term, not four.
-        return ParsedQuery(((Clause(text=q),),))
+        return ParsedQuery(((Clause(text=q),),), doc_no=whole)
     if q.count('"') % 2:
         raise QueryError("引号不成对：请检查查询中的双引号，短语需用一对引号括起，如 \"政府信息公开\"。")
     groups: list[list[Clause]] = []
@@ -140,4 +142,6 @@ def parse_query(q: str, max_chars: int = 200) -> ParsedQuery:
         raise QueryError(f"查询条件过多，请控制在 {MAX_CLAUSES} 个以内。")
     if groups and all(g[0].negated for g in groups):
         raise QueryError("查询不能只包含排除词，请至少输入一个要查找的词。")
-    return ParsedQuery(tuple(tuple(g) for g in groups))
+    first = groups[0][0] if len(groups) == 1 else None
+    doc_no = parse_doc_no(first.text) if first and not first.negated and first.field in ("", "doc_no") else None
+    return ParsedQuery(tuple(tuple(g) for g in groups), doc_no=doc_no)
