@@ -586,11 +586,30 @@ class Catalog:
         row = self.conn.execute(self._SELECT + " WHERE d.id=?", (doc_id,)).fetchone()
         return self._stored(row) if row else None
 
-    def iter_documents(self, since_seq: int = 0, source_id: str | None = None) -> Iterator[StoredDocument]:
-        sql = self._SELECT + " WHERE d.seq > ?" + (" AND d.source_id=?" if source_id else "") + " ORDER BY d.seq"
-        params: tuple[Any, ...] = (since_seq, source_id) if source_id else (since_seq,)
-        for row in self.conn.execute(sql, params):
+    def iter_documents(self, since_seq: int = 0, source_id: str | None = None,
+                       until_seq: int | None = None) -> Iterator[StoredDocument]:
+        """Documents with since_seq < seq (≤ until_seq), in sequence order."""
+        sql = self._SELECT + " WHERE d.seq > ?"
+        params: list[Any] = [since_seq]
+        if until_seq is not None:
+            sql += " AND d.seq <= ?"
+            params.append(until_seq)
+        if source_id:
+            sql += " AND d.source_id=?"
+            params.append(source_id)
+        for row in self.conn.execute(sql + " ORDER BY d.seq", params):
             yield self._stored(row)
+
+    def seq_cuts(self, parts: int) -> list[int]:
+        """Sequence numbers splitting the documents into `parts` ranges (cuts[k], cuts[k+1]] of equal size."""
+        total = self.count()
+        cuts = [0]
+        for k in range(1, parts):
+            row = self.conn.execute("SELECT seq FROM documents ORDER BY seq LIMIT 1 OFFSET ?",
+                                    (max(0, total * k // parts - 1),)).fetchone()
+            cuts.append(max(cuts[-1], int(row[0]) if row else 0))
+        cuts.append(max(cuts[-1], self.max_seq()))
+        return cuts
 
     def count(self, source_id: str | None = None) -> int:
         if source_id:

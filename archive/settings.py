@@ -50,7 +50,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("admin_password_hash", "", "Password hash for the /admin staff pages (make one with `xxgk admin-password`); empty = no /admin."),
     Setting("secret_key", "", "Key signing the staff session cookie; empty = a random key kept in <data_dir>/secret_key."),
     Setting("cookie_secure", True, "Send the staff session cookie over HTTPS only (browsers allow it on localhost)."),
-    Setting("index_writer_mb", 1024, "Memory each index writer process may buffer postings in before spilling to disk."),
+    Setting("index_writer_mb", 1024, "Memory each rebuild worker fills with postings before it writes a segment (a sync: at most 256)."),
     Setting("demo_port", 8765, "Port of the bundled demo portal started by `xxgk demo` (0: any free port)."),
     Setting("timezone", "Asia/Shanghai", "Time zone of the sources' cron schedules."),
     Setting("scheduler_poll_s", 5.0, "How often the scheduler beats its heartbeat and picks up \"crawl now\" requests."),

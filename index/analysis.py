@@ -306,32 +306,41 @@ class ChineseTokenizer(Tokenizer):
             norm, offsets = normalize_with_map(value)
         else:
             norm, offsets = normalize(value), []
-        tk = segmenter(self.dict_id)
-        freq = tk.FREQ
-        index_mode = mode == "index"
-        pos = start_pos
-        for word, start, end in tk.tokenize(norm, HMM=HMM):
-            if word == " ":
-                continue
-            if not any(c.isalnum() for c in word):
-                pos += 1  # punctuation: a gap, so phrases do not match across it
-                continue
-            parts: list[tuple[str, int, int, float]] = [(word, start, end, 1.0)]
-            if index_mode and len(word) > 2:
-                parts.extend((g, start + i, start + i + len(g), SUBWORD_BOOST) for g, i in subwords(word, freq))
-            for text, s, e, boost in parts:
-                t.text = text
-                t.boost = boost
-                if keeporiginal:
-                    t.original = text
-                t.stopped = False
-                if positions:
-                    t.pos = pos
-                if chars:
-                    t.startchar = start_char + offsets[s]
-                    t.endchar = start_char + offsets[e - 1] + 1
-                yield t
-            pos += 1
+        for text, s, e, boost, pos in word_tokens(norm, self.dict_id, mode == "index", start_pos):
+            t.text = text
+            t.boost = boost
+            if keeporiginal:
+                t.original = text
+            t.stopped = False
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar = start_char + offsets[s]
+                t.endchar = start_char + offsets[e - 1] + 1
+            yield t
+
+
+def word_tokens(norm: str, dict_id: str = "", subwords_too: bool = True,
+                 start_pos: int = 0) -> Iterator[tuple[str, int, int, float, int]]:
+    """(text, start, end, boost, position) of the word tokens of normalised text.
+
+    Words at ordinal positions; with `subwords_too`, a long word's search-mode sub-words follow it
+    at its position with SUBWORD_BOOST. Punctuation leaves a position gap.
+    """
+    tk = segmenter(dict_id)
+    freq = tk.FREQ
+    pos = start_pos
+    for word, start, end in tk.tokenize(norm, HMM=HMM):
+        if word == " ":
+            continue
+        if not any(c.isalnum() for c in word):
+            pos += 1  # punctuation: a gap, so phrases do not match across it
+            continue
+        yield word, start, end, 1.0, pos
+        if subwords_too and len(word) > 2:
+            for g, i in subwords(word, freq):
+                yield g, start + i, start + i + len(g), SUBWORD_BOOST, pos
+        pos += 1
 
 
 class BigramTokenizer(Tokenizer):

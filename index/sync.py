@@ -8,16 +8,16 @@ import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
 
 from archive.catalog import Catalog, StoredDocument
 from archive.errors import IndexMissingError
 from archive.locks import index_lock
 from archive.settings import Settings
-from index import analysis, dictionary
+from index import analysis, bulk, dictionary
+from index.codec import codec
 from index.docno import parse_doc_no
 from index.schema import SCHEMA_VERSION, UNKNOWN_YEAR, UNSTATED, build_schema
 
@@ -25,28 +25,6 @@ log = logging.getLogger(__name__)
 
 META_FILE = "xxgk-index.json"
 PARALLEL_FROM = 2000
-
-
-class _FieldWriter(W3FieldWriter):
-    """Postings without per-posting field lengths.
-
-    Whoosh looks up the document's field length for every posting only to record each block's
-    min/max length, which BM25's block-quality bound reads; without them the bound is looser but
-    still an upper bound, so ranking is unchanged. The lookups were a fifth of commit time.
-    """
-
-    def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
-        super().add_postings(schema, None, items)
-
-
-class _Codec(W3Codec):
-    def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
-        return _FieldWriter(self, storage, segment)
-
-
-def _codec() -> W3Codec:
-    """Uncompressed posting blocks (half the commit time of the default for ~20% more disk)."""
-    return _Codec(compression=0)
 
 
 def document_fields(stored: StoredDocument) -> dict[str, Any]:
@@ -160,19 +138,21 @@ def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], Non
         total = catalog.count()
         dict_id = dictionary.save(new_dir, _domain_words(catalog))
         ix = whoosh_index.create_in(str(new_dir), build_schema(dict_id))
-        count = 0
-        # Segmenting is the cost: past a few hundred documents, two writer processes (forked, so they
-        # inherit the loaded dictionaries) analyse batches side by side and their segments are kept.
-        parallel = total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
-        writer = (ix.writer(procs=min(2, os.cpu_count() or 1), batchsize=250, multisegment=True,
-                            limitmb=settings.index_writer_mb, codec=_codec())
-                  if parallel else ix.writer(limitmb=settings.index_writer_mb, codec=_codec()))
-        with writer:
-            for stored in catalog.iter_documents():
-                writer.add_document(**document_fields(stored))
-                count += 1
-                if progress:
-                    progress(count)
+        # Forked workers (they inherit the loaded dictionaries) each index a range of the catalog
+        # into segments of their own; the segments are committed together.
+        cuts = catalog.seq_cuts(bulk.worker_count(total, PARALLEL_FROM))
+        cuts[-1] = seq
+
+        parent = os.getpid()
+
+        def documents(lo: int, hi: int) -> Iterator[dict[str, Any]]:
+            if os.getpid() == parent:
+                yield from (document_fields(s) for s in catalog.iter_documents(since_seq=lo, until_seq=hi))
+                return
+            with Catalog(catalog.path, readonly=True) as part:  # a forked worker: its own connection
+                yield from (document_fields(s) for s in part.iter_documents(since_seq=lo, until_seq=hi))
+
+        count = bulk.build(ix, documents, cuts, settings.index_writer_mb, progress)
         ix.close()
         _write_meta(new_dir, {"schema_version": SCHEMA_VERSION, "catalog_seq": seq, "documents": count,
                               "dict_id": dict_id, "built_at": datetime.now(timezone.utc).isoformat()})
@@ -206,7 +186,7 @@ def _sync(settings: Settings, catalog: Catalog) -> int:
     dictionary.load(index_dir.resolve())
     ix = whoosh_index.open_dir(str(index_dir))
     try:
-        with ix.writer(limitmb=min(settings.index_writer_mb, 256), codec=_codec()) as writer:
+        with ix.writer(limitmb=min(settings.index_writer_mb, 256), codec=codec()) as writer:
             for stored in catalog.iter_documents(since_seq=int(meta.get("catalog_seq", 0))):
                 writer.update_document(**document_fields(stored))
                 changed += 1

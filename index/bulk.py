@@ -1,0 +1,411 @@
+"""Bulk segment writer: text-field postings gathered as arrays and written a term at a time.
+
+Whoosh's writer sends every posting through Python three times (the field's `index`, the posting
+pool, the postings writer), which costs more than segmenting the text. For a full rebuild this
+writer keeps each text field's tokens as numpy arrays (term, document, position, boost), sorts them
+once per segment and hands Whoosh's codec whole terms; character bigrams are computed on the code
+point array without any per-token Python. The segments it writes are ordinary Whoosh segments,
+posting for posting the ones `SegmentWriter` writes (tests/test_bulk.py compares them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import numpy as np
+from whoosh.writing import PostingPool, SegmentWriter
+
+from index.analysis import BigramTokenizer, ChineseTokenizer, normalize, word_tokens
+from index.codec import FieldWriter, codec
+from index.schema import CompactPositions
+
+log = logging.getLogger(__name__)
+
+BYTES_PER_TOKEN = 80  # buffered arrays plus the sort's temporaries, per token
+CHUNK_POSTINGS = 1 << 20  # postings handed to the codec at a time
+_ALNUM: np.ndarray | None = None
+
+
+def alnum_table() -> np.ndarray:
+    """`str.isalnum` of every code point, as a lookup array (built once per process, ~1 MB)."""
+    global _ALNUM
+    if _ALNUM is None:
+        _ALNUM = np.fromiter((chr(c).isalnum() for c in range(0x110000)), dtype=bool, count=0x110000)
+    return _ALNUM
+
+
+def bigram_arrays(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, positions) of BigramTokenizer's tokens: key = first code point << 21 | second.
+
+    Keys sort like the tokens' UTF-8 bytes, which is the order Whoosh keeps terms in.
+    """
+    norm = normalize(text)
+    codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
+    if len(codes) < 2:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    ok = alnum_table()[codes]
+    where = np.flatnonzero(ok[:-1] & ok[1:])
+    keys = (codes[where].astype(np.uint64) << np.uint64(21)) | codes[where + 1].astype(np.uint64)
+    return keys, where.astype(np.int32)
+
+
+def _key_text(key: int) -> bytes:
+    return (chr(key >> 21) + chr(key & 0x1FFFFF)).encode("utf-8")
+
+
+@dataclass
+class _FieldBuffer:
+    """One text field's tokens in this segment, one array chunk per document."""
+
+    grams: bool
+    terms: list[np.ndarray] = field(default_factory=list)
+    docs: list[np.ndarray] = field(default_factory=list)
+    positions: list[np.ndarray] = field(default_factory=list)
+    boosts: list[np.ndarray] = field(default_factory=list)
+    tokens: int = 0
+
+    def add(self, docnum: int, terms: np.ndarray, positions: np.ndarray, boosts: np.ndarray) -> int:
+        n = len(terms)
+        if n:
+            self.terms.append(terms)
+            self.docs.append(np.full(n, docnum, dtype=np.int32))
+            self.positions.append(positions)
+            self.boosts.append(boosts)
+            self.tokens += n
+        return n
+
+    def drop_doc(self, docnum: int) -> None:
+        """Undo a document's tokens (the document failed half way)."""
+        if self.docs and self.docs[-1][0] == docnum:
+            self.tokens -= len(self.docs[-1])
+            for chunks in (self.terms, self.docs, self.positions, self.boosts):
+                chunks.pop()
+
+
+class BulkWriter(SegmentWriter):
+    """A SegmentWriter for new documents whose text fields bypass the posting pool.
+
+    Only `add_document` and `commit` are meant to be used: no merging of older segments (it is for
+    building a new index) and no field boosts or custom stored values.
+    """
+
+    def __init__(self, ix: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("codec", codec())
+        super().__init__(ix, **kwargs)
+        # Whoosh names the temporary directory after the index, so writers side by side would share
+        # it (and the first to finish would remove it): each bulk writer takes its own.
+        self._tempstorage = self.storage.temp_storage(f"{self.indexname}.{self.newsegment.segid}.tmp")
+        self.pool = PostingPool(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
+        self._buffers: dict[str, _FieldBuffer] = {}
+        self._words: dict[str, int] = {}
+        for name, fieldobj in self.schema.items():
+            if isinstance(fieldobj.format, CompactPositions) and not fieldobj.vector:
+                self._buffers[name] = _FieldBuffer(grams=isinstance(fieldobj.analyzer, BigramTokenizer))
+
+    @property
+    def buffered_tokens(self) -> int:
+        return sum(b.tokens for b in self._buffers.values())
+
+    def _word_arrays(self, fieldobj: Any, value: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        analyzer = fieldobj.analyzer
+        if isinstance(analyzer, ChineseTokenizer):  # the tokenizer's own core, without Token objects
+            items = [(text, boost, pos) for text, _, _, boost, pos in word_tokens(normalize(value), analyzer.dict_id)]
+        else:
+            items = [(t.text, t.boost, t.pos) for t in analyzer(value, positions=True, boosts=True, mode="index")]
+        if not items:
+            return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float64)
+        texts, boosts, poses = zip(*items)
+        words = self._words
+        ids = [words.get(text, -1) for text in texts]
+        if -1 in ids:
+            for i, tid in enumerate(ids):
+                if tid < 0:
+                    ids[i] = words.setdefault(texts[i], len(words))
+        return (np.array(ids, dtype=np.int32), np.array(poses, dtype=np.int32),
+                np.array(boosts, dtype=np.float64))
+
+    def add_document(self, **fields: Any) -> None:
+        self._check_state()
+        if any(name.startswith("_") for name in fields):
+            raise ValueError("the bulk writer takes no boosts or custom stored values (fields starting with _)")
+        perdoc = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        names = sorted(fields)
+        self._check_fields(schema, names)
+        posts: list[tuple[str, bytes, int, float, bytes]] = []  # pooled only once the whole document is in
+        perdoc.start_doc(docnum)
+        try:
+            for name in names:
+                value = fields[name]
+                if value is None:
+                    continue
+                fieldobj = schema[name]
+                length = 0
+                if fieldobj.indexed:
+                    buffer = self._buffers.get(name)
+                    if buffer is not None:
+                        if buffer.grams:
+                            keys, poses = bigram_arrays(value)
+                            length = buffer.add(docnum, keys, poses, np.ones(len(keys)))
+                        else:
+                            length = buffer.add(docnum, *self._word_arrays(fieldobj, value))
+                    else:
+                        for tbytes, freq, weight, vbytes in fieldobj.index(value):
+                            if fieldobj.scorable:
+                                length += freq
+                            posts.append((name, tbytes, docnum, weight, vbytes))
+                perdoc.add_field(name, fieldobj, value if fieldobj.stored else None, length)
+                if fieldobj.column_type:
+                    perdoc.add_column_value(name, fieldobj.column_type, fieldobj.to_column_value(value))
+        except Exception:
+            perdoc.cancel_doc()
+            for buffer in self._buffers.values():
+                buffer.drop_doc(docnum)
+            raise
+        for post in posts:
+            self.pool.add(post)
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def add_reader(self, reader: Any) -> None:
+        raise NotImplementedError("the bulk writer builds new segments; merge with Whoosh's own writer")
+
+    def _merge_segments(self, mergetype: Any, optimize: Any, merge: Any) -> list[Any]:
+        return list(self.segments)  # a new index: nothing to merge
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        fieldwriter: FieldWriter = self.fieldwriter
+        pending = sorted(self._buffers)
+        current = last_text = None
+        for name, btext, docnum, weight, value in self.pool.iter_postings():
+            if name != current:
+                if current is not None:
+                    fieldwriter.finish_term()
+                    fieldwriter.finish_field()
+                while pending and pending[0] < name:
+                    self._write_field(pending.pop(0))
+                fieldwriter.start_field(name, self.schema[name])
+                current, last_text = name, None
+            if btext != last_text:
+                if last_text is not None:
+                    fieldwriter.finish_term()
+                fieldwriter.start_term(btext)
+                last_text = btext
+            fieldwriter.add(docnum, weight, value, 0)
+        if current is not None:
+            fieldwriter.finish_term()
+            fieldwriter.finish_field()
+        for name in pending:
+            self._write_field(name)
+        fieldwriter.close()
+
+    def _write_field(self, name: str) -> None:
+        buffer = self._buffers[name]
+        if not buffer.tokens:
+            return
+        fieldobj = self.schema[name]
+        terms = np.concatenate(buffer.terms)
+        if buffer.grams:
+            ranks = terms
+            texts: list[str] | None = None
+        else:
+            texts = sorted(self._words)  # code point order = UTF-8 byte order = Whoosh's term order
+            rank_of = np.empty(len(self._words), dtype=np.int32)
+            rank_of[np.fromiter((self._words[t] for t in texts), dtype=np.int64, count=len(texts))] = np.arange(len(texts), dtype=np.int32)
+            ranks = rank_of[terms]
+        order = np.argsort(ranks, kind="stable")  # documents and positions stay in order within a term
+        ranks = ranks[order]
+        docs = np.concatenate(buffer.docs)[order]
+        positions = np.concatenate(buffer.positions)[order]
+        boosts = np.concatenate(buffer.boosts)[order]
+        buffer.terms = buffer.docs = buffer.positions = buffer.boosts = []
+
+        # Postings: runs of one (term, document); terms: runs of one term among the postings.
+        n = len(ranks)
+        change = np.flatnonzero((ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])) + 1
+        starts = np.concatenate(([0], change))
+        ends = np.concatenate((change, [n]))
+        post_docs = docs[starts]
+        post_weights = np.add.reduceat(boosts, starts) * fieldobj.format.field_boost
+        post_ranks = ranks[starts]
+        blob = positions.astype("<u4").tobytes()
+        del ranks, docs, positions, boosts
+        term_starts = np.flatnonzero(np.concatenate(([True], post_ranks[1:] != post_ranks[:-1])))
+        term_ends = np.concatenate((term_starts[1:], [len(post_ranks)]))
+
+        fw: FieldWriter = self.fieldwriter
+        fw.start_field(name, fieldobj)
+        # In chunks of whole terms, so the Python lists add_terms wants stay small.
+        first = 0
+        while first < len(term_starts):
+            last = int(np.searchsorted(term_starts, term_starts[first] + CHUNK_POSTINGS, side="right"))
+            last = max(last, first + 1)
+            lo, hi = int(term_starts[first]), int(term_ends[last - 1])
+            ranks_here = post_ranks[term_starts[first:last]].tolist()
+            if texts is None:
+                btexts = [_key_text(rank) for rank in ranks_here]
+            else:
+                btexts = [texts[rank].encode("utf-8") for rank in ranks_here]
+            bounds = (term_starts[first:last] - lo).tolist() + [hi - lo]
+            offsets = (np.append(starts[lo:hi], ends[hi - 1]) * 4).tolist()
+            values = [blob[a:b] for a, b in zip(offsets, offsets[1:])]
+            fw.add_terms(btexts, bounds, post_docs[lo:hi].tolist(), post_weights[lo:hi].tolist(), values)
+            first = last
+        fw.finish_field()
+
+
+# -- a parallel rebuild -------------------------------------------------------------------------------
+@dataclass
+class _Part:
+    lo: int  # catalog sequence range (lo, hi]
+    hi: int
+
+
+def _index_range(ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any]]], part: _Part,
+                 max_tokens: int, done: Any) -> list[Any]:
+    """Index the documents of one sequence range into one or more new segments; returns them."""
+    segments = []
+    writer = BulkWriter(ix, _lk=False)
+    for fields in documents(part.lo, part.hi):
+        writer.add_document(**fields)
+        with done.get_lock():
+            done.value += 1
+        if writer.buffered_tokens > max_tokens:
+            segments.append(_finish(writer))
+            writer = BulkWriter(ix, _lk=False)
+    if writer._added:
+        segments.append(_finish(writer))
+    else:
+        writer.cancel()
+    return segments
+
+
+def _worker(ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any]]], part: _Part,
+            max_tokens: int, done: Any, results: Any) -> None:
+    """A forked worker: its segments, or the traceback of what went wrong, go back to the parent."""
+    # The parent's handlers (the scheduler's graceful stop) are not the worker's: a stop signal ends
+    # it, and the parent, seeing it gone, abandons the rebuild and keeps the old index.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        results.put(("ok", _index_range(ix, documents, part, max_tokens, done)))
+    except Exception:
+        results.put(("error", traceback.format_exc()))
+
+
+def _finish(writer: BulkWriter) -> Any:
+    segment = writer._finalize_segment()
+    writer._finish()
+    return segment
+
+
+def build(ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any]]], cuts: list[int],
+          limit_mb: int, progress: Callable[[int], None] | None = None) -> int:
+    """Index documents into the empty index `ix`, one forked worker per range (cuts[k], cuts[k+1]].
+
+    `documents(lo, hi)` yields index fields and is called in the workers (a fresh catalog
+    connection per worker). Each worker starts a new segment when its buffers pass `limit_mb`.
+    Returns the number of documents; the index is unchanged if anything fails.
+    """
+    alnum_table()  # built once, before the fork, and shared with the workers
+    max_tokens = max(10_000, limit_mb * (1 << 20) // BYTES_PER_TOKEN)
+    parts = [_Part(lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:])]
+    writer = ix.writer(codec=codec())  # holds the index lock and commits the segments
+    try:
+        if len(parts) == 1:
+            counter = _Counter(progress)
+            segments = _index_range(ix, documents, parts[0], max_tokens, counter)
+            count = counter.value
+        else:
+            context = multiprocessing.get_context("fork")
+            done = context.Value("q", 0)
+            results = context.Queue()
+            workers = [context.Process(target=_worker, args=(ix, documents, part, max_tokens, done, results),
+                                       name=f"xxgk-index-{k}", daemon=True) for k, part in enumerate(parts)]
+            for w in workers:
+                w.start()
+            answers = _wait(workers, results, done, progress)
+            segments = _collect(answers)
+            count = done.value
+        writer._close_segment()
+        writer._commit_toc(segments)
+        writer._finish()
+    except BaseException:
+        writer.cancel()
+        raise
+    log.info("indexed %d documents into %d segments (%d workers)", count, len(segments), len(parts))
+    if progress:
+        progress(count)
+    return count
+
+
+class _Counter:
+    """multiprocessing.Value's interface for the in-process case, reporting progress as it counts."""
+
+    def __init__(self, progress: Callable[[int], None] | None) -> None:
+        self._value = 0
+        self._progress = progress
+
+    @property
+    def value(self) -> int:
+        return self._value
+
+    @value.setter
+    def value(self, count: int) -> None:
+        self._value = count
+        if self._progress and count % 100 == 0:
+            self._progress(count)
+
+    def get_lock(self) -> Any:
+        return contextlib.nullcontext()
+
+
+def _wait(workers: list[Any], results: Any, done: Any, progress: Callable[[int], None] | None) -> list[Any]:
+    answers: list[Any] = []
+    try:
+        while len(answers) < len(workers):
+            try:
+                answers.append(results.get(timeout=0.5))
+            except queue.Empty:
+                if any(w.exitcode not in (None, 0) for w in workers):
+                    dead = [f"{w.name} exit {w.exitcode}" for w in workers if w.exitcode not in (None, 0)]
+                    raise RuntimeError(f"index worker died ({', '.join(dead)})") from None
+            if progress:
+                progress(done.value)
+        for w in workers:
+            w.join()
+    finally:
+        for w in workers:
+            if w.is_alive():
+                w.terminate()
+                w.join()
+    return answers
+
+
+def _collect(answers: list[Any]) -> list[Any]:
+    segments: list[Any] = []
+    for status, payload in answers:
+        if status != "ok":
+            raise RuntimeError(f"an index worker failed:\n{payload}")
+        segments.extend(payload)
+    return segments
+
+
+def worker_count(total: int, parallel_from: int) -> int:
+    """Processes for a rebuild of `total` documents: two cores' worth past `parallel_from`."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, 2)) if total >= parallel_from else 1
+
+
+__all__ = ["BulkWriter", "bigram_arrays", "build", "worker_count"]
+
