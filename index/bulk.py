@@ -50,7 +50,7 @@ def bigram_arrays(text: str) -> tuple[np.ndarray, np.ndarray]:
     norm = normalize(text)
     codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
     if len(codes) < 2:
-        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+        return np.zeros(0, np.uint64), np.zeros(0, np.int32)
     ok = alnum_table()[codes]
     where = np.flatnonzero(ok[:-1] & ok[1:])
     keys = (codes[where].astype(np.uint64) << np.uint64(21)) | codes[where + 1].astype(np.uint64)
@@ -221,8 +221,9 @@ class BulkWriter(SegmentWriter):
             texts: list[str] | None = None
         else:
             texts = sorted(self._words)  # code point order = UTF-8 byte order = Whoosh's term order
-            rank_of = np.empty(len(self._words), dtype=np.int32)
-            rank_of[np.fromiter((self._words[t] for t in texts), dtype=np.int64, count=len(texts))] = np.arange(len(texts), dtype=np.int32)
+            ids_in_order = np.fromiter((self._words[t] for t in texts), dtype=np.int64, count=len(texts))
+            rank_of = np.empty(len(texts), dtype=np.int32)
+            rank_of[ids_in_order] = np.arange(len(texts), dtype=np.int32)
             ranks = rank_of[terms]
         order = np.argsort(ranks, kind="stable")  # documents and positions stay in order within a term
         ranks = ranks[order]

@@ -147,6 +147,13 @@ def test_parallel_rebuild_finds_what_a_single_build_finds(tmp_path: Path, monkey
     assert results() == single
     assert all(total > 0 for total, _ in single)
     assert seen and seen[-1] == catalog.count()
+    # A worker whose buffers fill up starts another segment: the smallest buffer (10k tokens).
+    monkeypatch.setattr("index.bulk.BYTES_PER_TOKEN", 1 << 40)
+    assert sync.rebuild(settings, catalog) == catalog.count()
+    ix = whoosh_index.open_dir(str(settings.index_path))
+    assert len(ix._segments()) > 4 and ix.doc_count() == catalog.count()
+    ix.close()
+    assert results() == single
 
 
 @pytest.mark.parametrize("failure", ["raises", "killed"])

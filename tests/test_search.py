@@ -272,3 +272,17 @@ def test_equal_scores_put_the_newer_document_first(tmp_path) -> None:
     assert [h.published.year for h in hits] == [2021, 2019, 2018]  # type: ignore[union-attr]
     assert len({round(h.score, 4) for h in hits}) == 1
     engine.close()
+
+
+def test_time_limit_keeps_the_results_and_says_ranking_was_cut(engine: WhooshEngine) -> None:
+    full = engine.search(SearchRequest(q="信息公开 年度报告"))
+    limit = engine.time_limit_s
+    engine.time_limit_s = 0.0  # every search is past its deadline before ranking starts
+    try:
+        cut = engine.search(SearchRequest(q="信息公开 年度报告"))
+    finally:
+        engine.time_limit_s = limit
+    assert full.total and not full.notice
+    assert cut.total == full.total  # the matching set is exact; only the scores are partial
+    assert len(cut.hits) == len(full.hits)
+    assert "查询耗时较长" in cut.notice
