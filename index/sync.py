@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -146,10 +147,9 @@ def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], Non
         parent = os.getpid()
 
         def documents(lo: int, hi: int) -> Iterator[dict[str, Any]]:
-            if os.getpid() == parent:
-                yield from (document_fields(s) for s in catalog.iter_documents(since_seq=lo, until_seq=hi))
-                return
-            with Catalog(catalog.path, readonly=True) as part:  # a forked worker: its own connection
+            # A forked worker opens its own connection; in this process the caller's catalog is used.
+            source = contextlib.nullcontext(catalog) if os.getpid() == parent else Catalog(catalog.path, readonly=True)
+            with source as part:
                 yield from (document_fields(s) for s in part.iter_documents(since_seq=lo, until_seq=hi))
 
         count = bulk.build(ix, documents, cuts, settings.index_writer_mb, progress)
