@@ -10,13 +10,14 @@ posting for posting the ones `SegmentWriter` writes (tests/test_bulk.py compares
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import os
 import queue
 import signal
 import traceback
+from itertools import groupby
+from operator import itemgetter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -184,31 +185,16 @@ class BulkWriter(SegmentWriter):
         return list(self.segments)  # a new index: nothing to merge
 
     def _flush_segment(self) -> None:
+        """Fields in name order: pooled ones through Whoosh's own posting loop, buffered ones as arrays."""
         self.perdocwriter.close()
-        fieldwriter: FieldWriter = self.fieldwriter
         pending = sorted(self._buffers)
-        current = last_text = None
-        for name, btext, docnum, weight, value in self.pool.iter_postings():
-            if name != current:
-                if current is not None:
-                    fieldwriter.finish_term()
-                    fieldwriter.finish_field()
-                while pending and pending[0] < name:
-                    self._write_field(pending.pop(0))
-                fieldwriter.start_field(name, self.schema[name])
-                current, last_text = name, None
-            if btext != last_text:
-                if last_text is not None:
-                    fieldwriter.finish_term()
-                fieldwriter.start_term(btext)
-                last_text = btext
-            fieldwriter.add(docnum, weight, value, 0)
-        if current is not None:
-            fieldwriter.finish_term()
-            fieldwriter.finish_field()
+        for name, postings in groupby(self.pool.iter_postings(), key=itemgetter(0)):
+            while pending and pending[0] < name:
+                self._write_field(pending.pop(0))
+            self.fieldwriter.add_postings(self.schema, None, postings)
         for name in pending:
             self._write_field(name)
-        fieldwriter.close()
+        self.fieldwriter.close()
 
     def _write_field(self, name: str) -> None:
         buffer = self._buffers[name]
@@ -274,14 +260,13 @@ class _Part:
 
 
 def _index_range(ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any]]], part: _Part,
-                 max_tokens: int, done: Any) -> list[Any]:
+                 max_tokens: int, counted: Callable[[], None]) -> list[Any]:
     """Index the documents of one sequence range into one or more new segments; returns them."""
     segments = []
     writer = BulkWriter(ix, _lk=False)
     for fields in documents(part.lo, part.hi):
         writer.add_document(**fields)
-        with done.get_lock():
-            done.value += 1
+        counted()
         if writer.buffered_tokens > max_tokens:
             segments.append(_finish(writer))
             writer = BulkWriter(ix, _lk=False)
@@ -298,8 +283,13 @@ def _worker(ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any]]], 
     # The parent's handlers (the scheduler's graceful stop) are not the worker's: a stop signal ends
     # it, and the parent, seeing it gone, abandons the rebuild and keeps the old index.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def counted() -> None:
+        with done.get_lock():
+            done.value += 1
+
     try:
-        results.put(("ok", _index_range(ix, documents, part, max_tokens, done)))
+        results.put(("ok", _index_range(ix, documents, part, max_tokens, counted)))
     except Exception:
         results.put(("error", traceback.format_exc()))
 
@@ -324,9 +314,15 @@ def build(ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any]]], cu
     writer = ix.writer(codec=codec())  # holds the index lock and commits the segments
     try:
         if len(parts) == 1:
-            counter = _Counter(progress)
-            segments = _index_range(ix, documents, parts[0], max_tokens, counter)
-            count = counter.value
+            count = 0
+
+            def counted() -> None:
+                nonlocal count
+                count += 1
+                if progress and count % 100 == 0:
+                    progress(count)
+
+            segments = _index_range(ix, documents, parts[0], max_tokens, counted)
         else:
             context = multiprocessing.get_context("fork")
             done = context.Value("q", 0)
@@ -348,27 +344,6 @@ def build(ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any]]], cu
     if progress:
         progress(count)
     return count
-
-
-class _Counter:
-    """multiprocessing.Value's interface for the in-process case, reporting progress as it counts."""
-
-    def __init__(self, progress: Callable[[int], None] | None) -> None:
-        self._value = 0
-        self._progress = progress
-
-    @property
-    def value(self) -> int:
-        return self._value
-
-    @value.setter
-    def value(self, count: int) -> None:
-        self._value = count
-        if self._progress and count % 100 == 0:
-            self._progress(count)
-
-    def get_lock(self) -> Any:
-        return contextlib.nullcontext()
 
 
 def _wait(workers: list[Any], results: Any, done: Any, progress: Callable[[int], None] | None) -> list[Any]:
