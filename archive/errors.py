@@ -51,3 +51,9 @@ class IndexMissingError(XxgkError):
     """The search index does not exist or is of another schema version (HTTP 503)."""
 
     status = 503
+
+
+class EngineError(XxgkError):
+    """The search engine failed on a request it should have answered; logged with its traceback (HTTP 503)."""
+
+    status = 503

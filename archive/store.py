@@ -126,11 +126,7 @@ class WarcSession:
             return
         if self._fh is not None:
             self._seal()
-        self._serial += 1
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-        self._name = f"{self._prefix}-{stamp}-{os.getpid()}-{self._serial:05d}.warc.gz"
-        path = self._store.directory / (self._name + OPEN_SUFFIX)
-        self._fh = open(path, "ab")
+        self._fh = self._new_file()
         fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX)  # held while we write: recover() leaves this file alone
         self._writer = WARCWriter(self._fh, gzip=True, warc_version="1.1")
         info = self._writer.create_warcinfo_record(
@@ -139,6 +135,24 @@ class WarcSession:
         self._writer.write_record(info)
         self._sync()
         log.info("opened WARC file %s", self._name)
+
+    def _new_file(self) -> BinaryIO:
+        """Create a file under a name no file of this store has yet, sealed or open.
+
+        Two runs of one source in the same second (a one-second schedule, a crawl-now request right
+        after a run) would otherwise share a name, and sealing the second would replace the first.
+        """
+        directory = self._store.directory
+        while True:
+            self._serial += 1
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+            self._name = f"{self._prefix}-{stamp}-{os.getpid()}-{self._serial:05d}.warc.gz"
+            if (directory / self._name).exists():
+                continue
+            try:
+                return open(directory / (self._name + OPEN_SUFFIX), "xb")
+            except FileExistsError:
+                continue
 
     def _sync(self) -> None:
         assert self._fh is not None

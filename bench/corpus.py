@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -32,5 +35,31 @@ def ensure_archive(n: int) -> Settings:
             if catalog.count() < n:
                 import_documents(catalog, make_lines(n))
             rebuild(settings, catalog)
+        ready.write_text(f"{time.perf_counter() - started:.1f}\n")
+    return settings
+
+
+def ensure_edited(n: int, percent: float) -> Settings:
+    """A copy of the `n`-document archive in which `percent` of the documents were edited afterwards and
+    synced incrementally, so the index's older segments hold that share of deleted documents."""
+    base = ensure_archive(n)
+    data = CACHE / f"archive-{n}-edited-{percent:g}"
+    settings = load_settings(env={}, overrides={"data_dir": str(data)})
+    ready = data / "ready"
+    if not ready.exists():
+        from index.sync import sync
+
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.copytree(base.data_path, data, symlinks=True)
+        lines = make_lines(n)
+        edited = []
+        for line in random.Random(7).sample(lines, int(n * percent / 100)):
+            fields = json.loads(line)
+            fields["text"] += "（本文已于发布后更正。）"
+            edited.append(json.dumps(fields, ensure_ascii=False))
+        started = time.perf_counter()
+        with Catalog(settings.catalog_path) as catalog:
+            import_documents(catalog, edited)
+            sync(settings, catalog)
         ready.write_text(f"{time.perf_counter() - started:.1f}\n")
     return settings

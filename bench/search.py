@@ -4,7 +4,9 @@ Each query is one `engine.search`: parse, match, category/year/agency (and the o
 ranking, and highlighted snippets for the first page. Prints p50/p95/p99 over the query mix and
 the process's memory (RSS) once the searcher is warm.
 
-Usage: python bench/search.py [N]   (default 100000; the archive is generated once into bench/.cache)
+Usage: python bench/search.py [N] [--deleted PCT]   (default 100000; the archive is generated once into
+bench/.cache). With --deleted, PCT% of the documents are edited after the build and synced
+incrementally, so the index serves segments holding that share of deleted documents.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import ensure_archive  # noqa: E402
+from corpus import ensure_archive, ensure_edited  # noqa: E402
 
 from index.api import SearchRequest  # noqa: E402
 
@@ -81,8 +83,14 @@ def rss_mb(pid: int | str = "self") -> float:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    settings = ensure_archive(n)
+    args = sys.argv[1:]
+    deleted = 0.0
+    if "--deleted" in args:
+        at = args.index("--deleted")
+        deleted = float(args[at + 1])
+        del args[at:at + 2]
+    n = int(args[0]) if args else 100_000
+    settings = ensure_edited(n, deleted) if deleted else ensure_archive(n)
     from index.engine import WhooshEngine
 
     before = rss_mb()
@@ -98,7 +106,10 @@ def main() -> None:
         totals.append(result.total)
     times = sorted(t for t, _ in timed)
     pct = lambda p: times[min(len(times) - 1, int(p / 100 * len(times)))]  # noqa: E731
+    reader = engine._searcher.reader()  # noqa: SLF001 - the benchmark reports the index's shape
+    segments = [(r.doc_count_all(), r.doc_count_all() - r.doc_count()) for r, _ in reader.leaf_readers()]
     print(f"# {platform.node()} · Python {platform.python_version()} · {date.today()} · {engine.doc_count():,} documents")
+    print(f"segments (documents, deleted): {segments}")
     print(f"queries: {len(times)}, median matches {statistics.median(totals):,.0f}, max {max(totals):,}")
     print(f"p50 {pct(50):.1f} ms · p95 {pct(95):.1f} ms · p99 {pct(99):.1f} ms · max {times[-1]:.1f} ms")
     print(f"memory: {rss_mb():.0f} MB RSS warm ({rss_mb() - before:.0f} MB for the open searcher and its caches)")

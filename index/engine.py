@@ -4,25 +4,29 @@ score with BM25F, count facets from columns, page hits."""
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 import weakref
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 from whoosh.filedb.filestore import FileStorage
 
-from archive.errors import QueryError
+from archive.errors import EngineError, QueryError, XxgkError
 from index import analysis, dictionary
 from index.api import FACETS, MAX_PAGE, MAX_PAGE_SIZE, FacetValue, Hit, SearchRequest, SearchResult
 from index.docno import parse_doc_no
 from index.highlight import highlight_all, query_needles, snippet
 from index.postings import PostingCache, intersect, phrase_docs, union
 from index.query import Clause, ParsedQuery, date_bounds, parse_query
-from index.sync import check_index
+from index.sync import META_FILE, check_index
+
+log = logging.getLogger(__name__)
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 # Boosts: a word match ranks above a bigram-only match, the title above the body; 文号 highest.
 TITLE_WORD, BODY_WORD, TITLE_GRAM, BODY_GRAM, DOC_NO = 6.0, 1.5, 2.0, 0.3, 8.0
@@ -67,6 +71,25 @@ class _Column:
         return cls([str(v) for v in values], codes)
 
 
+def _guarded(method: _F) -> _F:
+    """An unexpected failure inside the engine is logged with its traceback, remembered for the health
+    check, and raised as EngineError (a friendly 503), never as a bare exception."""
+
+    @functools.wraps(method)
+    def call(self: "WhooshEngine", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except XxgkError:
+            raise
+        except Exception as exc:
+            log.exception("search engine failed in %s", method.__name__)
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            raise EngineError("检索服务暂时出错，请稍后再试。",
+                              "错误已记录；管理员可运行 `xxgk verify --index` 检查索引，必要时运行 `xxgk reindex`") from exc
+
+    return call  # type: ignore[return-value]
+
+
 class WhooshEngine:
     """One open index; safe to share between threads (searches are serialised on a lock)."""
 
@@ -83,14 +106,17 @@ class WhooshEngine:
         self._live = np.zeros(0, dtype=bool)
         self.dict_id = ""
         self.meta: dict[str, Any] = {}
+        self._meta_seen = (0, 0)
+        self.last_error = ""  # the last unexpected failure since the index last changed ("" when none)
         self._open_searcher: list[Any] = [None]
         weakref.finalize(self, _close_searcher, self._open_searcher)
         self._open()
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def _open(self) -> None:
-        self.meta = check_index(self.index_path)
         self._target = self.index_path.resolve()
+        self._meta_seen = self._meta_stamp()
+        self.meta = check_index(self.index_path)
         self.dict_id = dictionary.load(self._target)
         analysis.segmenter(self.dict_id)  # the dictionary is loaded now, not in the first user's query
         # Without mmap: Whoosh maps each compound segment file whole and copies it (a searcher over a
@@ -101,35 +127,50 @@ class WhooshEngine:
         # app, the end of the process) still closes them.
         self._open_searcher[0] = self._searcher
         self._load_columns()
+        self.last_error = ""
 
     def _load_columns(self) -> None:
-        self._postings = PostingCache(self._searcher)
         reader = self._searcher.reader()
+        live = np.zeros(reader.doc_count_all(), dtype=bool)
+        live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+        self._live = live
+        self._postings = PostingCache(self._searcher, live)
         self._cols = {name: _Column.of(list(reader.column_reader(name))) for name in _COLUMNS}
         pubdate = np.fromiter(reader.column_reader("pubdate"), dtype=np.int64)
         self._pubdate = pubdate
         self._cols["month"] = _Column.of([f"{p // 100 % 100:02d}" if p else "" for p in pubdate.tolist()])
-        live = np.zeros(len(pubdate), dtype=bool)
-        live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
-        self._live = live
 
+    @_guarded
     def refresh(self) -> None:
-        """Pick up a swapped-in rebuild or new commits (cheap when nothing changed)."""
+        """Pick up a swapped-in rebuild or new commits (cheap when nothing changed).
+
+        New commits get a searcher of their own, never Whoosh's `Searcher.refresh()`: that reuses
+        the reader of every segment whose id is unchanged, and such a reader keeps the deletions it
+        was opened with, so a document replaced since would be found twice.
+        """
         with self._lock:
             if self.index_path.resolve() != self._target:
                 self.close()
                 self._open()
                 return
-            if not self._searcher.up_to_date():
-                old, new = self._searcher, self._searcher.refresh()
-                # The new reader reuses the unchanged segments' readers; close only the ones it dropped.
-                kept = {id(r) for r, _ in new.reader().leaf_readers()}
-                for reader, _ in old.reader().leaf_readers():
-                    if id(reader) not in kept:
-                        reader.close()
-                self._searcher = self._open_searcher[0] = new
+            # The writer records its catalog sequence after its commit, so the meta read first is never
+            # ahead of the searcher opened after it.
+            if self._meta_stamp() != self._meta_seen:
+                self._meta_seen = self._meta_stamp()
                 self.meta = check_index(self.index_path)
+            if not self._searcher.up_to_date():
+                old, new = self._searcher, self._ix.searcher()
+                self._searcher = self._open_searcher[0] = new
+                old.close()
                 self._load_columns()
+                self.last_error = ""
+
+    def _meta_stamp(self) -> tuple[int, int]:
+        try:
+            info = ((self._target or self.index_path) / META_FILE).stat()
+        except OSError:
+            return (0, 0)
+        return (info.st_mtime_ns, info.st_size)
 
     def close(self) -> None:
         with self._lock:
@@ -140,6 +181,18 @@ class WhooshEngine:
                 self._ix.close()
             self._searcher = self._ix = None
 
+    @_guarded
+    def documents(self) -> list[tuple[str, int, str]]:
+        """(id, catalog seq, status) of every live document in the index, in document-number order."""
+        with self._lock:
+            reader = self._searcher.reader()
+            out = []
+            for docnum in np.flatnonzero(self._live).tolist():
+                fields = reader.stored_fields(docnum)
+                out.append((str(fields["id"]), int(fields.get("seq") or 0), str(fields.get("status", "active"))))
+            return out
+
+    @_guarded
     def doc_count(self) -> int:
         with self._lock:
             return int(self._searcher.doc_count())
@@ -261,6 +314,7 @@ class WhooshEngine:
         return _Plan(docs, list(dict.fromkeys(terms)), bonus, pinned=False, pinned_docs=pinned)
 
     # -- searching ----------------------------------------------------------------------------------
+    @_guarded
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
         parsed = parse_query(request.q, self.max_query_chars)
@@ -388,6 +442,7 @@ class WhooshEngine:
         )
 
 
+    @_guarded
     def near_doc_nos(self, text: str, limit: int = 5) -> list[tuple[str, str, str]]:
         """(文号, id, title) of documents whose 文号 is near `text`: same 机关代字, a close number or year."""
         wanted = parse_doc_no(text)
@@ -406,6 +461,7 @@ class WhooshEngine:
                     found.append((fields.get("doc_no", key), fields["id"], fields.get("title", "")))
         return found
 
+    @_guarded
     def related(self, doc_id: str, title: str, agency: str, doc_no: str, limit: int = 6) -> list[dict[str, Any]]:
         """Documents of the same 文号 series (机关代字), nearest in date; then the same agency's documents
         sharing the title's words, by BM25."""

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from index.internals import length_codes, posting_blocks
+
 EMPTY = np.zeros(0, dtype=np.int64)
 K1, B = 1.2, 0.75
 FIELD_B = {"title": 0.3, "title_ng": 0.3}
@@ -47,12 +49,20 @@ def _byte_table() -> np.ndarray:
 
 
 class PostingCache:
-    """Term postings and field lengths of one searcher, read on first use (LRU, bounded in bytes)."""
+    """Term postings and field lengths of one searcher, read on first use (LRU, bounded in bytes).
 
-    def __init__(self, searcher: Any, max_bytes: int = 256 << 20) -> None:
+    Postings hold live documents only: a segment with deletions still stores the deleted documents'
+    postings until it is merged away, and `live` (one flag per document number) drops them at read.
+    Document frequencies and the document count for IDF are those of live documents, so a segment's
+    deletions never skew scores.
+    """
+
+    def __init__(self, searcher: Any, live: np.ndarray, max_bytes: int = 256 << 20) -> None:
         self.searcher = searcher
         self.leaves = list(searcher.leaf_searchers())
-        self.doc_count = searcher.reader().doc_count_all()
+        self.doc_count = searcher.reader().doc_count_all()  # the size of document-number arrays
+        self.live = live
+        self.live_count = int(live.sum())
         self.max_bytes = max_bytes
         self._bytes = 0
         self._cache: OrderedDict[tuple[str, str], Posting] = OrderedDict()
@@ -88,24 +98,19 @@ class PostingCache:
         counts: list[np.ndarray] = []
         raw: list[bytes] = []
         for leaf, offset in self.leaves:
-            reader = leaf.reader()
-            if (field, text) not in reader:
-                continue
-            matcher = reader.postings(field, text)
-            while matcher.is_active():
-                # Whole blocks at a time (Whoosh's own block decoders), not one posting at a time.
-                matcher._read_ids()
-                matcher._read_weights()
-                block_ids = np.asarray(matcher._ids, dtype=np.int64) + offset
+            for block_ids, block_weights, values in posting_blocks(leaf.reader(), field, text, positions):
+                block_ids = block_ids + offset
+                keep = self.live[block_ids]
+                if not keep.all():
+                    block_ids, block_weights = block_ids[keep], block_weights[keep]
+                    if values is not None:
+                        values = [v for v, k in zip(values, keep.tolist()) if k]
                 ids.append(block_ids)
-                weights.append(np.asarray(matcher._weights, dtype=np.float32))
-                if positions:
-                    matcher._read_values()
-                    values = matcher._values
+                weights.append(block_weights)
+                if values is not None:
                     raw.append(b"".join(values))
                     counts.append(np.fromiter((len(v) >> 2 for v in values), dtype=np.int64, count=len(values)))
-                matcher._next_block()
-        if not ids:
+        if not ids or not sum(len(a) for a in ids):
             return _NO_POSTING
         posting = Posting(np.concatenate(ids), np.concatenate(weights))
         if positions:
@@ -123,24 +128,23 @@ class PostingCache:
         parts = []
         for leaf, _ in self.leaves:
             reader = leaf.reader()
-            count = reader.doc_count_all()
-            try:
-                from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-
-                column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-                codes = np.fromiter(column, dtype=np.int64, count=count) if column is not None else np.zeros(count, np.int64)
+            codes = length_codes(reader, field)
+            if codes is not None:
                 parts.append(table[codes])
-            except (AttributeError, ImportError):  # another codec: the slow, public way
-                parts.append(np.array([reader.doc_field_length(d, field) or 0 for d in range(count)], dtype=np.float32))
+            else:  # another codec: the slow, public way
+                parts.append(np.array([reader.doc_field_length(d, field) or 0 for d in range(reader.doc_count_all())],
+                                      dtype=np.float32))
         lengths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        # Whoosh's exact total counts every stored document, deleted ones too (until a merge drops
+        # them): divided by all of them it stays an estimate of the average a clean index would give.
         total = self.searcher.reader().field_length(field)
-        average = (total / max(1, self.searcher.reader().doc_count())) or 1.0
+        average = (total / max(1, self.doc_count)) or 1.0
         self._lengths[field] = (lengths, average)
         return lengths, average
 
     def idf(self, posting: Posting) -> float:
         df = len(posting.ids)
-        return math.log(1 + (self.doc_count - df + 0.5) / (df + 0.5))
+        return math.log(1 + (self.live_count - df + 0.5) / (df + 0.5))
 
     # -- scoring ----------------------------------------------------------------------------------
     def bm25(self, field: str, posting: Posting, docs: np.ndarray, boost: float) -> np.ndarray:

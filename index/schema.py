@@ -12,7 +12,7 @@ from whoosh.formats import Positions
 
 from index.analysis import ANALYZER_VERSION, BigramTokenizer, ChineseTokenizer
 
-SCHEMA_VERSION = f"4.{ANALYZER_VERSION}"  # 4: positions as packed arrays (CompactPositions)
+SCHEMA_VERSION = f"5.{ANALYZER_VERSION}"  # 4: positions as packed arrays (CompactPositions); 5: catalog seq stored
 UNKNOWN_YEAR = "未知"
 UNSTATED = "未注明"
 
@@ -79,4 +79,6 @@ def build_schema(dict_id: str = "") -> Schema:
         validity=ID(stored=True, sortable=True),
         url=STORED,
         text=STORED,
+        # The catalog's change sequence of the indexed version: `xxgk verify --index` compares it.
+        seq=STORED,
     )

@@ -52,6 +52,7 @@ def document_fields(stored: StoredDocument) -> dict[str, Any]:
         "validity": doc.validity or UNSTATED,
         "url": doc.url,
         "text": text,
+        "seq": stored.seq,
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import unicodedata
 from dataclasses import replace
@@ -261,22 +262,37 @@ def document_json(doc_id: str) -> Any:
 
 @bp.get("/healthz")
 def healthz() -> Any:
-    """Liveness of the web app, with the index's age and lag and the scheduler's heartbeat (for monitoring)."""
+    """Liveness of the web app, with the index's age and lag and the scheduler's heartbeat (for monitoring).
+
+    Not ok (503) when the engine failed on a request since the index last changed, or when the index
+    the site serves holds another number of documents than the catalog although it is not behind it.
+    """
     engine = get_engine()
     catalog = get_catalog()
     updated = engine.meta.get("synced_at") or engine.meta.get("built_at")
+    behind = max(0, catalog.max_seq() - int(engine.meta.get("catalog_seq", 0)))
+    index_documents, catalog_documents = engine.doc_count(), catalog.count()
+    problems = []
+    if engine.last_error:
+        problems.append(f"检索引擎出错：{engine.last_error}")
+    if not behind and index_documents != catalog_documents:
+        problems.append(f"索引有 {index_documents} 篇文档，存档有 {catalog_documents} 篇：请运行 `xxgk verify --index`")
     beat = catalog.heartbeat("scheduler")
     age = beat_age_s(beat)
-    return jsonify({
-        "ok": True, "documents": engine.doc_count(), "index_built_at": engine.meta.get("built_at"),
-        "index_updated_at": updated,
+    body = {
+        "ok": not problems, "problems": problems,
+        "documents": index_documents, "catalog_documents": catalog_documents,
+        "index_built_at": engine.meta.get("built_at"), "index_updated_at": updated,
         "index_age_s": round((datetime.now(timezone.utc) - parse_time(updated)).total_seconds()) if updated else None,
-        "index_behind": max(0, catalog.max_seq() - int(engine.meta.get("catalog_seq", 0))),
+        "index_behind": behind, "worker_pid": os.getpid(),
         "scheduler": {"alive": is_alive(beat, get_settings().scheduler_poll_s),
                       "heartbeat_at": beat["beat_at"] if beat else None,
                       "heartbeat_age_s": round(age) if age is not None else None,
                       "pid": beat["pid"] if beat else None},
-    })
+    }
+    if problems:
+        body.update(error="；".join(problems), status=503)
+    return jsonify(body), 200 if not problems else 503
 
 
 FEED_ENTRIES = 50

@@ -261,3 +261,25 @@ def test_group_commit_keeps_complete_steps_undoes_a_failed_one_and_syncs_first(t
             urls = sorted(r[0] for r in reader.execute("SELECT url FROM documents"))
     assert urls == ["http://example.org/1", "http://example.org/2"]
     assert seen_at_sync == [0, 1]  # each sync ran before its commit
+
+
+def test_two_runs_of_one_source_in_the_same_second_keep_both_files(tmp_path: Path) -> None:
+    """Sealing a second run's file under the first run's name replaced the first file (its records were lost)."""
+    from archive.store import WarcStore
+
+    store = WarcStore(tmp_path / "warc")
+    for _ in range(20):  # sessions take milliseconds: two of them almost always share their second
+        refs, stamps = [], set()
+        for k in range(2):
+            with store.session(prefix="demo-x") as session:
+                written = session.write_response(f"http://127.0.0.1/{k}", [], 200, "OK", [], f"正文{k}".encode())
+                refs.append(written.ref)
+                stamps.add(written.ref.file.split("-")[2])
+        if len(stamps) == 1:
+            break
+    assert len(stamps) == 1, "could not start two sessions within one second"
+    assert refs[0].file != refs[1].file
+    for k, ref in enumerate(refs):
+        assert store.read(ref).body(1000) == f"正文{k}".encode()
+    files = sorted((tmp_path / "warc").glob("*.warc.gz"))
+    assert warcio_check(files).returncode == 0

@@ -110,13 +110,44 @@ class DemoPortal:
         notices = next(c for c in mzj.columns if c.name == "通知公告")
         news = next(c for c in mzj.columns if c.name == "工作动态")
         self.edited = notices.items[0]
-        body = next(i for i, p in enumerate(self.edited.paragraphs) if i and len(p) > 30)  # a paragraph, not a heading
-        self.edited.paragraphs[body] += "根据工作安排，上述时间节点顺延一周，请各单位相互转告。"
-        self.withdrawn = news.items.pop(2)
-        for att in self.withdrawn.attachments:
-            self.gone.add(att.path)
-        self.gone.add(self.withdrawn.path)
+        self._edit(self.edited, "根据工作安排，上述时间节点顺延一周，请各单位相互转告。")
+        self.withdrawn = news.items[2]
+        self._withdraw(self.withdrawn)
         self._build()
+
+    def churn(self, step: int) -> tuple[Item, Item | None]:
+        """Another round of agency work on the generic-CMS site: edit one item and withdraw another.
+
+        Items are taken in turn (`step` picks which), so repeated calls keep changing the portal, as
+        the scheduler's runs see it; returns (edited, withdrawn or None when a column would empty).
+        """
+        agency = next(a for a in self.agencies if a.platform == "generic")
+        columns = [c for c in agency.columns if c.items]
+        edited_column = columns[step % len(columns)]
+        edited = edited_column.items[step % len(edited_column.items)]
+        self._edit(edited, f"（第{step + 1}次更正：补充了联系方式。）")
+        withdrawn_column = columns[(step + 1) % len(columns)]
+        withdrawn = None
+        if len(withdrawn_column.items) > 3:
+            withdrawn = withdrawn_column.items[-1 - step % (len(withdrawn_column.items) - 1)]
+            if withdrawn is edited:
+                withdrawn = None
+            else:
+                self._withdraw(withdrawn)
+        self._build()
+        return edited, withdrawn
+
+    @staticmethod
+    def _edit(item: Item, sentence: str) -> None:
+        # A paragraph, not a heading (the last one when none is long enough).
+        body = next((i for i, p in enumerate(item.paragraphs) if i and len(p) > 30), len(item.paragraphs) - 1)
+        item.paragraphs[body] += sentence
+
+    def _withdraw(self, item: Item) -> None:
+        item.column.items.remove(item)
+        for att in item.attachments:
+            self.gone.add(att.path)
+        self.gone.add(item.path)
 
     def publish(self, today: date) -> Item:
         """A new 工作动态 item appears on the generic-CMS agency's site (what `make run` shows every minute)."""

@@ -1,0 +1,149 @@
+"""Every private Whoosh name the index code uses is listed in index/internals.py and still exists in the pinned Whoosh."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh.fields import ID, Schema
+from whoosh.filedb.filestore import RamStorage
+
+from index import internals
+from index.codec import codec
+from index.internals import INTERNALS, Internal, length_codes, posting_blocks
+from index.schema import _text
+from index.analysis import BigramTokenizer
+
+INDEX_DIR = Path(internals.__file__).parent
+
+
+def _resolve(dotted: str) -> object:
+    try:
+        return importlib.import_module(dotted)
+    except ImportError:
+        module, _, name = dotted.rpartition(".")
+        return getattr(importlib.import_module(module), name)
+
+
+def _small_index(deleted: bool) -> object:
+    """A real two-segment index; `deleted`: one document of the first segment replaced in the second."""
+    schema = Schema(id=ID(stored=True, unique=True), body=_text(BigramTokenizer()))
+    ix = RamStorage().create_index(schema)
+    with ix.writer(codec=codec()) as w:
+        for i in range(300):  # more than one posting block (the codec's block limit is 128)
+            w.add_document(id=f"d{i}", body=f"公开{i % 7}目录")
+    with ix.writer(codec=codec()) as w:
+        if deleted:
+            w.update_document(id="d5", body="公开目录更新")
+        else:
+            w.add_document(id="e1", body="公开目录更新")
+    return ix
+
+
+@pytest.mark.parametrize("item", INTERNALS, ids=lambda i: f"{i.owner.rsplit('.', 1)[-1]}.{i.name}")
+def test_each_listed_internal_exists_in_the_pinned_whoosh(item: Internal) -> None:
+    owner = _resolve(item.owner)
+    if item.kind in ("method", "attribute", "module"):
+        assert hasattr(owner, item.name), f"{item.owner}.{item.name} is gone: see {item.used_in}"
+        if item.kind == "method":
+            assert callable(getattr(owner, item.name))
+        return
+    # Instance attributes: the class's own source assigns them (Whoosh sets them in __init__ or at run time).
+    assert item.kind == "instance"
+    sources = "".join(inspect.getsource(k) for k in inspect.getmro(owner) if k.__module__.startswith("whoosh"))
+    assert f"self.{item.name} =" in sources, f"{item.owner} no longer sets self.{item.name}: see {item.used_in}"
+
+
+def _private_names(path: Path) -> set[str]:
+    """Private names a module uses that it does not define itself (attributes, imports from whoosh)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    defined: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        for target in targets:
+            for sub in ast.walk(target):
+                if isinstance(sub, ast.Attribute):
+                    defined.add(sub.attr)
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            used.add(node.attr)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("whoosh"):
+            used |= {a.name for a in node.names if a.name.startswith("_")}
+    own_classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    whoosh_based = any(isinstance(b, ast.Name) and b.id[0].isupper() for c in own_classes for b in c.bases)
+    if whoosh_based:
+        # A subclass of a Whoosh class that sets or overrides a private name of its base depends on it too.
+        listed = {i.name for i in INTERNALS}
+        used |= defined & listed
+    return used - (defined - {i.name for i in INTERNALS})
+
+
+def test_no_private_whoosh_name_is_used_without_being_listed() -> None:
+    listed = {i.name for i in INTERNALS}
+    ours = {"_postings", "_cols", "_live", "_pubdate", "_searcher", "_ix", "_lock", "_target", "_open_searcher"}
+    unlisted = {}
+    for path in sorted(INDEX_DIR.rglob("*.py")):
+        names = _private_names(path) - listed - ours
+        # Names this project defines in another of its own modules are not Whoosh's.
+        names = {n for n in names if not any(f"def {n}(" in p.read_text(encoding="utf-8") or f"self.{n} =" in
+                                             p.read_text(encoding="utf-8") for p in INDEX_DIR.rglob("*.py"))}
+        if names:
+            unlisted[str(path.relative_to(INDEX_DIR.parent))] = sorted(names)
+    assert not unlisted, f"private Whoosh names used but not listed in index/internals.py: {unlisted}"
+
+
+def test_the_checker_sees_an_unlisted_private_name(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("def f(reader):\n    return reader._secret_cache\n", encoding="utf-8")
+    assert "_secret_cache" in _private_names(sample)
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_posting_blocks_equal_the_public_matcher(deleted: bool) -> None:
+    """Block reads give every posting the public per-posting matcher gives, plus the deleted ones."""
+    ix = _small_index(deleted)
+    with ix.searcher() as searcher:
+        for leaf, _ in searcher.leaf_searchers():
+            reader = leaf.reader()
+            for text in ("公开", "目录", "开1"):
+                blocks = list(posting_blocks(reader, "body", text, values=True))
+                ids = np.concatenate([b[0] for b in blocks]) if blocks else np.zeros(0, np.int64)
+                weights = np.concatenate([b[1] for b in blocks]) if blocks else np.zeros(0, np.float32)
+                values = [v for b in blocks for v in (b[2] or [])]
+                public_ids, public_weights, public_values = [], [], []
+                if (("body", text)) in reader:
+                    m = reader.postings("body", text)
+                    while m.is_active():
+                        public_ids.append(m.id())
+                        public_weights.append(m.weight())
+                        public_values.append(m.value())
+                        m.next()
+                dead = set(range(reader.doc_count_all())) - set(reader.all_doc_ids())
+                if text == "公开" and reader.doc_count_all() > 100:
+                    assert len(blocks) > 1  # the read crosses posting blocks
+                live = [i for i in ids.tolist() if i not in dead]
+                assert live == public_ids
+                assert np.allclose(weights[[i not in dead for i in ids.tolist()]], public_weights)
+                assert [v for i, v in zip(ids.tolist(), values) if i not in dead] == public_values
+                if deleted and text == "公开" and reader.doc_count_all() > 1:
+                    assert dead and dead <= set(ids.tolist())  # the deleted document's posting is still read
+
+
+def test_length_codes_equal_the_public_lengths() -> None:
+    from whoosh.util.numeric import byte_to_length, length_to_byte
+
+    ix = _small_index(deleted=True)
+    with ix.searcher() as searcher:
+        for leaf, _ in searcher.leaf_searchers():
+            reader = leaf.reader()
+            codes = length_codes(reader, "body")
+            assert codes is not None and len(codes) == reader.doc_count_all()
+            for d in range(reader.doc_count_all()):
+                assert byte_to_length(int(codes[d])) == byte_to_length(length_to_byte(reader.doc_field_length(d, "body")))
