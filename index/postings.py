@@ -99,23 +99,26 @@ class PostingCache:
         raw: list[bytes] = []
         for leaf, offset in self.leaves:
             for block_ids, block_weights, values in posting_blocks(leaf.reader(), field, text, positions):
-                block_ids = block_ids + offset
-                keep = self.live[block_ids]
-                if not keep.all():
-                    block_ids, block_weights = block_ids[keep], block_weights[keep]
-                    if values is not None:
-                        values = [v for v, k in zip(values, keep.tolist()) if k]
-                ids.append(block_ids)
+                ids.append(block_ids + offset)
                 weights.append(block_weights)
                 if values is not None:
                     raw.append(b"".join(values))
                     counts.append(np.fromiter((len(v) >> 2 for v in values), dtype=np.int64, count=len(values)))
-        if not ids or not sum(len(a) for a in ids):
+        if not ids:
             return _NO_POSTING
         posting = Posting(np.concatenate(ids), np.concatenate(weights))
         if positions:
             posting.pos = np.frombuffer(b"".join(raw), dtype=np.uint32).astype(np.int64)
             posting.pos_docs = np.repeat(posting.ids, np.concatenate(counts))
+        if self.live_count < self.doc_count:  # drop deleted documents, whole arrays at a time
+            keep = self.live[posting.ids]
+            if not keep.all():
+                posting.ids, posting.weights = posting.ids[keep], posting.weights[keep]
+                if posting.pos is not None and posting.pos_docs is not None:
+                    keep_pos = self.live[posting.pos_docs]
+                    posting.pos, posting.pos_docs = posting.pos[keep_pos], posting.pos_docs[keep_pos]
+                if not len(posting.ids):
+                    return _NO_POSTING
         return posting
 
     # -- lengths ----------------------------------------------------------------------------------

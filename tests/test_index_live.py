@@ -4,6 +4,7 @@ an engine kept open across all of them and by a freshly opened one."""
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 from collections import Counter
@@ -283,3 +284,42 @@ def test_index_follows_catalog_state_machine(churning_portal: DemoPortal) -> Non
     runner.settings = hsettings(max_examples=6, stateful_step_count=10, deadline=None, derandomize=True,
                                 suppress_health_check=list(HealthCheck), database=None)
     runner().runTest()
+
+
+def test_an_engine_failure_is_a_friendly_503_and_turns_healthz_not_ok(tmp_path: Path) -> None:
+    """A damaged index file under a running site: the search answers a message, the log has the traceback."""
+    from search_web import create_app
+
+    data = tmp_path / "data"
+    lines = tmp_path / "a.jsonl"
+    lines.write_text("\n".join(_line(n, 1, (WORDS[n % 6], WORDS[(n + 2) % 6])) for n in range(40)) + "\n",
+                     encoding="utf-8")
+    assert CliRunner().invoke(main, ["--data-dir", str(data), "import", str(lines)]).exit_code == 0
+    settings = make_settings(data)
+    app = create_app(settings)
+    client = app.test_client()
+    assert client.get("/search.json?q=推进").status_code == 200
+    assert client.get("/healthz").get_json()["ok"] is True
+    for segment in settings.index_path.resolve().glob("*.seg"):  # the disk under the index goes bad
+        size = segment.stat().st_size
+        segment.chmod(0o644)
+        with open(segment, "r+b") as fh:
+            fh.seek(size // 8)
+            fh.write(b"\x00\xff" * (size // 3))
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("index.engine").addHandler(handler)
+    try:
+        answers = [client.get(f"/search.json?q={w} {v}") for w in WORDS for v in ("第1稿", "现将")]
+        pages = [client.get(f"/?q={w}") for w in WORDS]
+    finally:
+        logging.getLogger("index.engine").removeHandler(handler)
+    failed = [a for a in answers if a.status_code != 200]
+    assert failed, "the damaged index answered every query"
+    assert all(a.status_code == 503 and a.get_json()["error"] == "检索服务暂时出错，请稍后再试。" for a in failed)
+    assert all(p.status_code in (200, 503) and "Traceback" not in p.get_data(as_text=True) for p in pages)
+    assert any(r.exc_info for r in records)  # the traceback went to the log
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.get_json()["ok"] is False
+    assert "检索引擎出错" in health.get_json()["error"]
