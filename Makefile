@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= ./data
 
-.PHONY: run test install install-test browser clean
+.PHONY: run test check install install-test browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,14 @@ browser:
 run: install
 	$(BIN)/xxgk --data-dir $(DATA) demo
 
-test: install-test browser
+# The rules checked by tools: lint and format, the dependency rule (import-linter contracts), types.
+check: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
+
+test: install-test browser check
 	$(BIN)/python -m pytest
 
 clean:

@@ -1,4 +1,5 @@
-"""The data model and source of truth: settings, documents, the WARC store and the SQLite catalog."""
+"""The foundation and source of truth: settings, documents, the WARC store, the SQLite catalog, the base
+error class and the command-line plumbing. Imports none of the other packages."""
 
 from archive.errors import XxgkError
 from archive.models import Attachment, Document

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from archive.errors import ArchiveError
 from archive.models import Document, RecordRef
@@ -125,20 +126,20 @@ _MIGRATIONS: dict[int, str] = {
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def parse_time(text: str) -> datetime:
     """A catalog timestamp (ISO 8601, UTC when it has no offset)."""
     value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def beat_age_s(beat: dict[str, Any] | None) -> float | None:
     """Seconds since a heartbeat; None when there never was one or its process stopped cleanly."""
     if not beat or beat["info"].get("stopped_at"):
         return None
-    return (datetime.now(timezone.utc) - parse_time(beat["beat_at"])).total_seconds()
+    return (datetime.now(UTC) - parse_time(beat["beat_at"])).total_seconds()
 
 
 def is_alive(beat: dict[str, Any] | None, poll_s: float) -> bool:
@@ -186,7 +187,7 @@ class Batch:
     instead of failing on a stale snapshot) and lasts until `flush()` or an old enough `checkpoint()`.
     """
 
-    def __init__(self, catalog: "Catalog", before_commit: Callable[[], None], max_age_s: float) -> None:
+    def __init__(self, catalog: Catalog, before_commit: Callable[[], None], max_age_s: float) -> None:
         self._catalog = catalog
         self._before_commit = before_commit
         self.max_age_s = max_age_s
@@ -243,7 +244,7 @@ class Catalog:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Catalog":
+    def __enter__(self) -> Catalog:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -286,7 +287,7 @@ class Catalog:
             self._depth = 0
 
     @contextmanager
-    def batch(self, before_commit: Callable[[], None], max_age_s: float) -> Iterator["Batch"]:
+    def batch(self, before_commit: Callable[[], None], max_age_s: float) -> Iterator[Batch]:
         """Group commit for a crawl: writes inside share one transaction, committed by
         `Batch.checkpoint()` once it is `max_age_s` old, by `Batch.flush()`, and at the end, also
         when the block fails (every write inside is a complete step of its own). `before_commit`
@@ -316,8 +317,9 @@ class Catalog:
     def _migrate(self) -> None:
         current = self._version()
         if current > SCHEMA_VERSION:
-            raise ArchiveError(f"catalog schema version {current} is newer than this program ({SCHEMA_VERSION})",
-                               "upgrade xxgk-archive")
+            raise ArchiveError(
+                f"catalog schema version {current} is newer than this program ({SCHEMA_VERSION})", "upgrade xxgk-archive"
+            )
         for version in range(current + 1, SCHEMA_VERSION + 1):
             with self.transaction():
                 for statement in _MIGRATIONS[version].split(";"):
@@ -336,8 +338,10 @@ class Catalog:
         self.conn.executemany(
             """INSERT INTO attachments (doc_id, version_id, url, name, content_type, size, sha256, text_chars, error)
                VALUES (?,?,?,?,?,?,?,?,?)""",
-            [(doc_id, version_id, a.url, a.name, a.content_type, a.size, a.sha256, len(a.text), a.error)
-             for a in doc.attachments],
+            [
+                (doc_id, version_id, a.url, a.name, a.content_type, a.size, a.sha256, len(a.text), a.error)
+                for a in doc.attachments
+            ],
         )
 
     # -- crawl runs -------------------------------------------------------------------------------
@@ -352,8 +356,9 @@ class Catalog:
                 "UPDATE crawl_runs SET status='interrupted', finished_at=? WHERE source_id=? AND status='running'",
                 (utcnow(), source_id),
             )
-            cur = self.conn.execute("INSERT INTO crawl_runs (source_id, started_at, trigger) VALUES (?, ?, ?)",
-                                    (source_id, utcnow(), trigger))
+            cur = self.conn.execute(
+                "INSERT INTO crawl_runs (source_id, started_at, trigger) VALUES (?, ?, ?)", (source_id, utcnow(), trigger)
+            )
         return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str, report: dict[str, Any], error: str = "", log_file: str = "") -> None:
@@ -369,15 +374,13 @@ class Catalog:
         return [dict(r, report=json.loads(r["report"]) if r["report"] else None) for r in rows]
 
     def last_run(self, source_id: str) -> dict[str, Any] | None:
-        row = self.conn.execute("SELECT * FROM crawl_runs WHERE source_id=? ORDER BY id DESC LIMIT 1",
-                                (source_id,)).fetchone()
+        row = self.conn.execute("SELECT * FROM crawl_runs WHERE source_id=? ORDER BY id DESC LIMIT 1", (source_id,)).fetchone()
         return dict(row, report=json.loads(row["report"]) if row["report"] else None) if row else None
 
     def consecutive_failures(self, source_id: str) -> int:
         """How many of the source's latest runs failed in a row."""
         count = 0
-        for row in self.conn.execute("SELECT status FROM crawl_runs WHERE source_id=? ORDER BY id DESC LIMIT 50",
-                                     (source_id,)):
+        for row in self.conn.execute("SELECT status FROM crawl_runs WHERE source_id=? ORDER BY id DESC LIMIT 50", (source_id,)):
             if row["status"] != "failed":
                 break
             count += 1
@@ -391,13 +394,18 @@ class Catalog:
             self.conn.executemany(
                 """INSERT INTO annual_reports (doc_id, agency, year, title, format, figures, checks, problems, extracted_at)
                    VALUES (:doc_id, :agency, :year, :title, :format, :figures, :checks, :problems, :extracted_at)""",
-                [{**row, **{k: json.dumps(row[k], ensure_ascii=False) for k in ("figures", "checks", "problems")},
-                  "extracted_at": utcnow()} for row in rows],
+                [
+                    {
+                        **row,
+                        **{k: json.dumps(row[k], ensure_ascii=False) for k in ("figures", "checks", "problems")},
+                        "extracted_at": utcnow(),
+                    }
+                    for row in rows
+                ],
             )
 
-    def reports(self, agency: str | None = None, year: int | None = None,
-                doc_id: str | None = None) -> list[dict[str, Any]]:
-        sql, args = "SELECT * FROM annual_reports WHERE 1=1", []
+    def reports(self, agency: str | None = None, year: int | None = None, doc_id: str | None = None) -> list[dict[str, Any]]:
+        sql, args = "SELECT * FROM annual_reports WHERE 1=1", list[Any]()
         if doc_id is not None:
             sql, args = sql + " AND doc_id=?", [*args, doc_id]
         if agency is not None:
@@ -411,8 +419,10 @@ class Catalog:
     def request_crawl(self, source_id: str, requested_by: str) -> int:
         """File a "crawl now" request for the scheduler process to pick up."""
         with self.transaction():
-            cur = self.conn.execute("INSERT INTO crawl_requests (source_id, requested_at, requested_by) VALUES (?,?,?)",
-                                    (source_id, utcnow(), requested_by))
+            cur = self.conn.execute(
+                "INSERT INTO crawl_requests (source_id, requested_at, requested_by) VALUES (?,?,?)",
+                (source_id, utcnow(), requested_by),
+            )
         return int(cur.lastrowid or 0)
 
     def take_requests(self) -> list[str]:
@@ -440,9 +450,21 @@ class Catalog:
 
     # -- captures ---------------------------------------------------------------------------------
     def add_capture(
-        self, *, run_id: int | None, url: str, status: int, record_type: str, payload_digest: str,
-        ref: RecordRef, fetched_at: str, content_type: str = "", etag: str = "", last_modified: str = "",
-        truncated: str = "", refers_to: int | None = None, doc_id: str | None = None,
+        self,
+        *,
+        run_id: int | None,
+        url: str,
+        status: int,
+        record_type: str,
+        payload_digest: str,
+        ref: RecordRef,
+        fetched_at: str,
+        content_type: str = "",
+        etag: str = "",
+        last_modified: str = "",
+        truncated: str = "",
+        refers_to: int | None = None,
+        doc_id: str | None = None,
     ) -> int:
         """Register a capture whose record is already durably written."""
         with self.transaction():
@@ -450,17 +472,39 @@ class Catalog:
                 """INSERT INTO captures (run_id, doc_id, url, fetched_at, status, record_type, payload_digest,
                    content_type, etag, last_modified, truncated, warc_file, warc_offset, warc_length, refers_to)
                    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                (run_id, doc_id, url, fetched_at, status, record_type, payload_digest, content_type, etag,
-                 last_modified, truncated, ref.file, ref.offset, ref.length, refers_to),
+                (
+                    run_id,
+                    doc_id,
+                    url,
+                    fetched_at,
+                    status,
+                    record_type,
+                    payload_digest,
+                    content_type,
+                    etag,
+                    last_modified,
+                    truncated,
+                    ref.file,
+                    ref.offset,
+                    ref.length,
+                    refers_to,
+                ),
             )
         return int(cur.lastrowid or 0)
 
     def _capture(self, row: sqlite3.Row) -> Capture:
         return Capture(
-            id=row["id"], url=row["url"], fetched_at=row["fetched_at"], status=row["status"],
-            record_type=row["record_type"], payload_digest=row["payload_digest"],
-            content_type=row["content_type"], etag=row["etag"], last_modified=row["last_modified"],
-            truncated=row["truncated"], ref=RecordRef(row["warc_file"], row["warc_offset"], row["warc_length"]),
+            id=row["id"],
+            url=row["url"],
+            fetched_at=row["fetched_at"],
+            status=row["status"],
+            record_type=row["record_type"],
+            payload_digest=row["payload_digest"],
+            content_type=row["content_type"],
+            etag=row["etag"],
+            last_modified=row["last_modified"],
+            truncated=row["truncated"],
+            ref=RecordRef(row["warc_file"], row["warc_offset"], row["warc_length"]),
             refers_to=row["refers_to"],
         )
 
@@ -468,7 +512,8 @@ class Catalog:
         """The newest full (non-truncated, status 200) response record of `url`."""
         row = self.conn.execute(
             """SELECT * FROM captures WHERE url=? AND record_type='response' AND status=200 AND truncated=''
-               ORDER BY id DESC LIMIT 1""", (url,),
+               ORDER BY id DESC LIMIT 1""",
+            (url,),
         ).fetchone()
         return self._capture(row) if row else None
 
@@ -476,7 +521,8 @@ class Catalog:
         """The first full response record with this payload digest (for cross-URL revisits)."""
         row = self.conn.execute(
             """SELECT * FROM captures WHERE payload_digest=? AND record_type='response' AND truncated=''
-               ORDER BY id LIMIT 1""", (payload_digest,),
+               ORDER BY id LIMIT 1""",
+            (payload_digest,),
         ).fetchone()
         return self._capture(row) if row else None
 
@@ -502,8 +548,9 @@ class Catalog:
     def _next_seq(self) -> int:
         return int(self.conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM documents").fetchone()[0])
 
-    def record_document(self, doc: Document, capture_id: int | None, seen_at: str | None = None,
-                        doc_id: str | None = None) -> str:
+    def record_document(
+        self, doc: Document, capture_id: int | None, seen_at: str | None = None, doc_id: str | None = None
+    ) -> str:
         """Store an extracted document; returns "new", "changed" or "unchanged".
 
         Same content digest as the current version: only `last_seen` moves (the capture is linked).
@@ -515,7 +562,8 @@ class Catalog:
         doc_id = doc_id or doc.doc_id
         with self.transaction():
             row = self.conn.execute(
-                "SELECT d.current_version, v.digest, d.status FROM documents d LEFT JOIN versions v ON v.id=d.current_version WHERE d.id=?",
+                "SELECT d.current_version, v.digest, d.status FROM documents d"
+                " LEFT JOIN versions v ON v.id=d.current_version WHERE d.id=?",
                 (doc_id,),
             ).fetchone()
             if capture_id is not None:
@@ -568,15 +616,21 @@ class Catalog:
         rows = self.conn.execute(
             """SELECT d.url, d.id FROM documents d JOIN versions v ON v.id=d.current_version
                WHERE d.source_id=? AND json_extract(v.data, '$.category')=?"""
-            + (" AND d.status='active'" if active_only else ""), (source_id, category),
+            + (" AND d.status='active'" if active_only else ""),
+            (source_id, category),
         ).fetchall()
         return {r["url"]: r["id"] for r in rows}
 
     def _stored(self, row: sqlite3.Row) -> StoredDocument:
         return StoredDocument(
-            id=row["id"], doc=Document.from_dict(json.loads(row["data"])), status=row["status"],
-            withdrawn_at=row["withdrawn_at"], first_seen=row["first_seen"], last_seen=row["last_seen"],
-            version_count=row["version_count"], seq=row["seq"],
+            id=row["id"],
+            doc=Document.from_dict(json.loads(row["data"])),
+            status=row["status"],
+            withdrawn_at=row["withdrawn_at"],
+            first_seen=row["first_seen"],
+            last_seen=row["last_seen"],
+            version_count=row["version_count"],
+            seq=row["seq"],
         )
 
     _SELECT = """SELECT d.*, v.data, (SELECT COUNT(*) FROM versions x WHERE x.doc_id=d.id) AS version_count
@@ -586,8 +640,9 @@ class Catalog:
         row = self.conn.execute(self._SELECT + " WHERE d.id=?", (doc_id,)).fetchone()
         return self._stored(row) if row else None
 
-    def iter_documents(self, since_seq: int = 0, source_id: str | None = None,
-                       until_seq: int | None = None) -> Iterator[StoredDocument]:
+    def iter_documents(
+        self, since_seq: int = 0, source_id: str | None = None, until_seq: int | None = None
+    ) -> Iterator[StoredDocument]:
         """Documents with since_seq < seq (≤ until_seq), in sequence order."""
         sql = self._SELECT + " WHERE d.seq > ?"
         params: list[Any] = [since_seq]
@@ -605,8 +660,9 @@ class Catalog:
         total = self.count()
         cuts = [0]
         for k in range(1, parts):
-            row = self.conn.execute("SELECT seq FROM documents ORDER BY seq LIMIT 1 OFFSET ?",
-                                    (max(0, total * k // parts - 1),)).fetchone()
+            row = self.conn.execute(
+                "SELECT seq FROM documents ORDER BY seq LIMIT 1 OFFSET ?", (max(0, total * k // parts - 1),)
+            ).fetchone()
             cuts.append(max(cuts[-1], int(row[0]) if row else 0))
         cuts.append(max(cuts[-1], self.max_seq()))
         return cuts
@@ -623,10 +679,10 @@ class Catalog:
         """(time first captured, document) of each version, oldest first."""
         rows = self.conn.execute(
             """SELECT COALESCE(c.fetched_at, v.created_at) AS seen, v.data FROM versions v
-               LEFT JOIN captures c ON c.id=v.first_capture WHERE v.doc_id=? ORDER BY v.id""", (doc_id,),
+               LEFT JOIN captures c ON c.id=v.first_capture WHERE v.doc_id=? ORDER BY v.id""",
+            (doc_id,),
         ).fetchall()
         return [(r["seen"], Document.from_dict(json.loads(r["data"]))) for r in rows]
-
 
 
 __all__ = ["Capture", "Catalog", "SCHEMA_VERSION", "StoredDocument", "utcnow"]

@@ -8,8 +8,17 @@ import re
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 _HEADER = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.IGNORECASE)
 # WHATWG: gb2312 and gbk labels use the gb18030 decoder (a superset; real pages need it).
-_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030", "csgb2312": "gb18030",
-            "chinese": "gb18030", "iso-ir-58": "gb18030", "gb18030": "gb18030", "big5": "big5hkscs"}
+_ALIASES = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "gb_2312-80": "gb18030",
+    "csgb2312": "gb18030",
+    "chinese": "gb18030",
+    "iso-ir-58": "gb18030",
+    "gb18030": "gb18030",
+    "big5": "big5hkscs",
+}
 
 
 def normalise_label(label: str) -> str | None:
@@ -37,9 +46,9 @@ def sniff_encoding(body: bytes, content_type: str = "", override: str = "") -> s
     match = _HEADER.search(content_type or "")
     if match:
         candidates.append(normalise_label(match.group(1)))
-    match = _META.search(body[:4096])
-    if match:
-        candidates.append(normalise_label(match.group(1).decode("ascii", "ignore")))
+    meta = _META.search(body[:4096])
+    if meta:
+        candidates.append(normalise_label(meta.group(1).decode("ascii", "ignore")))
     candidates += ["utf-8", "gb18030"]
     for encoding in dict.fromkeys(c for c in candidates if c):
         try:

@@ -13,7 +13,7 @@ import os
 import socket
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,14 @@ class LockHeld(XxgkError):
     """Another process holds the lock."""
 
     def __init__(self, what: str, holder: dict[str, Any]) -> None:
-        who = (f"进程 {holder.get('pid', '?')}（{holder.get('command', '?')}，{holder.get('host', '?')}，"
-               f"开始于 {holder.get('since', '?')}）") if holder else "另一个进程"
+        who = (
+            (
+                f"进程 {holder.get('pid', '?')}（{holder.get('command', '?')}，{holder.get('host', '?')}，"
+                f"开始于 {holder.get('since', '?')}）"
+            )
+            if holder
+            else "另一个进程"
+        )
         super().__init__(f"{what}正被{who}持有", "等它结束，或先停止那个进程")
         self.holder = holder
 
@@ -45,7 +51,7 @@ class FileLock:
         except (OSError, ValueError):
             return {}
 
-    def acquire(self, wait_s: float = 0.0) -> "FileLock":
+    def acquire(self, wait_s: float = 0.0) -> FileLock:
         """Take the lock, waiting up to `wait_s`; raises LockHeld naming the holder."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -59,8 +65,12 @@ class FileLock:
                     os.close(fd)
                     raise LockHeld(self.what, self.holder()) from None
                 time.sleep(0.05)
-        me = {"pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(["xxgk", *sys.argv[1:]])[:200],
-              "since": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
+        me = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "command": " ".join(["xxgk", *sys.argv[1:]])[:200],
+            "since": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(me, ensure_ascii=False).encode("utf-8"), 0)
         self._fd = fd
@@ -72,7 +82,7 @@ class FileLock:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
-    def __enter__(self) -> "FileLock":
+    def __enter__(self) -> FileLock:
         return self if self._fd is not None else self.acquire()  # `with lock.acquire(wait_s=...)` works too
 
     def __exit__(self, *exc: object) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 from archive.errors import ConfigError
 
@@ -21,9 +21,10 @@ class ContextFilter(logging.Filter):
     """Adds `source`, `run_id` and a printable `context` to every record (empty outside a crawl run)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.source = getattr(record, "source", "") or _SOURCE.get()
-        record.run_id = getattr(record, "run_id", 0) or _RUN.get()
-        record.context = f" [{record.source} run {record.run_id}]" if record.source else ""
+        source = getattr(record, "source", "") or _SOURCE.get()
+        run_id = getattr(record, "run_id", 0) or _RUN.get()
+        record.source, record.run_id = source, run_id
+        record.context = f" [{source} run {run_id}]" if source else ""
         return True
 
 
@@ -31,9 +32,14 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, source, run, message (and the traceback)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-                "level": record.levelname, "logger": record.name, "source": getattr(record, "source", ""),
-                "run": getattr(record, "run_id", 0), "message": record.getMessage()}
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "source": getattr(record, "source", ""),
+            "run": getattr(record, "run_id", 0),
+            "message": record.getMessage(),
+        }
         if record.exc_info:
             line["traceback"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
@@ -44,7 +50,9 @@ def formatter(log_format: str) -> logging.Formatter:
         return JsonFormatter()
     if log_format == "text":
         return logging.Formatter(TEXT_FORMAT)
-    raise ConfigError(f"log_format must be \"text\" or \"json\", not {log_format!r}", "fix log_format in xxgk.toml or XXGK_LOG_FORMAT")
+    raise ConfigError(
+        f'log_format must be "text" or "json", not {log_format!r}', "fix log_format in xxgk.toml or XXGK_LOG_FORMAT"
+    )
 
 
 def configure(level: int, log_format: str) -> None:
@@ -65,7 +73,7 @@ class _RunFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         ContextFilter().filter(record)
-        return record.run_id == self.run_id
+        return bool(getattr(record, "run_id", 0) == self.run_id)
 
 
 @contextmanager

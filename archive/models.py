@@ -11,7 +11,7 @@ from typing import Any
 
 def doc_id_for(source_id: str, url: str) -> str:
     """Stable document id: a document is its canonical URL within a source."""
-    return hashlib.sha1(f"{source_id}\n{url}".encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha1(f"{source_id}\n{url}".encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class Document:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Document":
+    def from_dict(cls, data: dict[str, Any]) -> Document:
         names = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
         for key in ("written", "published"):

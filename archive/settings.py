@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from archive.errors import ConfigError
 
@@ -21,6 +22,7 @@ class Setting:
     name: str
     default: Any
     help: str
+    choices: tuple[str, ...] = ()  # the allowed values, when the setting names one of a few
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -39,25 +41,39 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("retry_base_s", 1.0, "First retry delay; doubled each retry, with jitter."),
     Setting("max_retry_after_s", 120.0, "Longest Retry-After honoured; a longer one gives up on the URL for this run."),
     Setting("max_pages_per_source", 5000, "Page budget of one crawl run of one source."),
-    Setting("user_agent", "xxgk-archive/0.1 (+https://github.com/xxgk-archive/xxgk-archive)",
-            "User-Agent sent with every request; keep a contact URL in it."),
+    Setting(
+        "user_agent",
+        "xxgk-archive/0.1 (+https://github.com/xxgk-archive/xxgk-archive)",
+        "User-Agent sent with every request; keep a contact URL in it.",
+    ),
     Setting("warc_max_bytes", 100_000_000, "WARC file size at which a new file is started."),
     Setting("host", "127.0.0.1", "Address the web app listens on."),
     Setting("port", 8080, "Port the web app listens on."),
     Setting("page_size", 20, "Results per search page (capped at 50)."),
     Setting("max_query_chars", 200, "Longest accepted search query."),
+    Setting(
+        "index_backend", "whoosh", "Search engine of the index (rebuild with `xxgk reindex` after a change).", choices=("whoosh",)
+    ),
     Setting("max_export_rows", 5000, "Most results one CSV export of a search returns."),
-    Setting("admin_password_hash", "", "Password hash for the /admin staff pages (make one with `xxgk admin-password`); empty = no /admin."),
+    Setting(
+        "admin_password_hash",
+        "",
+        "Password hash for the /admin staff pages (make one with `xxgk admin-password`); empty = no /admin.",
+    ),
     Setting("secret_key", "", "Key signing the staff session cookie; empty = a random key kept in <data_dir>/secret_key."),
     Setting("cookie_secure", True, "Send the staff session cookie over HTTPS only (browsers allow it on localhost)."),
-    Setting("index_writer_mb", 1024, "Memory each rebuild worker fills with postings before it writes a segment (a sync: at most 256)."),
+    Setting(
+        "index_writer_mb",
+        1024,
+        "Memory each rebuild worker fills with postings before it writes a segment (a sync: at most 256).",
+    ),
     Setting("demo_port", 8765, "Port of the bundled demo portal started by `xxgk demo` (0: any free port)."),
     Setting("timezone", "Asia/Shanghai", "Time zone of the sources' cron schedules."),
-    Setting("scheduler_poll_s", 5.0, "How often the scheduler beats its heartbeat and picks up \"crawl now\" requests."),
+    Setting("scheduler_poll_s", 5.0, 'How often the scheduler beats its heartbeat and picks up "crawl now" requests.'),
     Setting("scheduler_workers", 4, "Sources the scheduler may crawl at the same time (never one source twice)."),
     Setting("stop_timeout_s", 60.0, "On SIGTERM, how long the scheduler waits for running crawls to reach a safe point."),
     Setting("failure_backoff_after", 3, "Failed runs in a row after which a source is retried less and less often."),
-    Setting("log_format", "text", "Log lines as \"text\" or \"json\" (one JSON object per line)."),
+    Setting("log_format", "text", 'Log lines as "text" or "json" (one JSON object per line).'),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -80,7 +96,7 @@ class Settings:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Settings are read-only; use replace()")
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         """A copy with some values changed (validated like any other source)."""
         values = dict(self._values)
         values.update(_validated(changes, "replace()"))
@@ -135,6 +151,11 @@ def _coerce(setting: Setting, value: Any, origin: str, from_text: bool) -> Any:
             f"{origin}: setting {setting.name!r} must be a {kind.__name__}, got {value!r}",
             f"remove quotes from numbers; example: {setting.name} = {setting.default!r}",
         )
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(
+            f"{origin}: setting {setting.name!r} must be one of {', '.join(setting.choices)}, got {value!r}",
+            f"example: {setting.name} = {setting.default!r}",
+        )
     return value
 
 
@@ -175,7 +196,7 @@ def load_settings(
             raise ConfigError(f"config file {path} is not valid TOML: {exc}", "fix the line named") from None
         values.update(_validated(data, str(path)))
     from_env = {
-        key[len(ENV_PREFIX):].lower(): value
+        key[len(ENV_PREFIX) :].lower(): value
         for key, value in env.items()
         if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG"
     }

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import logging
-import fcntl
 import os
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -74,8 +75,7 @@ def decode_content_encoding(data: bytes, encoding: str, limit: int) -> bytes:
         inflater = zlib.decompressobj(wbits)
         out = inflater.decompress(data, limit)
         if inflater.unconsumed_tail:
-            raise FetchError(f"decoded body exceeds {limit} bytes", "raise max_page_bytes if this is legitimate",
-                             "decoded-size")
+            raise FetchError(f"decoded body exceeds {limit} bytes", "raise max_page_bytes if this is legitimate", "decoded-size")
         return out
     raise FetchError(f"unsupported Content-Encoding {encoding!r}", "report the portal to the maintainers", "encoding")
 
@@ -98,8 +98,7 @@ def _fsync_dir(path: Path) -> None:
 
 def _http_response(status: int, reason: str, headers: Iterable[tuple[str, str]]) -> StatusAndHeaders:
     """The response's status line and headers as archived; framing headers are renamed."""
-    archived = [("X-Archive-Orig-" + name if name.lower() in _FRAMING_HEADERS else name, value)
-                for name, value in headers]
+    archived = [("X-Archive-Orig-" + name if name.lower() in _FRAMING_HEADERS else name, value) for name, value in headers]
     return StatusAndHeaders(f"{status} {reason}".strip(), archived, protocol="HTTP/1.1")
 
 
@@ -111,7 +110,7 @@ class WarcSession:
     caller must call `sync()` before committing catalog rows that point at them.
     """
 
-    def __init__(self, store: "WarcStore", prefix: str) -> None:
+    def __init__(self, store: WarcStore, prefix: str) -> None:
         self._store = store
         self._prefix = prefix
         self._serial = 0
@@ -129,9 +128,7 @@ class WarcSession:
         self._fh = self._new_file()
         fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX)  # held while we write: recover() leaves this file alone
         self._writer = WARCWriter(self._fh, gzip=True, warc_version="1.1")
-        info = self._writer.create_warcinfo_record(
-            self._name, {"software": "xxgk-archive/0.1", "format": "WARC File Format 1.1"}
-        )
+        info = self._writer.create_warcinfo_record(self._name, {"software": "xxgk-archive/0.1", "format": "WARC File Format 1.1"})
         self._writer.write_record(info)
         self._sync()
         log.info("opened WARC file %s", self._name)
@@ -145,7 +142,7 @@ class WarcSession:
         directory = self._store.directory
         while True:
             self._serial += 1
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+            stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
             self._name = f"{self._prefix}-{stamp}-{os.getpid()}-{self._serial:05d}.warc.gz"
             if (directory / self._name).exists():
                 continue
@@ -195,8 +192,7 @@ class WarcSession:
         http = StatusAndHeaders(f"{method} {target} HTTP/1.1", request_headers, is_http_request=True)
         if body is None:
             return self._writer.create_warc_record(url, "request", http_headers=http)
-        return self._writer.create_warc_record(url, "request", payload=io.BytesIO(body), length=len(body),
-                                               http_headers=http)
+        return self._writer.create_warc_record(url, "request", payload=io.BytesIO(body), length=len(body), http_headers=http)
 
     def write_response(
         self,
@@ -215,8 +211,12 @@ class WarcSession:
         http = _http_response(status, reason, headers)
         extra = {"WARC-Truncated": truncated} if truncated else {}
         response = self._writer.create_warc_record(
-            url, "response", payload=io.BytesIO(payload), length=len(payload),
-            http_headers=http, warc_headers_dict=extra,
+            url,
+            "response",
+            payload=io.BytesIO(payload),
+            length=len(payload),
+            http_headers=http,
+            warc_headers_dict=extra,
         )
         request = self._request_record(url, request_headers, request_body)
         return self._write(request, response)
@@ -238,9 +238,7 @@ class WarcSession:
         self._ensure_file()
         assert self._writer is not None
         http = _http_response(status, reason, headers)
-        revisit = self._writer.create_revisit_record(
-            url, payload_digest, refers_to_url, refers_to_date, http_headers=http
-        )
+        revisit = self._writer.create_revisit_record(url, payload_digest, refers_to_url, refers_to_date, http_headers=http)
         if not_modified:
             revisit.rec_headers.replace_header("WARC-Profile", SERVER_NOT_MODIFIED)
         request = self._request_record(url, request_headers, request_body)
@@ -251,7 +249,11 @@ class WarcSession:
         self._ensure_file()
         assert self._writer is not None
         record = self._writer.create_warc_record(
-            url, "metadata", payload=io.BytesIO(data), length=len(data), warc_content_type="application/json",
+            url,
+            "metadata",
+            payload=io.BytesIO(data),
+            length=len(data),
+            warc_content_type="application/json",
             warc_headers_dict={"WARC-Refers-To": refers_to} if refers_to else {},
         )
         return self._write(record)
@@ -270,7 +272,7 @@ class WarcSession:
         if self._fh is not None:
             self._seal()
 
-    def __enter__(self) -> "WarcSession":
+    def __enter__(self) -> WarcSession:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -299,8 +301,9 @@ class WarcStore:
         open_path = self.directory / (name + OPEN_SUFFIX)
         if open_path.exists():
             return open_path
-        raise ArchiveError(f"WARC file {name} is missing from {self.directory}",
-                           "restore it from a backup, then run `xxgk verify`")
+        raise ArchiveError(
+            f"WARC file {name} is missing from {self.directory}", "restore it from a backup, then run `xxgk verify`"
+        )
 
     def read(self, ref: RecordRef) -> StoredResponse:
         """Read the response or revisit record at `ref` (raw payload, never decoded)."""
@@ -309,8 +312,9 @@ class WarcStore:
             try:
                 record = next(iter(ArchiveIterator(fh)))
             except (StopIteration, ArchiveLoadFailed) as exc:
-                raise ArchiveError(f"no readable record at {ref.file}:{ref.offset}: {exc}",
-                                   "run `xxgk verify` to check the archive") from None
+                raise ArchiveError(
+                    f"no readable record at {ref.file}:{ref.offset}: {exc}", "run `xxgk verify` to check the archive"
+                ) from None
             status = int(record.http_headers.get_statuscode() or 0) if record.http_headers else 0
             headers = list(record.http_headers.headers) if record.http_headers else []
             payload = record.raw_stream.read()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Iterable, TextIO
+from typing import Any, TextIO
 
 from archive.catalog import Catalog, utcnow
 from archive.models import Document
@@ -28,9 +29,18 @@ class ImportReport:
 
 
 def _row(stored_id: str, doc: Document) -> dict[str, Any]:
-    return {"id": stored_id, "source": doc.source_id, "url": doc.url, "title": doc.title, "agency": doc.agency,
-            "published": doc.published.isoformat() if doc.published else None, "category": doc.category,
-            "doc_no": doc.doc_no, "index_no": doc.index_no, "text": doc.body}
+    return {
+        "id": stored_id,
+        "source": doc.source_id,
+        "url": doc.url,
+        "title": doc.title,
+        "agency": doc.agency,
+        "published": doc.published.isoformat() if doc.published else None,
+        "category": doc.category,
+        "doc_no": doc.doc_no,
+        "index_no": doc.index_no,
+        "text": doc.body,
+    }
 
 
 def export_documents(catalog: Catalog, out: TextIO, fmt: str = "jsonl") -> int:
@@ -78,15 +88,24 @@ def parse_line(line: str, default_source: str = "import") -> tuple[str | None, D
     doc_id = data.get("id")
     if doc_id is not None and (not isinstance(doc_id, str) or not _ID.match(doc_id)):
         raise ValueError("field 'id' must be 1-64 letters, digits, '-' or '_'")
-    doc = Document(source_id=data.get("source") or default_source, url=url, title=data["title"],
-                   agency=data.get("agency") or "", category=data.get("category") or "",
-                   doc_no=data.get("doc_no") or "", index_no=data.get("index_no") or "", published=published,
-                   date_source="import" if published else "", body=data.get("text") or "")
+    doc = Document(
+        source_id=data.get("source") or default_source,
+        url=url,
+        title=data["title"],
+        agency=data.get("agency") or "",
+        category=data.get("category") or "",
+        doc_no=data.get("doc_no") or "",
+        index_no=data.get("index_no") or "",
+        published=published,
+        date_source="import" if published else "",
+        body=data.get("text") or "",
+    )
     return doc_id, doc
 
 
-def import_documents(catalog: Catalog, lines: Iterable[str], default_source: str = "import",
-                     progress: Callable[[int], None] | None = None) -> ImportReport:
+def import_documents(
+    catalog: Catalog, lines: Iterable[str], default_source: str = "import", progress: Callable[[int], None] | None = None
+) -> ImportReport:
     """Validate every line, then record the good ones in one transaction; bad lines are reported and skipped.
 
     `progress` is called with the number of documents recorded so far.

@@ -27,7 +27,7 @@ def ensure_archive(n: int) -> Settings:
     settings = load_settings(env={}, overrides={"data_dir": str(data)})
     ready = data / "ready"
     if not ready.exists():
-        from index.sync import rebuild
+        from index.whoosh.sync import rebuild
 
         data.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
@@ -47,7 +47,7 @@ def ensure_edited(n: int, percent: float) -> Settings:
     settings = load_settings(env={}, overrides={"data_dir": str(data)})
     ready = data / "ready"
     if not ready.exists():
-        from index.sync import sync
+        from index.whoosh.sync import sync
 
         shutil.rmtree(data, ignore_errors=True)
         shutil.copytree(base.data_path, data, symlinks=True)

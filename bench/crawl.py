@@ -20,10 +20,13 @@ from archive.settings import load_settings
 from archive.store import WarcStore
 from crawler.attachments import AttachmentWorker
 from crawler.run import crawl_source
-from crawler.sources import demo_sources_dir, load_sources
+from crawler.sources import load_sources
+from xxgk.demo import demo_sources_dir
 
-SERVE = ("import sys, time; from crawler.demo_portal.server import DemoPortal; p = DemoPortal(); "
-         "print(p.serve('127.0.0.1', 0), flush=True); time.sleep(3600)")
+SERVE = (
+    "import sys, time; from xxgk.demo.server import DemoPortal; p = DemoPortal(); "
+    "print(p.serve('127.0.0.1', 0), flush=True); time.sleep(3600)"
+)
 
 
 def _cpu(who: int) -> float:
@@ -51,10 +54,12 @@ def main() -> None:
                     elapsed = time.perf_counter() - started
                     own = _cpu(resource.RUSAGE_SELF) - own
                     worker_cpu = _cpu(resource.RUSAGE_CHILDREN) - worker_cpu
-                    print(f"{label}: {pages} detail pages, {requests} requests in {elapsed:.2f} s: "
-                          f"{pages / elapsed:.1f} detail pages/s, {requests / elapsed:.1f} requests/s; "
-                          f"CPU {own:.2f} s crawler + {worker_cpu:.2f} s attachment worker = "
-                          f"{pages / (own + worker_cpu):.1f} detail pages per CPU-second")
+                    print(
+                        f"{label}: {pages} detail pages, {requests} requests in {elapsed:.2f} s: "
+                        f"{pages / elapsed:.1f} detail pages/s, {requests / elapsed:.1f} requests/s; "
+                        f"CPU {own:.2f} s crawler + {worker_cpu:.2f} s attachment worker = "
+                        f"{pages / (own + worker_cpu):.1f} detail pages per CPU-second"
+                    )
     finally:
         portal.kill()
         portal.wait()

@@ -1,7 +1,7 @@
 """Benchmark: index N generated documents with the project's build and with the naive build, same corpus.
 
 The naive build is the obvious one: jieba's stock `ChineseAnalyzer` on title and body, the default
-Whoosh writer, one process. The project's build is `index.sync.rebuild` (normalisation, domain
+Whoosh writer, one process. The project's build is `index.whoosh.sync.rebuild` (normalisation, domain
 dictionary, words with sub-words, bigram fields, structured 文号, two writer processes), reading the
 documents from the catalog as in production. Then the incremental step: 100 new documents added
 and made searchable in the larger index.
@@ -39,8 +39,11 @@ def naive_build(catalog: Catalog, where: Path) -> float:
     from whoosh.fields import ID, TEXT, Schema
 
     jieba.setLogLevel(logging.WARNING)
-    schema = Schema(id=ID(stored=True, unique=True), title=TEXT(analyzer=ChineseAnalyzer(), stored=True),
-                    body=TEXT(analyzer=ChineseAnalyzer()))
+    schema = Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=ChineseAnalyzer(), stored=True),
+        body=TEXT(analyzer=ChineseAnalyzer()),
+    )
     where.mkdir()
     started = time.perf_counter()
     ix = index.create_in(str(where), schema)
@@ -51,7 +54,7 @@ def naive_build(catalog: Catalog, where: Path) -> float:
 
 
 def our_build(catalog: Catalog, data_dir: Path, writer_mb: int) -> float:
-    from index.sync import rebuild
+    from index.whoosh.sync import rebuild
 
     settings = load_settings(env={}, overrides={"data_dir": str(data_dir), "index_writer_mb": writer_mb})
     started = time.perf_counter()
@@ -62,16 +65,24 @@ def our_build(catalog: Catalog, data_dir: Path, writer_mb: int) -> float:
 def incremental(catalog: Catalog, data_dir: Path) -> float:
     """Seconds to add 100 documents to the catalog and make them searchable (index sync + reopen)."""
     from index.api import SearchRequest
-    from index.engine import WhooshEngine
-    from index.sync import sync
+    from index.whoosh.engine import WhooshEngine
+    from index.whoosh.sync import sync
 
     settings = load_settings(env={}, overrides={"data_dir": str(data_dir)})
     engine = WhooshEngine(settings.index_path)
     started = time.perf_counter()
     for i in range(100):
-        catalog.record_document(Document(source_id="bench", url=f"http://bench.example.gov.cn/new/{i}.html",
-                                         title=f"新增测试文件第{i}号 增量索引验证", body=f"增量索引验证正文 编号{i}。",
-                                         published=date(2026, 11, 1), agency="余杭区民政局"), None)
+        catalog.record_document(
+            Document(
+                source_id="bench",
+                url=f"http://bench.example.gov.cn/new/{i}.html",
+                title=f"新增测试文件第{i}号 增量索引验证",
+                body=f"增量索引验证正文 编号{i}。",
+                published=date(2026, 11, 1),
+                agency="余杭区民政局",
+            ),
+            None,
+        )
     sync(settings, catalog)
     engine.refresh()
     found = engine.search(SearchRequest(q="增量索引验证")).total
@@ -85,12 +96,14 @@ def main() -> None:
     argv = sys.argv[1:]
     writer_mb = int(argv[argv.index("--writer-mb") + 1]) if "--writer-mb" in argv else 1024
     if "--writer-mb" in argv:
-        del argv[argv.index("--writer-mb"):argv.index("--writer-mb") + 2]
+        del argv[argv.index("--writer-mb") : argv.index("--writer-mb") + 2]
     args = [a for a in argv if not a.startswith("--")]
     sizes = [int(a) for a in args] or [10_000, 100_000]
     skip_naive = "--skip-naive" in sys.argv
-    print(f"# {platform.node()} · {os.cpu_count()} CPUs · Python {platform.python_version()} · {date.today()}"
-          f" · index_writer_mb={writer_mb}")
+    print(
+        f"# {platform.node()} · {os.cpu_count()} CPUs · Python {platform.python_version()} · {date.today()}"
+        f" · index_writer_mb={writer_mb}"
+    )
     print("| documents | naive build | docs/s | our build | docs/s | ratio | +100 docs searchable |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for n in sizes:

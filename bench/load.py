@@ -65,7 +65,7 @@ def request_paths(n: int, doc_ids: list[str]) -> list[str]:
     return paths
 
 
-def drive(port: int, paths: list[str], seconds: float, clients: int, out: "multiprocessing.Queue[tuple]") -> None:
+def drive(port: int, paths: list[str], seconds: float, clients: int, out: multiprocessing.Queue[tuple]) -> None:
     """The load process: `clients` threads in a closed loop until the time is up."""
     latencies: list[float] = []
     errors: list[str] = []
@@ -119,8 +119,23 @@ def main() -> None:
         doc_ids = [row[0] for row in catalog.conn.execute("SELECT id FROM documents ORDER BY seq LIMIT 2000")]
     port = _free_port()
     env = {**os.environ, "XXGK_DATA_DIR": str(settings.data_path)}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-                               "--timeout", "60", "--log-level", "warning", "search_web.wsgi:app"], env=env)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+            "search_web.wsgi:app",
+        ],
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -135,10 +150,10 @@ def main() -> None:
                 raise SystemExit("gunicorn did not come up")
             time.sleep(0.3)
         paths = request_paths(3000, doc_ids)
-        warm: "multiprocessing.Queue[tuple]" = multiprocessing.Queue()
+        warm: multiprocessing.Queue[tuple] = multiprocessing.Queue()
         drive(port, paths[-200:], 10, workers, warm)  # every worker opens its searcher and warms its caches
         warm.get()
-        out: "multiprocessing.Queue[tuple]" = multiprocessing.Queue()
+        out: multiprocessing.Queue[tuple] = multiprocessing.Queue()
         loader = multiprocessing.Process(target=drive, args=(port, paths, seconds, clients, out))
         loader.start()
         latencies, errors = out.get()

@@ -25,12 +25,65 @@ from corpus import ensure_archive, ensure_edited  # noqa: E402
 
 from index.api import SearchRequest  # noqa: E402
 
-WORDS = ["经济", "发展", "改革", "建设", "企业", "市场", "农村", "农民", "教育", "科技", "人民", "工作", "政府", "社会",
-         "国有企业", "基础设施", "社会保障", "精神文明", "扶贫", "环境保护", "外资", "出口", "粮食", "干部", "群众",
-         "两岸", "香港", "银行", "金融", "税收", "就业", "下岗职工", "再就业", "交通", "医疗", "文化", "体育",
-         "法律", "公安", "安全生产", "质量", "消费者", "住房", "养老", "救济", "残疾人", "学校", "学生"]
-PHRASES = ["\"国有企业改革\"", "\"社会主义市场经济\"", "\"精神文明建设\"", "\"人民群众\"", "\"基础设施建设\"",
-           "\"下岗职工再就业\"", "\"科技进步\""]
+WORDS = [
+    "经济",
+    "发展",
+    "改革",
+    "建设",
+    "企业",
+    "市场",
+    "农村",
+    "农民",
+    "教育",
+    "科技",
+    "人民",
+    "工作",
+    "政府",
+    "社会",
+    "国有企业",
+    "基础设施",
+    "社会保障",
+    "精神文明",
+    "扶贫",
+    "环境保护",
+    "外资",
+    "出口",
+    "粮食",
+    "干部",
+    "群众",
+    "两岸",
+    "香港",
+    "银行",
+    "金融",
+    "税收",
+    "就业",
+    "下岗职工",
+    "再就业",
+    "交通",
+    "医疗",
+    "文化",
+    "体育",
+    "法律",
+    "公安",
+    "安全生产",
+    "质量",
+    "消费者",
+    "住房",
+    "养老",
+    "救济",
+    "残疾人",
+    "学校",
+    "学生",
+]
+PHRASES = [
+    '"国有企业改革"',
+    '"社会主义市场经济"',
+    '"精神文明建设"',
+    '"人民群众"',
+    '"基础设施建设"',
+    '"下岗职工再就业"',
+    '"科技进步"',
+]
 AGENCIES = ["余杭区民政局", "余杭区教育局", "余杭区财政局"]
 CATEGORIES = ["通知公告", "政策文件", "工作动态"]
 
@@ -66,8 +119,15 @@ def query_mix(n: int, seed: int = 11) -> list[SearchRequest]:
         if rng.random() < 0.1:
             year = rng.randint(2010, 2023)
             window = {"date_from": date(year, 1, 1), "date_to": date(year + 1, 6, 30)}
-        out.append(SearchRequest(q=q, filters=filters, sort="date" if rng.random() < 0.1 else "relevance",
-                                 page=2 if rng.random() < 0.1 else 1, **window))
+        out.append(
+            SearchRequest(
+                q=q,
+                filters=filters,
+                sort="date" if rng.random() < 0.1 else "relevance",
+                page=2 if rng.random() < 0.1 else 1,
+                **window,
+            )
+        )
     return out
 
 
@@ -88,10 +148,10 @@ def main() -> None:
     if "--deleted" in args:
         at = args.index("--deleted")
         deleted = float(args[at + 1])
-        del args[at:at + 2]
+        del args[at : at + 2]
     n = int(args[0]) if args else 100_000
     settings = ensure_edited(n, deleted) if deleted else ensure_archive(n)
-    from index.engine import WhooshEngine
+    from index.whoosh.engine import WhooshEngine
 
     before = rss_mb()
     engine = WhooshEngine(settings.index_path)

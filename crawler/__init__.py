@@ -1,1 +1,2 @@
-"""Crawling: sources, polite fetching, listing and detail parsing, crawl runs; imports only `archive`."""
+"""Crawling: sources, polite fetching, listing and detail parsing, attachment text, crawl runs and the
+scheduler. May import `archive` only (what follows a crawl is handed down as a callable)."""

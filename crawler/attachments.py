@@ -1,4 +1,6 @@
-"""Attachment text (PDF, DOC, DOCX, XLSX, XLS, OFD, Word-compatible WPS), extracted in a child process with time and memory limits.
+"""Attachment text (PDF, DOC, DOCX, XLSX, XLS, OFD, Word-compatible WPS), extracted in a limited child process.
+
+The child runs with time and memory limits.
 
 Parsers of hostile files loop, explode or crash (pypdf infinite loops, zip bombs): the crawl only ever
 sees text, or an error recorded on the document.
@@ -8,8 +10,8 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 import logging
+import struct
 import subprocess
 import sys
 import zipfile
@@ -44,13 +46,13 @@ def _doc_text(word: bytes, table: bytes) -> str:
     """The main text of a Word 97-2003 binary ([MS-DOC]): walk the piece table in the Clx."""
     fc_clx, lcb_clx = struct.unpack_from("<II", word, 0x01A2)
     ccp_text = struct.unpack_from("<I", word, 64 + 12)[0]
-    clx = table[fc_clx:fc_clx + lcb_clx]
+    clx = table[fc_clx : fc_clx + lcb_clx]
     pos = 0
     while pos < len(clx) and clx[pos] == 0x01:  # Prc entries (formatting) come first
         pos += 3 + struct.unpack_from("<H", clx, pos + 1)[0]
     if pos >= len(clx) or clx[pos] != 0x02:
         raise ValueError("no piece table in the document")
-    plc = clx[pos + 5:pos + 5 + struct.unpack_from("<I", clx, pos + 1)[0]]
+    plc = clx[pos + 5 : pos + 5 + struct.unpack_from("<I", clx, pos + 1)[0]]
     pieces = (len(plc) - 4) // 12
     cps = struct.unpack_from(f"<{pieces + 1}I", plc)
     parts, total = [], 0
@@ -61,9 +63,9 @@ def _doc_text(word: bytes, table: bytes) -> str:
         fc = struct.unpack_from("<I", plc, 4 * (pieces + 1) + 8 * i + 2)[0]
         if fc & 0x40000000:  # compressed: one byte per character, code page 1252
             start = (fc & 0x3FFFFFFF) // 2
-            parts.append(word[start:start + count].decode("cp1252", "replace"))
+            parts.append(word[start : start + count].decode("cp1252", "replace"))
         else:
-            parts.append(word[fc:fc + 2 * count].decode("utf-16-le", "replace"))
+            parts.append(word[fc : fc + 2 * count].decode("utf-16-le", "replace"))
         total += count
         if total > MAX_TEXT_CHARS:
             break
@@ -166,9 +168,11 @@ def _ofd(data: bytes) -> str:
     from defusedxml import ElementTree
 
     archive = _check_zip(data)
-    pages = sorted((n for n in archive.namelist() if n.endswith("Content.xml") and "/Pages/" in n),
-                   key=lambda n: [int(part) if part.isdigit() else part for part in n.replace("_", "/").split("/")])
-    lines = []
+    pages = sorted(
+        (n for n in archive.namelist() if n.endswith("Content.xml") and "/Pages/" in n),
+        key=lambda n: [int(part) if part.isdigit() else part for part in n.replace("_", "/").split("/")],
+    )
+    lines: list[str] = []
     for name in pages:
         root = ElementTree.fromstring(archive.read(name))
         lines.extend(el.text for el in root.iter() if el.tag.endswith(OFD_NS_TEXT) and el.text)
@@ -200,6 +204,7 @@ def _limit_memory(megabytes: int):  # type: ignore[no-untyped-def]
 
         limit = megabytes * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
     return apply
 
 
@@ -217,9 +222,13 @@ class AttachmentWorker:
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self._proc is None or self._proc.poll() is not None:
-            self._proc = subprocess.Popen([sys.executable, "-m", "crawler.attachments"], stdin=subprocess.PIPE,
-                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                          preexec_fn=_limit_memory(self.memory_mb))
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "crawler.attachments"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                preexec_fn=_limit_memory(self.memory_mb),
+            )
         return self._proc
 
     def _kill(self) -> str:
@@ -269,15 +278,16 @@ class AttachmentWorker:
         proc.stderr.close()
         self._proc = None
 
-    def __enter__(self) -> "AttachmentWorker":
+    def __enter__(self) -> AttachmentWorker:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def extract_text_isolated(data: bytes, name: str = "", content_type: str = "", timeout_s: float = 30.0,
-                          memory_mb: int = 1024) -> tuple[str, str]:
+def extract_text_isolated(
+    data: bytes, name: str = "", content_type: str = "", timeout_s: float = 30.0, memory_mb: int = 1024
+) -> tuple[str, str]:
     """(text, error) from a one-off worker process; never raises."""
     with AttachmentWorker(timeout_s, memory_mb) as worker:
         return worker.extract(data, name, content_type)

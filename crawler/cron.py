@@ -36,8 +36,7 @@ def cron_trigger(expr: str, timezone: tzinfo) -> CronTrigger:
         raise ValueError(f"expected 5 fields (minute hour day month weekday) or 6 (seconds first), got {len(fields)}")
     second, minute, hour, day, month, weekday = fields
     weekday = ",".join(_weekday_part(p) for p in weekday.split(","))
-    return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=weekday,
-                       timezone=timezone)
+    return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, timezone=timezone)
 
 
 def interval_of(trigger: CronTrigger, now: datetime) -> timedelta:

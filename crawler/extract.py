@@ -15,19 +15,44 @@ from crawler.listing import ListItem
 
 # Labels of the 政府信息公开 metadata table, as portals print them, mapped to our fields.
 LABELS = {
-    "索引号": "index_no", "信息索引号": "index_no",
-    "发布机构": "agency", "发文机关": "agency", "发文单位": "agency", "发布单位": "agency", "发文机构": "agency",
+    "索引号": "index_no",
+    "信息索引号": "index_no",
+    "发布机构": "agency",
+    "发文机关": "agency",
+    "发文单位": "agency",
+    "发布单位": "agency",
+    "发文机构": "agency",
     "报送单位": "agency",
-    "文号": "doc_no", "发文字号": "doc_no", "文件编号": "doc_no", "文件字号": "doc_no",
+    "文号": "doc_no",
+    "发文字号": "doc_no",
+    "文件编号": "doc_no",
+    "文件字号": "doc_no",
     "主题分类": "topic",
-    "成文日期": "written", "发文日期": "written",
-    "发布日期": "published", "公开日期": "published", "发布时间": "published",
+    "成文日期": "written",
+    "发文日期": "written",
+    "发布日期": "published",
+    "公开日期": "published",
+    "发布时间": "published",
     "生成日期": "generated",
-    "有效性": "validity", "效力状况": "validity", "时效": "validity",
-    "标题": "title", "信息名称": "title", "文件名称": "title", "名称": "title",
+    "有效性": "validity",
+    "效力状况": "validity",
+    "时效": "validity",
+    "标题": "title",
+    "信息名称": "title",
+    "文件名称": "title",
+    "名称": "title",
 }
-BODY_SELECTORS = ("#zoom", "#Zoom", ".TRS_Editor", ".article_content", "#mainContent", "div.content",
-                  ".article-content", ".article", "article")
+BODY_SELECTORS = (
+    "#zoom",
+    "#Zoom",
+    ".TRS_Editor",
+    ".article_content",
+    "#mainContent",
+    "div.content",
+    ".article-content",
+    ".article",
+    "article",
+)
 ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip", ".rar", ".et")
 _SPACES = re.compile(r"[\s\u3000\xa0]+")
 _LAYOUT_SPACE = re.compile(r"[ \t\r\f\v]+")
@@ -221,8 +246,13 @@ def extract_document(
     header_source = _HEADER_SOURCE.search(header_text)
 
     heading = page.first("h1") or page.first("h2", css_class="title") or page.first(css_class="title")
-    title = (table.get("title") or meta.get("ArticleTitle") or (_text(heading) if heading else "")
-             or (_text(title_tag) if (title_tag := page.first("title")) else "") or (list_item.title if list_item else ""))
+    title = (
+        table.get("title")
+        or meta.get("ArticleTitle")
+        or (_text(heading) if heading else "")
+        or (_text(title_tag) if (title_tag := page.first("title")) else "")
+        or (list_item.title if list_item else "")
+    )
     published, date_source, raw = _first_date(
         ("table", table.get("published", "")),
         ("header", header_date.group(1) if header_date else ""),
@@ -235,12 +265,28 @@ def extract_document(
         published = date_from_url(url)
         date_source = "url" if published else ""
     listed = list_item.meta if list_item else {}
-    agency = (table.get("agency") or meta.get("ContentSource") or listed.get("agency")
-              or (header_source.group(1) if header_source else "") or default_agency)
+    agency = (
+        table.get("agency")
+        or meta.get("ContentSource")
+        or listed.get("agency")
+        or (header_source.group(1) if header_source else "")
+        or default_agency
+    )
     if trace is not None:
         listed_keys = set(listed)
-        trace.update(_provenance(table, meta, listed_keys, heading is not None, date_source, body_selector, container,
-                                 page, header_source is not None))
+        trace.update(
+            _provenance(
+                table,
+                meta,
+                listed_keys,
+                heading is not None,
+                date_source,
+                body_selector,
+                container,
+                page,
+                header_source is not None,
+            )
+        )
     doc = Document(
         source_id=source_id,
         url=url,
@@ -260,9 +306,19 @@ def extract_document(
     return doc, attachments
 
 
-def _provenance(table: dict[str, str], meta: dict[str, str], listed: set[str], has_heading: bool, date_source: str,
-                body_selector: str, container: Tag | None, page: PageIndex, has_header_source: bool) -> dict[str, str]:
+def _provenance(
+    table: dict[str, str],
+    meta: dict[str, str],
+    listed: set[str],
+    has_heading: bool,
+    date_source: str,
+    body_selector: str,
+    container: Tag | None,
+    page: PageIndex,
+    has_header_source: bool,
+) -> dict[str, str]:
     """Which step of the cascade supplied each field (for `xxgk sources check`)."""
+
     def first(*steps: tuple[str, bool]) -> str:
         return next((name for name, ok in steps if ok), "")
 
@@ -274,12 +330,27 @@ def _provenance(table: dict[str, str], meta: dict[str, str], listed: set[str], h
                 break
         body_step = body_step or "largest block of <p>"
     return {
-        "title": first(("metadata table", bool(table.get("title"))), ("meta ArticleTitle", bool(meta.get("ArticleTitle"))),
-                       ("heading", has_heading), ("<title>", page.first("title") is not None), ("list page", True)),
-        "agency": first(("metadata table", bool(table.get("agency"))), ("meta ContentSource", bool(meta.get("ContentSource"))),
-                        ("list API", "agency" in listed), ("header line", has_header_source), ("source default", True)),
-        "published": {"table": "metadata table", "header": "header line", "meta": "meta PubDate", "list": "list page",
-                      "url": "URL (weak)"}.get(date_source, ""),
+        "title": first(
+            ("metadata table", bool(table.get("title"))),
+            ("meta ArticleTitle", bool(meta.get("ArticleTitle"))),
+            ("heading", has_heading),
+            ("<title>", page.first("title") is not None),
+            ("list page", True),
+        ),
+        "agency": first(
+            ("metadata table", bool(table.get("agency"))),
+            ("meta ContentSource", bool(meta.get("ContentSource"))),
+            ("list API", "agency" in listed),
+            ("header line", has_header_source),
+            ("source default", True),
+        ),
+        "published": {
+            "table": "metadata table",
+            "header": "header line",
+            "meta": "meta PubDate",
+            "list": "list page",
+            "url": "URL (weak)",
+        }.get(date_source, ""),
         "doc_no": first(("metadata table", bool(table.get("doc_no"))), ("list API", "doc_no" in listed)),
         "index_no": first(("metadata table", bool(table.get("index_no"))), ("list API", "index_no" in listed)),
         "topic": first(("metadata table", bool(table.get("topic"))), ("list API", "topic" in listed)),

@@ -11,10 +11,10 @@ import random
 import socket
 import ssl
 import time
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -110,7 +110,7 @@ class Fetcher:
     def close(self) -> None:
         self.client.close()
 
-    def __enter__(self) -> "Fetcher":
+    def __enter__(self) -> Fetcher:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -124,7 +124,9 @@ class Fetcher:
             raise FetchError(f"refusing non-http URL {url}", "only http(s) links are crawled", "egress")
         host = parts.hostname.lower()
         if host not in self.allowed_hosts:
-            raise FetchError(f"host {host} is not allowed for this source", "add it to allowed_hosts in the source file", "egress")
+            raise FetchError(
+                f"host {host} is not allowed for this source", "add it to allowed_hosts in the source file", "egress"
+            )
         if self.allow_private:
             return
         try:
@@ -134,8 +136,11 @@ class Fetcher:
         for info in infos:
             addr = ipaddress.ip_address(info[4][0])
             if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved or addr.is_multicast:
-                raise FetchError(f"{host} resolves to non-public address {addr}",
-                                 "set allow_private = true in the source only for local test portals", "egress")
+                raise FetchError(
+                    f"{host} resolves to non-public address {addr}",
+                    "set allow_private = true in the source only for local test portals",
+                    "egress",
+                )
 
     def _polite_wait(self, netloc: str, delay: float) -> None:
         last = self._last_request.get(netloc)
@@ -180,8 +185,7 @@ class Fetcher:
         return bool(parser.can_fetch(url, self.settings.user_agent))
 
     # -- fetching ---------------------------------------------------------------------------------
-    def get(self, url: str, conditional: bool = True, max_bytes: int | None = None,
-            form: bytes | None = None) -> FetchResult:
+    def get(self, url: str, conditional: bool = True, max_bytes: int | None = None, form: bytes | None = None) -> FetchResult:
         """GET `url` (or POST the urlencoded `form`), following allowed redirects, archived.
 
         A 304 answer to a conditional GET re-reads the stored body; a POST is never conditional.
@@ -212,10 +216,12 @@ class Fetcher:
                 continue
             result.redirects = redirects
             return result
-        raise FetchError(f"more than {self.settings.max_redirects} redirects from {url}", "check the URL in a browser", "redirects")
+        raise FetchError(
+            f"more than {self.settings.max_redirects} redirects from {url}", "check the URL in a browser", "redirects"
+        )
 
     def _backoff(self, attempt: int) -> float:
-        return min(BACKOFF_CAP_S, self.settings.retry_base_s * 2 ** attempt * random.uniform(0.5, 1.5))
+        return min(BACKOFF_CAP_S, self.settings.retry_base_s * 2**attempt * random.uniform(0.5, 1.5))
 
     def _retry_after(self, result: FetchResult) -> float | None:
         value = result.header("retry-after").strip()
@@ -227,7 +233,7 @@ class Fetcher:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
-        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
     @staticmethod
     def blocked(result: FetchResult) -> bool:
@@ -239,8 +245,9 @@ class Fetcher:
         text = result.body.decode("utf-8", "ignore") + result.body.decode("gb18030", "ignore")
         return any(marker in text for marker in ANTI_BOT_MARKERS)
 
-    def _with_retries(self, url: str, extra: dict[str, str], limit: int, previous_id: int | None,
-                      form: bytes | None = None) -> FetchResult:
+    def _with_retries(
+        self, url: str, extra: dict[str, str], limit: int, previous_id: int | None, form: bytes | None = None
+    ) -> FetchResult:
         """One hop with retries: network errors, 429/5xx and anti-bot pages back off and try again."""
         attempts = self.settings.max_retries + 1
         for attempt in range(attempts):
@@ -258,33 +265,48 @@ class Fetcher:
                 return result
             retry_after = self._retry_after(result)
             if retry_after is not None and retry_after > self.settings.max_retry_after_s:
-                raise FetchError(f"{url}: Retry-After {retry_after:.0f} s exceeds max_retry_after_s",
-                                 "the portal asks us to come back later", "rate-limited")
+                raise FetchError(
+                    f"{url}: Retry-After {retry_after:.0f} s exceeds max_retry_after_s",
+                    "the portal asks us to come back later",
+                    "rate-limited",
+                )
             if last:
                 if blocked:
-                    raise FetchError(f"{url}: anti-bot or rate-limit page (status {result.status})",
-                                     "slow down (crawl_delay_s) or try later", "anti-bot")
+                    raise FetchError(
+                        f"{url}: anti-bot or rate-limit page (status {result.status})",
+                        "slow down (crawl_delay_s) or try later",
+                        "anti-bot",
+                    )
                 return result
             log.info("retrying %s after status %d", url, result.status)
             self._sleep(retry_after if retry_after is not None else self._backoff(attempt))
         raise AssertionError("unreachable")
 
-    def _exchange(self, url: str, extra_headers: dict[str, str], limit: int, previous_id: int | None = None,
-                  form: bytes | None = None) -> FetchResult:
+    def _exchange(
+        self, url: str, extra_headers: dict[str, str], limit: int, previous_id: int | None = None, form: bytes | None = None
+    ) -> FetchResult:
         parts = urlsplit(url)
         parser = self._robots.get(f"{parts.scheme}://{parts.netloc}", (None, True, None))[0]
         robots_delay = float((parser.crawl_delay(self.settings.user_agent) if parser is not None else None) or 0)
         if robots_delay > self.settings.max_crawl_delay_s:
             if parts.netloc not in self._capped:
-                log.warning("%s asks for Crawl-delay %.0f s; capped at max_crawl_delay_s = %.0f s",
-                            parts.netloc, robots_delay, self.settings.max_crawl_delay_s)
+                log.warning(
+                    "%s asks for Crawl-delay %.0f s; capped at max_crawl_delay_s = %.0f s",
+                    parts.netloc,
+                    robots_delay,
+                    self.settings.max_crawl_delay_s,
+                )
                 self._capped.add(parts.netloc)
             robots_delay = self.settings.max_crawl_delay_s
         self._polite_wait(parts.netloc, max(self.delay_s, robots_delay))
         if form is not None:
             extra_headers = {**extra_headers, "Content-Type": "application/x-www-form-urlencoded"}
-        request_headers = [("Host", parts.netloc), ("User-Agent", self.settings.user_agent),
-                           ("Accept-Encoding", "gzip, deflate"), *extra_headers.items()]
+        request_headers = [
+            ("Host", parts.netloc),
+            ("User-Agent", self.settings.user_agent),
+            ("Accept-Encoding", "gzip, deflate"),
+            *extra_headers.items(),
+        ]
         deadline = time.monotonic() + self.settings.fetch_deadline_s
         self.request_count += 1
         fetched_at = utcnow()
@@ -309,9 +331,11 @@ class Fetcher:
             raise FetchError(f"timeout fetching {url}: {exc}", "the portal is slow; retry later", "timeout") from None
         except httpx.ConnectError as exc:
             if "CERTIFICATE" in str(exc).upper() or "SSL" in str(exc).upper():
-                raise FetchError(f"TLS failure for {url}: {exc}",
-                                 "the portal's certificate is not trusted; never turn verification off globally",
-                                 "tls") from None
+                raise FetchError(
+                    f"TLS failure for {url}: {exc}",
+                    "the portal's certificate is not trusted; never turn verification off globally",
+                    "tls",
+                ) from None
             raise FetchError(f"cannot connect to {url}: {exc}", "is the portal up?", "connect") from None
         except httpx.HTTPError as exc:
             raise FetchError(f"HTTP error fetching {url}: {exc}", "retry later", "http") from None
@@ -321,36 +345,66 @@ class Fetcher:
         if not not_modified:
             encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
             body = decode_content_encoding(body, encoding, limit)
-        return FetchResult(url, 200 if not_modified else status, headers, body, capture_id, record_id, truncated,
-                           not_modified)
+        return FetchResult(url, 200 if not_modified else status, headers, body, capture_id, record_id, truncated, not_modified)
 
     def _archive(self, url, request_headers, status, reason, headers, raw, truncated, fetched_at, previous_id, form=None):  # type: ignore[no-untyped-def]
         """Write the exchange (response, or revisit when the payload is already stored), then register it."""
         get = lambda name: next((v for k, v in headers if k.lower() == name), "")  # noqa: E731
-        common = dict(run_id=self.run_id, url=url, status=status, fetched_at=fetched_at,
-                      content_type=get("content-type"), etag=get("etag"), last_modified=get("last-modified"))
+        common = dict(
+            run_id=self.run_id,
+            url=url,
+            status=status,
+            fetched_at=fetched_at,
+            content_type=get("content-type"),
+            etag=get("etag"),
+            last_modified=get("last-modified"),
+        )
         if status == 304 and previous_id is not None:
             original = self.catalog.get_capture(previous_id)
             assert original is not None
-            written = self.session.write_revisit(url, request_headers, status, reason, headers, original.payload_digest,
-                                                 original.url, original.fetched_at, not_modified=True)
-            capture_id = self.catalog.add_capture(record_type="revisit", payload_digest=original.payload_digest,
-                                                  ref=written.ref, refers_to=original.id,
-                                                  **{**common, "content_type": original.content_type,
-                                                     "etag": get("etag") or original.etag,
-                                                     "last_modified": get("last-modified") or original.last_modified})
+            written = self.session.write_revisit(
+                url,
+                request_headers,
+                status,
+                reason,
+                headers,
+                original.payload_digest,
+                original.url,
+                original.fetched_at,
+                not_modified=True,
+            )
+            capture_id = self.catalog.add_capture(
+                record_type="revisit",
+                payload_digest=original.payload_digest,
+                ref=written.ref,
+                refers_to=original.id,
+                **{
+                    **common,
+                    "content_type": original.content_type,
+                    "etag": get("etag") or original.etag,
+                    "last_modified": get("last-modified") or original.last_modified,
+                },
+            )
             body = self.store.read(original.ref).body(self.settings.max_page_bytes * 4)
             return capture_id, written.record_id, body, True
         digest = payload_digest(raw)
         original = None if truncated else self.catalog.capture_by_digest(digest)
         if original is not None and status == 200:
-            written = self.session.write_revisit(url, request_headers, status, reason, headers, digest,
-                                                 original.url, original.fetched_at, request_body=form)
-            capture_id = self.catalog.add_capture(record_type="revisit", payload_digest=digest, ref=written.ref,
-                                                  refers_to=original.id, **common)
+            written = self.session.write_revisit(
+                url, request_headers, status, reason, headers, digest, original.url, original.fetched_at, request_body=form
+            )
+            capture_id = self.catalog.add_capture(
+                record_type="revisit", payload_digest=digest, ref=written.ref, refers_to=original.id, **common
+            )
         else:
-            written = self.session.write_response(url, request_headers, status, reason, headers, raw, truncated,
-                                                  request_body=form)
-            capture_id = self.catalog.add_capture(record_type="response", payload_digest=written.payload_digest or digest,
-                                                  ref=written.ref, truncated=truncated, **common)
+            written = self.session.write_response(
+                url, request_headers, status, reason, headers, raw, truncated, request_body=form
+            )
+            capture_id = self.catalog.add_capture(
+                record_type="response",
+                payload_digest=written.payload_digest or digest,
+                ref=written.ref,
+                truncated=truncated,
+                **common,
+            )
         return capture_id, written.record_id, raw, False

@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup
@@ -59,14 +60,22 @@ def _text(node) -> str:  # type: ignore[no-untyped-def]
     return " ".join(node.get_text(" ", strip=True).split())
 
 
+def _attr(tag: Any, name: str) -> str:
+    """An attribute's value as text ("" when absent; a multi-valued one joined by spaces)."""
+    value = tag.get(name)
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else " ".join(value)
+
+
 def _item_from_fragment(fragment: str, page_url: str) -> ListItem | None:
     soup = _soup(fragment)
     link = soup.find("a", href=True)
     if link is None:
         return None
     # Some templates put the date inside the link (<a><span>标题</span><i>2026-09-10</i></a>).
-    title = (link.get("title") or "").strip() or _DATE_TEXT.sub("", _text(link)).strip()
-    return ListItem(urljoin(page_url, link["href"]), title, parse_date(_text(soup)))
+    title = _attr(link, "title").strip() or _DATE_TEXT.sub("", _text(link)).strip()
+    return ListItem(urljoin(page_url, _attr(link, "href")), title, parse_date(_text(soup)))
 
 
 def _with_page(url: str, page: int) -> str:
@@ -91,14 +100,15 @@ def parse_hanweb(text: str, page_url: str) -> ListingPage:
         href = _soup(group.group(1)).find("a", href=True) if group else None
         proxy, params = _PROXY.search(text), _PARAMS.search(text)
         if href is not None:  # GET variant: the <nextgroup> template with page=N
-            template = urljoin(page_url, href["href"])
+            template = urljoin(page_url, _attr(href, "href"))
             more = [_with_page(template, p) for p in range(2, pages + 1)]
         elif proxy and params:  # POST variant: record ranges in the query, the column's params as the form
-            form = tuple((m.group(1), next(g for g in m.groups()[1:] if g is not None))
-                         for m in _PAIR.finditer(params.group(1)))
+            form = tuple((m.group(1), next(g for g in m.groups()[1:] if g is not None)) for m in _PAIR.finditer(params.group(1)))
             endpoint = urljoin(page_url, proxy.group(1))
-            more = [ListRequest(f"{endpoint}?startrecord={(p - 1) * per_page + 1}&endrecord={p * per_page}"
-                                f"&perpage={per_page}", form) for p in range(2, pages + 1)]
+            more = [
+                ListRequest(f"{endpoint}?startrecord={(p - 1) * per_page + 1}&endrecord={p * per_page}&perpage={per_page}", form)
+                for p in range(2, pages + 1)
+            ]
     return ListingPage(tuple(items), tuple(more))
 
 
@@ -107,11 +117,11 @@ def parse_trs(text: str, page_url: str) -> ListingPage:
     soup = _soup(text)
     items = []
     for link in soup.find_all("a", href=True):
-        href = link["href"].strip()
+        href = _attr(link, "href").strip()
         if not _TRS_DETAIL.search(href):
             continue
         url = urljoin(page_url, href)
-        title = (link.get("title") or "").strip() or _text(link)
+        title = _attr(link, "title").strip() or _text(link)
         row = link.find_parent(["tr", "li"]) or link.parent
         row_text = _text(row) if row is not None else ""
         url_date = date_from_url(url)
@@ -135,12 +145,12 @@ def parse_generic(text: str, page_url: str, selectors: dict[str, str]) -> Listin
             continue
         date_node = node.select_one(selectors["list_date"]) if selectors.get("list_date") else None
         list_date = parse_date(_text(date_node) if date_node is not None else _text(node))
-        title = (link.get("title") or "").strip() or _text(link)
-        items.append(ListItem(urljoin(page_url, link["href"]), title, list_date))
-    more = []
+        title = _attr(link, "title").strip() or _text(link)
+        items.append(ListItem(urljoin(page_url, _attr(link, "href")), title, list_date))
+    more: list[str | ListRequest] = []
     nxt = soup.select_one(selectors.get("next_page", "a.next"))
     if nxt is not None and nxt.get("href"):
-        more.append(urljoin(page_url, nxt["href"]))
+        more.append(urljoin(page_url, _attr(nxt, "href")))
     return ListingPage(tuple(items), tuple(more))
 
 
@@ -168,10 +178,15 @@ def parse_gkmlpt(text: str, page_url: str) -> ListingPage:
     for article in data.get("articles") or []:
         stamp = article.get("date") or article.get("created_at")
         list_date = datetime.fromtimestamp(int(stamp), _CHINA).date() if str(stamp or "").isdigit() else None
-        meta = {"index_no": article.get("identifier") or "", "doc_no": article.get("document_number") or "",
-                "agency": article.get("publisher") or "", "topic": article.get("classify_theme_name") or ""}
-        items.append(ListItem(urljoin(page_url, article["url"]), article.get("title", ""), list_date,
-                              {k: v for k, v in meta.items() if v}))
+        meta = {
+            "index_no": article.get("identifier") or "",
+            "doc_no": article.get("document_number") or "",
+            "agency": article.get("publisher") or "",
+            "topic": article.get("classify_theme_name") or "",
+        }
+        items.append(
+            ListItem(urljoin(page_url, article["url"]), article.get("title", ""), list_date, {k: v for k, v in meta.items() if v})
+        )
     more: list[str] = []
     query = dict(parse_qsl(parts.query))
     total = int((data.get("classify") or {}).get("post_count") or data.get("total") or 0)

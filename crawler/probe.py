@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 from archive.catalog import Catalog
 from archive.charset import decode
@@ -13,7 +14,7 @@ from archive.settings import Settings
 from archive.store import WarcStore
 from crawler.extract import extract_document
 from crawler.fetch import Fetcher
-from crawler.listing import ListItem, parse_listing
+from crawler.listing import ListItem, ListRequest, parse_listing
 from crawler.sources import Source
 
 
@@ -35,30 +36,48 @@ def probe_source(source: Source, settings: Settings) -> ProbeReport:
     report = ProbeReport()
     with tempfile.TemporaryDirectory(prefix="xxgk-probe-") as tmp:
         store = WarcStore(Path(tmp) / "warc")
-        with Catalog(Path(tmp) / "catalog.sqlite3") as catalog, store.session("probe") as session, Fetcher(
-            settings, store, session, catalog, None, source.hosts(), source.allow_private, source.crawl_delay_s
-        ) as fetcher:
+        with (
+            Catalog(Path(tmp) / "catalog.sqlite3") as catalog,
+            store.session("probe") as session,
+            Fetcher(
+                settings, store, session, catalog, None, source.hosts(), source.allow_private, source.crawl_delay_s
+            ) as fetcher,
+        ):
             column, url = source.column_urls()[0]
+            form: bytes | None = None
             for _ in range(2):  # an index page may only lead to the real list (gkmlpt)
                 report.list_url = url
-                result = fetcher.get(url)
+                result = fetcher.get(url, form=form)
                 text, _ = decode(result.body, result.content_type, source.charset)
                 listing = parse_listing(source.platform, text, url, source.selectors)
                 report.items, report.more_pages = list(listing.items), len(listing.more_pages)
                 if report.items or not listing.more_pages:
                     break
-                url = listing.more_pages[0]
+                following = listing.more_pages[0]
+                if isinstance(following, ListRequest):  # a list that must be POSTed (Hanweb jpage ranges)
+                    url, form = following.url, urlencode(following.form).encode()
+                else:
+                    url, form = following, None
             if not report.items:
-                report.problems.append(f"no items found on {report.list_url}: check platform = \"{source.platform}\""
-                                       + (" and [selectors] list_item" if source.platform == "generic" else ""))
+                report.problems.append(
+                    f'no items found on {report.list_url}: check platform = "{source.platform}"'
+                    + (" and [selectors] list_item" if source.platform == "generic" else "")
+                )
                 return report
             item = report.items[0]
             report.detail_url = item.url
             result = fetcher.get(item.url)
             text, _ = decode(result.body, result.content_type, source.charset)
-            report.document, _ = extract_document(text, item.url, source_id=source.id, category=column.category,
-                                                  default_agency=source.agency, list_item=item,
-                                                  body_selector=source.selectors.get("body", ""), trace=report.trace)
+            report.document, _ = extract_document(
+                text,
+                item.url,
+                source_id=source.id,
+                category=column.category,
+                default_agency=source.agency,
+                list_item=item,
+                body_selector=source.selectors.get("body", ""),
+                trace=report.trace,
+            )
     doc = report.document
     if not doc.body:
         report.problems.append("no body text: set [selectors] body to the CSS selector of the article")

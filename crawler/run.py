@@ -7,17 +7,18 @@ import json
 import logging
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
-from typing import Callable, Union
+from typing import Union
 from urllib.parse import urlencode
 
 from archive.catalog import Catalog
-from archive.locks import source_lock
-from archive.logs import crawl_context
 from archive.charset import decode
 from archive.errors import FetchError
+from archive.locks import source_lock
+from archive.logs import crawl_context
 from archive.models import Attachment, Document, doc_id_for
 from archive.settings import Settings
 from archive.store import WarcSession, WarcStore
@@ -55,20 +56,39 @@ class CrawlReport:
             self.failed_urls.append((url, reason))
 
     def as_dict(self) -> dict[str, object]:
-        return {"source": self.source_id, "new": self.new, "changed": self.changed, "unchanged": self.unchanged,
-                "withdrawn": self.withdrawn,
-                "listed": self.listed, "list_pages": self.list_pages, "requests": self.requests,
-                "failed": dict(self.failed), "failed_urls": self.failed_urls}
+        return {
+            "source": self.source_id,
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "withdrawn": self.withdrawn,
+            "listed": self.listed,
+            "list_pages": self.list_pages,
+            "requests": self.requests,
+            "failed": dict(self.failed),
+            "failed_urls": self.failed_urls,
+        }
 
     def summary(self) -> str:
         failed = sum(self.failed.values())
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.failed.items()))
-        return (f"{self.source_id}: 新增 {self.new}，变更 {self.changed}，未变 {self.unchanged}，撤回 {self.withdrawn}，失败 {failed}"
-                + (f"（{reasons}）" if reasons else "") + f"；列表页 {self.list_pages}，请求 {self.requests}")
+        return (
+            f"{self.source_id}: 新增 {self.new}，变更 {self.changed}，未变 {self.unchanged}，撤回 {self.withdrawn}，失败 {failed}"
+            + (f"（{reasons}）" if reasons else "")
+            + f"；列表页 {self.list_pages}，请求 {self.requests}"
+        )
 
 
-def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, report: CrawlReport,
-                 budget: list[int], catalog: Catalog, should_stop: Callable[[], bool]) -> tuple[list[ListItem], bool]:
+def _walk_column(
+    fetcher: Fetcher,
+    source: Source,
+    column: Column,
+    start: str,
+    report: CrawlReport,
+    budget: list[int],
+    catalog: Catalog,
+    should_stop: Callable[[], bool],
+) -> tuple[list[ListItem], bool]:
     """All items of a column following the platform's pagination, and whether every list page was read."""
     queue: list[str | ListRequest] = [start]
     seen_pages: set[str | ListRequest] = {start}
@@ -124,8 +144,9 @@ def _walk_column(fetcher: Fetcher, source: Source, column: Column, start: str, r
 Extracted = Union[Attachment, "Future[Attachment]"]
 
 
-def _fetch_attachment(fetcher: Fetcher, extractor: "_Extractor", settings: Settings, url: str, name: str,
-                      previous: Attachment | None = None) -> Extracted:
+def _fetch_attachment(
+    fetcher: Fetcher, extractor: _Extractor, settings: Settings, url: str, name: str, previous: Attachment | None = None
+) -> Extracted:
     """The attachment, or a future of it while its text is extracted beside the crawl."""
     try:
         result = fetcher.get(url, max_bytes=settings.max_attachment_bytes)
@@ -138,8 +159,9 @@ def _fetch_attachment(fetcher: Fetcher, extractor: "_Extractor", settings: Setti
     digest = hashlib.sha256(result.body).hexdigest()
     if previous is not None and previous.sha256 == digest and previous.name == name:
         return previous  # same bytes as last time: the text extracted then still holds
-    return extractor.submit(Attachment(url=url, name=name, content_type=result.content_type,
-                                       size=len(result.body), sha256=digest), result.body)
+    return extractor.submit(
+        Attachment(url=url, name=name, content_type=result.content_type, size=len(result.body), sha256=digest), result.body
+    )
 
 
 class _Extractor:
@@ -160,7 +182,7 @@ class _Extractor:
             text, error = "", f"extraction failed: {type(exc).__name__}: {exc}"[:300]
         return replace(attachment, text=text, error=error)
 
-    def submit(self, attachment: Attachment, data: bytes) -> "Future[Attachment]":
+    def submit(self, attachment: Attachment, data: bytes) -> Future[Attachment]:
         return self.pool.submit(self._run, attachment, data)
 
     def close(self) -> None:
@@ -188,9 +210,16 @@ class CrawlStopped(Exception):
     """Raised inside a run when `should_stop()` turned true; the run ends as "interrupted"."""
 
 
-def crawl_source(source: Source, settings: Settings, catalog: Catalog, store: WarcStore,
-                 progress: Progress | None = None, worker: AttachmentWorker | None = None,
-                 trigger: str = "manual", should_stop: Callable[[], bool] | None = None) -> CrawlReport:
+def crawl_source(
+    source: Source,
+    settings: Settings,
+    catalog: Catalog,
+    store: WarcStore,
+    progress: Progress | None = None,
+    worker: AttachmentWorker | None = None,
+    trigger: str = "manual",
+    should_stop: Callable[[], bool] | None = None,
+) -> CrawlReport:
     """Crawl `source` once; every response is archived before its document is recorded.
 
     Holds the source's crawl lock for the whole run (raises LockHeld, naming the holder, if another
@@ -227,12 +256,27 @@ def crawl_source(source: Source, settings: Settings, catalog: Catalog, store: Wa
     return report
 
 
-def _run(source: Source, settings: Settings, catalog: Catalog, store: WarcStore, report: CrawlReport,
-         progress: Progress | None, worker: AttachmentWorker | None, should_stop: Callable[[], bool]) -> None:
-    with store.session(prefix=source.id) as session, Fetcher(
-        settings, store, session, catalog, report.run_id, source.hosts(), source.allow_private, source.crawl_delay_s
-    ) as fetcher, (nullcontext(worker) if worker is not None else AttachmentWorker(
-        settings.attachment_timeout_s, settings.attachment_memory_mb)) as worker:
+def _run(
+    source: Source,
+    settings: Settings,
+    catalog: Catalog,
+    store: WarcStore,
+    report: CrawlReport,
+    progress: Progress | None,
+    worker: AttachmentWorker | None,
+    should_stop: Callable[[], bool],
+) -> None:
+    with (
+        store.session(prefix=source.id) as session,
+        Fetcher(
+            settings, store, session, catalog, report.run_id, source.hosts(), source.allow_private, source.crawl_delay_s
+        ) as fetcher,
+        (
+            nullcontext(worker)
+            if worker is not None
+            else AttachmentWorker(settings.attachment_timeout_s, settings.attachment_memory_mb)
+        ) as worker,
+    ):
         # Group commit: records are fsynced once per batch, just before the catalog rows pointing at them.
         session.deferred_sync = True
         try:
@@ -240,8 +284,9 @@ def _run(source: Source, settings: Settings, catalog: Catalog, store: WarcStore,
                 fetcher.before_wait = batch.flush  # never hold the catalog's write lock while waiting politely
                 extractor = _Extractor(worker)
                 try:
-                    complete, listed = _crawl_columns(fetcher, extractor, settings, source, catalog, session, report,
-                                                      progress, batch.checkpoint, should_stop)
+                    complete, listed = _crawl_columns(
+                        fetcher, extractor, settings, source, catalog, session, report, progress, batch.checkpoint, should_stop
+                    )
                 finally:
                     extractor.close()
                 if complete:
@@ -252,9 +297,18 @@ def _run(source: Source, settings: Settings, catalog: Catalog, store: WarcStore,
             report.requests = fetcher.request_count
 
 
-def _crawl_columns(fetcher: Fetcher, extractor: _Extractor, settings: Settings, source: Source, catalog: Catalog,
-                   session: WarcSession, report: CrawlReport, progress: Progress | None,
-                   checkpoint: Callable[[], None], should_stop: Callable[[], bool]) -> tuple[bool, set[str]]:
+def _crawl_columns(
+    fetcher: Fetcher,
+    extractor: _Extractor,
+    settings: Settings,
+    source: Source,
+    catalog: Catalog,
+    session: WarcSession,
+    report: CrawlReport,
+    progress: Progress | None,
+    checkpoint: Callable[[], None],
+    should_stop: Callable[[], bool],
+) -> tuple[bool, set[str]]:
     """Every column's listing and items; (whether every listing was read completely, the URLs listed)."""
     budget = [settings.max_pages_per_source]
     listed: set[str] = set()
@@ -284,8 +338,9 @@ def _crawl_columns(fetcher: Fetcher, extractor: _Extractor, settings: Settings, 
     return complete, listed
 
 
-def _record_ready(pending: list[_Pending], catalog: Catalog, session: WarcSession, report: CrawlReport,
-                  wait: bool) -> list[_Pending]:
+def _record_ready(
+    pending: list[_Pending], catalog: Catalog, session: WarcSession, report: CrawlReport, wait: bool
+) -> list[_Pending]:
     """Record the pending documents whose attachments are done (all of them when `wait`); the rest remain."""
     remaining = []
     for item in pending:
@@ -296,8 +351,9 @@ def _record_ready(pending: list[_Pending], catalog: Catalog, session: WarcSessio
     return remaining
 
 
-def _withdraw_unlisted(fetcher: Fetcher, source: Source, catalog: Catalog, listed: set[str],
-                       report: CrawlReport, should_stop: Callable[[], bool]) -> None:
+def _withdraw_unlisted(
+    fetcher: Fetcher, source: Source, catalog: Catalog, listed: set[str], report: CrawlReport, should_stop: Callable[[], bool]
+) -> None:
     """Documents no longer in any listing of the source are withdrawn; the page's answer is archived."""
     for column in source.columns:
         for url, doc_id in catalog.listed_documents(source.id, column.category, active_only=True).items():
@@ -321,8 +377,17 @@ def _withdraw(catalog: Catalog, doc_id: str, capture_id: int | None, report: Cra
         report.withdrawn += 1
 
 
-def _crawl_item(fetcher: Fetcher, extractor: _Extractor, settings: Settings, source: Source, column: Column,
-                item: ListItem, catalog: Catalog, session: WarcSession, report: CrawlReport) -> _Pending | None:
+def _crawl_item(
+    fetcher: Fetcher,
+    extractor: _Extractor,
+    settings: Settings,
+    source: Source,
+    column: Column,
+    item: ListItem,
+    catalog: Catalog,
+    session: WarcSession,
+    report: CrawlReport,
+) -> _Pending | None:
     """Fetch and parse one detail page and fetch its attachments; None when there is nothing to record."""
     try:
         result = fetcher.get(item.url)
@@ -343,16 +408,21 @@ def _crawl_item(fetcher: Fetcher, extractor: _Extractor, settings: Settings, sou
         report.fail(item.url, f"truncated-{result.truncated}")
         return None
     text, _ = decode(result.body, result.content_type, source.charset)
-    doc, links = extract_document(text, item.url, source_id=source.id, category=column.category,
-                                  default_agency=source.agency, list_item=item,
-                                  body_selector=source.selectors.get("body", ""))
+    doc, links = extract_document(
+        text,
+        item.url,
+        source_id=source.id,
+        category=column.category,
+        default_agency=source.agency,
+        list_item=item,
+        body_selector=source.selectors.get("body", ""),
+    )
     if not doc.title or not doc.body:
         report.fail(item.url, "extract-empty")
         return None
     stored = catalog.get(doc.doc_id) if links else None  # only attachments need the previous version
     known = {a.url: a for a in stored.doc.attachments} if stored else {}
-    attachments = [_fetch_attachment(fetcher, extractor, settings, link.url, link.name, known.get(link.url))
-                   for link in links]
+    attachments = [_fetch_attachment(fetcher, extractor, settings, link.url, link.name, known.get(link.url)) for link in links]
     return _Pending(doc, result.record_id, result.capture_id, attachments)
 
 

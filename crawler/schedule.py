@@ -12,9 +12,10 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
@@ -80,8 +81,9 @@ def plan_source(source: Source, last_run: dict[str, Any] | None, tz: ZoneInfo, n
 class CrawlScheduler:
     """Runs the sources' crawls on their schedules until SIGTERM/SIGINT."""
 
-    def __init__(self, settings: Settings, sources: dict[str, Source], after_crawl: AfterCrawl | None = None,
-                 parent_pid: int | None = None) -> None:
+    def __init__(
+        self, settings: Settings, sources: dict[str, Source], after_crawl: AfterCrawl | None = None, parent_pid: int | None = None
+    ) -> None:
         self.settings = settings
         self.parent_pid = parent_pid
         self.sources = sources
@@ -122,10 +124,26 @@ class CrawlScheduler:
                     log.warning("%s: catching up once now (%s)", source.id, plan.catch_up)
                     self._reason[source.id] = "catch-up"
                     extra["next_run_time"] = now
-                self.scheduler.add_job(self.run_source, plan.trigger, args=[source.id], id=source.id, name=source.name,
-                                       replace_existing=True, misfire_grace_time=plan.grace_s, **extra)
-        self.scheduler.add_job(self.poll, "interval", seconds=self.settings.scheduler_poll_s, id="_poll", executor="poll",
-                               replace_existing=True, next_run_time=now, misfire_grace_time=None)
+                self.scheduler.add_job(
+                    self.run_source,
+                    plan.trigger,
+                    args=[source.id],
+                    id=source.id,
+                    name=source.name,
+                    replace_existing=True,
+                    misfire_grace_time=plan.grace_s,
+                    **extra,
+                )
+        self.scheduler.add_job(
+            self.poll,
+            "interval",
+            seconds=self.settings.scheduler_poll_s,
+            id="_poll",
+            executor="poll",
+            replace_existing=True,
+            next_run_time=now,
+            misfire_grace_time=None,
+        )
         return plans
 
     def run_source(self, source_id: str) -> None:
@@ -140,15 +158,24 @@ class CrawlScheduler:
                 if reason == "schedule" and self._backing_off(catalog, source_id):
                     return
                 try:
-                    crawl_source(self.sources[source_id], self.settings, catalog,
-                                 WarcStore(self.settings.warc_dir, self.settings.warc_max_bytes),
-                                 trigger=reason, should_stop=self.stopping.is_set)
+                    crawl_source(
+                        self.sources[source_id],
+                        self.settings,
+                        catalog,
+                        WarcStore(self.settings.warc_dir, self.settings.warc_max_bytes),
+                        trigger=reason,
+                        should_stop=self.stopping.is_set,
+                    )
                 except LockHeld as exc:
                     log.warning("%s: not crawled now: %s", source_id, exc.message)
                     return
                 except Exception as exc:  # noqa: BLE001 - recorded on the run with its traceback; the scheduler goes on
-                    log.error("%s: crawl failed (%s: %s); the traceback is in the run's record and log file",
-                              source_id, type(exc).__name__, exc)
+                    log.error(
+                        "%s: crawl failed (%s: %s); the traceback is in the run's record and log file",
+                        source_id,
+                        type(exc).__name__,
+                        exc,
+                    )
                 if self.after_crawl is not None:
                     self.after_crawl(self.settings, catalog)
         finally:
@@ -171,9 +198,13 @@ class CrawlScheduler:
             return False
         period = interval_of(job.trigger, datetime.now(self.tz))
         wait = min(MAX_BACKOFF, period * 2 ** (failures - self.settings.failure_backoff_after + 1))
-        if datetime.now(timezone.utc) - parse_time(last["started_at"]) < wait:
-            log.warning("%s: %d failed runs in a row; backing off (next attempt after %s)", source_id, failures,
-                        (parse_time(last["started_at"]) + wait).astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S"))
+        if datetime.now(UTC) - parse_time(last["started_at"]) < wait:
+            log.warning(
+                "%s: %d failed runs in a row; backing off (next attempt after %s)",
+                source_id,
+                failures,
+                (parse_time(last["started_at"]) + wait).astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S"),
+            )
             return True
         return False
 
@@ -191,8 +222,15 @@ class CrawlScheduler:
         if self.scheduler.get_job(source_id) is not None:
             self.scheduler.modify_job(source_id, next_run_time=now)
         else:
-            self.scheduler.add_job(self.run_source, "date", run_date=now, args=[source_id], id=source_id,
-                                   replace_existing=True, misfire_grace_time=None)
+            self.scheduler.add_job(
+                self.run_source,
+                "date",
+                run_date=now,
+                args=[source_id],
+                id=source_id,
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
 
     def poll(self) -> None:
         """Heartbeat, then pick up "crawl now" requests filed in the catalog (by the staff page or the CLI)."""
@@ -243,8 +281,12 @@ class CrawlScheduler:
             for name in recovered:
                 log.warning("recovered unsealed WARC file %s", name)
             plans = self.add_jobs()
-            log.warning("scheduler started (pid %d): %d sources scheduled, %d catching up", os.getpid(),
-                        sum(p.trigger is not None for p in plans), sum(bool(p.catch_up) for p in plans))
+            log.warning(
+                "scheduler started (pid %d): %d sources scheduled, %d catching up",
+                os.getpid(),
+                sum(p.trigger is not None for p in plans),
+                sum(bool(p.catch_up) for p in plans),
+            )
             # The handlers stay until the process exits: a second signal, even after the clean stop has
             # begun or ended, exits at once with status 1.
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -257,8 +299,9 @@ class CrawlScheduler:
             finished = self._idle.wait_for(lambda: not self._running, timeout=self.settings.stop_timeout_s)
             left = sorted(self._running)
         with self._catalog() as catalog:
-            catalog.beat(HEARTBEAT, os.getpid(), socket.gethostname(), self._started_at,
-                         {**self.status_info(), "stopped_at": utcnow()})
+            catalog.beat(
+                HEARTBEAT, os.getpid(), socket.gethostname(), self._started_at, {**self.status_info(), "stopped_at": utcnow()}
+            )
         if not finished:
             log.error("crawls of %s did not stop within %g s; exiting anyway", ", ".join(left), self.settings.stop_timeout_s)
             return 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field, replace
-from importlib import resources
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -54,7 +54,7 @@ class Source:
         own = urlsplit(self.base_url).hostname or ""
         return tuple(dict.fromkeys((own, *self.allowed_hosts)))
 
-    def with_base_url(self, base_url: str) -> "Source":
+    def with_base_url(self, base_url: str) -> Source:
         return replace(self, base_url=base_url)
 
 
@@ -69,8 +69,21 @@ def _require(data: dict[str, Any], key: str, kind: type, where: str, example: st
 
 def parse_source(data: dict[str, Any], where: str) -> Source:
     """Validate a parsed TOML mapping into a Source; errors name `where` and the key."""
-    known = {"id", "name", "agency", "platform", "base_url", "columns", "allowed_hosts", "allow_private",
-             "charset", "crawl_delay_s", "schedule", "selectors", "stop_after_known_pages"}
+    known = {
+        "id",
+        "name",
+        "agency",
+        "platform",
+        "base_url",
+        "columns",
+        "allowed_hosts",
+        "allow_private",
+        "charset",
+        "crawl_delay_s",
+        "schedule",
+        "selectors",
+        "stop_after_known_pages",
+    }
     for key in data:
         if key not in known:
             raise SourceError(f"{where}: unknown key {key!r}", f"known keys: {', '.join(sorted(known))}")
@@ -80,7 +93,9 @@ def parse_source(data: dict[str, Any], where: str) -> Source:
         raise SourceError(f"{where}: platform {platform!r} is not supported", f"use one of: {', '.join(PLATFORMS)}")
     base_url = _require(data, "base_url", str, where, 'base_url = "https://www.example.gov.cn"')
     if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
-        raise SourceError(f"{where}: base_url {base_url!r} is not an http(s) URL", 'example: base_url = "https://www.example.gov.cn"')
+        raise SourceError(
+            f"{where}: base_url {base_url!r} is not an http(s) URL", 'example: base_url = "https://www.example.gov.cn"'
+        )
     raw_columns = _require(data, "columns", list, where, '[[columns]] name = "通知公告" url = "/col/col1/index.html"')
     if not raw_columns:
         raise SourceError(f"{where}: no [[columns]] declared", "add at least one [[columns]] table with name and url")
@@ -102,19 +117,21 @@ def parse_source(data: dict[str, Any], where: str) -> Source:
     if not isinstance(schedule, str):
         raise SourceError(f"{where}: schedule must be a string, got {schedule!r}", 'example: schedule = "35 2 * * *"')
     if schedule.strip():
-        from datetime import timezone
-
         from crawler.cron import cron_trigger
 
         try:
-            cron_trigger(schedule, timezone.utc)
+            cron_trigger(schedule, UTC)
         except ValueError as exc:
-            raise SourceError(f"{where}: schedule {schedule!r} is not a cron expression: {exc}",
-                              'write "minute hour day month weekday", e.g. schedule = "35 2 * * *" (02:35 daily)') from None
+            raise SourceError(
+                f"{where}: schedule {schedule!r} is not a cron expression: {exc}",
+                'write "minute hour day month weekday", e.g. schedule = "35 2 * * *" (02:35 daily)',
+            ) from None
     stop_after = data.get("stop_after_known_pages", 0)
     if not isinstance(stop_after, int) or isinstance(stop_after, bool) or stop_after < 0:
-        raise SourceError(f"{where}: stop_after_known_pages must be a whole number >= 0, got {stop_after!r}",
-                          "0 walks every list page; 2 stops after two pages with nothing new")
+        raise SourceError(
+            f"{where}: stop_after_known_pages must be a whole number >= 0, got {stop_after!r}",
+            "0 walks every list page; 2 stops after two pages with nothing new",
+        )
     return Source(
         id=source_id,
         name=str(data.get("name") or source_id),
@@ -148,11 +165,8 @@ def load_sources(directories: list[Path]) -> dict[str, Source]:
         for path in sorted(Path(directory).glob("*.toml")):
             source = load_source(path)
             if source.id in sources:
-                raise SourceError(f"{path}: id {source.id!r} is already used by {sources[source.id].path}",
-                                  "give each source a unique id")
+                raise SourceError(
+                    f"{path}: id {source.id!r} is already used by {sources[source.id].path}", "give each source a unique id"
+                )
             sources[source.id] = source
     return sources
-
-
-def demo_sources_dir() -> Path:
-    return Path(str(resources.files("crawler.demo_portal").joinpath("sources")))

@@ -23,9 +23,13 @@ def canonicalize(url: str) -> str:
     port = parts.port
     netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
     path = _PATH_SESSION.sub("", parts.path) or "/"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if k.lower() not in SESSION_KEYS and not k.lower().startswith("aspsessionid")
-             and not (k.lower() in TOKEN_KEYS and _TOKEN.match(v))]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in SESSION_KEYS
+        and not k.lower().startswith("aspsessionid")
+        and not (k.lower() in TOKEN_KEYS and _TOKEN.match(v))
+    ]
     return urlunsplit((scheme, netloc, path, urlencode(query, safe="/:,"), ""))
 
 

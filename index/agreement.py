@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from archive.catalog import Catalog
-from index.engine import WhooshEngine
+from index.api import SearchBackend
 
 
 @dataclass
@@ -35,11 +35,11 @@ class Agreement:
         return lines
 
 
-def compare(engine: WhooshEngine, catalog: Catalog) -> Agreement:
+def compare(engine: SearchBackend, catalog: Catalog) -> Agreement:
     """Compare the documents `engine` serves with the catalog's current documents."""
     indexed = engine.documents()
-    counts = Counter(doc_id for doc_id, _, _ in indexed)
-    seen = {doc_id: (seq, status) for doc_id, seq, status in indexed}
+    counts = Counter(d.id for d in indexed)
+    seen = {d.id: (d.seq, d.status) for d in indexed}
     report = Agreement(index_documents=len(indexed), duplicated=sorted(d for d, n in counts.items() if n > 1))
     current = set()
     for stored in catalog.iter_documents():

@@ -18,8 +18,9 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from whoosh.analysis import Token, Tokenizer
 
@@ -35,7 +36,7 @@ _BRACKETS = {"[": "〔", "]": "〕", "［": "〔", "］": "〕", "【": "〔", "
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 _CJK = "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 # A parenthesised pinyin annotation right after a CJK character: 標(biāo), 准(zhun3), 行(xíng zhèng).
-_PINYIN = (rf"(?<=[{_CJK}])\((?=[^)]*(?:[{_TONED}]|[a-z][1-5]\b))[a-z{_TONED}ü1-5' ]{{1,30}}\)")
+_PINYIN = rf"(?<=[{_CJK}])\((?=[^)]*(?:[{_TONED}]|[a-z][1-5]\b))[a-z{_TONED}ü1-5' ]{{1,30}}\)"
 _LAYOUT = re.compile(rf"(?P<py>{_PINYIN})|(?P<ws>\s+)")
 
 _lock = threading.Lock()
@@ -146,7 +147,7 @@ def _layout(folded: str, want_offsets: bool) -> tuple[str, list[int]]:
         cursor = end
         if m.group("ws") is None:
             continue
-        nxt = folded[end:end + 1]
+        nxt = folded[end : end + 1]
         if not prev or not nxt or prev == " " or is_cjk(prev) or is_cjk(nxt):
             continue
         pieces.append(" ")
@@ -247,7 +248,7 @@ def subwords(word: str, freq: dict[str, int]) -> Iterator[tuple[str, int]]:
         return
     for size in range(2, min(MAX_SUBWORD, n - 1) + 1):
         for i in range(n - size + 1):
-            gram = word[i:i + size]
+            gram = word[i : i + size]
             if freq.get(gram):
                 yield gram, i
 
@@ -289,9 +290,19 @@ class ChineseTokenizer(Tokenizer):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.dict_id = state.get("dict_id", "")
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
-                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
-                 mode: str = "", **kwargs: object) -> Iterator[Token]:
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
             t.original = t.text = normalize(value)
@@ -320,8 +331,9 @@ class ChineseTokenizer(Tokenizer):
             yield t
 
 
-def word_tokens(norm: str, dict_id: str = "", subwords_too: bool = True,
-                 start_pos: int = 0) -> Iterator[tuple[str, int, int, float, int]]:
+def word_tokens(
+    norm: str, dict_id: str = "", subwords_too: bool = True, start_pos: int = 0
+) -> Iterator[tuple[str, int, int, float, int]]:
     """(text, start, end, boost, position) of the word tokens of normalised text.
 
     Words at ordinal positions; with `subwords_too`, a long word's search-mode sub-words follow it
@@ -352,9 +364,19 @@ class BigramTokenizer(Tokenizer):
     def __hash__(self) -> int:
         return hash(type(self))
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
-                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
-                 mode: str = "", **kwargs: object) -> Iterator[Token]:
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if chars:
             norm, offsets = normalize_with_map(value)

@@ -1,11 +1,31 @@
-"""Backend-neutral search types: a request in; hits, snippets and facet counts out."""
+"""The index's interface: backend-neutral search types, the `SearchBackend` and `IndexWriter` protocols,
+and `open_backend` / `index_writer`, which pick the engine named by the `index_backend` setting.
+
+Everything outside `index` (the web, reports, the command line) talks to the index through this
+module only; engine types never leak past their sub-package (`index.whoosh`).
+"""
 
 from __future__ import annotations
 
+import html
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol
 
+from archive.settings import SETTINGS
+from index.analysis import normalize  # noqa: F401 - text as the index compares it, for callers outside index
+from index.query import FIELDS as QUERY_FIELDS  # noqa: F401 - the field names the query language knows
+
+if TYPE_CHECKING:
+    from archive.catalog import Catalog
+    from archive.settings import Settings
+
+BACKENDS = next(s.choices for s in SETTINGS if s.name == "index_backend")
 FACETS = ("category", "agency", "year", "month", "validity", "status")
+UNKNOWN_YEAR = "未知"  # the year facet of a document without a date
+UNSTATED = "未注明"  # the 有效性 facet of a document that states none
 SORTS = ("relevance", "date")
 MAX_PAGE_SIZE = 50
 MAX_PAGE = 100
@@ -41,6 +61,26 @@ class Hit:
     status: str = "active"
 
 
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """A hit as JSON (the site's search.json, feeds and exports, and `xxgk search --json` use this one form)."""
+    return {
+        "id": hit.id,
+        "title": hit.title,
+        "url": hit.url,
+        "agency": hit.agency,
+        "category": hit.category,
+        "doc_no": hit.doc_no,
+        "published": hit.published.isoformat() if hit.published else None,
+        "status": hit.status,
+        "score": round(hit.score, 3),
+        "snippet": html.unescape(_MARK.sub("", hit.snippet)),
+        "snippet_html": hit.snippet,
+    }
+
+
+_MARK = re.compile(r"</?mark>")
+
+
 @dataclass(frozen=True)
 class FacetValue:
     value: str
@@ -61,3 +101,99 @@ class SearchResult:
     terms: list[str]
     notice: str = ""  # e.g. the words were relaxed from all to some
     doc_no_match: str = ""  # id of the one document whose 文号 the whole query is
+
+
+@dataclass(frozen=True)
+class Related:
+    """A document related to another, and why (same 文号 series, same agency and subject)."""
+
+    id: str
+    title: str
+    doc_no: str
+    why: str
+    published: str | None
+
+
+@dataclass(frozen=True)
+class NearDocNo:
+    """A document whose 文号 is near the one asked for (same 机关代字, a close number or year)."""
+
+    doc_no: str
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What the index the backend serves says of itself (for /healthz and `xxgk status`)."""
+
+    backend: str
+    documents: int
+    catalog_seq: int
+    built_at: str | None
+    updated_at: str | None
+    last_error: str  # the last unexpected engine failure since the index last changed ("" when none)
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """One document as the index holds it: enough to compare the index with the catalog."""
+
+    id: str
+    seq: int
+    status: str
+
+
+class SearchBackend(Protocol):
+    """An open index: safe to share between threads; `refresh()` picks up commits and swapped rebuilds."""
+
+    def search(self, request: SearchRequest) -> SearchResult: ...
+
+    def related(self, doc_id: str, title: str, agency: str, doc_no: str, limit: int = 6) -> list[Related]: ...
+
+    def near_doc_nos(self, text: str, limit: int = 5) -> list[NearDocNo]: ...
+
+    def highlight(self, texts: list[str], q: str) -> list[str]:
+        """Each text as escaped HTML with the query's words marked (a document page); QueryError for a bad `q`."""
+        ...
+
+    def status(self) -> IndexStatus: ...
+
+    def documents(self) -> list[IndexedDocument]: ...
+
+    def refresh(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class IndexWriter(Protocol):
+    """Derives the index from the catalog; every write takes the data directory's index lock."""
+
+    def rebuild(self, catalog: Catalog, progress: Callable[[int], None] | None = None) -> int:
+        """Build a new index of every catalog document beside the old one, then swap it in."""
+        ...
+
+    def sync(self, catalog: Catalog) -> int:
+        """Apply the catalog's changes since the index's recorded sequence number (rebuild when none)."""
+        ...
+
+
+def open_backend(settings: Settings) -> SearchBackend:
+    """The search backend the settings name, opened on the data directory's index."""
+    from index import analysis
+
+    analysis.configure(settings.cache_dir)
+    if settings.index_backend == "whoosh":
+        from index.whoosh.engine import WhooshEngine
+
+        return WhooshEngine(settings.index_path, settings.max_query_chars)
+    raise ValueError(f"unknown index_backend {settings.index_backend!r}; known: {', '.join(BACKENDS)}")
+
+
+def index_writer(settings: Settings) -> IndexWriter:
+    """The index writer of the backend the settings name."""
+    if settings.index_backend == "whoosh":
+        from index.whoosh.sync import WhooshWriter
+
+        return WhooshWriter(settings)
+    raise ValueError(f"unknown index_backend {settings.index_backend!r}; known: {', '.join(BACKENDS)}")

@@ -8,28 +8,29 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from index import analysis
 from index.docno import doc_nos_in, parse_doc_no
 
 DICT_FILE = "xxgk-dict.txt"
 MAX_TITLE = 16
-_TITLE = re.compile(r"《([^《》]{2,%d})》" % MAX_TITLE)
+_TITLE = re.compile(rf"《([^《》]{{2,{MAX_TITLE}}})》")
 _PLACE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:自治区|自治州|特别行政区|省|市|区|县|旗|镇|乡|街道)")
 _ORG_TAIL = re.compile(r"(?:人民政府|办公室|委员会|局|厅|委|办|所|中心|院|署)$")
 
 
 def _places(name: str) -> list[str]:
     """Administrative place names at the start of an agency name: 杭州市余杭区民政局 → 杭州市, 余杭区."""
-    out, rest = [], name
+    out: list[str] = []
+    rest = name
     while True:
         m = _PLACE.match(rest)
         if not m or len(m.group(0)) == len(rest):
             return out
         out.append(m.group(0))
-        rest = rest[m.end():]
+        rest = rest[m.end() :]
 
 
 def collect(agencies: Iterable[str], titles: Iterable[str], texts: Iterable[str], doc_nos: Iterable[str]) -> list[str]:

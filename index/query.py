@@ -9,9 +9,20 @@ from datetime import date as _date
 from archive.errors import QueryError
 from index.docno import DocNo, parse_doc_no
 
-FIELDS = {"title": "title", "标题": "title", "agency": "agency", "机构": "agency", "doc_no": "doc_no",
-          "文号": "doc_no", "category": "category", "栏目": "category", "year": "year", "年份": "year",
-          "date": "date", "日期": "date"}
+FIELDS = {
+    "title": "title",
+    "标题": "title",
+    "agency": "agency",
+    "机构": "agency",
+    "doc_no": "doc_no",
+    "文号": "doc_no",
+    "category": "category",
+    "栏目": "category",
+    "year": "year",
+    "年份": "year",
+    "date": "date",
+    "日期": "date",
+}
 MAX_CLAUSES = 12
 _TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z_]+|标题|机构|文号|栏目|年份|日期)[:：])?("([^"]*)"?|\S+)')
 
@@ -92,7 +103,7 @@ def parse_query(q: str, max_chars: int = 200) -> ParsedQuery:
         # A 文号 typed with spaces (杭民发 〔2020〕 5 号) is one term, not four.
         return ParsedQuery(((Clause(text=q),),), doc_no=whole)
     if q.count('"') % 2:
-        raise QueryError("引号不成对：请检查查询中的双引号，短语需用一对引号括起，如 \"政府信息公开\"。")
+        raise QueryError('引号不成对：请检查查询中的双引号，短语需用一对引号括起，如 "政府信息公开"。')
     groups: list[list[Clause]] = []
     pending_or = False
     pos = 0

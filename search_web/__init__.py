@@ -1,22 +1,25 @@
-"""The search site: a Flask app factory; read-only on the archive and the index."""
+"""The search site: a Flask app factory; read-only on the archive and the index.
+
+May import `archive`, `reports` and `index.api` (never `crawler` or an engine package)."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from flask import Flask, g
 
 from archive.catalog import Catalog
 from archive.settings import Settings, load_settings
-from index import analysis
-from index.engine import WhooshEngine
+from index.api import SearchBackend, open_backend
 
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
-       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -27,12 +30,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["xxgk_engine"] = None
     app.extensions["xxgk_engine_lock"] = threading.Lock()
-    analysis.configure(settings.cache_dir)
 
-    app.config.update(SECRET_KEY=_secret_key(settings), SESSION_COOKIE_NAME="xxgk_admin",
-                      SESSION_COOKIE_SECURE=settings.cookie_secure, SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_PATH="/admin",
-                      PERMANENT_SESSION_LIFETIME=timedelta(hours=8))
+    app.config.update(
+        SECRET_KEY=_secret_key(settings),
+        SESSION_COOKIE_NAME="xxgk_admin",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_PATH="/admin",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+    )
 
     from search_web import admin, api, archived, errors, reports, views
 
@@ -97,7 +104,7 @@ def beijing_time(value: str | None) -> str:
     except ValueError:
         return value
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
@@ -132,7 +139,7 @@ def get_settings() -> Settings:
     return current_app.config["XXGK_SETTINGS"]  # type: ignore[no-any-return]
 
 
-def get_engine() -> WhooshEngine:
+def get_engine() -> SearchBackend:
     """The process's index engine, opened on first use and refreshed when the index changed."""
     from flask import current_app
 
@@ -140,11 +147,11 @@ def get_engine() -> WhooshEngine:
         engine = current_app.extensions["xxgk_engine"]
         settings = get_settings()
         if engine is None:
-            engine = WhooshEngine(settings.index_path, settings.max_query_chars)
+            engine = open_backend(settings)
             current_app.extensions["xxgk_engine"] = engine
         else:
             engine.refresh()
-    return engine  # type: ignore[no-any-return]
+    return engine
 
 
 def get_catalog() -> Catalog:

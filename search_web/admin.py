@@ -92,8 +92,9 @@ def login_post() -> Any:
     client = request.remote_addr or "?"
     wait = _limited(client)
     if wait > 0:
-        return render_template("admin_login.html", csrf_token=csrf_token(), next="",
-                               error=f"尝试次数过多，请 {int(wait) + 1} 秒后再试。"), 429
+        return render_template(
+            "admin_login.html", csrf_token=csrf_token(), next="", error=f"尝试次数过多，请 {int(wait) + 1} 秒后再试。"
+        ), 429
     if not check_password_hash(get_settings().admin_password_hash, request.form.get("password", "")):
         with _failures_lock:
             _failures[client].append(time.monotonic())
@@ -125,18 +126,29 @@ def source_rows(catalog: Catalog) -> tuple[list[dict[str, Any]], dict[str, Any]]
     for source_id in sources:
         last = catalog.last_run(source_id)
         report = (last or {}).get("report") or {}
-        rows.append({
-            "id": source_id, "next_run": next_runs.get(source_id), "pending": source_id in pending,
-            "running": source_id in info.get("running", []),
-            "last_started": last["started_at"] if last else None, "last_finished": last["finished_at"] if last else None,
-            "last_status": last["status"] if last else None, "last_error": (last or {}).get("error", ""),
-            "counts": {k: report.get(k, 0) for k in ("new", "changed", "unchanged", "withdrawn")},
-            "failed": report.get("failed", {}), "failed_urls": report.get("failed_urls", [])[:50],
-            "consecutive_failures": catalog.consecutive_failures(source_id),
-            "documents": catalog.count(source_id),
-        })
-    scheduler = {"alive": alive, "beat_age_s": beat_age_s(beat), "pid": beat["pid"] if beat else None,
-                 "host": beat["host"] if beat else None}
+        rows.append(
+            {
+                "id": source_id,
+                "next_run": next_runs.get(source_id),
+                "pending": source_id in pending,
+                "running": source_id in info.get("running", []),
+                "last_started": last["started_at"] if last else None,
+                "last_finished": last["finished_at"] if last else None,
+                "last_status": last["status"] if last else None,
+                "last_error": (last or {}).get("error", ""),
+                "counts": {k: report.get(k, 0) for k in ("new", "changed", "unchanged", "withdrawn")},
+                "failed": report.get("failed", {}),
+                "failed_urls": report.get("failed_urls", [])[:50],
+                "consecutive_failures": catalog.consecutive_failures(source_id),
+                "documents": catalog.count(source_id),
+            }
+        )
+    scheduler = {
+        "alive": alive,
+        "beat_age_s": beat_age_s(beat),
+        "pid": beat["pid"] if beat else None,
+        "host": beat["host"] if beat else None,
+    }
     return rows, scheduler
 
 
@@ -146,8 +158,9 @@ def dashboard() -> Any:
     if gate is not None:
         return gate
     rows, scheduler = source_rows(get_catalog())
-    return render_template("admin.html", rows=rows, scheduler=scheduler, csrf_token=csrf_token(),
-                           message=request.args.get("msg", ""))
+    return render_template(
+        "admin.html", rows=rows, scheduler=scheduler, csrf_token=csrf_token(), message=request.args.get("msg", "")
+    )
 
 
 @bp.get("/status.json")
@@ -168,6 +181,9 @@ def crawl_now(source_id: str) -> Any:
         abort(404)
     with Catalog(get_settings().catalog_path) as catalog:
         catalog.request_crawl(source_id, f"web {request.remote_addr or '?'}")
-    note = "已提交抓取请求，调度进程将在下次轮询时开始抓取。" if scheduler["alive"] else \
-        "已提交抓取请求；调度进程当前未运行，启动后将处理此请求。"
+    note = (
+        "已提交抓取请求，调度进程将在下次轮询时开始抓取。"
+        if scheduler["alive"]
+        else "已提交抓取请求；调度进程当前未运行，启动后将处理此请求。"
+    )
     return redirect(url_for("admin.dashboard", msg=f"{source_id}：{note}"))

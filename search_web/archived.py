@@ -57,12 +57,26 @@ def capture_text(capture_id: int, as_json: bool = False) -> Any:
             junk.decompose()
         paragraphs = [" ".join(line.split()) for line in soup.get_text("\n").splitlines() if line.strip()]
     if as_json:
-        return jsonify({"ok": True, "id": capture.id, "url": capture.url, "fetched_at": capture.fetched_at,
-                        "status": capture.status, "type": capture.record_type, "content_type": mime, "size": len(body),
-                        "payload_digest": capture.payload_digest, "warc_file": capture.ref.file,
-                        "truncated": capture.truncated or None, "raw_url": f"/capture/{capture.id}/raw", "text": paragraphs})
-    return render_template("capture.html", capture=capture, content=content, record=record, mime=mime,
-                           paragraphs=paragraphs, size=len(body))
+        return jsonify(
+            {
+                "ok": True,
+                "id": capture.id,
+                "url": capture.url,
+                "fetched_at": capture.fetched_at,
+                "status": capture.status,
+                "type": capture.record_type,
+                "content_type": mime,
+                "size": len(body),
+                "payload_digest": capture.payload_digest,
+                "warc_file": capture.ref.file,
+                "truncated": capture.truncated or None,
+                "raw_url": f"/capture/{capture.id}/raw",
+                "text": paragraphs,
+            }
+        )
+    return render_template(
+        "capture.html", capture=capture, content=content, record=record, mime=mime, paragraphs=paragraphs, size=len(body)
+    )
 
 
 @bp.get("/capture/<int:capture_id>/raw")

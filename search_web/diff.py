@@ -9,8 +9,16 @@ from markupsafe import Markup
 
 from archive.models import Document
 
-FIELD_LABELS = (("title", "标题"), ("agency", "发布机构"), ("doc_no", "文号"), ("index_no", "索引号"),
-                ("topic", "主题分类"), ("category", "栏目"), ("published", "发布日期"), ("validity", "有效性"))
+FIELD_LABELS = (
+    ("title", "标题"),
+    ("agency", "发布机构"),
+    ("doc_no", "文号"),
+    ("index_no", "索引号"),
+    ("topic", "主题分类"),
+    ("category", "栏目"),
+    ("published", "发布日期"),
+    ("validity", "有效性"),
+)
 
 
 def _inline(old: str, new: str) -> Markup:

@@ -34,8 +34,11 @@ def _value(report: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any] | No
     for key in keys:
         parts = key.split("+")
         if all(p in by_key for p in parts):
-            return {"value": sum(by_key[p]["value"] for p in parts), "key": parts[0],
-                    "source": "；".join(by_key[p]["source"] for p in parts)}
+            return {
+                "value": sum(by_key[p]["value"] for p in parts),
+                "key": parts[0],
+                "source": "；".join(by_key[p]["source"] for p in parts),
+            }
     return None
 
 
@@ -56,8 +59,18 @@ def _chart(points: list[tuple[int, float | None]]) -> dict[str, Any]:
     bars = []
     for i, (year, value) in enumerate(points):
         h = 0 if value is None else (height - 2 * pad) * value / top
-        bars.append({"x": pad + i * step + step * 0.15, "w": step * 0.7, "y": height - pad - h, "h": h, "year": year,
-                     "value": value, "label_y": height - pad - h - 4, "cx": pad + i * step + step / 2})
+        bars.append(
+            {
+                "x": pad + i * step + step * 0.15,
+                "w": step * 0.7,
+                "y": height - pad - h,
+                "h": h,
+                "year": year,
+                "value": value,
+                "label_y": height - pad - h - 4,
+                "cx": pad + i * step + step / 2,
+            }
+        )
     return {"width": width, "height": height, "pad": pad, "bars": bars, "top": top}
 
 
@@ -88,9 +101,15 @@ def index() -> Any:
 @bp.get("/reports.json")
 def index_json() -> Any:
     context = _index_context()
-    return jsonify({"ok": True, "reports": context["count"], "failed_checks": context["failed"], "years": context["years"],
-                    "agencies": [{"agency": a, "years": sorted(set(y)), "url": f"/reports/agency/{a}"}
-                                 for a, y in context["agencies"]]})
+    return jsonify(
+        {
+            "ok": True,
+            "reports": context["count"],
+            "failed_checks": context["failed"],
+            "years": context["years"],
+            "agencies": [{"agency": a, "years": sorted(set(y)), "url": f"/reports/agency/{a}"} for a, y in context["agencies"]],
+        }
+    )
 
 
 @bp.get("/reports/agency/<path:agency>")
@@ -101,20 +120,37 @@ def agency_page(agency: str) -> Any:
     if not by_year:
         abort(404)
     years = sorted(by_year)
-    table = [{"label": label, "unit": unit,
-              "cells": [(year, by_year[year], _value(by_year[year], keys)) for year in years]}
-             for label, unit, keys in HEADLINE]
+    table = [
+        {"label": label, "unit": unit, "cells": [(year, by_year[year], _value(by_year[year], keys)) for year in years]}
+        for label, unit, keys in HEADLINE
+    ]
     table = [row for row in table if any(cell[2] is not None for cell in row["cells"])]
     chart = _chart([(y, by_year[y]["figures_by_key"].get(CHART_KEY[1])) for y in years])
     failed = [(year, c) for year in years for c in by_year[year]["checks"] if not c["ok"]]
     if as_json:
-        return jsonify({"ok": True, "agency": agency, "years": years,
-                        "table": [{"label": row["label"], "unit": row["unit"],
-                                   "values": {str(year): value for year, _, value in row["cells"]}} for row in table],
-                        "reports": {str(y): f"/reports/doc/{by_year[y]['doc_id']}" for y in years},
-                        "failed_checks": [{"year": y, **c} for y, c in failed]})
-    return render_template("reports_agency.html", agency=agency, years=years, table=table, chart=chart,
-                           chart_label=CHART_KEY[0], reports=by_year, failed=failed)
+        return jsonify(
+            {
+                "ok": True,
+                "agency": agency,
+                "years": years,
+                "table": [
+                    {"label": row["label"], "unit": row["unit"], "values": {str(year): value for year, _, value in row["cells"]}}
+                    for row in table
+                ],
+                "reports": {str(y): f"/reports/doc/{by_year[y]['doc_id']}" for y in years},
+                "failed_checks": [{"year": y, **c} for y, c in failed],
+            }
+        )
+    return render_template(
+        "reports_agency.html",
+        agency=agency,
+        years=years,
+        table=table,
+        chart=chart,
+        chart_label=CHART_KEY[0],
+        reports=by_year,
+        failed=failed,
+    )
 
 
 @bp.get("/reports/year/<int:year>.json")
@@ -133,15 +169,33 @@ def year_page(year: int, as_json: bool = False) -> Any:
     for row in sorted(rows, key=lambda r: r["doc_id"]):
         latest[row["agency"]] = row
     columns = [(label, unit) for label, unit, _ in HEADLINE]
-    table = [{"agency": agency, "report": report, "cells": [_value(report, keys) for _, _, keys in HEADLINE]}
-             for agency, report in sorted(latest.items())]
+    table: list[dict[str, Any]] = [
+        {"agency": agency, "report": report, "cells": [_value(report, keys) for _, _, keys in HEADLINE]}
+        for agency, report in sorted(latest.items())
+    ]
     keep = [i for i in range(len(columns)) if any(row["cells"][i] is not None for row in table)]
     if as_json:
-        return jsonify({"ok": True, "year": year, "columns": [{"label": columns[i][0], "unit": columns[i][1]} for i in keep],
-                        "agencies": [{"agency": row["agency"], "doc_id": row["report"]["doc_id"],
-                                      "values": [_plain(row["cells"][i]) for i in keep]} for row in table]})
-    return render_template("reports_year.html", year=year, columns=[columns[i] for i in keep],
-                           table=[{**row, "cells": [row["cells"][i] for i in keep]} for row in table])
+        return jsonify(
+            {
+                "ok": True,
+                "year": year,
+                "columns": [{"label": columns[i][0], "unit": columns[i][1]} for i in keep],
+                "agencies": [
+                    {
+                        "agency": row["agency"],
+                        "doc_id": row["report"]["doc_id"],
+                        "values": [_plain(row["cells"][i]) for i in keep],
+                    }
+                    for row in table
+                ],
+            }
+        )
+    return render_template(
+        "reports_year.html",
+        year=year,
+        columns=[columns[i] for i in keep],
+        table=[{**row, "cells": [row["cells"][i] for i in keep]} for row in table],
+    )
 
 
 @bp.get("/reports/doc/<doc_id>.json")
@@ -156,8 +210,13 @@ def report_page(doc_id: str, as_json: bool = False) -> Any:
         abort(404)
     report = found[0]
     if as_json:
-        return jsonify({"ok": True, **{k: report[k] for k in ("doc_id", "agency", "year", "title", "format", "figures",
-                                                               "checks", "problems")}, "doc_url": f"/doc/{doc_id}"})
+        return jsonify(
+            {
+                "ok": True,
+                **{k: report[k] for k in ("doc_id", "agency", "year", "title", "format", "figures", "checks", "problems")},
+                "doc_url": f"/doc/{doc_id}",
+            }
+        )
     return render_template("reports_doc.html", report=report)
 
 
@@ -172,9 +231,17 @@ def _figure_rows(agency: str | None, year: int | None) -> list[dict[str, Any]]:
     rows = []
     for report in get_catalog().reports(agency=agency, year=year):
         for figure in report["figures"]:
-            rows.append({"agency": report["agency"], "year": report["year"], "format": report["format"],
-                         "doc_id": report["doc_id"], "title": report["title"], "doc_url": f"/doc/{report['doc_id']}",
-                         **figure})
+            rows.append(
+                {
+                    "agency": report["agency"],
+                    "year": report["year"],
+                    "format": report["format"],
+                    "doc_id": report["doc_id"],
+                    "title": report["title"],
+                    "doc_url": f"/doc/{report['doc_id']}",
+                    **figure,
+                }
+            )
     return rows
 
 
@@ -182,9 +249,18 @@ def _figure_rows(agency: str | None, year: int | None) -> list[dict[str, Any]]:
 def figures_json() -> Any:
     agency, year = request.args.get("agency") or None, _year_arg("year")
     reports = get_catalog().reports(agency=agency, year=year)
-    return jsonify({"ok": True, "agency": agency, "year": year, "reports": [
-        {k: r[k] for k in ("doc_id", "agency", "year", "title", "format", "figures", "checks", "problems")}
-        | {"doc_url": f"/doc/{r['doc_id']}"} for r in reports]})
+    return jsonify(
+        {
+            "ok": True,
+            "agency": agency,
+            "year": year,
+            "reports": [
+                {k: r[k] for k in ("doc_id", "agency", "year", "title", "format", "figures", "checks", "problems")}
+                | {"doc_url": f"/doc/{r['doc_id']}"}
+                for r in reports
+            ],
+        }
+    )
 
 
 @bp.get("/reports/figures.csv")
@@ -195,5 +271,8 @@ def figures_csv() -> Any:
     writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": "attachment; filename=annual-report-figures.csv"})
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": "attachment; filename=annual-report-figures.csv"},
+    )

@@ -17,7 +17,7 @@ def run_server(settings: Settings) -> None:
     """Serve until interrupted; prints the URL once the socket is listening."""
     app = create_app(settings)
     server = make_server(settings.host, settings.port, app, threaded=True)
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), server.server_address[1]
     click.echo(f"\n搜索页已就绪：http://{host}:{port}/\n（按 Ctrl+C 停止）", err=False)
     try:
         server.serve_forever()

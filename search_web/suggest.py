@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 from archive.errors import QueryError
-from index.analysis import normalize
-from index.api import SearchRequest
-from index.engine import WhooshEngine
+from index.api import SearchBackend, SearchRequest, normalize
 
 _converters: list[Any] = []
 
@@ -24,8 +23,9 @@ def _mainland(text: str) -> str:
     return str(to_mainland.convert(to_traditional.convert(text)))
 
 
-def suggestions(engine: WhooshEngine, req: SearchRequest, url: Callable[..., str],
-                label: Callable[[str, str], str]) -> list[dict[str, Any]]:
+def suggestions(
+    engine: SearchBackend, req: SearchRequest, url: Callable[..., str], label: Callable[[str, str], str]
+) -> list[dict[str, Any]]:
     """Links worth trying, each with the number of results it gives."""
     out: list[dict[str, Any]] = []
 
@@ -49,6 +49,6 @@ def suggestions(engine: WhooshEngine, req: SearchRequest, url: Callable[..., str
             n = count(replace(req, q=alt))
             if n:
                 out.append({"text": f"改用大陆用语：{alt}", "count": n, "url": url(q=alt)})
-        for doc_no, doc_id, title in engine.near_doc_nos(req.q):
-            out.append({"text": f"相近文号：{doc_no}（{title}）", "count": 1, "url": f"/doc/{doc_id}"})
+        for near in engine.near_doc_nos(req.q):
+            out.append({"text": f"相近文号：{near.doc_no}（{near.title}）", "count": 1, "url": f"/doc/{near.id}"})
     return out

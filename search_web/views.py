@@ -7,28 +7,35 @@ import io
 import os
 import re
 import unicodedata
-from dataclasses import replace
-from datetime import date, datetime, timezone
+from dataclasses import asdict, replace
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, stream_with_context, url_for
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from archive.catalog import beat_age_s, is_alive, parse_time
 from archive.errors import IndexMissingError, QueryError
-from index.api import FACETS, MAX_PAGE, MAX_PAGE_SIZE, SORTS, SearchRequest, SearchResult
-from index.highlight import highlight_all, query_needles
-from index.query import FIELDS, parse_query
-from index.schema import UNSTATED
+from index.api import (
+    FACETS,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    QUERY_FIELDS,
+    SORTS,
+    UNSTATED,
+    Hit,
+    SearchRequest,
+    SearchResult,
+    hit_json,
+)
 from search_web import get_catalog, get_engine, get_settings
 from search_web.diff import body_diff, field_changes
 from search_web.suggest import suggestions
 
 bp = Blueprint("search", __name__)
 
-FACET_LABELS = {"category": "栏目", "agency": "发布机构", "year": "年份", "month": "月份", "validity": "有效性",
-                "status": "状态"}
+FACET_LABELS = {"category": "栏目", "agency": "发布机构", "year": "年份", "month": "月份", "validity": "有效性", "status": "状态"}
 STATUS_LABELS = {"active": "公开中", "withdrawn": "已撤回"}
 _MONTH = re.compile(r"^(0[1-9]|1[0-2])$")
 SORT_LABELS = {"relevance": "按相关度", "date": "按日期"}
@@ -89,8 +96,15 @@ def parse_request() -> SearchRequest:
     date_from, date_to = _date_arg("from"), _date_arg("to")
     if date_from and date_to and date_from > date_to:
         _bad("起始日期不能晚于结束日期。")
-    return SearchRequest(q=args.get("q", "").strip(), filters=filters, date_from=date_from, date_to=date_to,
-                         sort=sort, page=int(raw_page), page_size=page_size)
+    return SearchRequest(
+        q=args.get("q", "").strip(),
+        filters=filters,
+        date_from=date_from,
+        date_to=date_to,
+        sort=sort,
+        page=int(raw_page),
+        page_size=page_size,
+    )
 
 
 def state_url(**changes: Any) -> str:
@@ -125,12 +139,24 @@ def _facet_view(result: SearchResult, req: SearchRequest) -> list[dict[str, Any]
             continue  # no document here states its 有效性: nothing to choose from
         if facet == "year":
             shown.sort(key=lambda v: v.value, reverse=True)
-        out.append({
-            "name": facet, "label": FACET_LABELS[facet], "truncated": len(shown) > FACET_SHOWN,
-            "values": [{"value": v.value, "display": facet_display(facet, v.value), "count": v.count, "selected": v.selected,
-                        "toggle_url": state_url(**{facet: None if v.selected else v.value})}
-                       for v in shown[:FACET_SHOWN] if v.count or v.selected],
-        })
+        out.append(
+            {
+                "name": facet,
+                "label": FACET_LABELS[facet],
+                "truncated": len(shown) > FACET_SHOWN,
+                "values": [
+                    {
+                        "value": v.value,
+                        "display": facet_display(facet, v.value),
+                        "count": v.count,
+                        "selected": v.selected,
+                        "toggle_url": state_url(**{facet: None if v.selected else v.value}),
+                    }
+                    for v in shown[:FACET_SHOWN]
+                    if v.count or v.selected
+                ],
+            }
+        )
     return out
 
 
@@ -155,15 +181,26 @@ def search_page() -> Any:
     if result and result.doc_no_match and req.page == 1 and not req.filters and request.args.get("go") != "0":
         # The query is one document's 文号: go straight to it (the result list stays one click away).
         return redirect(url_for("search.document_page", doc_id=result.doc_no_match, q=req.q, found="doc_no"))
-    chips = [{"label": f"{FACET_LABELS[f]}：{facet_display(f, v)}", "remove_url": state_url(**{f: None})}
-             for f, v in req.filters.items()]
+    chips = [
+        {"label": f"{FACET_LABELS[f]}：{facet_display(f, v)}", "remove_url": state_url(**{f: None})}
+        for f, v in req.filters.items()
+    ]
     if req.date_from or req.date_to:
         span = f"{req.date_from or '…'} 至 {req.date_to or '…'}"
         chips.append({"label": f"日期：{span}", "remove_url": state_url(**{"from": None, "to": None})})
     hints = _hints(req, result)
-    context = dict(req=req, result=result, error=error, chips=chips, hints=hints, sort_labels=SORT_LABELS, state_url=state_url,
-                   facets=_facet_view(result, req) if result else [], Markup=Markup,
-                   q_param=urlencode({"q": req.q}) if req.q else "")
+    context = dict(
+        req=req,
+        result=result,
+        error=error,
+        chips=chips,
+        hints=hints,
+        sort_labels=SORT_LABELS,
+        state_url=state_url,
+        facets=_facet_view(result, req) if result else [],
+        Markup=Markup,
+        q_param=urlencode({"q": req.q}) if req.q else "",
+    )
     return render_template("search.html", **context), 400 if error else 200
 
 
@@ -174,13 +211,23 @@ def help_page() -> Any:
 
 @bp.get("/help.json")
 def help_json() -> Any:
-    return jsonify({"ok": True, "max_query_chars": get_settings().max_query_chars, "max_clauses": 12,
-                    "max_page": MAX_PAGE, "max_page_size": MAX_PAGE_SIZE, "syntax": [
-                        {"form": "词 词", "meaning": "all words must appear"},
-                        {"form": "\"短语\"", "meaning": "the exact string"},
-                        {"form": "-词", "meaning": "exclude"}, {"form": "词 OR 词", "meaning": "either"},
-                        {"form": "title: agency: category: doc_no: year: date:", "meaning": "fields"}],
-                    "fields": sorted(FIELDS)})
+    return jsonify(
+        {
+            "ok": True,
+            "max_query_chars": get_settings().max_query_chars,
+            "max_clauses": 12,
+            "max_page": MAX_PAGE,
+            "max_page_size": MAX_PAGE_SIZE,
+            "syntax": [
+                {"form": "词 词", "meaning": "all words must appear"},
+                {"form": '"短语"', "meaning": "the exact string"},
+                {"form": "-词", "meaning": "exclude"},
+                {"form": "词 OR 词", "meaning": "either"},
+                {"form": "title: agency: category: doc_no: year: date:", "meaning": "fields"},
+            ],
+            "fields": sorted(QUERY_FIELDS),
+        }
+    )
 
 
 @bp.get("/search.json")
@@ -189,17 +236,25 @@ def search_json() -> Any:
     if error:
         return jsonify({"ok": False, "error": error, "status": 400}), 400
     assert result is not None
-    return jsonify({
-        "ok": True, "query": req.q, "total": result.total, "page": result.page, "page_count": result.page_count,
-        "took_ms": round(result.took_ms, 1), "notice": result.notice, "doc_no_match": result.doc_no_match or None,
-        "filters": req.filters, "from": req.date_from.isoformat() if req.date_from else None,
-        "to": req.date_to.isoformat() if req.date_to else None, "sort": req.sort,
-        "hits": [{"id": h.id, "title": h.title, "url": h.url, "agency": h.agency, "category": h.category,
-                  "doc_no": h.doc_no, "published": h.published.isoformat() if h.published else None,
-                  "snippet_html": h.snippet, "doc_url": f"/doc/{h.id}"} for h in result.hits],
-        "facets": _facet_view(result, req),
-        "suggestions": [{"text": h["text"], "count": h["count"], "url": h["url"]} for h in _hints(req, result)],
-    })
+    return jsonify(
+        {
+            "ok": True,
+            "query": req.q,
+            "total": result.total,
+            "page": result.page,
+            "page_count": result.page_count,
+            "took_ms": round(result.took_ms, 1),
+            "notice": result.notice,
+            "doc_no_match": result.doc_no_match or None,
+            "filters": req.filters,
+            "from": req.date_from.isoformat() if req.date_from else None,
+            "to": req.date_to.isoformat() if req.date_to else None,
+            "sort": req.sort,
+            "hits": [{**hit_json(h), "doc_url": f"/doc/{h.id}"} for h in result.hits],
+            "facets": _facet_view(result, req),
+            "suggestions": [{"text": h["text"], "count": h["count"], "url": h["url"]} for h in _hints(req, result)],
+        }
+    )
 
 
 def _load_doc(doc_id: str):  # type: ignore[no-untyped-def]
@@ -215,36 +270,50 @@ def _load_doc(doc_id: str):  # type: ignore[no-untyped-def]
 def document_page(doc_id: str) -> Any:
     stored = _load_doc(doc_id)
     q = request.args.get("q", "").strip()
-    needles: list[str] = []
-    dict_id = ""
-    if q:
-        try:
-            dict_id = get_engine().dict_id
-            needles = query_needles(parse_query(q, get_settings().max_query_chars).positive_texts(), dict_id)
-        except (QueryError, IndexMissingError):
-            needles = []
     doc = stored.doc
     catalog = get_catalog()
-    paragraphs = [Markup(highlight_all(p, needles, dict_id)) for p in doc.body.split("\n") if p.strip()]
+    texts = [doc.title] + [p for p in doc.body.split("\n") if p.strip()]
+    marked = [str(escape(t)) for t in texts]
+    if q:
+        try:
+            marked = get_engine().highlight(texts, q)
+        except (QueryError, IndexMissingError):
+            pass  # a malformed query or no index: the page shows the text unmarked
+    title_html, paragraphs = Markup(marked[0]), [Markup(p) for p in marked[1:]]
     versions = catalog.versions(doc_id)
-    changes = [{"from": versions[i - 1][0], "to": versions[i][0],
-                "fields": field_changes(versions[i - 1][1], versions[i][1]),
-                "body": body_diff(versions[i - 1][1].body, versions[i][1].body)}
-               for i in range(len(versions) - 1, 0, -1)]
+    changes = [
+        {
+            "from": versions[i - 1][0],
+            "to": versions[i][0],
+            "fields": field_changes(versions[i - 1][1], versions[i][1]),
+            "body": body_diff(versions[i - 1][1].body, versions[i][1].body),
+        }
+        for i in range(len(versions) - 1, 0, -1)
+    ]
     attachment_copies = {a.url: catalog.last_good_capture(a.url) for a in doc.attachments}
     referrer = request.referrer or ""
-    back = referrer[len(request.host_url) - 1:] if referrer.startswith(request.host_url + "?") else ""
-    return render_template("doc.html", stored=stored, doc=doc, paragraphs=paragraphs, q=q, versions=versions,
-                           related=_related(stored), back_url=back or ("/?" + urlencode({"q": q}) if q else "/"),
-                           changes=changes, captures=catalog.captures_for(doc_id), attachment_copies=attachment_copies,
-                           title_html=Markup(highlight_all(doc.title, needles, dict_id)),
-                           found_by_doc_no=request.args.get("found") == "doc_no" and bool(q))
+    back = referrer[len(request.host_url) - 1 :] if referrer.startswith(request.host_url + "?") else ""
+    return render_template(
+        "doc.html",
+        stored=stored,
+        doc=doc,
+        paragraphs=paragraphs,
+        q=q,
+        versions=versions,
+        related=_related(stored),
+        back_url=back or ("/?" + urlencode({"q": q}) if q else "/"),
+        changes=changes,
+        captures=catalog.captures_for(doc_id),
+        attachment_copies=attachment_copies,
+        title_html=title_html,
+        found_by_doc_no=request.args.get("found") == "doc_no" and bool(q),
+    )
 
 
 def _related(stored: Any) -> list[dict[str, Any]]:
     """Related documents from the index; none (not an error) when the index is unavailable."""
     try:
-        return get_engine().related(stored.id, stored.doc.title, stored.doc.agency, stored.doc.doc_no)
+        return [asdict(r) for r in get_engine().related(stored.id, stored.doc.title, stored.doc.agency, stored.doc.doc_no)]
     except IndexMissingError:
         return []
 
@@ -253,11 +322,28 @@ def _related(stored: Any) -> list[dict[str, Any]]:
 def document_json(doc_id: str) -> Any:
     stored = _load_doc(doc_id)
     captures = get_catalog().captures_for(doc_id)
-    return jsonify({"ok": True, "id": stored.id, "status": stored.status, "first_seen": stored.first_seen,
-                    "related": _related(stored),
-                    "last_seen": stored.last_seen, "versions": stored.version_count, "document": stored.doc.to_dict(),
-                    "captures": [{"fetched_at": c.fetched_at, "status": c.status, "type": c.record_type,
-                                  "payload_digest": c.payload_digest, "warc_file": c.ref.file} for c in captures]})
+    return jsonify(
+        {
+            "ok": True,
+            "id": stored.id,
+            "status": stored.status,
+            "first_seen": stored.first_seen,
+            "related": _related(stored),
+            "last_seen": stored.last_seen,
+            "versions": stored.version_count,
+            "document": stored.doc.to_dict(),
+            "captures": [
+                {
+                    "fetched_at": c.fetched_at,
+                    "status": c.status,
+                    "type": c.record_type,
+                    "payload_digest": c.payload_digest,
+                    "warc_file": c.ref.file,
+                }
+                for c in captures
+            ],
+        }
+    )
 
 
 @bp.get("/healthz")
@@ -267,28 +353,34 @@ def healthz() -> Any:
     Not ok (503) when the engine failed on a request since the index last changed, or when the index
     the site serves holds another number of documents than the catalog although it is not behind it.
     """
-    engine = get_engine()
+    index = get_engine().status()
     catalog = get_catalog()
-    updated = engine.meta.get("synced_at") or engine.meta.get("built_at")
-    behind = max(0, catalog.max_seq() - int(engine.meta.get("catalog_seq", 0)))
-    index_documents, catalog_documents = engine.doc_count(), catalog.count()
+    behind = max(0, catalog.max_seq() - index.catalog_seq)
+    catalog_documents = catalog.count()
     problems = []
-    if engine.last_error:
-        problems.append(f"检索引擎出错：{engine.last_error}")
-    if not behind and index_documents != catalog_documents:
-        problems.append(f"索引有 {index_documents} 篇文档，存档有 {catalog_documents} 篇：请运行 `xxgk verify --index`")
+    if index.last_error:
+        problems.append(f"检索引擎出错：{index.last_error}")
+    if not behind and index.documents != catalog_documents:
+        problems.append(f"索引有 {index.documents} 篇文档，存档有 {catalog_documents} 篇：请运行 `xxgk verify --index`")
     beat = catalog.heartbeat("scheduler")
     age = beat_age_s(beat)
     body = {
-        "ok": not problems, "problems": problems,
-        "documents": index_documents, "catalog_documents": catalog_documents,
-        "index_built_at": engine.meta.get("built_at"), "index_updated_at": updated,
-        "index_age_s": round((datetime.now(timezone.utc) - parse_time(updated)).total_seconds()) if updated else None,
-        "index_behind": behind, "worker_pid": os.getpid(),
-        "scheduler": {"alive": is_alive(beat, get_settings().scheduler_poll_s),
-                      "heartbeat_at": beat["beat_at"] if beat else None,
-                      "heartbeat_age_s": round(age) if age is not None else None,
-                      "pid": beat["pid"] if beat else None},
+        "ok": not problems,
+        "problems": problems,
+        "documents": index.documents,
+        "catalog_documents": catalog_documents,
+        "index_backend": index.backend,
+        "index_built_at": index.built_at,
+        "index_updated_at": index.updated_at,
+        "index_age_s": round((datetime.now(UTC) - parse_time(index.updated_at)).total_seconds()) if index.updated_at else None,
+        "index_behind": behind,
+        "worker_pid": os.getpid(),
+        "scheduler": {
+            "alive": is_alive(beat, get_settings().scheduler_poll_s),
+            "heartbeat_at": beat["beat_at"] if beat else None,
+            "heartbeat_age_s": round(age) if age is not None else None,
+            "pid": beat["pid"] if beat else None,
+        },
     }
     if problems:
         body.update(error="；".join(problems), status=503)
@@ -297,17 +389,16 @@ def healthz() -> Any:
 
 FEED_ENTRIES = 50
 CSV_FIELDS = ("id", "title", "agency", "category", "doc_no", "published", "url", "doc_url", "snippet")
-_TAG = re.compile(r"<[^>]+>")
 
 
 def _absolute(path: str) -> str:
     return request.host_url.rstrip("/") + path
 
 
-def _hit_row(hit: Any) -> dict[str, Any]:
-    return {"id": hit.id, "title": hit.title, "agency": hit.agency, "category": hit.category, "doc_no": hit.doc_no,
-            "published": hit.published.isoformat() if hit.published else "", "url": hit.url,
-            "doc_url": _absolute(f"/doc/{hit.id}"), "snippet": _TAG.sub("", str(hit.snippet))}
+def _hit_row(hit: Hit) -> dict[str, Any]:
+    """A hit as one CSV row (and the plain fields of a feed entry), with the document page's absolute URL."""
+    row = hit_json(hit)
+    return {name: row.get(name) for name in CSV_FIELDS if name != "doc_url"} | {"doc_url": _absolute(f"/doc/{hit.id}")}
 
 
 @bp.get("/feed.atom")
@@ -320,11 +411,18 @@ def feed() -> Any:
         _bad(exc.message)
     parts = [req.q] + [f"{FACET_LABELS[k]}：{facet_display(k, v)}" for k, v in req.filters.items()]
     title = "政务公开档案检索：" + ("，".join(p for p in parts if p) or "全部新公开文件")
-    entries = [{**_hit_row(h), "updated": f"{h.published.isoformat() if h.published else '1970-01-01'}T00:00:00+08:00",
-                "snippet_html": str(h.snippet)} for h in result.hits]
+    entries = [
+        {
+            **_hit_row(h),
+            "updated": f"{h.published.isoformat() if h.published else '1970-01-01'}T00:00:00+08:00",
+            "snippet_html": str(h.snippet),
+        }
+        for h in result.hits
+    ]
     updated = max((e["updated"] for e in entries), default="1970-01-01T00:00:00+08:00")
-    body = render_template("feed.xml", title=title, entries=entries, updated=updated, self_url=request.url,
-                           html_url=_absolute(state_url()))
+    body = render_template(
+        "feed.xml", title=title, entries=entries, updated=updated, self_url=request.url, html_url=_absolute(state_url())
+    )
     return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
 
 
@@ -359,6 +457,8 @@ def search_csv() -> Any:
                 return
             result = engine.search(replace(req, page=page, page_size=MAX_PAGE_SIZE))
 
-    return Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": "attachment; filename=xxgk-search.csv",
-                             "X-Total-Results": str(first.total)})
+    return Response(
+        stream_with_context(rows()),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": "attachment; filename=xxgk-search.csv", "X-Total-Results": str(first.total)},
+    )

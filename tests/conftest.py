@@ -13,10 +13,11 @@ from archive.catalog import Catalog
 from archive.models import doc_id_for
 from archive.settings import Settings, load_settings
 from archive.store import WarcStore
-from crawler.demo_portal.server import DemoPortal
 from crawler.run import CrawlReport, crawl_source
-from index.sync import rebuild
-from crawler.sources import Source, demo_sources_dir, load_sources
+from crawler.sources import Source, load_sources
+from index.whoosh.sync import rebuild
+from xxgk.demo import demo_sources_dir
+from xxgk.demo.server import DemoPortal
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
@@ -26,8 +27,9 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
 
 def warcio_check(paths: list[Path]) -> subprocess.CompletedProcess[str]:
     """Run `warcio check` (the standard tool) on WARC files in a subprocess."""
-    return subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", *map(str, paths)],
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", "-v", *map(str, paths)], capture_output=True, text=True, check=False
+    )
 
 
 def write_sources(sources: dict[str, Source], directory: Path, **edits: str) -> Path:
@@ -75,7 +77,7 @@ def crawled(portal: DemoPortal, demo_sources: dict[str, Source], tmp_path_factor
 
 @pytest.fixture(scope="session")
 def indexed(crawled: Crawled) -> Settings:
-    from index.sync import rebuild
+    from index.whoosh.sync import rebuild
 
     with Catalog(crawled.settings.catalog_path) as catalog:
         rebuild(crawled.settings, catalog)
@@ -84,7 +86,7 @@ def indexed(crawled: Crawled) -> Settings:
 
 @pytest.fixture(scope="session")
 def engine(indexed: Settings):
-    from index.engine import WhooshEngine
+    from index.whoosh.engine import WhooshEngine
 
     engine = WhooshEngine(indexed.index_path)
     yield engine
@@ -124,6 +126,12 @@ def revised(tmp_path_factory: pytest.TempPathFactory) -> Revised:
         second = crawl_source(source, settings, catalog, store)
         rebuild(settings, catalog)
     assert portal.edited and portal.withdrawn
-    yield Revised(settings, portal, first, second, doc_id_for(source.id, portal.url + portal.edited.path),
-                  doc_id_for(source.id, portal.url + portal.withdrawn.path))
+    yield Revised(
+        settings,
+        portal,
+        first,
+        second,
+        doc_id_for(source.id, portal.url + portal.edited.path),
+        doc_id_for(source.id, portal.url + portal.withdrawn.path),
+    )
     portal.stop()

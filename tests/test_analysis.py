@@ -9,8 +9,7 @@ from index.highlight import highlight_all, snippet
 
 
 def _tokens(text: str, mode: str = "index"):
-    return [(t.text, t.pos, t.startchar, t.endchar)
-            for t in ChineseTokenizer()(text, positions=True, chars=True, mode=mode)]
+    return [(t.text, t.pos, t.startchar, t.endchar) for t in ChineseTokenizer()(text, positions=True, chars=True, mode=mode)]
 
 
 def test_positions_are_word_ordinals_and_subwords_share_the_parent_position() -> None:
@@ -90,8 +89,16 @@ def test_highlight_marks_whole_words_only() -> None:
 def test_doc_numbers_parse_in_every_bracket_style() -> None:
     from index.docno import parse_doc_no
 
-    spellings = ["余政办发〔2019〕12号", "余政办发[2019]12号", "余政办发(2019)12号", "余政办发（2019）12号",
-                 "余政办发【2019】12号", "余政办发﹝2019﹞12號", "余政办发 〔2019〕 第12号", "余政办发［2019］12号"]
+    spellings = [
+        "余政办发〔2019〕12号",
+        "余政办发[2019]12号",
+        "余政办发(2019)12号",
+        "余政办发（2019）12号",
+        "余政办发【2019】12号",
+        "余政办发﹝2019﹞12號",
+        "余政办发 〔2019〕 第12号",
+        "余政办发［2019］12号",
+    ]
     keys = {parse_doc_no(s).key for s in spellings}  # type: ignore[union-attr]
     assert keys == {"余政办发〔2019〕12号"}
     assert parse_doc_no("关于2019年的通知") is None and parse_doc_no("2019") is None
@@ -100,8 +107,9 @@ def test_doc_numbers_parse_in_every_bracket_style() -> None:
 def test_domain_dictionary_keeps_agency_and_place_names_whole() -> None:
     from index import analysis, dictionary
 
-    words = dictionary.collect(["杭州市余杭区鸬鸟镇人民政府"], ["关于印发《鸬鸟镇山沟沟景区管理办法》的通知"], [],
-                               ["鸬政发〔2021〕3号"])
+    words = dictionary.collect(
+        ["杭州市余杭区鸬鸟镇人民政府"], ["关于印发《鸬鸟镇山沟沟景区管理办法》的通知"], [], ["鸬政发〔2021〕3号"]
+    )
     assert {"杭州市余杭区鸬鸟镇人民政府", "余杭区", "鸬鸟镇", "鸬鸟镇山沟沟景区管理办法", "鸬政发"} <= set(words)
     ident = dictionary.dict_id(words)
     analysis.load_dictionary(ident, words)

@@ -8,12 +8,12 @@ import re
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
-from schemathesis.checks import not_a_server_error
 
 from archive.settings import Settings
 from search_web import create_app
@@ -35,8 +35,7 @@ def test_api_conforms_to_its_openapi_document(api_schema) -> None:  # type: igno
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                  database=None)
+        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
         def check(case) -> None:  # type: ignore[no-untyped-def]
             case.call_and_validate(checks=CHECKS)
 
@@ -48,7 +47,7 @@ def test_openapi_document_is_valid(client) -> None:  # type: ignore[no-untyped-d
 
     doc = client.get("/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
-    for path, item in doc["paths"].items():
+    for _path, item in doc["paths"].items():
         for operation in item.values():
             for response in operation["responses"].values():
                 for media in response.get("content", {}).values():
@@ -68,23 +67,37 @@ def _twin(html: str) -> str:
 
 def test_every_page_has_a_json_twin_with_the_same_query(client, indexed: Settings) -> None:  # type: ignore[no-untyped-def]
     from archive.catalog import Catalog
-    from index.reports.extract import extract_all
+    from reports.extract import extract_all
 
     with Catalog(indexed.catalog_path) as catalog:
         extract_all(catalog)  # idempotent: other tests see the same reports
         doc = next(iter(catalog.iter_documents()))
         capture = catalog.captures_for(doc.id)[0]
         report = catalog.reports()[0]
-    pages = ["/?q=信息公开&year=2016", f"/doc/{doc.id}?q=通知", f"/capture/{capture.id}", "/reports/",
-             f"/reports/agency/{report['agency']}", f"/reports/year/{report['year']}", f"/reports/doc/{report['doc_id']}",
-             "/help"]
+    pages = [
+        "/?q=信息公开&year=2016",
+        f"/doc/{doc.id}?q=通知",
+        f"/capture/{capture.id}",
+        "/reports/",
+        f"/reports/agency/{report['agency']}",
+        f"/reports/year/{report['year']}",
+        f"/reports/doc/{report['doc_id']}",
+        "/help",
+    ]
     for page in pages:
         response = client.get(page)
         assert response.status_code == 200, page
         twin = _twin(response.get_data(as_text=True))
         if "?" in page:
-            assert twin.endswith("?" + page.split("?", 1)[1].replace("信息公开", "%E4%BF%A1%E6%81%AF%E5%85%AC%E5%BC%80")
-                                 .replace("通知", "%E9%80%9A%E7%9F%A5")) or page.split("?", 1)[1] in twin, (page, twin)
+            assert (
+                twin.endswith(
+                    "?"
+                    + page.split("?", 1)[1]
+                    .replace("信息公开", "%E4%BF%A1%E6%81%AF%E5%85%AC%E5%BC%80")
+                    .replace("通知", "%E9%80%9A%E7%9F%A5")
+                )
+                or page.split("?", 1)[1] in twin
+            ), (page, twin)
         data = client.get(twin)
         assert data.status_code == 200 and data.is_json and data.get_json()["ok"] is True, (page, twin)
     search = client.get("/search.json?q=信息公开&year=2016").get_json()

@@ -11,15 +11,14 @@ import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.catalog import SCHEMA_VERSION, Catalog, _MIGRATIONS
-from archive.cli import main
+from archive.catalog import _MIGRATIONS, SCHEMA_VERSION, Catalog
 from archive.models import Attachment, Document
 from archive.store import WarcStore
 from archive.transfer import import_documents
 from index.api import SearchRequest
-from index.engine import WhooshEngine
-from index.sync import rebuild
+from index.whoosh.engine import WhooshEngine
 from tests.conftest import Revised, make_settings, warcio_check
+from xxgk.cli import main
 
 
 def test_edit_becomes_a_new_version_and_withdrawal_is_marked(revised: Revised) -> None:
@@ -78,12 +77,22 @@ def test_migration_from_schema_version_1(tmp_path: Path) -> None:
     path = tmp_path / "catalog.sqlite3"
     conn = sqlite3.connect(path)
     conn.executescript(_MIGRATIONS[1] + "PRAGMA user_version=1;")
-    doc = Document(source_id="s", url="http://a/1", title="旧版目录中的文件", body="正文",
-                   attachments=(Attachment(url="http://a/1.pdf", name="附件.pdf", size=10, text="附件文字"),))
-    conn.execute("INSERT INTO documents (id, source_id, url, first_seen, last_seen, current_version, seq) "
-                 "VALUES (?, 's', 'http://a/1', '2020-01-01', '2020-01-01', 1, 1)", (doc.doc_id,))
-    conn.execute("INSERT INTO versions (id, doc_id, digest, data, created_at) VALUES (1, ?, ?, ?, '2020-01-01')",
-                 (doc.doc_id, doc.content_digest(), json.dumps(doc.to_dict(), ensure_ascii=False)))
+    doc = Document(
+        source_id="s",
+        url="http://a/1",
+        title="旧版目录中的文件",
+        body="正文",
+        attachments=(Attachment(url="http://a/1.pdf", name="附件.pdf", size=10, text="附件文字"),),
+    )
+    conn.execute(
+        "INSERT INTO documents (id, source_id, url, first_seen, last_seen, current_version, seq) "
+        "VALUES (?, 's', 'http://a/1', '2020-01-01', '2020-01-01', 1, 1)",
+        (doc.doc_id,),
+    )
+    conn.execute(
+        "INSERT INTO versions (id, doc_id, digest, data, created_at) VALUES (1, ?, ?, ?, '2020-01-01')",
+        (doc.doc_id, doc.content_digest(), json.dumps(doc.to_dict(), ensure_ascii=False)),
+    )
     conn.commit()
     conn.close()
     with Catalog(path) as catalog:
@@ -95,16 +104,25 @@ def test_migration_from_schema_version_1(tmp_path: Path) -> None:
 
 
 def test_rebuild_from_the_archive_gives_the_same_answers(revised: Revised) -> None:
-    queries = ["最低生活保障", "信息公开 年度报告", '"政府信息公开"', "养老 OR 救助", "通知 -公告", "婚姻登记",
-               "title:通知", "year:2019", "余民", ""]
+    queries = [
+        "最低生活保障",
+        "信息公开 年度报告",
+        '"政府信息公开"',
+        "养老 OR 救助",
+        "通知 -公告",
+        "婚姻登记",
+        "title:通知",
+        "year:2019",
+        "余民",
+        "",
+    ]
 
     def snapshot() -> list:
         engine = WhooshEngine(revised.settings.index_path)
         out = [engine.doc_count()]
         for q in queries:
             r = engine.search(SearchRequest(q=q, page_size=10))
-            out.append((q, r.total, [h.id for h in r.hits],
-                        {f: [(v.value, v.count) for v in vs] for f, vs in r.facets.items()}))
+            out.append((q, r.total, [h.id for h in r.hits], {f: [(v.value, v.count) for v in vs] for f, vs in r.facets.items()}))
         engine.close()
         return out
 
@@ -123,8 +141,7 @@ def test_searches_keep_working_during_a_reindex(revised: Revised) -> None:
 
     engine = WhooshEngine(revised.settings.index_path)
     before = revised.settings.index_path.resolve()
-    cmd = [sys.executable, "-c", "from archive.cli import main; main()", "--data-dir",
-           str(revised.settings.data_dir), "reindex"]
+    cmd = [sys.executable, "-c", "from xxgk.cli import main; main()", "--data-dir", str(revised.settings.data_dir), "reindex"]
     reindex = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     totals, searches = set(), 0
     while reindex.poll() is None or searches == 0:
@@ -142,9 +159,16 @@ def test_searches_keep_working_during_a_reindex(revised: Revised) -> None:
 
 def test_export_import_round_trip_and_bad_lines(tmp_path: Path) -> None:
     lines = [
-        {"url": "http://a.gov.cn/1.html", "title": "关于做好防汛工作的通知", "agency": "某区应急管理局",
-         "published": "2019-06-01", "category": "通知公告", "doc_no": "某应急〔2019〕3号", "index_no": "001/2019-00001",
-         "text": "第一段。\n第二段。"},
+        {
+            "url": "http://a.gov.cn/1.html",
+            "title": "关于做好防汛工作的通知",
+            "agency": "某区应急管理局",
+            "published": "2019-06-01",
+            "category": "通知公告",
+            "doc_no": "某应急〔2019〕3号",
+            "index_no": "001/2019-00001",
+            "text": "第一段。\n第二段。",
+        },
         {"url": "http://a.gov.cn/2.html", "title": "工作动态", "text": "正文", "id": "legacy-42"},
         "{not json",
         {"url": "ftp://x", "title": "坏网址"},
@@ -153,8 +177,9 @@ def test_export_import_round_trip_and_bad_lines(tmp_path: Path) -> None:
         {"url": "http://a.gov.cn/5.html", "title": "没有日期也可以"},
     ]
     source = tmp_path / "in.jsonl"
-    source.write_text("\n".join(l if isinstance(l, str) else json.dumps(l, ensure_ascii=False) for l in lines) + "\n",
-                      encoding="utf-8")
+    source.write_text(
+        "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines) + "\n", encoding="utf-8"
+    )
     first = make_settings(tmp_path / "a")
     runner = CliRunner()
     result = runner.invoke(main, ["--data-dir", str(first.data_dir), "import", str(source), "--no-index"])
@@ -164,7 +189,7 @@ def test_export_import_round_trip_and_bad_lines(tmp_path: Path) -> None:
     assert "新增 3" in result.output
     exported = tmp_path / "out.jsonl"
     assert runner.invoke(main, ["--data-dir", str(first.data_dir), "export", "-o", str(exported)]).exit_code == 0
-    rows = [json.loads(l) for l in exported.read_text(encoding="utf-8").splitlines()]
+    rows = [json.loads(line) for line in exported.read_text(encoding="utf-8").splitlines()]
     assert {r["id"] for r in rows} >= {"legacy-42"}
     by_url = {r["url"]: r for r in rows}
     assert by_url["http://a.gov.cn/1.html"]["text"] == "第一段。\n第二段。"
@@ -176,7 +201,10 @@ def test_export_import_round_trip_and_bad_lines(tmp_path: Path) -> None:
     assert again.read_text(encoding="utf-8") == exported.read_text(encoding="utf-8")
     csv_out = tmp_path / "out.csv"
     runner.invoke(main, ["--data-dir", str(second.data_dir), "export", "--format", "csv", "-o", str(csv_out)])
-    assert csv_out.read_text(encoding="utf-8-sig").splitlines()[0] == "id,source,url,title,agency,published,category,doc_no,index_no,text"
+    assert (
+        csv_out.read_text(encoding="utf-8-sig").splitlines()[0]
+        == "id,source,url,title,agency,published,category,doc_no,index_no,text"
+    )
 
 
 def test_import_is_all_or_nothing(tmp_path: Path) -> None:
@@ -206,8 +234,9 @@ def test_archived_copies_are_served_safely(revised: Revised) -> None:
     client = create_app(revised.settings).test_client()
     with Catalog(revised.settings.catalog_path) as catalog:
         page = catalog.captures_for(revised.edited_id)[0]
-        pdf_item = next(i for c in revised.portal.agencies[0].columns for i in c.items
-                        if i.attachments and i.attachments[0].kind == "pdf")
+        pdf_item = next(
+            i for c in revised.portal.agencies[0].columns for i in c.items if i.attachments and i.attachments[0].kind == "pdf"
+        )
         pdf = catalog.last_good_capture(revised.portal.url + pdf_item.attachments[0].path)
     raw = client.get(f"/capture/{page.id}/raw")
     assert raw.status_code == 200

@@ -14,8 +14,14 @@ from search_web import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the networking flags Chromium keeps dialling out on a closed network.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 pytestmark = pytest.mark.browser
@@ -119,7 +125,7 @@ def test_versions_diff_and_withdrawn_badge(revised_site: str, revised, browser) 
 
 def test_annual_report_agency_page_chart_and_table(site: str, indexed: Settings, browser) -> None:  # type: ignore[no-untyped-def]
     from archive.catalog import Catalog
-    from index.reports.extract import extract_all
+    from reports.extract import extract_all
 
     with Catalog(indexed.catalog_path) as catalog:
         reports = [r for r in extract_all(catalog) if r.agency == "余杭区民政局"]
@@ -131,7 +137,8 @@ def test_annual_report_agency_page_chart_and_table(site: str, indexed: Settings,
     assert page.locator("h1").inner_text().startswith("余杭区民政局")
     assert page.locator("svg rect").count() == sum(r.value("apply.new.total") is not None for r in reports)
     assert [t.strip() for t in page.locator("thead th").all_inner_texts()[1:]] == [
-        f"{y}表" if next(r for r in reports if r.year == y).format == "standard" else str(y) for y in years]
+        f"{y}表" if next(r for r in reports if r.year == y).format == "standard" else str(y) for y in years
+    ]
     row = page.locator("tr", has=page.locator("th", has_text="主动公开政府信息（条）"))
     cell = row.locator("td").nth(years.index(2016))
     assert cell.inner_text() == "253"  # the seed report
@@ -225,8 +232,14 @@ def _walk(base: str, revised, browser, width: int, height: int, label: str) -> N
 
 
 @pytest.mark.parametrize("width,height,label", [(1280, 900, "desktop"), (390, 844, "phone")])
-def test_walk_from_search_to_versions_and_back(revised_site: str, revised, browser, width: int, height: int,  # type: ignore[no-untyped-def]
-                                               label: str) -> None:
+def test_walk_from_search_to_versions_and_back(
+    revised_site: str,
+    revised,
+    browser,
+    width: int,
+    height: int,  # type: ignore[no-untyped-def]
+    label: str,
+) -> None:
     _walk(revised_site, revised, browser, width, height, label)
     assert len(list((ARTIFACTS / "walk").glob(f"{label}-*.png"))) == 8
 

@@ -13,12 +13,13 @@ from whoosh import index as whoosh_index
 
 from archive.catalog import Catalog
 from archive.models import Document
-from index import analysis, dictionary, sync
+from index import analysis, dictionary
 from index.api import SearchRequest
-from index.bulk import BulkWriter, bigram_arrays
-from index.codec import codec
-from index.engine import WhooshEngine
-from index.schema import build_schema
+from index.whoosh import sync
+from index.whoosh.bulk import BulkWriter, bigram_arrays
+from index.whoosh.codec import codec
+from index.whoosh.engine import WhooshEngine
+from index.whoosh.schema import build_schema
 from tests.conftest import make_settings
 from tests.search_eval import corpus
 
@@ -36,8 +37,17 @@ def _catalog(tmp_path: Path) -> Catalog:
     for doc in corpus.documents():
         catalog.record_document(doc, None)
     for key, title, body in ODD:
-        catalog.record_document(Document(source_id="odd", url=f"http://odd.example.gov.cn/{key}.html", title=title,
-                                         body=body, published=date(2020, 1, 2), doc_no="余政办发［2020］1號"), None)
+        catalog.record_document(
+            Document(
+                source_id="odd",
+                url=f"http://odd.example.gov.cn/{key}.html",
+                title=title,
+                body=body,
+                published=date(2020, 1, 2),
+                doc_no="余政办发［2020］1號",
+            ),
+            None,
+        )
     return catalog
 
 
@@ -53,8 +63,14 @@ def _dump(ix: Any) -> dict[str, Any]:
             while matcher.is_active():
                 postings.append((matcher.id(), round(matcher.weight(), 4), matcher.value()))
                 matcher.next()
-            terms[(fieldname, btext)] = (info.doc_frequency(), round(info.weight(), 2), round(info.max_weight(), 4),
-                                         info.min_id(), info.max_id(), postings)
+            terms[(fieldname, btext)] = (
+                info.doc_frequency(),
+                round(info.weight(), 2),
+                round(info.max_weight(), 4),
+                info.min_id(),
+                info.max_id(),
+                postings,
+            )
         count = reader.doc_count_all()
         return {
             "terms": terms,
@@ -76,7 +92,7 @@ def _build(where: Path, dict_id: str, fields: list[dict[str, Any]], bulk: bool) 
 
 def test_bulk_segment_equals_whoosh_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Small chunks, so terms reach the codec in several batches (one term is bigger than a chunk).
-    monkeypatch.setattr("index.bulk.CHUNK_POSTINGS", 200)
+    monkeypatch.setattr("index.whoosh.bulk.CHUNK_POSTINGS", 200)
     catalog = _catalog(tmp_path)
     analysis.configure(tmp_path / "cache")
     dict_id = dictionary.save(tmp_path, sync._domain_words(catalog))
@@ -107,7 +123,7 @@ def test_failed_document_leaves_no_postings(tmp_path: Path) -> None:
     ix = whoosh_index.create_in(str(tmp_path), build_schema())
     writer = BulkWriter(ix)
     writer.add_document(id="a", title="第一份文件", body="养老服务补贴", pubdate=20200101)
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - whatever Whoosh raises for a bad number, the document is dropped
         # Fields are written in name order: body and title are buffered before pubdate fails.
         writer.add_document(id="b", title="坏文件", body="独有词汇甲乙丙", pubdate="不是日期")
     writer.add_document(id="c", title="第三份文件", body="低保救助", pubdate=20200102)
@@ -139,7 +155,7 @@ def test_parallel_rebuild_finds_what_a_single_build_finds(tmp_path: Path, monkey
     single = results()
     seen: list[int] = []
     monkeypatch.setattr(sync, "PARALLEL_FROM", 10)
-    monkeypatch.setattr("index.bulk.worker_count", lambda total, parallel_from: 2)
+    monkeypatch.setattr("index.whoosh.bulk.worker_count", lambda total, parallel_from: 2)
     assert sync.rebuild(settings, catalog, progress=seen.append) == catalog.count()
     ix = whoosh_index.open_dir(str(settings.index_path))
     assert len(ix._segments()) == 2  # one per worker
@@ -148,7 +164,7 @@ def test_parallel_rebuild_finds_what_a_single_build_finds(tmp_path: Path, monkey
     assert all(total > 0 for total, _ in single)
     assert seen and seen[-1] == catalog.count()
     # A worker whose buffers fill up starts another segment: the smallest buffer (10k tokens).
-    monkeypatch.setattr("index.bulk.BYTES_PER_TOKEN", 1 << 40)
+    monkeypatch.setattr("index.whoosh.bulk.BYTES_PER_TOKEN", 1 << 40)
     assert sync.rebuild(settings, catalog) == catalog.count()
     ix = whoosh_index.open_dir(str(settings.index_path))
     assert len(ix._segments()) > 4 and ix.doc_count() == catalog.count()
@@ -173,7 +189,7 @@ def test_failing_worker_keeps_the_old_index(tmp_path: Path, monkeypatch: pytest.
 
     monkeypatch.setattr(sync, "document_fields", broken)
     monkeypatch.setattr(sync, "PARALLEL_FROM", 10)
-    monkeypatch.setattr("index.bulk.worker_count", lambda total, parallel_from: 2)
+    monkeypatch.setattr("index.whoosh.bulk.worker_count", lambda total, parallel_from: 2)
     expected = "a broken document" if failure == "raises" else r"index worker died \(xxgk-index-1 exit -9\)"
     with pytest.raises(RuntimeError, match=expected):
         sync.rebuild(settings, catalog)

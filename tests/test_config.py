@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archive.cli import main
 from archive.errors import ConfigError, SourceError
 from archive.settings import SETTINGS, load_settings
 from archive.store import WarcStore
-from crawler.demo_portal.render import column_url
-from crawler.demo_portal.server import DemoPortal
-from crawler.sources import demo_sources_dir, load_source, load_sources
+from crawler.sources import load_source, load_sources
 from tests.conftest import Crawled, warcio_check
+from xxgk.cli import main
+from xxgk.demo import demo_sources_dir
+from xxgk.demo.render import column_url
+from xxgk.demo.server import DemoPortal
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,11 +31,14 @@ def test_settings_precedence(tmp_path: Path) -> None:
     assert load_settings(env={}).crawl_delay_s == 1.0
 
 
-@pytest.mark.parametrize("content, words", [
-    ("crawl_delay = 2", ["unknown setting", "crawl_delay_s"]),
-    ('port = "80"', ["must be a int", "remove quotes"]),
-    ("port = ", ["not valid TOML"]),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("crawl_delay = 2", ["unknown setting", "crawl_delay_s"]),
+        ('port = "80"', ["must be a int", "remove quotes"]),
+        ("port = ", ["not valid TOML"]),
+    ],
+)
 def test_bad_config_names_the_problem_and_the_remedy(tmp_path: Path, content: str, words: list[str]) -> None:
     config = tmp_path / "xxgk.toml"
     config.write_text(content, encoding="utf-8")
@@ -63,13 +67,16 @@ def test_demo_source_files_match_the_portal(portal: DemoPortal) -> None:
         assert [(c.name, c.url) for c in source.columns] == [(c.name, column_url(agency, c)) for c in agency.columns]
 
 
-@pytest.mark.parametrize("content, words", [
-    ('name = "x"', ["missing key 'id'"]),
-    ('id = "x"\nplatform = "drupal"\nbase_url = "http://a"\n[[columns]]\nname="a"\nurl="/"', ["platform 'drupal'", "hanweb"]),
-    ('id = "x"\nplatform = "trs"\nbase_url = "ftp://a"\n[[columns]]\nname="a"\nurl="/"', ["base_url"]),
-    ('id = "x"\nplatform = "trs"\nbase_url = "http://a"\n[[columns]]\nname="a"', ["columns[1]", "missing key 'url'"]),
-    ('id = "x"\nplatform = "trs"\nbase_url = "http://a"\ncolumns = []', ["no [[columns]]"]),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ('name = "x"', ["missing key 'id'"]),
+        ('id = "x"\nplatform = "drupal"\nbase_url = "http://a"\n[[columns]]\nname="a"\nurl="/"', ["platform 'drupal'", "hanweb"]),
+        ('id = "x"\nplatform = "trs"\nbase_url = "ftp://a"\n[[columns]]\nname="a"\nurl="/"', ["base_url"]),
+        ('id = "x"\nplatform = "trs"\nbase_url = "http://a"\n[[columns]]\nname="a"', ["columns[1]", "missing key 'url'"]),
+        ('id = "x"\nplatform = "trs"\nbase_url = "http://a"\ncolumns = []', ["no [[columns]]"]),
+    ],
+)
 def test_bad_source_file_names_file_and_key(tmp_path: Path, content: str, words: list[str]) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(content, encoding="utf-8")
@@ -113,8 +120,10 @@ def test_store_rolls_over_to_sealed_files_each_valid_alone(tmp_path: Path) -> No
     payloads = [random.Random(i).randbytes(3000) for i in range(6)]  # incompressible
     store = WarcStore(tmp_path, max_bytes=4000)
     with store.session("roll") as session:
-        refs = [session.write_response(f"http://a/{i}", [], 200, "OK", [("Content-Type", "application/octet-stream")],
-                                       payload).ref for i, payload in enumerate(payloads)]
+        refs = [
+            session.write_response(f"http://a/{i}", [], 200, "OK", [("Content-Type", "application/octet-stream")], payload).ref
+            for i, payload in enumerate(payloads)
+        ]
     files = store.files()
     assert len(files) >= 3 and not list(tmp_path.glob("*.open"))
     assert set(store.manifest()) == {p.name for p in files}

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from archive.catalog import Catalog
 from archive.store import WarcStore
-from crawler.demo_portal.corpus import seed_report
-from crawler.demo_portal.server import DemoPortal
 from crawler.run import crawl_source
 from crawler.sources import Column, Source
 from tests.conftest import Crawled, make_settings, warcio_check
 from tests.fakeserver import FakeServer, Reply
+from xxgk.demo.corpus import seed_report
+from xxgk.demo.server import DemoPortal
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
@@ -131,8 +131,19 @@ def test_demo_portal_is_realistic_enough(portal: DemoPortal) -> None:
     assert len(portal.agencies) >= 3 and {a.platform for a in portal.agencies} >= {"hanweb", "trs"}
     assert any(a.encoding == "gbk" for a in portal.agencies)
     mzj = next(a for a in portal.agencies if a.name == "余杭区民政局")
-    assert [c.name for c in mzj.columns] == ["机构概况", "信息动态", "党务公开", "网上办事", "工作动态", "政策法规",
-                                             "期刊简报", "互动平台", "民政专题", "通知公告", "政府信息公开年度报告"]
+    assert [c.name for c in mzj.columns] == [
+        "机构概况",
+        "信息动态",
+        "党务公开",
+        "网上办事",
+        "工作动态",
+        "政策法规",
+        "期刊简报",
+        "互动平台",
+        "民政专题",
+        "通知公告",
+        "政府信息公开年度报告",
+    ]
     assert all(i.index_no and i.topic for i in items)
 
 
@@ -144,9 +155,17 @@ def test_polite_crawl_holds_no_catalog_lock_while_it_waits(tmp_path: Path) -> No
     server.route("/list/index.html", Reply(200, f'<ul class="news-list">{links}</ul>'.encode(), HTML))
     for n in range(1, 5):
         server.route(f"/a/{n}.html", Reply(200, f"<h1>通知{n}</h1><div class='content'><p>正文{n}</p></div>".encode(), HTML))
-    source = Source(id="polite", name="测试局", agency="测试局", platform="generic", base_url=server.url,
-                    columns=(Column("通知公告", "/list/index.html", "通知公告"),), allow_private=True,
-                    crawl_delay_s=0.6, selectors={"list_item": "ul.news-list li", "list_date": "span.date"})
+    source = Source(
+        id="polite",
+        name="测试局",
+        agency="测试局",
+        platform="generic",
+        base_url=server.url,
+        columns=(Column("通知公告", "/list/index.html", "通知公告"),),
+        allow_private=True,
+        crawl_delay_s=0.6,
+        selectors={"list_item": "ul.news-list li", "list_date": "span.date"},
+    )
     settings = make_settings(tmp_path)
     failures: list[str] = []
     done = threading.Event()

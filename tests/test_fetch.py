@@ -132,8 +132,13 @@ def test_accept_then_close_is_a_clear_error_after_retries(server: FakeServer, ma
     assert info.value.reason in ("http", "connect") and len(server.seen("/hangup")) == 3
 
 
-@pytest.mark.parametrize("reply", [Reply(412, b"precondition"),
-                                   Reply(200, "<html><body>访问过于频繁，请稍后再试</body></html>".encode(), {"Content-Type": HTML})])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(412, b"precondition"),
+        Reply(200, "<html><body>访问过于频繁，请稍后再试</body></html>".encode(), {"Content-Type": HTML}),
+    ],
+)
 def test_anti_bot_pages_are_not_taken_as_content(server: FakeServer, make_fetcher, reply: Reply) -> None:
     server.route("/guarded", reply)
     with pytest.raises(FetchError) as info:
@@ -198,8 +203,12 @@ def test_egress_guard_refuses_private_addresses_and_other_schemes(server: FakeSe
 
 
 def test_url_canonicalisation_and_traps() -> None:
-    assert canonicalize("HTTP://WWW.Example.GOV.cn:80/a/b.html;jsessionid=ABC123?PHPSESSID=x&id=5"
-                        "&sid=0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c#top") == "http://www.example.gov.cn/a/b.html?id=5"
+    assert (
+        canonicalize(
+            "HTTP://WWW.Example.GOV.cn:80/a/b.html;jsessionid=ABC123?PHPSESSID=x&id=5&sid=0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c#top"
+        )
+        == "http://www.example.gov.cn/a/b.html?id=5"
+    )
     assert canonicalize("http://a/gkmlpt/api/all/5?page=2&sid=755031") == "http://a/gkmlpt/api/all/5?page=2&sid=755031"
     assert canonicalize("https://a.gov.cn:443/x?b=2&a=1") == "https://a.gov.cn/x?b=2&a=1"
     assert trap_reason("http://a/x/x/x/y.html")
@@ -209,8 +218,11 @@ def test_url_canonicalisation_and_traps() -> None:
 
 
 def test_broken_attachments_are_recorded_not_fatal() -> None:
-    for data, name in ((b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ntrailer << /Root 1 0 R /Prev 0 >>\n%%EOF", "a.pdf"),
-                       (b"PK\x03\x04garbage", "b.docx"), (b"\x00\x01binary", "c.xls")):
+    for data, name in (
+        (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ntrailer << /Root 1 0 R /Prev 0 >>\n%%EOF", "a.pdf"),
+        (b"PK\x03\x04garbage", "b.docx"),
+        (b"\x00\x01binary", "c.xls"),
+    ):
         text, error = extract_text(data, name)
         assert text == "" and error
 
@@ -226,14 +238,20 @@ def test_pathological_html_does_not_crash_extraction() -> None:
 def test_truncated_multibyte_text_decodes_with_replacement() -> None:
     from archive.charset import decode
 
-    text, _ = decode("政府信息公开".encode("utf-8")[:-1], "text/html; charset=utf-8")
+    text, _ = decode("政府信息公开".encode()[:-1], "text/html; charset=utf-8")
     assert text.startswith("政府信息公") and text.endswith("\ufffd")
 
 
 def test_odd_robots_txt_bom_size_cap_and_huge_crawl_delay(server: FakeServer, make_fetcher, caplog) -> None:
     padding = b"# " + "注释".encode("gbk") * 300_000 + b"\n"  # ~1.2 MB of GBK comments
-    server.route("/robots.txt", Reply(200, "\ufeffUser-agent: *\nDisallow: /x\nCrawl-delay: 86400\n".encode() + padding
-                                      + b"Disallow: /beyond-the-parse-limit\n", {"Content-Type": "text/plain"}))
+    server.route(
+        "/robots.txt",
+        Reply(
+            200,
+            "\ufeffUser-agent: *\nDisallow: /x\nCrawl-delay: 86400\n".encode() + padding + b"Disallow: /beyond-the-parse-limit\n",
+            {"Content-Type": "text/plain"},
+        ),
+    )
     server.route("/beyond-the-parse-limit", Reply(200, b"ok"))
     server.route("/y", Reply(200, b"ok"))
     fetcher = make_fetcher(server, max_crawl_delay_s=0.5)
@@ -288,8 +306,26 @@ def test_untrusted_certificate_is_a_tls_error_not_retried(make_fetcher, tmp_path
     if shutil.which("openssl") is None:
         pytest.skip("needs the openssl command to make a self-signed certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     hits = []
 
     class Handler(BaseHTTPRequestHandler):

@@ -14,22 +14,25 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, settings as hsettings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis import HealthCheck
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from archive.catalog import Catalog
-from archive.cli import main
 from archive.store import WarcStore
 from archive.transfer import import_documents
-from crawler.demo_portal.server import DemoPortal
 from crawler.run import crawl_source
-from crawler.sources import demo_sources_dir, load_sources
+from crawler.sources import load_sources
 from index import analysis
 from index.agreement import compare
 from index.api import FACETS, MAX_PAGE_SIZE, SearchRequest, SearchResult
-from index.engine import WhooshEngine
-from index.sync import rebuild, sync
+from index.whoosh.engine import WhooshEngine
+from index.whoosh.sync import rebuild, sync
 from tests.conftest import make_settings
+from xxgk.cli import main
+from xxgk.demo import demo_sources_dir
+from xxgk.demo.server import DemoPortal
 
 # Words each of which the query side keeps as one word, so that "the catalog's own truth" for them
 # is plain: the documents whose current title, text or 文号 contains the word.
@@ -40,12 +43,19 @@ CATEGORIES = ("通知公告", "工作动态")
 
 def _line(n: int, version: int, words: tuple[str, ...]) -> str:
     when = date(2019, 1, 1) + timedelta(days=97 * n)
-    return json.dumps({
-        "id": f"imp-{n}", "url": f"http://xxgk.example.gov.cn/art/{n}.html",
-        "title": f"关于{words[0]}工作的通知（第{n}号）", "agency": AGENCIES[n % 2], "category": CATEGORIES[n // 2 % 2],
-        "published": when.isoformat(), "doc_no": f"余民〔{when.year}〕{n}号" if n % 3 == 0 else "",
-        "text": f"为做好{'、'.join(words)}工作，现将有关事项通知如下。第{version}稿。",
-    }, ensure_ascii=False)
+    return json.dumps(
+        {
+            "id": f"imp-{n}",
+            "url": f"http://xxgk.example.gov.cn/art/{n}.html",
+            "title": f"关于{words[0]}工作的通知（第{n}号）",
+            "agency": AGENCIES[n % 2],
+            "category": CATEGORIES[n // 2 % 2],
+            "published": when.isoformat(),
+            "doc_no": f"余民〔{when.year}〕{n}号" if n % 3 == 0 else "",
+            "text": f"为做好{'、'.join(words)}工作，现将有关事项通知如下。第{version}稿。",
+        },
+        ensure_ascii=False,
+    )
 
 
 def _all(engine: WhooshEngine, request: SearchRequest) -> tuple[list[str], SearchResult]:
@@ -87,7 +97,8 @@ def test_search_after_an_incremental_sync_that_deletes(tmp_path: Path) -> None:
         edited_hits = {h.id for h in engine.search(SearchRequest(q="第2稿", page_size=MAX_PAGE_SIZE)).hits}
         assert edited_hits == {f"imp-{n}" for n in range(5)}
         assert not engine.search(SearchRequest(q="imp-0 第1稿")).hits or all(
-            h.id != "imp-0" for h in engine.search(SearchRequest(q="第1稿", page_size=MAX_PAGE_SIZE)).hits)
+            h.id != "imp-0" for h in engine.search(SearchRequest(q="第1稿", page_size=MAX_PAGE_SIZE)).hits
+        )
     cli = runner.invoke(main, ["--data-dir", str(data), "search", "测试 OR 推进会", "--json", "--limit", "50"])
     assert cli.exit_code == 0, cli.output
     assert len(json.loads(cli.output)["hits"]) == 50
@@ -127,8 +138,12 @@ def _truth(catalog: Catalog, word: str | None = None, **fields: str) -> set[str]
     out = set()
     for stored in catalog.iter_documents():
         doc = stored.doc
-        values = {"agency": doc.agency or "未注明", "category": doc.category or "未分类", "status": stored.status,
-                  "year": str(doc.published.year) if doc.published else "未知"}
+        values = {
+            "agency": doc.agency or "未注明",
+            "category": doc.category or "未分类",
+            "status": stored.status,
+            "year": str(doc.published.year) if doc.published else "未知",
+        }
         if any(values[k] != v for k, v in fields.items()):
             continue
         if word is not None:
@@ -142,7 +157,7 @@ def _truth(catalog: Catalog, word: str | None = None, **fields: str) -> set[str]
 QUERIES = [SearchRequest(q=w) for w in WORDS] + [
     SearchRequest(q=""),
     SearchRequest(q="", sort="date"),
-    SearchRequest(q="\"工作的通知\""),
+    SearchRequest(q='"工作的通知"'),
     SearchRequest(q="推进 预算"),
     SearchRequest(q="救助 -养老"),
     SearchRequest(q="doc_no:余民"),
@@ -263,8 +278,12 @@ class IndexFollowsCatalog(RuleBasedStateMachine):
 
 def _truth_value(stored, facet: str) -> str:  # type: ignore[no-untyped-def]
     doc = stored.doc
-    return {"agency": doc.agency or "未注明", "category": doc.category or "未分类", "status": stored.status,
-            "year": str(doc.published.year) if doc.published else "未知"}[facet]
+    return {
+        "agency": doc.agency or "未注明",
+        "category": doc.category or "未分类",
+        "status": stored.status,
+        "year": str(doc.published.year) if doc.published else "未知",
+    }[facet]
 
 
 @pytest.fixture(scope="module")
@@ -281,8 +300,14 @@ def test_index_follows_catalog_state_machine(churning_portal: DemoPortal) -> Non
     IndexFollowsCatalog.portal = churning_portal
     IndexFollowsCatalog.source = load_sources([demo_sources_dir()])["demo-wjw"].with_base_url(churning_portal.url)
     runner = IndexFollowsCatalog.TestCase
-    runner.settings = hsettings(max_examples=6, stateful_step_count=10, deadline=None, derandomize=True,
-                                suppress_health_check=list(HealthCheck), database=None)
+    runner.settings = hsettings(
+        max_examples=6,
+        stateful_step_count=10,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
     runner().runTest()
 
 
@@ -292,29 +317,26 @@ def test_an_engine_failure_is_a_friendly_503_and_turns_healthz_not_ok(tmp_path: 
 
     data = tmp_path / "data"
     lines = tmp_path / "a.jsonl"
-    lines.write_text("\n".join(_line(n, 1, (WORDS[n % 6], WORDS[(n + 2) % 6])) for n in range(40)) + "\n",
-                     encoding="utf-8")
+    lines.write_text("\n".join(_line(n, 1, (WORDS[n % 6], WORDS[(n + 2) % 6])) for n in range(40)) + "\n", encoding="utf-8")
     assert CliRunner().invoke(main, ["--data-dir", str(data), "import", str(lines)]).exit_code == 0
     settings = make_settings(data)
     app = create_app(settings)
     client = app.test_client()
     assert client.get("/search.json?q=推进").status_code == 200
     assert client.get("/healthz").get_json()["ok"] is True
-    for segment in settings.index_path.resolve().glob("*.seg"):  # the disk under the index goes bad
-        size = segment.stat().st_size
+    for segment in settings.index_path.resolve().glob("*.seg"):  # the index's file is cut short under the site
         segment.chmod(0o644)
         with open(segment, "r+b") as fh:
-            fh.seek(size // 8)
-            fh.write(b"\x00\xff" * (size // 3))
+            fh.truncate(segment.stat().st_size // 10)
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = records.append  # type: ignore[method-assign]
-    logging.getLogger("index.engine").addHandler(handler)
+    logging.getLogger("index.whoosh.engine").addHandler(handler)
     try:
         answers = [client.get(f"/search.json?q={w} {v}") for w in WORDS for v in ("第1稿", "现将")]
         pages = [client.get(f"/?q={w}") for w in WORDS]
     finally:
-        logging.getLogger("index.engine").removeHandler(handler)
+        logging.getLogger("index.whoosh.engine").removeHandler(handler)
     failed = [a for a in answers if a.status_code != 200]
     assert failed, "the damaged index answered every query"
     assert all(a.status_code == 503 and a.get_json()["error"] == "检索服务暂时出错，请稍后再试。" for a in failed)
@@ -323,3 +345,25 @@ def test_an_engine_failure_is_a_friendly_503_and_turns_healthz_not_ok(tmp_path: 
     health = client.get("/healthz")
     assert health.status_code == 503 and health.get_json()["ok"] is False
     assert "检索引擎出错" in health.get_json()["error"]
+
+
+# Whoosh leaves the TOC file open when its stored schema fails to unpickle (its bug, not ours to fix).
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_index_whose_stored_schema_cannot_be_read_is_rebuilt_not_a_crash(tmp_path: Path) -> None:
+    """An index pickled by an older layout of this program (its field classes elsewhere): reindex, never a 500."""
+    from search_web import create_app
+
+    data = tmp_path / "data"
+    lines = tmp_path / "a.jsonl"
+    lines.write_text("\n".join(_line(n, 1, (WORDS[n % 6],)) for n in range(5)) + "\n", encoding="utf-8")
+    assert CliRunner().invoke(main, ["--data-dir", str(data), "import", str(lines), "--no-index"]).exit_code == 0
+    settings = make_settings(data)
+    with Catalog(settings.catalog_path) as catalog:
+        rebuild(settings, catalog)
+    toc = next(settings.index_path.resolve().glob("_MAIN_*.toc"))
+    toc.write_bytes(toc.read_bytes().replace(b"index.whoosh.schema", b"index.gone.schema_"))  # same length
+    response = create_app(settings).test_client().get("/search.json?q=推进")
+    assert response.status_code == 503 and "xxgk reindex" in response.get_json()["hint"]
+    with Catalog(settings.catalog_path) as catalog:
+        assert sync(settings, catalog) == 5  # the writer rebuilds it
+    assert WhooshEngine(settings.index_path).search(SearchRequest(q="推进")).total > 0

@@ -1,4 +1,4 @@
-"""Every private Whoosh name the index code uses is listed in index/internals.py and still exists in the pinned Whoosh."""
+"""Every private Whoosh name the index code uses is listed in index/whoosh/internals.py and still exists in the pinned Whoosh."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import pytest
 from whoosh.fields import ID, Schema
 from whoosh.filedb.filestore import RamStorage
 
-from index import internals
-from index.codec import codec
-from index.internals import INTERNALS, Internal, length_codes, posting_blocks
-from index.schema import _text
 from index.analysis import BigramTokenizer
+from index.whoosh import internals
+from index.whoosh.codec import codec
+from index.whoosh.internals import INTERNALS, Internal, length_codes, posting_blocks
+from index.whoosh.schema import _text
 
-INDEX_DIR = Path(internals.__file__).parent
+INDEX_DIR = Path(internals.__file__).parent.parent  # all of index/
 
 
 def _resolve(dotted: str) -> object:
@@ -92,11 +92,17 @@ def test_no_private_whoosh_name_is_used_without_being_listed() -> None:
     for path in sorted(INDEX_DIR.rglob("*.py")):
         names = _private_names(path) - listed - ours
         # Names this project defines in another of its own modules are not Whoosh's.
-        names = {n for n in names if not any(f"def {n}(" in p.read_text(encoding="utf-8") or f"self.{n} =" in
-                                             p.read_text(encoding="utf-8") for p in INDEX_DIR.rglob("*.py"))}
+        names = {
+            n
+            for n in names
+            if not any(
+                f"def {n}(" in p.read_text(encoding="utf-8") or f"self.{n} =" in p.read_text(encoding="utf-8")
+                for p in INDEX_DIR.rglob("*.py")
+            )
+        }
         if names:
             unlisted[str(path.relative_to(INDEX_DIR.parent))] = sorted(names)
-    assert not unlisted, f"private Whoosh names used but not listed in index/internals.py: {unlisted}"
+    assert not unlisted, f"private Whoosh names used but not listed in index/whoosh/internals.py: {unlisted}"
 
 
 def test_the_checker_sees_an_unlisted_private_name(tmp_path: Path) -> None:

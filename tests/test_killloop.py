@@ -14,15 +14,17 @@ from archive.catalog import Catalog
 from tests.conftest import Crawled, warcio_check, write_sources
 
 KILLS = 20
-CLI = [sys.executable, "-c", "from archive.cli import main; main()"]
+CLI = [sys.executable, "-c", "from xxgk.cli import main; main()"]
 
 
 def _state(catalog_path: Path) -> dict[str, str]:
     if not catalog_path.exists():
         return {}
     with Catalog(catalog_path) as catalog:
-        return {row[0]: row[1] for row in catalog.conn.execute(
-            "SELECT d.id, v.digest FROM documents d JOIN versions v ON v.id = d.current_version")}
+        return {
+            row[0]: row[1]
+            for row in catalog.conn.execute("SELECT d.id, v.digest FROM documents d JOIN versions v ON v.id = d.current_version")
+        }
 
 
 def test_sigkill_loop_loses_nothing_and_converges(crawled: Crawled, tmp_path: Path) -> None:
@@ -55,7 +57,7 @@ def test_sigkill_loop_loses_nothing_and_converges(crawled: Crawled, tmp_path: Pa
         runs = catalog.runs()
         assert {r["status"] for r in runs} <= {"ok", "interrupted", "running"}
         assert runs[-1]["status"] == "ok"
-    from index.engine import WhooshEngine
+    from index.whoosh.engine import WhooshEngine
 
     engine = WhooshEngine(data / "index")
     assert engine.doc_count() == len(_state(data / "catalog.sqlite3"))

@@ -18,18 +18,22 @@ import pytest
 
 from archive.catalog import Catalog
 from archive.store import WarcStore
-from crawler.demo_portal.server import DemoPortal
 from crawler.run import crawl_source
-from crawler.sources import demo_sources_dir, load_sources
+from crawler.sources import load_sources
 from index.api import MAX_PAGE_SIZE, SearchRequest
-from index.engine import WhooshEngine
-from index.sync import META_FILE, rebuild
+from index.whoosh.engine import WhooshEngine
+from index.whoosh.sync import META_FILE, rebuild
 from tests.conftest import make_settings, write_sources
 from tests.test_scheduler import _env, _free_port, _wait
+from xxgk.demo import demo_sources_dir
+from xxgk.demo.server import DemoPortal
 
 POLL_S = 0.5
-QUERIES = {"工作推进会": SearchRequest(q="工作推进会"), "更正": SearchRequest(q="更正"),
-           "撤回": SearchRequest(q="", filters={"status": "withdrawn"})}
+QUERIES = {
+    "工作推进会": SearchRequest(q="工作推进会"),
+    "更正": SearchRequest(q="更正"),
+    "撤回": SearchRequest(q="", filters={"status": "withdrawn"}),
+}
 
 
 def _params(query: SearchRequest) -> dict[str, str]:
@@ -68,19 +72,27 @@ def test_gunicorn_workers_follow_scheduled_crawls_of_a_changing_portal(tmp_path:
     portal = DemoPortal()
     portal.serve()
     source = load_sources([demo_sources_dir()])["demo-wjw"].with_base_url(portal.url)
-    sources = write_sources({"demo-wjw": source}, tmp_path / "sources",
-                            **{'schedule = "35 2 * * *"': 'schedule = "* * * * * *"'})
+    sources = write_sources({"demo-wjw": source}, tmp_path / "sources", **{'schedule = "35 2 * * *"': 'schedule = "* * * * * *"'})
     settings = make_settings(tmp_path / "data")
     with Catalog(settings.catalog_path) as catalog:
         crawl_source(source, settings, catalog, WarcStore(settings.warc_dir))
         rebuild(settings, catalog)
     port = _free_port()
     env = _env(XXGK_DATA_DIR=str(settings.data_path), XXGK_SCHEDULER_POLL_S=str(POLL_S))
-    web = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-b", f"127.0.0.1:{port}",
-                            "search_web.wsgi:app"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    scheduler = subprocess.Popen([sys.executable, "-m", "archive.cli", "--data-dir", str(settings.data_path), "scheduler",
-                                  "--sources-dir", str(sources)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True, env=env)
+    web = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-b", f"127.0.0.1:{port}", "search_web.wsgi:app"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "xxgk", "--data-dir", str(settings.data_path), "scheduler", "--sources-dir", str(sources)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     problems: list[str] = []
     statuses: Counter[int] = Counter()
@@ -110,7 +122,7 @@ def test_gunicorn_workers_follow_scheduled_crawls_of_a_changing_portal(tmp_path:
             mark = _last_run(settings)
             portal.churn(step)
             portal.publish(date(2026, 11, 1) + timedelta(days=step))
-            assert _wait(lambda: _synced(settings, mark), 60), f"no scheduled crawl and sync after change {step}"
+            assert _wait(lambda mark=mark: _synced(settings, mark), 60), f"no scheduled crawl and sync after change {step}"
             for name, query in QUERIES.items():
                 expected = _expected(settings.index_path, query)
                 # Both workers, right after the sync: each answers what a freshly opened engine answers.

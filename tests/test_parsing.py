@@ -5,29 +5,32 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from bs4 import BeautifulSoup
 
 from archive.charset import decode
 from crawler.dates import date_from_url, parse_date, parse_month_day
 from crawler.extract import extract_document, metadata_table
 from crawler.listing import parse_hanweb, parse_trs
-from bs4 import BeautifulSoup
 
 TODAY = date(2026, 11, 27)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2017-03-28", date(2017, 3, 28)),
-    ("发布日期：2017-3-8 10:01", date(2017, 3, 8)),
-    ("2024年04月06日 16:40", date(2024, 4, 6)),
-    ("二〇一七年三月二十八日", date(2017, 3, 28)),
-    ("二○○八年十月十四日", date(2008, 10, 14)),
-    ("二〇一〇年一月十九日", date(2010, 1, 19)),
-    ("1985-05-04 00:00:00.000", date(1985, 5, 4)),
-    ("2024-02-30", None),
-    ("2099-01-01", None),
-    ("202256", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2017-03-28", date(2017, 3, 28)),
+        ("发布日期：2017-3-8 10:01", date(2017, 3, 8)),
+        ("2024年04月06日 16:40", date(2024, 4, 6)),
+        ("二〇一七年三月二十八日", date(2017, 3, 28)),
+        ("二○○八年十月十四日", date(2008, 10, 14)),
+        ("二〇一〇年一月十九日", date(2010, 1, 19)),
+        ("1985-05-04 00:00:00.000", date(1985, 5, 4)),
+        ("2024-02-30", None),
+        ("2099-01-01", None),
+        ("202256", None),
+        ("", None),
+    ],
+)
 def test_parse_date(text: str, expected: date | None) -> None:
     assert parse_date(text, today=TODAY) == expected
 
@@ -52,7 +55,7 @@ def test_charset_header_that_lies_yields_to_the_bytes() -> None:
 
 
 def test_charset_without_any_label_is_never_latin1() -> None:
-    text, encoding = decode("政府信息公开".encode("utf-8"), "text/html")
+    text, encoding = decode("政府信息公开".encode(), "text/html")
     assert text == "政府信息公开" and encoding == "utf-8"
 
 
@@ -74,29 +77,36 @@ def test_hanweb_comment_markers_keep_the_value_once() -> None:
 
 
 def test_extract_falls_back_to_meta_then_url_date() -> None:
-    html = ('<html><head><meta name="ArticleTitle" content="某某通知"><meta name="ContentSource" content="某局"></head>'
-            '<body><div id="zoom"><p>正文第一段。</p></div></body></html>')
+    html = (
+        '<html><head><meta name="ArticleTitle" content="某某通知"><meta name="ContentSource" content="某局"></head>'
+        '<body><div id="zoom"><p>正文第一段。</p></div></body></html>'
+    )
     doc, _ = extract_document(html, "http://a/art/2019/5/6/art_1_2.html", source_id="s", category="通知公告")
     assert (doc.title, doc.agency, doc.published, doc.date_source) == ("某某通知", "某局", date(2019, 5, 6), "url")
     assert doc.body == "正文第一段。"
 
 
 def test_hanweb_dataproxy_response_and_both_module_paths() -> None:
-    xml = ("<datastore><totalrecord>2</totalrecord><totalpage>1</totalpage><recordset>"
-           "<record><![CDATA[<li class='cf'><a href='/art/2026/9/16/art_77278_1.html' title='标题一'>标题一…</a><span>2026-09-16</span></li>]]></record>"
-           "<record><![CDATA[<li><a href='/art/2026/9/10/art_77278_2.html'><span class='list_title'>标题二</span><i>2026-09-10</i></a></li>]]></record>"
-           "</recordset></datastore>")
+    xml = (
+        "<datastore><totalrecord>2</totalrecord><totalpage>1</totalpage><recordset>"
+        "<record><![CDATA[<li class='cf'><a href='/art/2026/9/16/art_77278_1.html' title='标题一'>标题一…</a><span>2026-09-16</span></li>]]></record>"  # noqa: E501 - a page as portals write it
+        "<record><![CDATA[<li><a href='/art/2026/9/10/art_77278_2.html'><span class='list_title'>标题二</span><i>2026-09-10</i></a></li>]]></record>"  # noqa: E501 - a page as portals write it
+        "</recordset></datastore>"
+    )
     page = parse_hanweb(xml, "http://a/module/jpage/dataproxy.jsp?page=2")
     assert [(i.url, i.title, i.list_date) for i in page.items] == [
         ("http://a/art/2026/9/16/art_77278_1.html", "标题一", date(2026, 9, 16)),
-        ("http://a/art/2026/9/10/art_77278_2.html", "标题二", date(2026, 9, 10))]
+        ("http://a/art/2026/9/10/art_77278_2.html", "标题二", date(2026, 9, 10)),
+    ]
     bare = "<datastore><![CDATA[ <li><a href='/art/2026/7/14/art_5301_1.html'>甲</a><span>2026-07-14</span></li> ]]></datastore>"
     assert [i.title for i in parse_hanweb(bare, "http://a/").items] == ["甲"]
 
 
 def test_trs_pager_variants() -> None:
-    html = ('<li class="clearfix"><a href="./202607/t20260702_15795188.html" title="标题">标题</a><span>2026-07-02</span></li>'
-            '<script>//wcm分页\ncreatePage(3, 0, "index", "shtml");</script>')
+    html = (
+        '<li class="clearfix"><a href="./202607/t20260702_15795188.html" title="标题">标题</a><span>2026-07-02</span></li>'
+        '<script>//wcm分页\ncreatePage(3, 0, "index", "shtml");</script>'
+    )
     page = parse_trs(html, "http://a/kjj/zwgk/index.shtml")
     assert page.items[0].url == "http://a/kjj/zwgk/202607/t20260702_15795188.html"
     assert page.items[0].list_date == date(2026, 7, 2)
@@ -108,15 +118,26 @@ def test_trs_pager_variants() -> None:
 def test_hanweb_post_variant_pages_by_record_ranges() -> None:
     from crawler.listing import ListRequest
 
-    html = ("<div id='5405'><script type='text/xml'><datastore><recordset>"
-            "<record><![CDATA[<li><a href='/art/2024/1/2/art_1_1.html'>甲</a><span>2024-01-02</span></li>]]></record>"
-            "</recordset></datastore></script></div><script>var param_5405={col:1,webid:39,path:'/',columnid:61490,"
-            "unitid:'247686',webname:'江苏省国资委',permissiontype:0};$('#5405').jpage({totalRecord:45,perPage:20,"
-            "proxyUrl:'/module/web/jpage/dataproxy.jsp'});</script>")
+    html = (
+        "<div id='5405'><script type='text/xml'><datastore><recordset>"
+        "<record><![CDATA[<li><a href='/art/2024/1/2/art_1_1.html'>甲</a><span>2024-01-02</span></li>]]></record>"
+        "</recordset></datastore></script></div><script>var param_5405={col:1,webid:39,path:'/',columnid:61490,"
+        "unitid:'247686',webname:'江苏省国资委',permissiontype:0};$('#5405').jpage({totalRecord:45,perPage:20,"
+        "proxyUrl:'/module/web/jpage/dataproxy.jsp'});</script>"
+    )
     page = parse_hanweb(html, "http://a/col/col61490/index.html")
     assert page.more_pages == (
-        ListRequest("http://a/module/web/jpage/dataproxy.jsp?startrecord=21&endrecord=40&perpage=20", (
-            ("col", "1"), ("webid", "39"), ("path", "/"), ("columnid", "61490"), ("unitid", "247686"),
-            ("webname", "江苏省国资委"), ("permissiontype", "0"))),
+        ListRequest(
+            "http://a/module/web/jpage/dataproxy.jsp?startrecord=21&endrecord=40&perpage=20",
+            (
+                ("col", "1"),
+                ("webid", "39"),
+                ("path", "/"),
+                ("columnid", "61490"),
+                ("unitid", "247686"),
+                ("webname", "江苏省国资委"),
+                ("permissiontype", "0"),
+            ),
+        ),
         ListRequest("http://a/module/web/jpage/dataproxy.jsp?startrecord=41&endrecord=60&perpage=20", page.more_pages[0].form),
     )

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from archive.catalog import Catalog
 from archive.store import WarcStore
-from crawler.demo_portal.model import AttachmentSpec
-from crawler.demo_portal.render import pdf_bytes
 from crawler.run import crawl_source
 from crawler.sources import Column, Source
 from tests.conftest import make_settings, warcio_check, write_sources
 from tests.fakeserver import FakeServer, Reply
+from xxgk.demo.model import AttachmentSpec
+from xxgk.demo.render import pdf_bytes
 
 CHINA = timezone(timedelta(hours=8))
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -28,38 +28,72 @@ ARTICLES = [
 
 def _article(post_id: int, title: str, day: date, doc_no: str) -> dict:
     stamp = int(datetime(day.year, day.month, day.day, tzinfo=CHINA).timestamp())
-    return {"id": post_id, "title": title, "date": stamp, "publisher": "肇庆市生态环境局",
-            "classify_main_name": "受理公告", "document_number": doc_no,
-            "url": f"/zqhjj/gkmlpt/content/{post_id // 1_000_000}/{post_id // 1000}/post_{post_id}.html",
-            "identifier": f"11441200MB2C91453G/2026-{post_id % 100000:05d}"}
+    return {
+        "id": post_id,
+        "title": title,
+        "date": stamp,
+        "publisher": "肇庆市生态环境局",
+        "classify_main_name": "受理公告",
+        "document_number": doc_no,
+        "url": f"/zqhjj/gkmlpt/content/{post_id // 1_000_000}/{post_id // 1000}/post_{post_id}.html",
+        "identifier": f"11441200MB2C91453G/2026-{post_id % 100000:05d}",
+    }
 
 
 def test_gkmlpt_index_api_pages_and_metadata(tmp_path: Path) -> None:
     server = FakeServer()
     server.route("/robots.txt", Reply(404, b""))
-    server.route("/zqhjj/gkmlpt/index", Reply(200, (
-        "<html><head><title>肇庆市生态环境局政府信息公开平台</title></head><body><div id='app'></div>"
-        "<script>window._CONFIG = {SID: '758019', TREE: [{id: 21022, name: '业务公开', children: "
-        "[{id: 21023, name: '受理公告'}]}]};</script></body></html>").encode(), HTML))
+    server.route(
+        "/zqhjj/gkmlpt/index",
+        Reply(
+            200,
+            (
+                "<html><head><title>肇庆市生态环境局政府信息公开平台</title></head><body><div id='app'></div>"
+                "<script>window._CONFIG = {SID: '758019', TREE: [{id: 21022, name: '业务公开', children: "
+                "[{id: 21023, name: '受理公告'}]}]};</script></body></html>"
+            ).encode(),
+            HTML,
+        ),
+    )
     articles = [_article(*a) for a in ARTICLES]
     for page, chunk in ((1, articles[:3]), (2, articles[3:])):
         body = {"classify": {"id": 21023, "name": "受理公告", "parent": 21022, "post_count": 5}, "articles": chunk}
-        server.route(f"/zqhjj/gkmlpt/api/all/21023?page={page}&sid=758019",
-                     Reply(200, json.dumps(body, ensure_ascii=False).encode(), {"Content-Type": "application/json"}))
+        server.route(
+            f"/zqhjj/gkmlpt/api/all/21023?page={page}&sid=758019",
+            Reply(200, json.dumps(body, ensure_ascii=False).encode(), {"Content-Type": "application/json"}),
+        )
     pdf = pdf_bytes(AttachmentSpec("", "", "pdf", ["受理公告附件：项目环境影响报告表公示稿"]))
     for article in articles:
-        attach = (f'<p><a class="nfw-cms-attachment" href="/zqhjj/attachment/0/306/{article["id"]}.pdf">公示稿.pdf</a></p>'
-                  if article["id"] == 3255421 else "")
-        server.route(article["url"], Reply(200, (
-            f'<html><head><meta name="ArticleTitle" content="{article["title"]}">'
-            f'<meta name="PubDate" content="{datetime.fromtimestamp(article["date"], CHINA):%Y-%m-%d %H:%M}">'
-            f'<meta name="ContentSource" content="肇庆市生态环境局"></head><body>'
-            f'<div class="article-content"><p>根据有关规定，现将{article["title"][:-4]}的受理情况予以公告。</p>'
-            f'<p>公示期间，公众可通过信函、传真、电子邮件等方式反映意见。</p>{attach}</div></body></html>').encode(), HTML))
+        attach = (
+            f'<p><a class="nfw-cms-attachment" href="/zqhjj/attachment/0/306/{article["id"]}.pdf">公示稿.pdf</a></p>'
+            if article["id"] == 3255421
+            else ""
+        )
+        server.route(
+            article["url"],
+            Reply(
+                200,
+                (
+                    f'<html><head><meta name="ArticleTitle" content="{article["title"]}">'
+                    f'<meta name="PubDate" content="{datetime.fromtimestamp(article["date"], CHINA):%Y-%m-%d %H:%M}">'
+                    f'<meta name="ContentSource" content="肇庆市生态环境局"></head><body>'
+                    f'<div class="article-content"><p>根据有关规定，现将{article["title"][:-4]}的受理情况予以公告。</p>'
+                    f"<p>公示期间，公众可通过信函、传真、电子邮件等方式反映意见。</p>{attach}</div></body></html>"
+                ).encode(),
+                HTML,
+            ),
+        )
     server.route("/zqhjj/attachment/0/306/3255421.pdf", Reply(200, pdf, {"Content-Type": "application/pdf"}))
-    source = Source(id="zq-sthjj", name="肇庆市生态环境局", agency="肇庆市生态环境局", platform="gkmlpt",
-                    base_url=server.url, columns=(Column("受理公告", "/zqhjj/gkmlpt/index#21023", "受理公告"),),
-                    allow_private=True, crawl_delay_s=0.0)
+    source = Source(
+        id="zq-sthjj",
+        name="肇庆市生态环境局",
+        agency="肇庆市生态环境局",
+        platform="gkmlpt",
+        base_url=server.url,
+        columns=(Column("受理公告", "/zqhjj/gkmlpt/index#21023", "受理公告"),),
+        allow_private=True,
+        crawl_delay_s=0.0,
+    )
     settings = make_settings(tmp_path)
     try:
         with Catalog(settings.catalog_path) as catalog:
@@ -69,7 +103,9 @@ def test_gkmlpt_index_api_pages_and_metadata(tmp_path: Path) -> None:
         server.stop()
     assert (report.new, sum(report.failed.values())) == (5, 0)
     assert [s.path for s in server.log if "/api/" in s.path] == [
-        "/zqhjj/gkmlpt/api/all/21023?page=1&sid=758019", "/zqhjj/gkmlpt/api/all/21023?page=2&sid=758019"]
+        "/zqhjj/gkmlpt/api/all/21023?page=1&sid=758019",
+        "/zqhjj/gkmlpt/api/all/21023?page=2&sid=758019",
+    ]
     for post_id, title, day, doc_no in ARTICLES:
         doc = next(d for d in docs.values() if d.url.endswith(f"post_{post_id}.html"))
         assert (doc.title, doc.published, doc.doc_no, doc.agency) == (title, day, doc_no, "肇庆市生态环境局")
@@ -83,7 +119,7 @@ def test_gkmlpt_index_api_pages_and_metadata(tmp_path: Path) -> None:
 def test_sources_check_reports_fields_and_their_provenance(demo_sources, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from archive.cli import main
+    from xxgk.cli import main
 
     good = write_sources(demo_sources, tmp_path / "good")
     runner = CliRunner()
@@ -91,7 +127,7 @@ def test_sources_check_reports_fields_and_their_provenance(demo_sources, tmp_pat
     assert result.exit_code == 0, result.output
     assert "列表页" in result.output and "20 条" in result.output and "另有 1 个列表页" in result.output
     for label in ("索引号", "文号", "主题分类", "发布日期", "成文日期"):
-        line = next(l for l in result.output.splitlines() if l.strip().startswith(("✓ " + label)))
+        line = next(x for x in result.output.splitlines() if x.strip().startswith("✓ " + label))
         assert "[metadata table]" in line
     assert "[selector .TRS_Editor]" in result.output
     assert not (tmp_path / "d").exists()  # the probe never writes into the archive

@@ -9,22 +9,28 @@ import pytest
 
 from archive.models import Attachment, Document
 from crawler.attachments import extract_text
-from crawler.demo_portal.annual import as_html, as_lines, standard_tables, table_rows
-from crawler.demo_portal.corpus import seed_report
 from crawler.extract import extract_document
-from index.reports.checks import run_checks
-from index.reports.prose import read_prose
-from index.reports.standard import read_standard
+from reports.checks import run_checks
+from reports.prose import read_prose
+from reports.standard import read_standard
+from xxgk.demo.annual import as_html, as_lines, standard_tables, table_rows
+from xxgk.demo.corpus import seed_report
 
 
 def test_seed_report_yields_its_figures_with_their_sentences() -> None:
     _, _, paragraphs = seed_report()
     figures = {f.key: f for f in read_prose("\n".join(paragraphs))}
-    expected = {"prose.active": (253, "主动公开政策类信息共253条"), "apply.new.total": (2, "全年共收到2件依申请公开情况"),
-                "apply.on_time.total": (2, "已全部按时办结"), "fees": (0, "本年度无信息公开收费及减免情况"),
-                "review.total": (0, "无因信息公开问题而被提起的行政复议和行政诉讼"),
-                "lit.total": (0, "无因信息公开问题而被提起的行政复议和行政诉讼"), "staff": (5, "目前有兼职公开工作人员5人"),
-                "prose.permits": (182, "公开数182条"), "prose.penalties": (6, "公开行政处罚事项6项")}
+    expected = {
+        "prose.active": (253, "主动公开政策类信息共253条"),
+        "apply.new.total": (2, "全年共收到2件依申请公开情况"),
+        "apply.on_time.total": (2, "已全部按时办结"),
+        "fees": (0, "本年度无信息公开收费及减免情况"),
+        "review.total": (0, "无因信息公开问题而被提起的行政复议和行政诉讼"),
+        "lit.total": (0, "无因信息公开问题而被提起的行政复议和行政诉讼"),
+        "staff": (5, "目前有兼职公开工作人员5人"),
+        "prose.permits": (182, "公开数182条"),
+        "prose.penalties": (6, "公开行政处罚事项6项"),
+    }
     for key, (value, words) in expected.items():
         assert figures[key].value == value, key
         assert words in figures[key].source, key
@@ -32,8 +38,10 @@ def test_seed_report_yields_its_figures_with_their_sentences() -> None:
 
 
 def _html_page(body: str) -> str:
-    return ("<html><head><title>2021年度政府信息公开工作年度报告</title></head><body><div class='nav'>首页 | 政务公开</div>"
-            f"<h1>某某局2021年度政府信息公开工作年度报告</h1><div id='zoom'><p>一、总体情况</p>{body}</div></body></html>")
+    return (
+        "<html><head><title>2021年度政府信息公开工作年度报告</title></head><body><div class='nav'>首页 | 政务公开</div>"
+        f"<h1>某某局2021年度政府信息公开工作年度报告</h1><div id='zoom'><p>一、总体情况</p>{body}</div></body></html>"
+    )
 
 
 def _through_page(html: str) -> str:
@@ -42,8 +50,8 @@ def _through_page(html: str) -> str:
 
 
 def _pdf(lines: list[str]) -> bytes:
-    from crawler.demo_portal.model import AttachmentSpec
-    from crawler.demo_portal.render import pdf_bytes
+    from xxgk.demo.model import AttachmentSpec
+    from xxgk.demo.render import pdf_bytes
 
     return pdf_bytes(AttachmentSpec("", "", "pdf", lines))
 
@@ -108,8 +116,10 @@ LAYOUTS = {
     "full-width digits and ideographic spaces": (2021, lambda t: _fullwidth("\n".join(as_lines(t)))),
     "item numbers in their own cells": (2019, _numbers_in_own_cells),
     "dashes for zero": (2021, _dashes_for_zero),
-    "html table pasted inside <p> rows": (2019, lambda t: _through_page(_html_page(
-        "".join(f"<p>{line}</p>" for line in as_lines(t, "&nbsp;&nbsp;"))))),
+    "html table pasted inside <p> rows": (
+        2019,
+        lambda t: _through_page(_html_page("".join(f"<p>{line}</p>" for line in as_lines(t, "&nbsp;&nbsp;")))),
+    ),
 }
 
 
@@ -134,15 +144,19 @@ def test_inconsistent_report_is_flagged_with_its_cells_not_fixed() -> None:
     names = {c.name for c in failed}
     assert "收支平衡（自然人）" in names and "收支平衡（总计）" in names
     balance = next(c for c in failed if c.name == "收支平衡（自然人）")
-    assert balance.cells == ("apply.new.natural", "apply.carried_over.natural", "apply.total.natural",
-                             "apply.carry_forward.natural")
+    assert balance.cells == (
+        "apply.new.natural",
+        "apply.carried_over.natural",
+        "apply.total.natural",
+        "apply.carry_forward.natural",
+    )
     assert str(tables.rows["new"][0]) in balance.detail
 
 
 def test_demo_portal_reports_through_a_real_crawl(portal, crawled) -> None:  # type: ignore[no-untyped-def]
     """The demo's 2019+ reports are standard tables flattened with "|": crawled, extracted cell for cell."""
     from archive.catalog import Catalog
-    from index.reports.extract import extract_all
+    from reports.extract import extract_all
 
     with Catalog(crawled.settings.catalog_path) as catalog:
         first = extract_all(catalog)
@@ -166,11 +180,13 @@ def test_report_downloads_and_bad_parameters(client, crawled) -> None:  # type: 
     import json
 
     from archive.catalog import Catalog
-    from index.reports.extract import extract_all
+    from reports.extract import extract_all
 
     with Catalog(crawled.settings.catalog_path) as catalog:
         extract_all(catalog)
-    rows = list(csvlib.DictReader(io.StringIO(client.get("/reports/figures.csv?year=2016").get_data(as_text=True).lstrip("\ufeff"))))
+    rows = list(
+        csvlib.DictReader(io.StringIO(client.get("/reports/figures.csv?year=2016").get_data(as_text=True).lstrip("\ufeff")))
+    )
     seed = [r for r in rows if r["agency"] == "余杭区民政局" and r["key"] == "prose.active"]
     assert seed and seed[0]["value"] == "253" and "共253条" in seed[0]["source"] and seed[0]["doc_url"].startswith("/doc/")
     assert {r["year"] for r in rows} == {"2016"}
@@ -186,14 +202,19 @@ def test_report_downloads_and_bad_parameters(client, crawled) -> None:  # type: 
 
 def test_report_published_as_an_attached_pdf_is_recognised_and_read(tmp_path: Path) -> None:
     from archive.catalog import Catalog
-    from index.reports.extract import extract_all
+    from reports.extract import extract_all
 
     tables = standard_tables(seed=2022, edition=2021)
     pdf_text, error = extract_text(_pdf(as_lines(tables, " ")), "2022年报.pdf")
     assert error == ""
-    doc = Document(source_id="s", url="http://example.gov.cn/art/2023/1/31/art_1_9.html", agency="某某县司法局",
-                   title="某某县司法局关于公布2022年度工作报告的通知", body="现将我局2022年度报告予以公布，详见附件。",
-                   attachments=(Attachment(url="http://example.gov.cn/2022.pdf", name="2022年报.pdf", text=pdf_text),))
+    doc = Document(
+        source_id="s",
+        url="http://example.gov.cn/art/2023/1/31/art_1_9.html",
+        agency="某某县司法局",
+        title="某某县司法局关于公布2022年度工作报告的通知",
+        body="现将我局2022年度报告予以公布，详见附件。",
+        attachments=(Attachment(url="http://example.gov.cn/2022.pdf", name="2022年报.pdf", text=pdf_text),),
+    )
     with Catalog(tmp_path / "catalog.sqlite3") as catalog:
         catalog.record_document(doc, None)
         [report] = extract_all(catalog)

@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -28,18 +28,23 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 def _site(items: int = 4) -> FakeServer:
     server = FakeServer()
     server.route("/robots.txt", Reply(404, b""))
-    links = "".join(f'<li><a href="/a/{n}.html">通知{n}</a><span class="date">2024-05-{n:02d}</span></li>'
-                    for n in range(1, items + 1))
+    links = "".join(
+        f'<li><a href="/a/{n}.html">通知{n}</a><span class="date">2024-05-{n:02d}</span></li>' for n in range(1, items + 1)
+    )
     server.route("/list/index.html", Reply(200, f'<ul class="news-list">{links}</ul>'.encode(), HTML))
     for n in range(1, items + 1):
-        server.route(f"/a/{n}.html", Reply(200, f"<h1>通知{n}</h1><div class='content'><p>正文第{n}条。</p></div>".encode(), HTML))
+        server.route(
+            f"/a/{n}.html", Reply(200, f"<h1>通知{n}</h1><div class='content'><p>正文第{n}条。</p></div>".encode(), HTML)
+        )
     return server
 
 
-def _source(directory: Path, source_id: str, server: FakeServer, schedule: str, delay: float = 0.0,
-            list_item: str = "ul.news-list li") -> Path:
+def _source(
+    directory: Path, source_id: str, server: FakeServer, schedule: str, delay: float = 0.0, list_item: str = "ul.news-list li"
+) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / f"{source_id}.toml").write_text(f'''
+    (directory / f"{source_id}.toml").write_text(
+        f'''
 id = "{source_id}"
 name = "测试局"
 platform = "generic"
@@ -53,7 +58,9 @@ list_date = "span.date"
 [[columns]]
 name = "通知公告"
 url = "/list/index.html"
-''', encoding="utf-8")
+''',
+        encoding="utf-8",
+    )
     return directory
 
 
@@ -62,13 +69,23 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _xxgk(data: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "archive.cli", "--data-dir", str(data), *args], capture_output=True,
-                          text=True, timeout=120, env=_env(**env))
+    return subprocess.run(
+        [sys.executable, "-m", "xxgk", "--data-dir", str(data), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(**env),
+    )
 
 
 def _start(data: Path, sources: Path, **env: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "--data-dir", str(data), "scheduler", "--sources-dir",
-                             str(sources)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(**env))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xxgk", "--data-dir", str(data), "scheduler", "--sources-dir", str(sources)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(**env),
+    )
     _wait(lambda: _heartbeat(data) is not None and _heartbeat(data)["pid"] == proc.pid or proc.poll() is not None, 20)
     return proc
 
@@ -138,7 +155,7 @@ def test_missed_run_is_caught_up_exactly_once_after_a_restart(tmp_path: Path) ->
         with Catalog(data / "catalog.sqlite3") as catalog:  # the scheduler was down for three days
             run = catalog.begin_run("daily", "schedule")
             catalog.finish_run(run, "ok", {})
-            old = (datetime.now(timezone.utc) - timedelta(days=3)).replace(microsecond=0).isoformat()
+            old = (datetime.now(UTC) - timedelta(days=3)).replace(microsecond=0).isoformat()
             catalog.conn.execute("UPDATE crawl_runs SET started_at=?, finished_at=? WHERE id=?", (old, old, run))
         proc = _start(data, sources)
         assert _wait(lambda: any(r["trigger"] == "catch-up" and r["finished_at"] for r in _runs(data)), 30)
@@ -164,8 +181,13 @@ def test_a_second_scheduler_or_a_manual_crawl_never_runs_the_same_source(tmp_pat
         sources = _source(tmp_path / "sources", "busy", server, "* * * * * *", delay=0.4)
         first = _start(data, sources)
         assert _wait(lambda: any(r["status"] == "running" for r in _runs(data)), 20)
-        second = subprocess.run([sys.executable, "-m", "archive.cli", "--data-dir", str(data), "scheduler",
-                                 "--sources-dir", str(sources)], capture_output=True, text=True, timeout=60, env=_env())
+        second = subprocess.run(
+            [sys.executable, "-m", "xxgk", "--data-dir", str(data), "scheduler", "--sources-dir", str(sources)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=_env(),
+        )
         manual = _xxgk(data, "crawl", "busy", "--sources-dir", str(sources))
         code, err = _stop(first)
     finally:
@@ -226,8 +248,10 @@ def test_sigterm_mid_crawl_then_verify_passes_and_the_next_start_resumes(tmp_pat
         code, err = _stop(proc)
         assert code == 0
         for n in range(1, 13):  # pages now trickle in: a fetch is in flight when the signals come
-            server.route(f"/a/{n}.html", Reply(200, f"<h1>通知{n}</h1><div class='content'><p>改后正文{n}。</p></div>".encode(),
-                                               HTML, drip=0.05))
+            server.route(
+                f"/a/{n}.html",
+                Reply(200, f"<h1>通知{n}</h1><div class='content'><p>改后正文{n}。</p></div>".encode(), HTML, drip=0.05),
+            )
         proc = _start(data, sources)
         _xxgk(data, "crawl", "long", "--queue", "--sources-dir", str(sources))
         assert _wait(lambda: any(s.path.startswith("/a/") for s in server.log[mark:]), 30)
@@ -254,9 +278,13 @@ def test_web_app_under_gunicorn_with_four_workers_starts_no_jobs(tmp_path: Path)
     data = tmp_path / "d"
     sources = _source(tmp_path / "sources", "every-second", server, "* * * * * *")
     port = _free_port()
-    web = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "-b", f"127.0.0.1:{port}",
-                            "search_web.wsgi:app"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           env=_env(XXGK_DATA_DIR=str(data), XXGK_SOURCES_DIR=str(sources)))
+    web = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "-b", f"127.0.0.1:{port}", "search_web.wsgi:app"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(XXGK_DATA_DIR=str(data), XXGK_SOURCES_DIR=str(sources)),
+    )
     try:
         assert _wait(lambda: _get(f"http://127.0.0.1:{port}/healthz") is not None, 30)
         statuses = {_get(f"http://127.0.0.1:{port}/?q=通知") for _ in range(8)}
@@ -278,11 +306,14 @@ def _get(url: str) -> int | None:
         return None
 
 
-@pytest.mark.parametrize("expr, fires", [
-    ("30 2 * * 0", "2026-11-29 02:30"),  # crontab Sunday (APScheduler alone would take 0 as Monday)
-    ("30 2 * * 1-5", "2026-11-30 02:30"),
-    ("0 0 * * 7", "2026-11-29 00:00"),
-])
+@pytest.mark.parametrize(
+    "expr, fires",
+    [
+        ("30 2 * * 0", "2026-11-29 02:30"),  # crontab Sunday (APScheduler alone would take 0 as Monday)
+        ("30 2 * * 1-5", "2026-11-30 02:30"),
+        ("0 0 * * 7", "2026-11-29 00:00"),
+    ],
+)
 def test_cron_weekdays_follow_crontab(expr: str, fires: str) -> None:
     from zoneinfo import ZoneInfo
 

@@ -9,10 +9,10 @@ import pytest
 from archive.catalog import Catalog
 from archive.errors import QueryError
 from archive.settings import Settings
-from crawler.demo_portal.corpus import seed_report
 from index.analysis import normalize, word_runs
 from index.api import SearchRequest
-from index.engine import WhooshEngine
+from index.whoosh.engine import WhooshEngine
+from xxgk.demo.corpus import seed_report
 
 
 def _all_docs(settings: Settings):
@@ -50,12 +50,16 @@ def test_phrase_matches_exactly_the_documents_containing_the_string(engine: Whoo
 
 def test_phrase_does_not_match_scattered_or_punctuated_words(tmp_path) -> None:
     from archive.models import Document
-    from index.sync import rebuild
+    from index.whoosh.sync import rebuild
     from tests.conftest import make_settings
 
     settings = make_settings(tmp_path)
-    texts = {"exact": "本局认真做好政府信息公开工作。", "scattered": "政府网站发布信息，公开征求意见。",
-             "punctuated": "市政府，信息公开专栏已更新。", "reversed": "公开信息政府。"}
+    texts = {
+        "exact": "本局认真做好政府信息公开工作。",
+        "scattered": "政府网站发布信息，公开征求意见。",
+        "punctuated": "市政府，信息公开专栏已更新。",
+        "reversed": "公开信息政府。",
+    }
     with Catalog(settings.catalog_path) as catalog:
         for key, body in texts.items():
             catalog.record_document(Document(source_id="t", url=f"http://x/{key}", title=key, body=body), None)
@@ -78,7 +82,7 @@ def test_every_word_must_match_and_adjacent_words_rank_first(engine: WhooshEngin
     assert all(all(w in docs[i] for w in words) for i in found)
     # The documents with 最低生活保障 as typed come before those where its words are scattered.
     ranked = [h.id for h in engine.search(SearchRequest(q=" ".join(terms), page_size=50)).hits]
-    assert set(ranked[:len(exact)]) == exact
+    assert set(ranked[: len(exact)]) == exact
 
 
 def test_exclusion_and_or(engine: WhooshEngine, indexed: Settings) -> None:
@@ -145,7 +149,7 @@ def test_page_beyond_the_end_is_clamped(engine: WhooshEngine) -> None:
 
 def _tiny_index(tmp_path, docs: dict[str, dict]):  # type: ignore[no-untyped-def]
     from archive.models import Document
-    from index.sync import rebuild
+    from index.whoosh.sync import rebuild
     from tests.conftest import make_settings
 
     settings = make_settings(tmp_path)
@@ -163,10 +167,14 @@ def test_filtered_relevance_hits_respect_the_filter(engine: WhooshEngine) -> Non
 
 
 def test_traditional_query_and_document_meet(tmp_path) -> None:
-    _, engine = _tiny_index(tmp_path, {
-        "trad": {"title": "關於開展老年人優待證辦理工作的公告", "body": "持身份證到社區辦理。"},
-        "simp": {"title": "老年人优待证办理指南", "body": "持身份证到社区办理。"},
-        "other": {"title": "老年大学招生", "body": "欢迎报名。"}})
+    _, engine = _tiny_index(
+        tmp_path,
+        {
+            "trad": {"title": "關於開展老年人優待證辦理工作的公告", "body": "持身份證到社區辦理。"},
+            "simp": {"title": "老年人优待证办理指南", "body": "持身份证到社区办理。"},
+            "other": {"title": "老年大学招生", "body": "欢迎报名。"},
+        },
+    )
     for q in ("老年人优待证", "老年人優待證"):
         result = engine.search(SearchRequest(q=q))
         assert {h.title for h in result.hits} == {"關於開展老年人優待證辦理工作的公告", "老年人优待证办理指南"}, q
@@ -175,10 +183,14 @@ def test_traditional_query_and_document_meet(tmp_path) -> None:
 
 
 def test_doc_no_query_goes_to_the_document_and_structured_field(tmp_path) -> None:
-    _, engine = _tiny_index(tmp_path, {
-        "a": {"title": "最低生活保障实施办法", "doc_no": "余政办发〔2019〕12号", "body": "印发实施办法。"},
-        "b": {"title": "调整低保标准", "doc_no": "余民发〔2021〕15号", "body": "根据余政办发〔2019〕12号文件调整标准。"},
-        "c": {"title": "养老服务意见", "doc_no": "余政办发[2019]21号", "body": "养老服务。"}})
+    _, engine = _tiny_index(
+        tmp_path,
+        {
+            "a": {"title": "最低生活保障实施办法", "doc_no": "余政办发〔2019〕12号", "body": "印发实施办法。"},
+            "b": {"title": "调整低保标准", "doc_no": "余民发〔2021〕15号", "body": "根据余政办发〔2019〕12号文件调整标准。"},
+            "c": {"title": "养老服务意见", "doc_no": "余政办发[2019]21号", "body": "养老服务。"},
+        },
+    )
     for q in ("余政办发(2019)12号", "余政办发 【2019】 第12號", "doc_no:余政办发﹝2019﹞12号"):
         result = engine.search(SearchRequest(q=q))
         assert result.hits[0].title == "最低生活保障实施办法", q
@@ -189,8 +201,9 @@ def test_doc_no_query_goes_to_the_document_and_structured_field(tmp_path) -> Non
 
 
 def test_no_match_for_all_words_falls_back_to_some_with_a_notice(tmp_path) -> None:
-    _, engine = _tiny_index(tmp_path, {
-        "a": {"title": "养老服务体系建设", "body": "居家养老。"}, "b": {"title": "垃圾分类", "body": "分类投放。"}})
+    _, engine = _tiny_index(
+        tmp_path, {"a": {"title": "养老服务体系建设", "body": "居家养老。"}, "b": {"title": "垃圾分类", "body": "分类投放。"}}
+    )
     result = engine.search(SearchRequest(q="养老 火星"))
     assert [h.title for h in result.hits] == ["养老服务体系建设"] and result.notice
     assert engine.search(SearchRequest(q="养老 服务")).notice == ""
@@ -199,9 +212,14 @@ def test_no_match_for_all_words_falls_back_to_some_with_a_notice(tmp_path) -> No
 
 
 def test_date_field_and_ranges(tmp_path) -> None:
-    _, engine = _tiny_index(tmp_path, {
-        "a": {"title": "通知一", "published": date(2019, 3, 5)}, "b": {"title": "通知二", "published": date(2019, 8, 1)},
-        "c": {"title": "通知三", "published": date(2020, 1, 2)}})
+    _, engine = _tiny_index(
+        tmp_path,
+        {
+            "a": {"title": "通知一", "published": date(2019, 3, 5)},
+            "b": {"title": "通知二", "published": date(2019, 8, 1)},
+            "c": {"title": "通知三", "published": date(2020, 1, 2)},
+        },
+    )
     titles = lambda q: sorted(h.title for h in engine.search(SearchRequest(q=q)).hits)  # noqa: E731
     assert titles("通知 date:2019") == ["通知一", "通知二"]
     assert titles("通知 date:2019-03") == ["通知一"]
@@ -215,9 +233,13 @@ def test_date_field_and_ranges(tmp_path) -> None:
 
 
 def test_exact_phrase_ranks_above_scattered_words(tmp_path) -> None:
-    _, engine = _tiny_index(tmp_path, {
-        "scattered": {"title": "会议纪要", "body": "政府网站发布信息，公开征求意见，做好工作。"},
-        "exact": {"title": "会议纪要", "body": "本局认真做好政府信息公开工作。"}})
+    _, engine = _tiny_index(
+        tmp_path,
+        {
+            "scattered": {"title": "会议纪要", "body": "政府网站发布信息，公开征求意见，做好工作。"},
+            "exact": {"title": "会议纪要", "body": "本局认真做好政府信息公开工作。"},
+        },
+    )
     result = engine.search(SearchRequest(q="政府信息公开"))
     assert [h.url.rsplit("/", 1)[1] for h in result.hits] == ["exact", "scattered"]
     engine.close()
@@ -234,7 +256,7 @@ def test_index_with_another_analyzer_asks_for_reindex(tmp_path) -> None:
     import json
 
     from archive.errors import IndexMissingError
-    from index.sync import META_FILE
+    from index.whoosh.sync import META_FILE
 
     settings, engine = _tiny_index(tmp_path, {"a": {"title": "通知"}})
     engine.close()
@@ -252,7 +274,7 @@ def test_cli_search_prints_json(indexed: Settings) -> None:
 
     from click.testing import CliRunner
 
-    from archive.cli import main
+    from xxgk.cli import main
 
     result = CliRunner().invoke(main, ["--data-dir", str(indexed.data_dir), "search", "信息公开 年度报告", "--json"])
     assert result.exit_code == 0, result.output
@@ -265,9 +287,14 @@ def test_cli_search_prints_json(indexed: Settings) -> None:
 
 def test_equal_scores_put_the_newer_document_first(tmp_path) -> None:
     same = {"title": "关于开展安全生产检查的通知", "body": "各单位开展安全生产检查。"}
-    _, engine = _tiny_index(tmp_path, {
-        "old": {**same, "published": date(2018, 5, 1)}, "new": {**same, "published": date(2021, 5, 1)},
-        "mid": {**same, "published": date(2019, 5, 1)}})
+    _, engine = _tiny_index(
+        tmp_path,
+        {
+            "old": {**same, "published": date(2018, 5, 1)},
+            "new": {**same, "published": date(2021, 5, 1)},
+            "mid": {**same, "published": date(2019, 5, 1)},
+        },
+    )
     hits = engine.search(SearchRequest(q="安全生产检查")).hits
     assert [h.published.year for h in hits] == [2021, 2019, 2018]  # type: ignore[union-attr]
     assert len({round(h.score, 4) for h in hits}) == 1

@@ -13,7 +13,7 @@ from archive.catalog import Catalog, utcnow
 from archive.models import Attachment, Document
 from archive.settings import Settings
 from archive.store import WarcStore
-from index.sync import rebuild, sync
+from index.whoosh.sync import rebuild, sync
 from search_web import create_app
 from tests.conftest import make_settings
 
@@ -34,21 +34,39 @@ def _capture(settings: Settings, url: str, body: bytes, content_type: str) -> in
     with WarcStore(settings.warc_dir).session("t") as session, Catalog(settings.catalog_path) as catalog:
         written = session.write_response(url, [], 200, "OK", [("Content-Type", content_type)], body)
         session.sync()
-        return catalog.add_capture(run_id=None, url=url, status=200, record_type="response",
-                                   payload_digest=written.payload_digest, ref=written.ref, fetched_at=utcnow(),
-                                   content_type=content_type)
+        return catalog.add_capture(
+            run_id=None,
+            url=url,
+            status=200,
+            record_type="response",
+            payload_digest=written.payload_digest,
+            ref=written.ref,
+            fetched_at=utcnow(),
+            content_type=content_type,
+        )
 
 
 # 55 ------------------------------------------------------------------------------------------------
 def test_55_xss_in_text_fields_and_query_is_escaped_everywhere(tmp_path: Path) -> None:
-    evil = Document(source_id="t", url="http://x/evil", title='"><svg onload=alert(1)>通知',
-                    body='信息公开 <img src=x onerror="alert(1)"> <script>alert(2)</script>',
-                    agency="<b>机构</b>", category='<a href="javascript:alert(3)">栏目</a>', doc_no="<i>余政</i>",
-                    attachments=(Attachment(url="javascript:alert(4)", name="<i>附件</i>", text="<script>x</script>"),))
+    evil = Document(
+        source_id="t",
+        url="http://x/evil",
+        title='"><svg onload=alert(1)>通知',
+        body='信息公开 <img src=x onerror="alert(1)"> <script>alert(2)</script>',
+        agency="<b>机构</b>",
+        category='<a href="javascript:alert(3)">栏目</a>',
+        doc_no="<i>余政</i>",
+        attachments=(Attachment(url="javascript:alert(4)", name="<i>附件</i>", text="<script>x</script>"),),
+    )
     settings = _archive(tmp_path, [evil])
     client = create_app(settings).test_client()
-    pages = ["/?q=信息公开", f"/doc/{evil.doc_id}?q=信息公开", "/?q=<script>alert(5)</script>", "/feed.atom?q=信息公开",
-             "/?q=信息公开&category=" + '<a href="javascript:alert(3)">栏目</a>']
+    pages = [
+        "/?q=信息公开",
+        f"/doc/{evil.doc_id}?q=信息公开",
+        "/?q=<script>alert(5)</script>",
+        "/feed.atom?q=信息公开",
+        "/?q=信息公开&category=" + '<a href="javascript:alert(3)">栏目</a>',
+    ]
     for page in pages:
         response = client.get(page)
         html = response.get_data(as_text=True)
@@ -80,9 +98,14 @@ def test_56_archived_html_is_sandboxed_and_never_gets_the_staff_cookie(tmp_path:
 
 
 # 57 ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("body", [b"<html><body onload=alert(1)>x</body></html>",
-                                  b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
-                                  b"MZ\x90\x00 not a pdf at all"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><body onload=alert(1)>x</body></html>",
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+        b"MZ\x90\x00 not a pdf at all",
+    ],
+)
 def test_57_attachment_served_by_its_sniffed_type_never_inline_as_markup(tmp_path: Path, body: bytes) -> None:
     settings = _archive(tmp_path, [])
     capture_id = _capture(settings, "http://x/report.pdf", body, "application/pdf")
@@ -96,10 +119,20 @@ def test_57_attachment_served_by_its_sniffed_type_never_inline_as_markup(tmp_pat
 
 
 # 58 ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("path", ["/capture/../../etc/passwd", "/capture/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
-                                  "/capture/..%5c..%5cwindows", "/static/../../../etc/passwd",
-                                  "/static/%2e%2e/%2e%2e/etc/passwd", "/doc/..%2f..%2fetc%2fpasswd",
-                                  "/capture/1%00/raw", "/static/C:/Windows/win.ini", "/reports/doc/../../x"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/capture/../../etc/passwd",
+        "/capture/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/capture/..%5c..%5cwindows",
+        "/static/../../../etc/passwd",
+        "/static/%2e%2e/%2e%2e/etc/passwd",
+        "/doc/..%2f..%2fetc%2fpasswd",
+        "/capture/1%00/raw",
+        "/static/C:/Windows/win.ini",
+        "/reports/doc/../../x",
+    ],
+)
 def test_58_path_traversal_is_404_or_400(client, path: str) -> None:  # type: ignore[no-untyped-def]
     response = client.get(path)
     assert response.status_code in (400, 404), path
@@ -107,14 +140,31 @@ def test_58_path_traversal_is_404_or_400(client, path: str) -> None:  # type: ig
 
 
 # 59 ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("q", ["*", "*a*", "中*", " ".join(f"词{i}*" for i in range(50)), "信" * 10_000, "(" * 1000,
-                               "id:*", "date:[1900 TO 3000]", "secret:x", "url:http", "title:", "-", "OR", '""',
-                               "\x00\x01", b"q=%ED%A0%80%FF"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "*",
+        "*a*",
+        "中*",
+        " ".join(f"词{i}*" for i in range(50)),
+        "信" * 10_000,
+        "(" * 1000,
+        "id:*",
+        "date:[1900 TO 3000]",
+        "secret:x",
+        "url:http",
+        "title:",
+        "-",
+        "OR",
+        '""',
+        "\x00\x01",
+        b"q=%ED%A0%80%FF",
+    ],
+)
 def test_59_query_abuse_is_a_400_or_results_never_a_500(client, q: str | bytes) -> None:  # type: ignore[no-untyped-def]
     for path in ("/", "/search.json", "/feed.atom", "/search.csv"):
         # bytes: a raw query string (here invalid UTF-8: a lone surrogate and a stray byte)
-        response = client.get(path + "?" + q.decode("ascii")) if isinstance(q, bytes) else \
-            client.get(path, query_string={"q": q})
+        response = client.get(path + "?" + q.decode("ascii")) if isinstance(q, bytes) else client.get(path, query_string={"q": q})
         assert response.status_code in (200, 400), (path, q[:20], response.status_code)
         if response.status_code == 400 and path == "/search.json":
             assert response.get_json()["ok"] is False and response.get_json()["error"]
@@ -123,10 +173,21 @@ def test_59_query_abuse_is_a_400_or_results_never_a_500(client, q: str | bytes) 
 
 
 # 60 ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("params,status", [({"page": "0"}, 400), ({"page": "-1"}, 400), ({"page": "abc"}, 400),
-                                           ({"page": "10**9"}, 400), ({"page": "1000000000"}, 400),
-                                           ({"page": "²"}, 400), ({"size": "100000"}, 200), ({"size": "0"}, 400),
-                                           ({"size": "x"}, 400), ({"page": "100", "size": "50"}, 200)])
+@pytest.mark.parametrize(
+    "params,status",
+    [
+        ({"page": "0"}, 400),
+        ({"page": "-1"}, 400),
+        ({"page": "abc"}, 400),
+        ({"page": "10**9"}, 400),
+        ({"page": "1000000000"}, 400),
+        ({"page": "²"}, 400),
+        ({"size": "100000"}, 200),
+        ({"size": "0"}, 400),
+        ({"size": "x"}, 400),
+        ({"page": "100", "size": "50"}, 200),
+    ],
+)
 def test_60_pagination_is_clamped_or_refused(client, params: dict[str, str], status: int) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/search.json", query_string={"q": "通知", **params})
     assert response.status_code == status, params
@@ -172,8 +233,9 @@ def test_62_searches_during_commit_and_swap_never_fail(tmp_path: Path) -> None:
         with Catalog(settings.catalog_path) as catalog:
             for round_ in range(3):
                 for i in range(10):
-                    catalog.record_document(Document(source_id="t", url=f"http://x/new{round_}-{i}", title="新通知",
-                                                     body="政府信息公开。"), None)
+                    catalog.record_document(
+                        Document(source_id="t", url=f"http://x/new{round_}-{i}", title="新通知", body="政府信息公开。"), None
+                    )
                 sync(settings, catalog)
                 rebuild(settings, catalog)  # a swap under the readers
     finally:
@@ -218,8 +280,10 @@ def test_63_admin_needs_login_csrf_and_post(staff) -> None:  # type: ignore[no-u
     # Signed in, a POST without the token (another origin's form) is still refused.
     assert client.post("/admin/crawl/demo-mzj").status_code == 400
     token = _csrf(client.get("/admin/").get_data(as_text=True))
-    assert client.post("/admin/crawl/demo-mzj", data={"csrf_token": token},
-                       headers={"Origin": "http://evil.example"}).status_code == 400
+    assert (
+        client.post("/admin/crawl/demo-mzj", data={"csrf_token": token}, headers={"Origin": "http://evil.example"}).status_code
+        == 400
+    )
     with Catalog(settings.catalog_path) as catalog:
         assert catalog.pending_requests() == []
     assert not app.debug
@@ -271,8 +335,16 @@ def test_admin_shows_sources_and_crawl_now_files_a_request(staff) -> None:  # ty
 def test_64_concurrent_mixed_load_has_no_errors(client, indexed: Settings) -> None:  # type: ignore[no-untyped-def]
     """Correctness under concurrency (speed is measured by bench/load.py, not asserted here)."""
     app = client.application
-    urls = ["/?q=信息公开", "/search.json?q=通知&year=2016", "/search.json?q=%22政府信息公开%22", "/feed.atom?q=救助",
-            "/search.json?q=低保 OR 救助&sort=date", "/help", "/healthz", "/search.json?q=余民〔2016〕3号"]
+    urls = [
+        "/?q=信息公开",
+        "/search.json?q=通知&year=2016",
+        "/search.json?q=%22政府信息公开%22",
+        "/feed.atom?q=救助",
+        "/search.json?q=低保 OR 救助&sort=date",
+        "/help",
+        "/healthz",
+        "/search.json?q=余民〔2016〕3号",
+    ]
     failures: list[str] = []
 
     def worker(offset: int) -> None:
@@ -304,7 +376,7 @@ def test_admin_password_command_prints_a_hash_that_logs_in(tmp_path: Path) -> No
     from click.testing import CliRunner
     from werkzeug.security import check_password_hash
 
-    from archive.cli import main
+    from xxgk.cli import main
 
     result = CliRunner().invoke(main, ["admin-password"], input=f"{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0, result.output

@@ -7,10 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from archive.catalog import Catalog
 from archive.models import Attachment, Document
-from crawler.demo_portal.corpus import seed_report
-from index.sync import rebuild
+from index.whoosh.sync import rebuild
 from search_web import create_app
 from tests.conftest import make_settings
+from xxgk.demo.corpus import seed_report
 
 
 def test_search_page_lists_seed_first(client) -> None:
@@ -54,9 +54,14 @@ def test_document_page_shows_metadata_text_and_original_link(client) -> None:
 
 def test_script_in_title_and_body_is_escaped_on_both_pages(tmp_path) -> None:
     settings = make_settings(tmp_path)
-    evil = Document(source_id="t", url="http://x/evil", title='通知<script>alert("t")</script>',
-                    body='正文 <img src=x onerror="alert(1)"> 信息公开 <script>alert("b")</script>',
-                    agency="<b>机构</b>", attachments=(Attachment(url="javascript:alert(1)", name="<i>附件</i>"),))
+    evil = Document(
+        source_id="t",
+        url="http://x/evil",
+        title='通知<script>alert("t")</script>',
+        body='正文 <img src=x onerror="alert(1)"> 信息公开 <script>alert("b")</script>',
+        agency="<b>机构</b>",
+        attachments=(Attachment(url="javascript:alert(1)", name="<i>附件</i>"),),
+    )
     with Catalog(settings.catalog_path) as catalog:
         catalog.record_document(evil, None)
         rebuild(settings, catalog)
@@ -69,9 +74,16 @@ def test_script_in_title_and_body_is_escaped_on_both_pages(tmp_path) -> None:
 
 
 def test_bad_input_gives_a_message_never_a_500(client) -> None:
-    cases = {"/?q=%22abc": "引号", "/?q=foo:bar": "字段", "/?page=abc": "页码", "/?page=0": "页码",
-             "/?from=2024-13-45": "日期", "/?sort=evil": "排序", "/?from=2020-01-01&to=2019-01-01": "起始日期",
-             "/?q=" + "长" * 500: "过长"}
+    cases = {
+        "/?q=%22abc": "引号",
+        "/?q=foo:bar": "字段",
+        "/?page=abc": "页码",
+        "/?page=0": "页码",
+        "/?from=2024-13-45": "日期",
+        "/?sort=evil": "排序",
+        "/?from=2020-01-01&to=2019-01-01": "起始日期",
+        "/?q=" + "长" * 500: "过长",
+    }
     for url, word in cases.items():
         response = client.get(url)
         assert response.status_code == 400, url
@@ -108,7 +120,7 @@ def test_atom_feed_of_a_search_validates_and_is_newest_first(client) -> None:  #
     assert "救助" in feed.feed.title and "通知公告" in feed.feed.title
     listing = client.get("/search.json?q=救助&category=通知公告&sort=date").get_json()
     assert len(feed.entries) == min(50, listing["total"]) and listing["total"] > 0
-    assert [e.link for e in feed.entries[:len(listing["hits"])]] == ["http://localhost" + h["doc_url"] for h in listing["hits"]]
+    assert [e.link for e in feed.entries[: len(listing["hits"])]] == ["http://localhost" + h["doc_url"] for h in listing["hits"]]
     dates = [e.published for e in feed.entries]
     assert dates == sorted(dates, reverse=True) and all("通知公告" == e.tags[0].term for e in feed.entries)
     assert client.get("/feed.atom?from=2017-13-01").status_code == 400
@@ -167,15 +179,24 @@ def test_validity_facet_when_documents_state_it(tmp_path) -> None:  # type: igno
 
     from archive.catalog import Catalog
     from archive.models import Document
-    from index.sync import rebuild
+    from index.whoosh.sync import rebuild
     from search_web import create_app
     from tests.conftest import make_settings
 
     settings = make_settings(tmp_path)
     with Catalog(settings.catalog_path) as catalog:
         for n, validity in enumerate(["有效", "有效", "失效", ""]):
-            catalog.record_document(Document(source_id="t", url=f"http://x/{n}", title=f"关于印发办法的通知{n}", body="办法全文。",
-                                             validity=validity, published=date(2020, 1, n + 1)), None)
+            catalog.record_document(
+                Document(
+                    source_id="t",
+                    url=f"http://x/{n}",
+                    title=f"关于印发办法的通知{n}",
+                    body="办法全文。",
+                    validity=validity,
+                    published=date(2020, 1, n + 1),
+                ),
+                None,
+            )
         rebuild(settings, catalog)
     client = create_app(settings).test_client()
     facet = next(f for f in client.get("/search.json?q=办法").get_json()["facets"] if f["name"] == "validity")

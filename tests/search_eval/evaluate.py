@@ -18,9 +18,9 @@ from pathlib import Path
 from archive.catalog import Catalog
 from archive.settings import load_settings
 from index.api import SearchRequest
-from index.engine import WhooshEngine
-from index.sync import rebuild
-from tests.search_eval.corpus import documents, url
+from index.whoosh.engine import WhooshEngine
+from index.whoosh.sync import rebuild
+from tests.search_eval.corpus import documents
 
 HERE = Path(__file__).resolve().parent
 K = 10
@@ -41,7 +41,7 @@ def load_queries() -> list[Judged]:
 def ndcg(ranked: list[str], rel: dict[str, int], k: int = K) -> float:
     dcg = sum((2 ** rel.get(key, 0) - 1) / math.log2(i + 2) for i, key in enumerate(ranked[:k]))
     ideal = sorted((g for g in rel.values() if g > 0), reverse=True)[:k]
-    idcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
     return dcg / idcg if idcg else 0.0
 
 
@@ -75,16 +75,20 @@ def evaluate(engine: WhooshEngine, queries: list[Judged]) -> tuple[dict[str, dic
             if hit.url not in keys_by_url:
                 keys_by_url[hit.url] = hit.url.rsplit("/", 1)[-1].removesuffix(".html")
             ranked.append(keys_by_url[hit.url])
-        scores = {"ndcg@10": ndcg(ranked, judged.rel), "recall@10": recall(ranked, judged.rel),
-                  "mrr": reciprocal_rank(ranked, judged.rel)}
+        scores = {
+            "ndcg@10": ndcg(ranked, judged.rel),
+            "recall@10": recall(ranked, judged.rel),
+            "mrr": reciprocal_rank(ranked, judged.rel),
+        }
         per_query.append({"q": judged.q, "kind": judged.kind, "ranked": ranked, **scores})
         for group in ("overall", judged.kind):
             sums[group]["queries"] += 1
             for name, value in scores.items():
                 sums[group][name] += value
-    summary = {group: {"queries": int(v["queries"]),
-                       **{m: round(v[m] / v["queries"], 4) for m in ("ndcg@10", "recall@10", "mrr")}}
-               for group, v in sums.items()}
+    summary = {
+        group: {"queries": int(v["queries"]), **{m: round(v[m] / v["queries"], 4) for m in ("ndcg@10", "recall@10", "mrr")}}
+        for group, v in sums.items()
+    }
     return summary, per_query
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from index.internals import length_codes, posting_blocks
+from index.whoosh.internals import length_codes, posting_blocks
 
 EMPTY = np.zeros(0, dtype=np.int64)
 K1, B = 1.2, 0.75
@@ -135,8 +135,9 @@ class PostingCache:
             if codes is not None:
                 parts.append(table[codes])
             else:  # another codec: the slow, public way
-                parts.append(np.array([reader.doc_field_length(d, field) or 0 for d in range(reader.doc_count_all())],
-                                      dtype=np.float32))
+                parts.append(
+                    np.array([reader.doc_field_length(d, field) or 0 for d in range(reader.doc_count_all())], dtype=np.float32)
+                )
         lengths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
         # Whoosh's exact total counts every stored document, deleted ones too (until a merge drops
         # them): divided by all of them it stays an estimate of the average a clean index would give.

@@ -6,10 +6,12 @@ import contextlib
 import json
 import logging
 import os
+import pickle
 import shutil
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from whoosh import index as whoosh_index
 
@@ -17,10 +19,12 @@ from archive.catalog import Catalog, StoredDocument
 from archive.errors import IndexMissingError
 from archive.locks import index_lock
 from archive.settings import Settings
-from index import analysis, bulk, dictionary
-from index.codec import codec
+from index import analysis, dictionary
+from index.api import UNKNOWN_YEAR, UNSTATED
 from index.docno import parse_doc_no
-from index.schema import SCHEMA_VERSION, UNKNOWN_YEAR, UNSTATED, build_schema
+from index.whoosh import bulk
+from index.whoosh.codec import codec
+from index.whoosh.schema import SCHEMA_VERSION, build_schema
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +75,11 @@ def _write_meta(index_dir: Path, meta: dict[str, Any]) -> None:
 
 def check_index(index_dir: Path) -> dict[str, Any]:
     """The index's meta, or IndexMissingError telling the user to run `xxgk reindex`."""
-    if not whoosh_index.exists_in(str(index_dir)):
+    try:
+        exists = whoosh_index.exists_in(str(index_dir))  # reads the stored schema too
+    except _UNREADABLE as exc:
+        raise _unreadable(index_dir, exc) from exc
+    if not exists:
         raise IndexMissingError(f"no search index at {index_dir}", "run `xxgk reindex` to build it from the archive")
     meta = read_meta(index_dir)
     if meta.get("schema_version") != SCHEMA_VERSION:
@@ -82,11 +90,35 @@ def check_index(index_dir: Path) -> dict[str, Any]:
     return meta
 
 
+def open_index(index_dir: Path, mmap: bool = True) -> Any:
+    """The Whoosh index in `index_dir`; IndexMissingError (rebuild it) when its stored schema cannot be read.
+
+    Whoosh pickles the schema into the index, naming the classes of our fields: an index written by a
+    version of this program whose classes lived elsewhere cannot be opened, only rebuilt.
+    """
+    from whoosh.filedb.filestore import FileStorage
+
+    try:
+        return FileStorage(str(index_dir), supports_mmap=mmap).open_index()
+    except _UNREADABLE as exc:
+        raise _unreadable(index_dir, exc) from exc
+
+
+_UNREADABLE = (ImportError, AttributeError, pickle.UnpicklingError)
+
+
+def _unreadable(index_dir: Path, exc: Exception) -> IndexMissingError:
+    return IndexMissingError(
+        f"search index at {index_dir} was written by another version of this program ({exc})",
+        "run `xxgk reindex` to rebuild it from the archive",
+    )
+
+
 def _swap(link: Path, new_dir: Path) -> None:
     """Point `link` at `new_dir` atomically; remove the directory it pointed at before."""
     old_target = link.resolve() if link.is_symlink() else None
     if link.exists() and not link.is_symlink():
-        legacy = link.with_name(link.name + "-legacy-" + datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S"))
+        legacy = link.with_name(link.name + "-legacy-" + datetime.now(UTC).strftime("%Y%m%d%H%M%S"))
         os.replace(link, legacy)
         old_target = legacy
     tmp = link.with_name(link.name + ".swap")
@@ -132,7 +164,7 @@ def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], Non
     analysis.configure(settings.cache_dir)
     link = settings.index_path
     link.parent.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     new_dir = link.with_name(f"{link.name}-{stamp}")
     new_dir.mkdir()
     try:
@@ -155,8 +187,16 @@ def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], Non
 
         count = bulk.build(ix, documents, cuts, settings.index_writer_mb, progress)
         ix.close()
-        _write_meta(new_dir, {"schema_version": SCHEMA_VERSION, "catalog_seq": seq, "documents": count,
-                              "dict_id": dict_id, "built_at": datetime.now(timezone.utc).isoformat()})
+        _write_meta(
+            new_dir,
+            {
+                "schema_version": SCHEMA_VERSION,
+                "catalog_seq": seq,
+                "documents": count,
+                "dict_id": dict_id,
+                "built_at": datetime.now(UTC).isoformat(),
+            },
+        )
     except BaseException:
         shutil.rmtree(new_dir, ignore_errors=True)
         raise
@@ -180,12 +220,12 @@ def _sync(settings: Settings, catalog: Catalog) -> int:
     index_dir = settings.index_path
     try:
         meta = check_index(index_dir)
+        dictionary.load(index_dir.resolve())
+        ix = open_index(index_dir)
     except IndexMissingError:
         return _rebuild(settings, catalog)
     seq = catalog.max_seq()
     changed = 0
-    dictionary.load(index_dir.resolve())
-    ix = whoosh_index.open_dir(str(index_dir))
     try:
         with ix.writer(limitmb=min(settings.index_writer_mb, 256), codec=codec()) as writer:
             for stored in catalog.iter_documents(since_seq=int(meta.get("catalog_seq", 0))):
@@ -193,7 +233,20 @@ def _sync(settings: Settings, catalog: Catalog) -> int:
                 changed += 1
     finally:
         ix.close()
-    meta.update(catalog_seq=seq, documents=catalog.count(), synced_at=datetime.now(timezone.utc).isoformat())
+    meta.update(catalog_seq=seq, documents=catalog.count(), synced_at=datetime.now(UTC).isoformat())
     _write_meta(index_dir.resolve(), meta)
     log.info("index synced: %d documents updated", changed)
     return changed
+
+
+class WhooshWriter:
+    """`IndexWriter` of the Whoosh backend: the functions above, bound to one settings object."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def rebuild(self, catalog: Catalog, progress: Callable[[int], None] | None = None) -> int:
+        return rebuild(self.settings, catalog, progress)
+
+    def sync(self, catalog: Catalog) -> int:
+        return sync(self.settings, catalog)

@@ -36,11 +36,25 @@ def _word_document(text: str) -> tuple[bytes, bytes]:
     return word.ljust(MIN_STREAM, b"\0"), clx.ljust(MIN_STREAM, b"\0")
 
 
-def _dir_entry(name: str, kind: int, left: int = NO_STREAM, right: int = NO_STREAM, child: int = NO_STREAM,
-               start: int = END_OF_CHAIN, size: int = 0) -> bytes:
+def _dir_entry(
+    name: str,
+    kind: int,
+    left: int = NO_STREAM,
+    right: int = NO_STREAM,
+    child: int = NO_STREAM,
+    start: int = END_OF_CHAIN,
+    size: int = 0,
+) -> bytes:
     raw = (name + "\0").encode("utf-16-le")
-    return (raw.ljust(64, b"\0") + struct.pack("<HBB", len(raw), kind, 1) + struct.pack("<III", left, right, child)
-            + b"\0" * 16 + b"\0" * 4 + b"\0" * 16 + struct.pack("<IQ", start, size))
+    return (
+        raw.ljust(64, b"\0")
+        + struct.pack("<HBB", len(raw), kind, 1)
+        + struct.pack("<III", left, right, child)
+        + b"\0" * 16
+        + b"\0" * 4
+        + b"\0" * 16
+        + struct.pack("<IQ", start, size)
+    )
 
 
 def compound_file(streams: list[tuple[str, bytes]]) -> bytes:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from array import array
+from collections.abc import Sequence
 from operator import sub
 from pickle import dumps
-from typing import Any, Sequence
+from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC as _MAGIC
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3TermInfo
@@ -24,8 +25,14 @@ class FieldWriter(W3FieldWriter):
     def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
         super().add_postings(schema, None, items)
 
-    def add_terms(self, btexts: Sequence[bytes], bounds: Sequence[int], ids: Sequence[int],
-                  weights: Sequence[float], values: Sequence[bytes]) -> None:
+    def add_terms(
+        self,
+        btexts: Sequence[bytes],
+        bounds: Sequence[int],
+        ids: Sequence[int],
+        weights: Sequence[float],
+        values: Sequence[bytes],
+    ) -> None:
         """Whole terms of the current field: term k has the postings bounds[k]:bounds[k + 1] of the lists.
 
         Writes exactly what `add` per posting would (W3 blocks of the codec's block limit, the same
@@ -54,6 +61,7 @@ class FieldWriter(W3FieldWriter):
                 deltas = tuple(map(sub, block_ids, [0, *block_ids[:-1]]))
                 block_f32 = f32[lo:hi]
                 first = block_f32[0]
+                mini: float | tuple[float, ...] | None
                 if first == 1.0 and block_f32.count(1.0) == len(block_f32):
                     mini = None
                 elif block_f32.count(first) == len(block_f32):
@@ -77,7 +85,6 @@ class FieldWriter(W3FieldWriter):
 class Codec(W3Codec):
     def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
         return FieldWriter(self, storage, segment)
-
 
 
 def codec() -> Codec:

@@ -12,26 +12,50 @@ from html import escape
 
 # The format as the State Council's template prints it (keys are the names the extractor gives the cells;
 # the crawler package does not import the extractor, so the printed format is written out here).
-APPLICANTS = (("natural", "自然人"), ("commercial", "商业企业"), ("research", "科研机构"),
-              ("public_interest", "社会公益组织"), ("legal", "法律服务机构"), ("other_org", "其他"), ("total", "总计"))
+APPLICANTS = (
+    ("natural", "自然人"),
+    ("commercial", "商业企业"),
+    ("research", "科研机构"),
+    ("public_interest", "社会公益组织"),
+    ("legal", "法律服务机构"),
+    ("other_org", "其他"),
+    ("total", "总计"),
+)
 REVIEW_GROUPS = ("review", "lit_direct", "lit_after")
-REVIEW_COLS = (("upheld", "结果维持"), ("corrected", "结果纠正"), ("other", "其他结果"), ("pending", "尚未审结"),
-               ("total", "总计"))
+REVIEW_COLS = (
+    ("upheld", "结果维持"),
+    ("corrected", "结果纠正"),
+    ("other", "其他结果"),
+    ("pending", "尚未审结"),
+    ("total", "总计"),
+)
 ROW_LABELS = {
-    "new": "一、本年新收政府信息公开申请数量", "carried_over": "二、上年结转政府信息公开申请数量",
-    "granted": "（一）予以公开", "partial": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
-    "refused.secret": "属于国家秘密", "refused.law": "其他法律行政法规禁止公开", "refused.safety": "危及“三安全一稳定”",
-    "refused.third_party": "保护第三方合法权益", "refused.internal": "属于三类内部事务信息",
-    "refused.process": "属于四类过程性信息", "refused.enforcement": "属于行政执法案卷", "refused.query": "属于行政查询事项",
-    "unable.not_held": "本机关不掌握相关政府信息", "unable.need_create": "没有现成信息需要另行制作",
+    "new": "一、本年新收政府信息公开申请数量",
+    "carried_over": "二、上年结转政府信息公开申请数量",
+    "granted": "（一）予以公开",
+    "partial": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+    "refused.secret": "属于国家秘密",
+    "refused.law": "其他法律行政法规禁止公开",
+    "refused.safety": "危及“三安全一稳定”",
+    "refused.third_party": "保护第三方合法权益",
+    "refused.internal": "属于三类内部事务信息",
+    "refused.process": "属于四类过程性信息",
+    "refused.enforcement": "属于行政执法案卷",
+    "refused.query": "属于行政查询事项",
+    "unable.not_held": "本机关不掌握相关政府信息",
+    "unable.need_create": "没有现成信息需要另行制作",
     "unable.unclear": "补正后申请内容仍不明确",
-    "not_processed.petition": "信访举报投诉类申请", "not_processed.repeat": "重复申请",
-    "not_processed.publication": "要求提供公开出版物", "not_processed.massive": "无正当理由大量反复申请",
+    "not_processed.petition": "信访举报投诉类申请",
+    "not_processed.repeat": "重复申请",
+    "not_processed.publication": "要求提供公开出版物",
+    "not_processed.massive": "无正当理由大量反复申请",
     "not_processed.confirm": "要求行政机关确认或重新出具已获取信息",
     "other": "（六）其他处理",
     "other.no_correction": "申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-    "other.no_fee": "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", "other.other": "其他",
-    "total": "（七）总计", "carry_forward": "四、结转下年度继续办理",
+    "other.no_fee": "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+    "other.other": "其他",
+    "total": "（七）总计",
+    "carry_forward": "四、结转下年度继续办理",
 }
 _OUTCOMES = [k for k in ROW_LABELS if k.startswith(("granted", "partial", "refused.", "unable.", "not_processed."))]
 OUTCOME_2019 = [*_OUTCOMES, "other"]
@@ -50,15 +74,22 @@ class StandardTables:
 
     def expected(self) -> dict[str, float]:
         """Every cell by the key the extractor uses."""
-        cols = {"active.rules": ("issued", "abolished", "valid"), "active.normative": ("issued", "abolished", "valid"),
-                "active.permits": ("decisions",), "active.penalties": ("decisions",),
-                "active.enforcement": ("decisions",), "active.fees": ("amount",)}
+        cols = {
+            "active.rules": ("issued", "abolished", "valid"),
+            "active.normative": ("issued", "abolished", "valid"),
+            "active.permits": ("decisions",),
+            "active.penalties": ("decisions",),
+            "active.enforcement": ("decisions",),
+            "active.fees": ("amount",),
+        }
         out: dict[str, float] = {}
         for key, values in self.active.items():
-            names = cols[key] if len(values) == len(cols[key]) else [f"c{k + 1}" for k in range(len(values))]
+            names: tuple[str, ...] = (
+                cols[key] if len(values) == len(cols[key]) else tuple(f"c{k + 1}" for k in range(len(values)))
+            )
             out.update({f"{key}.{name}": v for name, v in zip(names, values)})
-        for row, values in self.rows.items():
-            out.update({f"apply.{row}.{col}": v for (col, _), v in zip(APPLICANTS, values)})
+        for row, counts in self.rows.items():
+            out.update({f"apply.{row}.{col}": v for (col, _), v in zip(APPLICANTS, counts)})
         review = iter(self.review)
         out.update({f"{g}.{c}": next(review) for g in REVIEW_GROUPS for c, _ in REVIEW_COLS})
         return out
@@ -87,8 +118,10 @@ def standard_tables(seed: int, edition: int = 2021, unbalanced: bool = False) ->
     active: dict[str, list[float]] = {
         "active.rules": [0, 0, 0],
         "active.normative": [rng.randint(0, 8), rng.randint(0, 3), rng.randint(10, 60)],
-        "active.permits": [rng.randint(0, 3000)], "active.penalties": [rng.randint(0, 400)],
-        "active.enforcement": [rng.randint(0, 50)], "active.fees": [round(rng.uniform(0, 90), 2)],
+        "active.permits": [rng.randint(0, 3000)],
+        "active.penalties": [rng.randint(0, 400)],
+        "active.enforcement": [rng.randint(0, 50)],
+        "active.fees": [round(rng.uniform(0, 90), 2)],
     }
     if edition < 2021:  # the 2019 edition: 上一年项目数量, 本年增/减, 处理决定数量
         for key in ("active.permits", "active.penalties", "active.enforcement"):
@@ -122,7 +155,9 @@ def table_rows(t: StandardTables) -> list[tuple[str, list[str]]]:
     out.append(("第二十条第（八）项", ["信息内容", *fee_head]))
     out.append(("", ["行政事业性收费", *map(_n, t.active["active.fees"])]))
     out.append(("三、收到和处理政府信息公开申请情况", []))
-    out.append(("", ["申请人情况", "自然人", "法人或其他组织", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]))
+    out.append(
+        ("", ["申请人情况", "自然人", "法人或其他组织", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"])
+    )
     seen_groups: set[str] = set()
     for key, values in t.rows.items():
         cells = [str(v) for v in values]
@@ -154,7 +189,8 @@ def as_lines(t: StandardTables, sep: str = " | ") -> list[str]:
 
 def as_html(t: StandardTables) -> str:
     """The tables as HTML, one <table> per section, each row a <tr>, as CMS editors paste them."""
-    parts, rows = [], []
+    parts: list[str] = []
+    rows: list[str] = []
     for heading, cells in table_rows(t):
         if heading and not cells:
             if rows:

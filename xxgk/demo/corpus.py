@@ -35,7 +35,7 @@ def people_daily_sentences() -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def seed_report() -> tuple[str, str, list[str]]:
     """The seed document: (title, published date, paragraphs)."""
-    text = resources.files("crawler.demo_portal").joinpath("data", SEED_FILE).read_text(encoding="utf-8")
+    text = resources.files("xxgk.demo").joinpath("data", SEED_FILE).read_text(encoding="utf-8")
     lines = [line.strip() for line in text.splitlines()]
     title = lines[0]
     date_match = re.search(r"(\d{4}-\d{2}-\d{2})", lines[1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from index.reports.model import Figure
+from reports.model import Figure
 
 _SENTENCE = re.compile(r"[^。；;\n]+[。；;]?")
 _NUM = r"(\d+)"
@@ -15,8 +15,14 @@ PATTERNS: tuple[tuple[str, str, str, str, str, float | None], ...] = (
     ("prose.active", "主动公开政府信息", "条", "主动公开", rf"主动公开(?:政策类|政府)?信息(?:共|数)?{_NUM}条", None),
     ("prose.permits", "行政许可、非行政许可事项公开数", "条", "主动公开", rf"行政许可[^，。]*?公开数{_NUM}条", None),
     ("prose.penalties", "公开行政处罚事项", "项", "主动公开", rf"公开行政处罚事项{_NUM}项", None),
-    ("apply.new.total", "收到依申请公开", "件", "依申请公开",
-     rf"(?:收到|受理)(?:依申请公开(?:申请)?{_NUM}件|{_NUM}件依申请公开)", None),
+    (
+        "apply.new.total",
+        "收到依申请公开",
+        "件",
+        "依申请公开",
+        rf"(?:收到|受理)(?:依申请公开(?:申请)?{_NUM}件|{_NUM}件依申请公开)",
+        None,
+    ),
     ("fees", "信息公开收费", "元", "收费及减免", r"无[^。]{0,10}收费|未收取任何费用|收费[^。]{0,6}(?:为0|为零)", 0.0),
     ("review.total", "因政府信息公开申请行政复议", "件", "复议和诉讼", r"无因[^。]*行政复议", 0.0),
     ("lit.total", "因政府信息公开提起行政诉讼", "件", "复议和诉讼", r"无因[^。]*行政诉讼", 0.0),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from index.reports.model import Check, Figure
-from index.reports.standard import APPLICANTS, REVIEW_COLS, REVIEW_GROUPS
+from reports.model import Check, Figure
+from reports.standard import APPLICANTS, REVIEW_COLS, REVIEW_GROUPS
 
 _OUTCOME_PREFIXES = ("granted", "partial", "refused.", "unable.", "not_processed.", "other")
 
@@ -23,8 +23,11 @@ def run_checks(figures: list[Figure]) -> list[Check]:
             return
         parts = sum(values[k] for k in part_keys)
         ok = abs(parts - values[total_key]) < 1e-6
-        detail = (f"{labels[total_key]} = {_fmt(values[total_key])}，" +
-                  " + ".join(f"{labels[k]}（{_fmt(values[k])}）" for k in part_keys) + f" = {_fmt(parts)}")
+        detail = (
+            f"{labels[total_key]} = {_fmt(values[total_key])}，"
+            + " + ".join(f"{labels[k]}（{_fmt(values[k])}）" for k in part_keys)
+            + f" = {_fmt(parts)}"
+        )
         checks.append(Check(name, ok, detail, tuple([total_key, *part_keys])))
 
     rows = sorted({k.split(".", 1)[1].rsplit(".", 1)[0] for k in values if k.startswith("apply.")})
@@ -33,16 +36,24 @@ def run_checks(figures: list[Figure]) -> list[Check]:
         if all(k in values for k in keys.values()):
             left = values[keys["new"]] + values[keys["carried_over"]]
             right = values[keys["total"]] + values[keys["carry_forward"]]
-            checks.append(Check(
-                f"收支平衡（{col_label}）", abs(left - right) < 1e-6,
-                f"新收 {_fmt(values[keys['new']])} + 上年结转 {_fmt(values[keys['carried_over']])} = {_fmt(left)}；"
-                f"办理结果总计 {_fmt(values[keys['total']])} + 结转下年度 {_fmt(values[keys['carry_forward']])} = {_fmt(right)}",
-                tuple(keys.values())))
+            checks.append(
+                Check(
+                    f"收支平衡（{col_label}）",
+                    abs(left - right) < 1e-6,
+                    f"新收 {_fmt(values[keys['new']])} + 上年结转 {_fmt(values[keys['carried_over']])} = {_fmt(left)}；"
+                    f"办理结果总计 {_fmt(values[keys['total']])} + "
+                    f"结转下年度 {_fmt(values[keys['carry_forward']])} = {_fmt(right)}",
+                    tuple(keys.values()),
+                )
+            )
         outcomes = [f"apply.{r}.{col}" for r in rows if r.startswith(_OUTCOME_PREFIXES)]
         check(f"办理结果总计等于各项之和（{col_label}）", f"apply.total.{col}", outcomes)
     for row in rows:
-        check(f"总计列等于各类申请人之和（{labels.get(f'apply.{row}.total', row).split(' / ')[0]}）", f"apply.{row}.total",
-              [f"apply.{row}.{col}" for col, _ in APPLICANTS[:-1]])
+        check(
+            f"总计列等于各类申请人之和（{labels.get(f'apply.{row}.total', row).split(' / ')[0]}）",
+            f"apply.{row}.total",
+            [f"apply.{row}.{col}" for col, _ in APPLICANTS[:-1]],
+        )
     for group, group_label in REVIEW_GROUPS:
         check(f"{group_label}总计等于各项之和", f"{group}.total", [f"{group}.{col}" for col, _ in REVIEW_COLS[:-1]])
     return checks

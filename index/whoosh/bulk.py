@@ -16,17 +16,18 @@ import os
 import queue
 import signal
 import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 from whoosh.writing import PostingPool, SegmentWriter
 
 from index.analysis import BigramTokenizer, ChineseTokenizer, normalize, word_tokens
-from index.codec import FieldWriter, codec
-from index.schema import CompactPositions
+from index.whoosh.codec import FieldWriter, codec
+from index.whoosh.schema import CompactPositions
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +131,7 @@ class BulkWriter(SegmentWriter):
             for i, tid in enumerate(ids):
                 if tid < 0:
                     ids[i] = words.setdefault(texts[i], len(words))
-        return (np.array(ids, dtype=np.int32), np.array(poses, dtype=np.int32),
-                np.array(boosts, dtype=np.float64))
+        return (np.array(ids, dtype=np.int32), np.array(poses, dtype=np.int32), np.array(boosts, dtype=np.float64))
 
     def add_document(self, **fields: Any) -> None:
         self._check_state()
@@ -259,8 +259,9 @@ class _Part:
     hi: int
 
 
-def _index_range(ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any]]], part: _Part,
-                 max_tokens: int, counted: Callable[[], None]) -> list[Any]:
+def _index_range(
+    ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any]]], part: _Part, max_tokens: int, counted: Callable[[], None]
+) -> list[Any]:
     """Index the documents of one sequence range into one or more new segments; returns them."""
     segments = []
     writer = BulkWriter(ix, _lk=False)
@@ -277,8 +278,9 @@ def _index_range(ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any
     return segments
 
 
-def _worker(ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any]]], part: _Part,
-            max_tokens: int, done: Any, results: Any) -> None:
+def _worker(
+    ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any]]], part: _Part, max_tokens: int, done: Any, results: Any
+) -> None:
     """A forked worker: its segments, or the traceback of what went wrong, go back to the parent."""
     # The parent's handlers (the scheduler's graceful stop) are not the worker's: a stop signal ends
     # it, and the parent, seeing it gone, abandons the rebuild and keeps the old index.
@@ -300,8 +302,13 @@ def _finish(writer: BulkWriter) -> Any:
     return segment
 
 
-def build(ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any]]], cuts: list[int],
-          limit_mb: int, progress: Callable[[int], None] | None = None) -> int:
+def build(
+    ix: Any,
+    documents: Callable[[int, int], Iterable[dict[str, Any]]],
+    cuts: list[int],
+    limit_mb: int,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Index documents into the empty index `ix`, one forked worker per range (cuts[k], cuts[k+1]].
 
     `documents(lo, hi)` yields index fields and is called in the workers (a fresh catalog
@@ -327,8 +334,12 @@ def build(ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any]]], cu
             context = multiprocessing.get_context("fork")
             done = context.Value("q", 0)
             results = context.Queue()
-            workers = [context.Process(target=_worker, args=(ix, documents, part, max_tokens, done, results),
-                                       name=f"xxgk-index-{k}", daemon=True) for k, part in enumerate(parts)]
+            workers = [
+                context.Process(
+                    target=_worker, args=(ix, documents, part, max_tokens, done, results), name=f"xxgk-index-{k}", daemon=True
+                )
+                for k, part in enumerate(parts)
+            ]
             for w in workers:
                 w.start()
             answers = _wait(workers, results, done, progress)
@@ -384,4 +395,3 @@ def worker_count(total: int, parallel_from: int) -> int:
 
 
 __all__ = ["BulkWriter", "bigram_arrays", "build", "worker_count"]
-

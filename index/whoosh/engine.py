@@ -8,22 +8,34 @@ import logging
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
-from whoosh.filedb.filestore import FileStorage
 
 from archive.errors import EngineError, QueryError, XxgkError
 from index import analysis, dictionary
-from index.api import FACETS, MAX_PAGE, MAX_PAGE_SIZE, FacetValue, Hit, SearchRequest, SearchResult
+from index.api import (
+    FACETS,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    FacetValue,
+    Hit,
+    IndexedDocument,
+    IndexStatus,
+    NearDocNo,
+    Related,
+    SearchRequest,
+    SearchResult,
+)
 from index.docno import parse_doc_no
 from index.highlight import highlight_all, query_needles, snippet
-from index.postings import PostingCache, intersect, phrase_docs, union
 from index.query import Clause, ParsedQuery, date_bounds, parse_query
-from index.sync import META_FILE, check_index
+from index.whoosh.postings import PostingCache, intersect, phrase_docs, union
+from index.whoosh.sync import META_FILE, check_index, open_index
 
 log = logging.getLogger(__name__)
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -64,7 +76,7 @@ class _Column:
     codes: np.ndarray
 
     @classmethod
-    def of(cls, raw: list[Any]) -> "_Column":
+    def of(cls, raw: list[Any]) -> _Column:
         values = sorted({v for v in raw if v is not None}, key=str)
         index = {v: i for i, v in enumerate(values)}
         codes = np.fromiter((index.get(v, -1) for v in raw), dtype=np.int32, count=len(raw))
@@ -76,7 +88,7 @@ def _guarded(method: _F) -> _F:
     check, and raised as EngineError (a friendly 503), never as a bare exception."""
 
     @functools.wraps(method)
-    def call(self: "WhooshEngine", *args: Any, **kwargs: Any) -> Any:
+    def call(self: WhooshEngine, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except XxgkError:
@@ -84,8 +96,10 @@ def _guarded(method: _F) -> _F:
         except Exception as exc:
             log.exception("search engine failed in %s", method.__name__)
             self.last_error = f"{type(exc).__name__}: {exc}"
-            raise EngineError("检索服务暂时出错，请稍后再试。",
-                              "错误已记录；管理员可运行 `xxgk verify --index` 检查索引，必要时运行 `xxgk reindex`") from exc
+            raise EngineError(
+                "检索服务暂时出错，请稍后再试。",
+                "错误已记录；管理员可运行 `xxgk verify --index` 检查索引，必要时运行 `xxgk reindex`",
+            ) from exc
 
     return call  # type: ignore[return-value]
 
@@ -121,7 +135,7 @@ class WhooshEngine:
         analysis.segmenter(self.dict_id)  # the dictionary is loaded now, not in the first user's query
         # Without mmap: Whoosh maps each compound segment file whole and copies it (a searcher over a
         # 300 MB index held ~600 MB); plain reads through the OS page cache keep it at tens of MB.
-        self._ix = FileStorage(str(self._target), supports_mmap=False).open_index()
+        self._ix = open_index(self._target, mmap=False)
         self._searcher = self._ix.searcher()
         # Segment files stay open while searched; an engine dropped without close() (a discarded
         # app, the end of the process) still closes them.
@@ -182,15 +196,33 @@ class WhooshEngine:
             self._searcher = self._ix = None
 
     @_guarded
-    def documents(self) -> list[tuple[str, int, str]]:
-        """(id, catalog seq, status) of every live document in the index, in document-number order."""
+    def documents(self) -> list[IndexedDocument]:
+        """Every live document in the index (id, catalog seq, status), in document-number order."""
         with self._lock:
             reader = self._searcher.reader()
             out = []
             for docnum in np.flatnonzero(self._live).tolist():
                 fields = reader.stored_fields(docnum)
-                out.append((str(fields["id"]), int(fields.get("seq") or 0), str(fields.get("status", "active"))))
+                out.append(IndexedDocument(str(fields["id"]), int(fields.get("seq") or 0), str(fields.get("status", "active"))))
             return out
+
+    @_guarded
+    def status(self) -> IndexStatus:
+        with self._lock:
+            return IndexStatus(
+                backend="whoosh",
+                documents=int(self._searcher.doc_count()),
+                catalog_seq=int(self.meta.get("catalog_seq", 0)),
+                built_at=self.meta.get("built_at"),
+                updated_at=self.meta.get("synced_at") or self.meta.get("built_at"),
+                last_error=self.last_error,
+            )
+
+    @_guarded
+    def highlight(self, texts: list[str], q: str) -> list[str]:
+        """Each text as escaped HTML with the words of the query `q` marked, segmented as the index was."""
+        needles = query_needles(parse_query(q, self.max_query_chars).positive_texts(), self.dict_id) if q.strip() else []
+        return [highlight_all(text, needles, self.dict_id) for text in texts]
 
     @_guarded
     def doc_count(self) -> int:
@@ -210,17 +242,19 @@ class WhooshEngine:
         gram_runs = analysis.bigram_runs(text)
         words = list(dict.fromkeys(w for run in word_runs for w in run))
         fields = (("title", TITLE_WORD),) if title_only else (("title", TITLE_WORD), ("body", BODY_WORD))
-        gram_fields = (("title_ng", TITLE_GRAM),) if title_only else (("title_ng", TITLE_GRAM), ("body_ng", BODY_GRAM),
-                                                                      ("doc_no", DOC_NO))
+        gram_fields = (
+            (("title_ng", TITLE_GRAM),) if title_only else (("title_ng", TITLE_GRAM), ("body_ng", BODY_GRAM), ("doc_no", DOC_NO))
+        )
         exact = None
         if gram_runs:
             per_field = []
             for f, _ in gram_fields:
-                docs = None
+                docs: np.ndarray | None = None
                 for run in gram_runs:
                     found = phrase_docs(cache, f, run, within=docs)
                     docs = found if docs is None else intersect(docs, found, n)
-                per_field.append(docs)
+                if docs is not None:
+                    per_field.append(docs)
             exact = union(per_field, n)
         scattered = None
         if words:
@@ -244,8 +278,9 @@ class WhooshEngine:
         column = self._cols[field]
         codes = [i for i, v in enumerate(column.values) if needle in analysis.normalize(v)]
         if len(codes) > MAX_EXPANSIONS:
-            raise QueryError(f"“{text}”匹配的{'发布机构' if field == 'agency' else '栏目'}过多（{len(codes)} 个），"
-                             "请写得更完整。")
+            raise QueryError(
+                f"“{text}”匹配的{'发布机构' if field == 'agency' else '栏目'}过多（{len(codes)} 个），请写得更完整。"
+            )
         return np.flatnonzero(np.isin(column.codes, codes)).astype(np.int64)
 
     def _clause(self, clause: Clause) -> _Plan:
@@ -260,11 +295,12 @@ class WhooshEngine:
             runs = analysis.bigram_runs(clause.text)
             docs = cache.get("doc_code", code).ids
             if runs:
-                exact = None
+                exact: np.ndarray | None = None
                 for run in runs:
                     found = phrase_docs(cache, "doc_no", run, within=exact)
                     exact = found if exact is None else intersect(exact, found, cache.doc_count)
-                docs = union([docs, exact], cache.doc_count)
+                if exact is not None:
+                    docs = union([docs, exact], cache.doc_count)
             return _Plan(docs, [("doc_no", g, DOC_NO) for run in runs for g in run], [])
         if clause.field == "year":
             return _Plan(cache.get("year", clause.text).ids, [], [])
@@ -306,8 +342,11 @@ class WhooshEngine:
         looked_up = len(terms) + sum(len(run) for _, run, _ in bonus)
         if looked_up > MAX_TERMS:
             raise QueryError(f"查询展开后的检索词过多（{looked_up} 个），请缩短查询或减少条件。")
-        docs = (functools.reduce(lambda a, b: intersect(a, b, n), required) if required
-                else np.flatnonzero(self._live).astype(np.int64))
+        docs = (
+            functools.reduce(lambda a, b: intersect(a, b, n), required)
+            if required
+            else np.flatnonzero(self._live).astype(np.int64)
+        )
         for out in excluded:
             docs = np.setdiff1d(docs, out, assume_unique=True)
         docs = docs[self._live[docs]] if len(docs) else docs
@@ -341,14 +380,21 @@ class WhooshEngine:
                 if timed_out:
                     notice = "查询耗时较长，排序只用了部分词语；请加上更具体的词或筛选条件。"
             needles = query_needles(parsed.positive_texts(), self.dict_id)
-            hits = [self._hit(searcher.stored_fields(d), score, needles) for d, score in ranked[(page - 1) * page_size:]]
+            hits = [self._hit(searcher.stored_fields(d), score, needles) for d, score in ranked[(page - 1) * page_size :]]
             exact_id = self._doc_no_target(parsed)
-        return SearchResult(hits=hits, total=total, page=page, page_count=page_count, facets=facets,
-                            took_ms=(time.perf_counter() - started) * 1000, terms=parsed.positive_texts(),
-                            notice=notice, doc_no_match=exact_id)
+        return SearchResult(
+            hits=hits,
+            total=total,
+            page=page,
+            page_count=page_count,
+            facets=facets,
+            took_ms=(time.perf_counter() - started) * 1000,
+            terms=parsed.positive_texts(),
+            notice=notice,
+            doc_no_match=exact_id,
+        )
 
-    def _ranked(self, plan: _Plan, allowed: np.ndarray, wanted: int,
-                deadline: float) -> tuple[list[tuple[int, float]], bool]:
+    def _ranked(self, plan: _Plan, allowed: np.ndarray, wanted: int, deadline: float) -> tuple[list[tuple[int, float]], bool]:
         """Top `wanted` of `allowed` by BM25F plus phrase bonus; equal scores go newest first.
 
         Past the deadline the remaining terms are left out of the score (the set of results is
@@ -434,23 +480,28 @@ class WhooshEngine:
         pubdate = fields.get("pubdate") or 0
         published = date(pubdate // 10000, pubdate // 100 % 100, pubdate % 100) if pubdate else None
         return Hit(
-            id=fields["id"], title=fields.get("title", ""), url=fields.get("url", ""), agency=fields.get("agency", ""),
-            category=fields.get("category", ""), doc_no=fields.get("doc_no", ""), published=published,
+            id=fields["id"],
+            title=fields.get("title", ""),
+            url=fields.get("url", ""),
+            agency=fields.get("agency", ""),
+            category=fields.get("category", ""),
+            doc_no=fields.get("doc_no", ""),
+            published=published,
             snippet=snippet(fields.get("text", ""), needles, dict_id=self.dict_id),
             title_html=highlight_all(fields.get("title", ""), needles, self.dict_id),
-            score=score, status=fields.get("status", "active"),
+            score=score,
+            status=fields.get("status", "active"),
         )
 
-
     @_guarded
-    def near_doc_nos(self, text: str, limit: int = 5) -> list[tuple[str, str, str]]:
+    def near_doc_nos(self, text: str, limit: int = 5) -> list[NearDocNo]:
         """(文号, id, title) of documents whose 文号 is near `text`: same 机关代字, a close number or year."""
         wanted = parse_doc_no(text)
         if not wanted:
             return []
         near = [(0, wanted.year, wanted.number + d) for d in (-1, 1, -2, 2, -3, 3)]
         near += [(1, wanted.year + d, wanted.number) for d in (-1, 1)]
-        found: list[tuple[str, str, str]] = []
+        found: list[NearDocNo] = []
         with self._lock:
             for _, year, number in sorted(near):
                 if number < 1 or len(found) >= limit:
@@ -458,16 +509,16 @@ class WhooshEngine:
                 key = f"{wanted.code}〔{year}〕{number}号"
                 for docnum in self._postings.get("doc_key", key).ids[:1]:
                     fields = self._searcher.stored_fields(int(docnum))
-                    found.append((fields.get("doc_no", key), fields["id"], fields.get("title", "")))
+                    found.append(NearDocNo(fields.get("doc_no", key), fields["id"], fields.get("title", "")))
         return found
 
     @_guarded
-    def related(self, doc_id: str, title: str, agency: str, doc_no: str, limit: int = 6) -> list[dict[str, Any]]:
+    def related(self, doc_id: str, title: str, agency: str, doc_no: str, limit: int = 6) -> list[Related]:
         """Documents of the same 文号 series (机关代字), nearest in date; then the same agency's documents
         sharing the title's words, by BM25."""
         family = parse_doc_no(doc_no) if doc_no else None
         words = list(dict.fromkeys(w for run in analysis.word_runs(title, self.dict_id) for w in run if len(w) > 1))
-        out: list[dict[str, Any]] = []
+        out: list[Related] = []
         with self._lock:
             cache = self._postings
             # The title's rarest words say most about its subject (and keep the candidate set small).
@@ -496,7 +547,7 @@ class WhooshEngine:
                     for w in words:
                         scores += cache.bm25("title", cache.get("title", w), candidates, TITLE_WORD)
                         scores += cache.bm25("body", cache.get("body", w), candidates, BODY_WORD)
-                    for i in np.argsort(-scores, kind="stable")[:limit * 2]:
+                    for i in np.argsort(-scores, kind="stable")[: limit * 2]:
                         docnum = int(candidates[i])
                         if len(out) >= limit:
                             break
@@ -506,7 +557,12 @@ class WhooshEngine:
         return out
 
     @staticmethod
-    def _related(hit: Any, why: str) -> dict[str, Any]:
+    def _related(hit: Any, why: str) -> Related:
         pubdate = hit.get("pubdate") or 0
-        return {"id": hit["id"], "title": hit.get("title", ""), "doc_no": hit.get("doc_no", ""), "why": why,
-                "published": f"{pubdate // 10000}-{pubdate // 100 % 100:02d}-{pubdate % 100:02d}" if pubdate else None}
+        return Related(
+            id=hit["id"],
+            title=hit.get("title", ""),
+            doc_no=hit.get("doc_no", ""),
+            why=why,
+            published=f"{pubdate // 10000}-{pubdate // 100 % 100:02d}-{pubdate % 100:02d}" if pubdate else None,
+        )

@@ -6,14 +6,15 @@ import hashlib
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
-from datetime import date, datetime, time, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.demo_portal import render
-from crawler.demo_portal.model import Agency, Item, build_agencies
-from crawler.demo_portal.msdoc import doc_bytes
+from xxgk.demo import render
+from xxgk.demo.model import Agency, Item, build_agencies
+from xxgk.demo.msdoc import doc_bytes
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,14 @@ class LoggedRequest:
 
 
 def _http_date(item: Item) -> str:
-    return format_datetime(datetime.combine(item.published, time(9, 30), tzinfo=timezone.utc), usegmt=True)
+    return format_datetime(datetime.combine(item.published, time(9, 30), tzinfo=UTC), usegmt=True)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client hanging up mid-response is routine for a portal (crawlers time out): logged, not printed."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("demo portal: client %s hung up", client_address)
 
 
 class DemoPortal:
@@ -85,11 +93,14 @@ class DemoPortal:
                         self._add(url.rsplit("/", 1)[0] + "/" + name, render.trs_list(agency, column, k), agency.encoding)
                 else:
                     for page in range(1, render.generic_page_count(column) + 1):
-                        self._add(url.rsplit("/", 1)[0] + "/" + render.generic_list_name(page),
-                                  render.generic_list(agency, column, page))
+                        self._add(
+                            url.rsplit("/", 1)[0] + "/" + render.generic_list_name(page),
+                            render.generic_list(agency, column, page),
+                        )
                 for item in column.items:
-                    html = {"hanweb": render.hanweb_detail, "trs": render.trs_detail,
-                            "generic": render.generic_detail}[agency.platform](item)
+                    html = {"hanweb": render.hanweb_detail, "trs": render.trs_detail, "generic": render.generic_detail}[
+                        agency.platform
+                    ](item)
                     self._add(item.path, html, agency.encoding, _http_date(item))
                     for att in item.attachments:
                         if att.kind == "pdf":
@@ -99,7 +110,9 @@ class DemoPortal:
                         else:
                             self._staging[att.path] = Page(
                                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                                render.docx_bytes(att), _http_date(item))
+                                render.docx_bytes(att),
+                                _http_date(item),
+                            )
         self.pages = self._staging
 
     def revise(self) -> None:
@@ -159,11 +172,17 @@ class DemoPortal:
         topic = NEW_TOPICS[(self.published_count - 1) % len(NEW_TOPICS)]
         pool = [p for i in column.items for p in i.paragraphs[1:] if len(p) > 30]
         pick = [pool[(number * 7 + k * 13) % len(pool)] for k in range(3)]
-        item = Item(agency=agency, column=column, number=number,
-                    title=f"{agency.name}召开{topic}工作推进会（{today.month}月{today.day}日第{self.published_count}期）",
-                    published=today, doc_no="", index_no=template.index_no.rsplit("/", 1)[0] + f"/{today.year}-{number:05d}",
-                    topic=template.topic,
-                    paragraphs=[f"{today.month}月{today.day}日，{agency.name}召开{topic}工作推进会，部署下一阶段重点任务。", *pick])
+        item = Item(
+            agency=agency,
+            column=column,
+            number=number,
+            title=f"{agency.name}召开{topic}工作推进会（{today.month}月{today.day}日第{self.published_count}期）",
+            published=today,
+            doc_no="",
+            index_no=template.index_no.rsplit("/", 1)[0] + f"/{today.year}-{number:05d}",
+            topic=template.topic,
+            paragraphs=[f"{today.month}月{today.day}日，{agency.name}召开{topic}工作推进会，部署下一阶段重点任务。", *pick],
+        )
         item.path = f"/{agency.key}/{column.key}/content/post_{number}.html"
         column.items.insert(0, item)
         self._build()
@@ -232,9 +251,8 @@ class DemoPortal:
             def log_message(self, fmt: str, *args: object) -> None:
                 log.debug("demo portal: " + fmt, *args)
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server = _QuietServer((host, port), Handler)
         self._server.daemon_threads = True
-        self._server.handle_error = lambda request, address: log.debug("demo portal: client %s hung up", address)
         thread = threading.Thread(target=self._server.serve_forever, name="demo-portal", daemon=True)
         thread.start()
         return self.url
@@ -247,7 +265,7 @@ class DemoPortal:
     def url(self) -> str:
         assert self._server is not None, "portal is not serving"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def stop(self) -> None:
         if self._server is not None:

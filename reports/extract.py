@@ -6,10 +6,10 @@ import logging
 import re
 
 from archive.catalog import Catalog, StoredDocument
-from index.reports.checks import run_checks
-from index.reports.model import Report
-from index.reports.prose import read_prose
-from index.reports.standard import is_standard, read_standard
+from reports.checks import run_checks
+from reports.model import Report
+from reports.prose import read_prose
+from reports.standard import is_standard, read_standard
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,8 @@ def recognise(stored: StoredDocument) -> tuple[str, int] | None:
     """(agency, report year) when the document is a 政府信息公开工作年度报告, else None."""
     doc = stored.doc
     if not _TITLE.search(doc.title) and not (  # the table scan only for report-like titles: this runs after every crawl
-            _REPORTISH.search(doc.title) and any(is_standard(t) for t in [doc.body] + [a.text for a in doc.attachments if a.text])):
+        _REPORTISH.search(doc.title) and any(is_standard(t) for t in [doc.body] + [a.text for a in doc.attachments if a.text])
+    ):
         return None  # neither titled as a report nor carrying the standard tables
     year = _YEAR.search(doc.title)
     if year is None:
@@ -52,10 +53,21 @@ def extract_report(stored: StoredDocument) -> Report | None:
 def extract_all(catalog: Catalog) -> list[Report]:
     """Re-run the extraction over the whole archive and store the result (replacing the previous one)."""
     reports = [r for r in (extract_report(s) for s in catalog.iter_documents()) if r is not None]
-    catalog.replace_reports([{
-        "doc_id": r.doc_id, "agency": r.agency, "year": r.year, "title": r.title, "format": r.format,
-        "figures": [f.as_dict() for f in r.figures], "checks": [c.as_dict() for c in r.checks], "problems": r.problems,
-    } for r in reports])
+    catalog.replace_reports(
+        [
+            {
+                "doc_id": r.doc_id,
+                "agency": r.agency,
+                "year": r.year,
+                "title": r.title,
+                "format": r.format,
+                "figures": [f.as_dict() for f in r.figures],
+                "checks": [c.as_dict() for c in r.checks],
+                "problems": r.problems,
+            }
+            for r in reports
+        ]
+    )
     failed = sum(not c.ok for r in reports for c in r.checks)
     log.info("annual reports: %d extracted, %d failed checks", len(reports), failed)
     return reports

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from array import array
 from collections import defaultdict
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from whoosh.analysis import Token
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
@@ -13,8 +14,6 @@ from whoosh.formats import Positions
 from index.analysis import ANALYZER_VERSION, BigramTokenizer, ChineseTokenizer
 
 SCHEMA_VERSION = f"5.{ANALYZER_VERSION}"  # 4: positions as packed arrays (CompactPositions); 5: catalog seq stored
-UNKNOWN_YEAR = "未知"
-UNSTATED = "未注明"
 
 
 class CompactPositions(Positions):

@@ -11,14 +11,21 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from index.reports.model import Figure
+from reports.model import Figure
 
 _NUMBER = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
 _ZERO_MARKS = {"—", "-", "–", "/", "无", "0.0"}
 _SPLIT = re.compile(r"[|｜\s]+")
 
-APPLICANTS = (("natural", "自然人"), ("commercial", "商业企业"), ("research", "科研机构"),
-              ("public_interest", "社会公益组织"), ("legal", "法律服务机构"), ("other_org", "其他"), ("total", "总计"))
+APPLICANTS = (
+    ("natural", "自然人"),
+    ("commercial", "商业企业"),
+    ("research", "科研机构"),
+    ("public_interest", "社会公益组织"),
+    ("legal", "法律服务机构"),
+    ("other_org", "其他"),
+    ("total", "总计"),
+)
 
 # (key, pattern of the row label, label as the format prints it)
 APPLICATION_ROWS = (
@@ -53,12 +60,23 @@ CLOSING_ROWS = (
     ("carry_forward", r"结转下年度继续办理", "结转下年度继续办理"),
 )
 REVIEW_GROUPS = (("review", "行政复议"), ("lit_direct", "行政诉讼：未经复议直接起诉"), ("lit_after", "行政诉讼：复议后起诉"))
-REVIEW_COLS = (("upheld", "结果维持"), ("corrected", "结果纠正"), ("other", "其他结果"), ("pending", "尚未审结"),
-               ("total", "总计"))
+REVIEW_COLS = (
+    ("upheld", "结果维持"),
+    ("corrected", "结果纠正"),
+    ("other", "其他结果"),
+    ("pending", "尚未审结"),
+    ("total", "总计"),
+)
 ACTIVE_ROWS = (
     ("active.rules", r"规章$", "规章", ("issued", "本年制发件数"), ("abolished", "本年废止件数"), ("valid", "现行有效件数")),
-    ("active.normative", r"规范性文件$", "行政规范性文件", ("issued", "本年制发件数"), ("abolished", "本年废止件数"),
-     ("valid", "现行有效件数")),
+    (
+        "active.normative",
+        r"规范性文件$",
+        "行政规范性文件",
+        ("issued", "本年制发件数"),
+        ("abolished", "本年废止件数"),
+        ("valid", "现行有效件数"),
+    ),
     ("active.permits", r"行政许可$", "行政许可", ("decisions", "本年处理决定数量")),
     ("active.penalties", r"行政处罚$", "行政处罚", ("decisions", "本年处理决定数量")),
     ("active.enforcement", r"行政强制$", "行政强制", ("decisions", "本年处理决定数量")),
@@ -161,6 +179,7 @@ def read_standard(text: str) -> tuple[list[Figure], list[str]]:
     for key, pattern, label in APPLICATION_ROWS + (("other", r"其他处理", "（六）其他处理"),):
         if key == "other":
             mark = reader.pos
+            rows: list[tuple[str, str, Segment | None]]
             seg = reader.row(pattern, 0, label)
             if seg is not None and len(seg.numbers) >= 7 and not re.search(OTHER_ROWS[0][1], seg.label):
                 rows = [(key, label, seg)]
@@ -181,7 +200,7 @@ def read_standard(text: str) -> tuple[list[Figure], list[str]]:
                 figures.append(_figure(f"apply.{key}.{col}", f"{label} / {col_label}", value, "件", "三", seg))
     # 四、政府信息公开行政复议、行政诉讼情况: 15 numbers after the headers
     if reader.seek(r"行政复议"):
-        seg = next((s for s in reader.segs[reader.pos:] if len(s.numbers) >= 15), None)
+        seg = next((s for s in reader.segs[reader.pos :] if len(s.numbers) >= 15), None)
         if seg is None:
             reader.problems.append("行政复议、行政诉讼：没有读到 15 个数字")
         else:

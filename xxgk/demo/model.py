@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from crawler.demo_portal.corpus import people_daily_sentences, seed_report
+from xxgk.demo.corpus import people_daily_sentences, seed_report
 
 SEED_TITLE_YEAR = 2016
 CN_DIGITS = "〇一二三四五六七八九"
@@ -26,8 +26,8 @@ class AttachmentSpec:
 class Item:
     """One disclosure item of the demo portal."""
 
-    agency: "Agency"
-    column: "Column"
+    agency: Agency
+    column: Column
     number: int
     title: str
     published: date
@@ -71,42 +71,134 @@ class Agency:
     columns: list[Column]
 
 
-TOWNS = ["临平街道", "南苑街道", "东湖街道", "星桥街道", "五常街道", "仓前街道", "闲林街道", "良渚街道", "瓶窑镇",
-         "径山镇", "黄湖镇", "鸬鸟镇", "百丈镇", "塘栖镇", "运河街道", "崇贤街道", "仁和街道", "乔司街道"]
-MZ_TOPICS = ["最低生活保障", "特困人员供养", "临时救助", "居家养老服务", "社会组织登记", "婚姻登记", "殡葬管理",
-             "慈善捐赠", "残疾人两项补贴", "城乡社区建设", "地名管理", "未成年人保护", "双拥优抚", "低收入家庭认定"]
-JY_TOPICS = ["义务教育招生", "学前教育", "教师招聘", "校园安全", "中小学课后服务", "学生资助", "教育督导",
-             "民办学校管理", "职业教育", "学校食堂食品安全", "体育艺术教育", "家庭经济困难学生资助"]
-WJ_TOPICS = ["基本公共卫生服务", "家庭医生签约", "疫苗接种", "医疗机构执业登记", "爱国卫生运动", "健康教育",
-             "无偿献血", "传染病防控", "计划生育奖励扶助", "医疗废物管理"]
-LAWS = ["中华人民共和国政府信息公开条例", "社会救助暂行办法", "浙江省社会救助条例", "中华人民共和国老年人权益保障法",
-        "中华人民共和国慈善法", "中华人民共和国教育法", "中华人民共和国基本医疗卫生与健康促进法"]
+TOWNS = [
+    "临平街道",
+    "南苑街道",
+    "东湖街道",
+    "星桥街道",
+    "五常街道",
+    "仓前街道",
+    "闲林街道",
+    "良渚街道",
+    "瓶窑镇",
+    "径山镇",
+    "黄湖镇",
+    "鸬鸟镇",
+    "百丈镇",
+    "塘栖镇",
+    "运河街道",
+    "崇贤街道",
+    "仁和街道",
+    "乔司街道",
+]
+MZ_TOPICS = [
+    "最低生活保障",
+    "特困人员供养",
+    "临时救助",
+    "居家养老服务",
+    "社会组织登记",
+    "婚姻登记",
+    "殡葬管理",
+    "慈善捐赠",
+    "残疾人两项补贴",
+    "城乡社区建设",
+    "地名管理",
+    "未成年人保护",
+    "双拥优抚",
+    "低收入家庭认定",
+]
+JY_TOPICS = [
+    "义务教育招生",
+    "学前教育",
+    "教师招聘",
+    "校园安全",
+    "中小学课后服务",
+    "学生资助",
+    "教育督导",
+    "民办学校管理",
+    "职业教育",
+    "学校食堂食品安全",
+    "体育艺术教育",
+    "家庭经济困难学生资助",
+]
+WJ_TOPICS = [
+    "基本公共卫生服务",
+    "家庭医生签约",
+    "疫苗接种",
+    "医疗机构执业登记",
+    "爱国卫生运动",
+    "健康教育",
+    "无偿献血",
+    "传染病防控",
+    "计划生育奖励扶助",
+    "医疗废物管理",
+]
+LAWS = [
+    "中华人民共和国政府信息公开条例",
+    "社会救助暂行办法",
+    "浙江省社会救助条例",
+    "中华人民共和国老年人权益保障法",
+    "中华人民共和国慈善法",
+    "中华人民共和国教育法",
+    "中华人民共和国基本医疗卫生与健康促进法",
+]
 NUMERALS = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"]
 
 
 def agencies_spec() -> list[Agency]:
     """The three agencies with their columns (names as the portals show them)."""
-    mzj_cols = [("jggk", "机构概况", 4), ("xxdt", "信息动态", 24), ("dwgk", "党务公开", 12), ("wsbs", "网上办事", 8),
-                ("gzdt", "工作动态", 30), ("zcfg", "政策法规", 20), ("qkjb", "期刊简报", 14), ("hdpt", "互动平台", 10),
-                ("mzzt", "民政专题", 12), ("tzgg", "通知公告", 26), ("ndbg", "政府信息公开年度报告", 9)]
+    mzj_cols = [
+        ("jggk", "机构概况", 4),
+        ("xxdt", "信息动态", 24),
+        ("dwgk", "党务公开", 12),
+        ("wsbs", "网上办事", 8),
+        ("gzdt", "工作动态", 30),
+        ("zcfg", "政策法规", 20),
+        ("qkjb", "期刊简报", 14),
+        ("hdpt", "互动平台", 10),
+        ("mzzt", "民政专题", 12),
+        ("tzgg", "通知公告", 26),
+        ("ndbg", "政府信息公开年度报告", 9),
+    ]
     jyj_cols = [("tzgg", "通知公告", 30), ("zcwj", "政策文件", 24), ("gzdt", "工作动态", 36), ("ndbg", "政府信息公开年度报告", 9)]
     wjw_cols = [("tzgg", "通知公告", 22), ("gzdt", "工作动态", 26), ("zcwj", "政策文件", 14), ("ndbg", "政府信息公开年度报告", 8)]
-    mzj = Agency("mzj", "余杭区民政局", "民政局", "hanweb", "utf-8", "002510738", "余民", MZ_TOPICS,
-                 [Column(k, n, s, colid=1229101 + i, unitid=5401 + i) for i, (k, n, s) in enumerate(mzj_cols)])
-    jyj = Agency("jyj", "余杭区教育局", "教育局", "trs", "gbk", "002510746", "余教", JY_TOPICS,
-                 [Column(k, n, s) for k, n, s in jyj_cols])
-    wjw = Agency("wjw", "余杭区卫生健康局", "卫生健康局", "generic", "utf-8", "002510754", "余卫", WJ_TOPICS,
-                 [Column(k, n, s) for k, n, s in wjw_cols])
+    mzj = Agency(
+        "mzj",
+        "余杭区民政局",
+        "民政局",
+        "hanweb",
+        "utf-8",
+        "002510738",
+        "余民",
+        MZ_TOPICS,
+        [Column(k, n, s, colid=1229101 + i, unitid=5401 + i) for i, (k, n, s) in enumerate(mzj_cols)],
+    )
+    jyj = Agency(
+        "jyj", "余杭区教育局", "教育局", "trs", "gbk", "002510746", "余教", JY_TOPICS, [Column(k, n, s) for k, n, s in jyj_cols]
+    )
+    wjw = Agency(
+        "wjw",
+        "余杭区卫生健康局",
+        "卫生健康局",
+        "generic",
+        "utf-8",
+        "002510754",
+        "余卫",
+        WJ_TOPICS,
+        [Column(k, n, s) for k, n, s in wjw_cols],
+    )
     return [mzj, jyj, wjw]
 
 
 def chinese_date(d: date) -> str:
     """二〇一七年三月二十八日 style, as signatures on official documents are written."""
+
     def num(n: int) -> str:
         if n <= 10:
             return NUMERALS[n - 1] if n else "〇"
         tens, ones = divmod(n, 10)
         return (NUMERALS[tens - 1] if tens > 1 else "") + "十" + (NUMERALS[ones - 1] if ones else "")
+
     year = "".join(CN_DIGITS[int(c)] for c in str(d.year))
     return f"{year}年{num(d.month)}月{num(d.day)}日"
 
@@ -131,17 +223,40 @@ class _Writer:
         if kind == "机构概况":
             return [f"{a.name}主要职责", f"{a.name}内设机构", f"{a.name}领导信息", f"{a.name}联系方式"][n % 4]
         if kind in ("通知公告",):
-            return self.pick([f"关于做好{year}年度{topic}工作的通知", f"关于{topic}有关事项的公告",
-                              f"{a.name}关于{year}年{topic}对象名单的公示", f"关于开展{topic}专项检查的通知"])
+            return self.pick(
+                [
+                    f"关于做好{year}年度{topic}工作的通知",
+                    f"关于{topic}有关事项的公告",
+                    f"{a.name}关于{year}年{topic}对象名单的公示",
+                    f"关于开展{topic}专项检查的通知",
+                ]
+            )
         if kind in ("政策法规", "政策文件"):
-            return self.pick([f"关于印发《余杭区{topic}管理办法》的通知", f"余杭区{topic}实施细则",
-                              f"关于进一步加强{topic}工作的实施意见", f"关于调整{topic}标准的通知"])
+            return self.pick(
+                [
+                    f"关于印发《余杭区{topic}管理办法》的通知",
+                    f"余杭区{topic}实施细则",
+                    f"关于进一步加强{topic}工作的实施意见",
+                    f"关于调整{topic}标准的通知",
+                ]
+            )
         if kind in ("工作动态", "信息动态"):
-            return self.pick([f"{town}开展{topic}宣传活动", f"区{a.short}召开{year}年{topic}工作会议",
-                              f"{town}举办{topic}业务培训", f"区{a.short}赴{town}调研{topic}工作"])
+            return self.pick(
+                [
+                    f"{town}开展{topic}宣传活动",
+                    f"区{a.short}召开{year}年{topic}工作会议",
+                    f"{town}举办{topic}业务培训",
+                    f"区{a.short}赴{town}调研{topic}工作",
+                ]
+            )
         if kind == "党务公开":
-            return self.pick([f"区{a.short}党委召开{year}年党风廉政建设工作会议", f"{a.name}机关党支部开展主题党日活动",
-                              f"区{a.short}党委理论学习中心组专题学习"])
+            return self.pick(
+                [
+                    f"区{a.short}党委召开{year}年党风廉政建设工作会议",
+                    f"{a.name}机关党支部开展主题党日活动",
+                    f"区{a.short}党委理论学习中心组专题学习",
+                ]
+            )
         if kind == "网上办事":
             return f"{topic}办事指南"
         if kind == "期刊简报":
@@ -151,9 +266,11 @@ class _Writer:
         if kind == "民政专题":
             return f"{topic}专题：{town}{year}年工作纪实"
         # Portals title the same report differently; these forms are all in use.
-        return {"mzj": f"{a.name}{year}年度政府信息公开工作年度报告",
-                "jyj": f"{a.name}{year}年政府信息公开工作年报",
-                "wjw": f"{year}年度{a.name}政府信息公开工作报告"}.get(a.key, f"{a.name}{year}年度政府信息公开工作年度报告")
+        return {
+            "mzj": f"{a.name}{year}年度政府信息公开工作年度报告",
+            "jyj": f"{a.name}{year}年政府信息公开工作年报",
+            "wjw": f"{year}年度{a.name}政府信息公开工作报告",
+        }.get(a.key, f"{a.name}{year}年度政府信息公开工作年度报告")
 
     def body(self, column: Column, title: str, topic: str, published: date, target: int) -> list[str]:
         a = self.agency
@@ -161,7 +278,9 @@ class _Writer:
         paras = [f"为进一步做好{topic}工作，根据《{law}》等有关规定，结合我区实际，现就{title}有关事项说明如下。"]
         section = 0
         while sum(len(p) for p in paras) < target:
-            heading = f"{NUMERALS[section % 10]}、{self.pick(['工作目标', '主要任务', '实施步骤', '保障措施', '工作要求', '具体内容'])}"
+            heading = (
+                f"{NUMERALS[section % 10]}、{self.pick(['工作目标', '主要任务', '实施步骤', '保障措施', '工作要求', '具体内容'])}"
+            )
             section += 1
             paras.append(heading)
             paras.append(f"各镇街要高度重视{topic}工作，" + self.sentences_block(self.rng.randint(2, 4)))
@@ -176,11 +295,11 @@ class _Writer:
             return prose
         # From the 2019 reports on, the State Council's standard tables replace sections 二, 三 and 七,
         # here flattened with " | " as many sites show them (own generator: the portal's sequence stays).
-        from crawler.demo_portal.annual import as_lines, standard_tables
+        from xxgk.demo.annual import as_lines, standard_tables
 
         tables = standard_tables(seed=year * 100 + sum(map(ord, self.agency.key)), edition=2019 if year < 2021 else 2021)
-        before = prose[:prose.index("二、主动公开政府信息情况")]
-        after = prose[prose.index("八、存在的主要问题及改进情况"):]
+        before = prose[: prose.index("二、主动公开政府信息情况")]
+        after = prose[prose.index("八、存在的主要问题及改进情况") :]
         return before + as_lines(tables) + ["五、存在的主要问题及改进情况", *after[1:]]
 
     def _prose_report(self, year: int) -> list[str]:
@@ -194,7 +313,7 @@ class _Writer:
             f"{year}年，{a.name}认真贯彻落实上级关于政务公开工作的部署，进一步健全组织保障体系，不断规范公开工作。"
             + self.sentences_block(4),
             "（一）加强领导，落实责任",
-            f"成立以局长为组长的工作领导小组，局办公室具体负责日常工作。" + self.sentences_block(3),
+            "成立以局长为组长的工作领导小组，局办公室具体负责日常工作。" + self.sentences_block(3),
             "（二）完善制度，规范程序",
             self.sentences_block(4),
             "二、主动公开政府信息情况",
@@ -250,9 +369,18 @@ def build_agencies(seed: int = 20170328) -> list[Agency]:
                 serial[published.year] = serial.get(published.year, 0) + 1
                 is_policy = column.name in ("政策法规", "政策文件", "通知公告")
                 doc_no = f"{agency.doc_prefix}〔{published.year}〕{rng.randint(1, 80)}号" if is_policy else ""
-                item = Item(agency, column, art_id, title, published, doc_no,
-                            f"{agency.org_code}/{published.year}-{serial[published.year]:05d}", topic, paragraphs,
-                            written=published - timedelta(days=rng.randint(0, 6)) if is_policy else None)
+                item = Item(
+                    agency,
+                    column,
+                    art_id,
+                    title,
+                    published,
+                    doc_no,
+                    f"{agency.org_code}/{published.year}-{serial[published.year]:05d}",
+                    topic,
+                    paragraphs,
+                    written=published - timedelta(days=rng.randint(0, 6)) if is_policy else None,
+                )
                 art_id += 1
                 items.append(item)
             items.sort(key=lambda it: (it.published, it.number), reverse=True)

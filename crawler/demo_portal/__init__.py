@@ -1,1 +1,0 @@
-"""A bundled demo portal: a realistic disclosure site served on loopback for `xxgk demo` and tests."""

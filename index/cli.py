@@ -1,0 +1,75 @@
+"""The index's commands: `reindex`, `search`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from archive.clikit import Context, pass_ctx, progress_bar
+
+
+@click.command()
+@pass_ctx
+def reindex(obj: Context) -> None:
+    """Rebuild the search index from the catalog (new directory, then an atomic swap)."""
+    from archive.catalog import Catalog
+    from index.api import index_writer
+
+    settings = obj.settings
+    with Catalog(settings.catalog_path) as catalog, progress_bar("重建索引", catalog.count()) as tick:
+        count = index_writer(settings).rebuild(catalog, progress=tick)
+    click.echo(f"索引已重建：{count} 篇文档")
+
+
+@click.command()
+@click.argument("query", default="")
+@click.option("--category", help="Only this category (栏目).")
+@click.option("--agency", help="Only this agency (发布机构).")
+@click.option("--year", help="Only this year.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance")
+@click.option("--limit", type=click.IntRange(1, 50), default=10)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def search(
+    obj: Context, query: str, category: str | None, agency: str | None, year: str | None, sort: str, limit: int, as_json: bool
+) -> None:
+    """Search the index from the terminal (ranked: id, score, title, url, snippet)."""
+
+    from index.api import SearchRequest, hit_json, open_backend
+
+    settings = obj.settings
+    engine = open_backend(settings)
+    filters = {k: v for k, v in (("category", category), ("agency", agency), ("year", year)) if v}
+    try:
+        result = engine.search(SearchRequest(q=query, filters=filters, sort=sort, page_size=limit))
+    finally:
+        engine.close()
+    if as_json:
+        out = {
+            "query": query,
+            "total": result.total,
+            "took_ms": round(result.took_ms, 1),
+            "notice": result.notice,
+            "doc_no_match": result.doc_no_match or None,
+            "hits": [hit_json(h) for h in result.hits],
+        }
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"共 {result.total} 条结果（{result.took_ms:.0f} 毫秒）")
+    if result.notice:
+        click.echo(result.notice)
+    if result.doc_no_match:
+        click.echo(f"文号对应文件：{result.doc_no_match}")
+    for h in result.hits:
+        plain = hit_json(h)["snippet"]
+        click.echo(
+            f"\n{h.id}  {h.score:6.2f}  {h.title}\n  {h.agency} · {h.published or '日期不详'} · {h.category}"
+            f"{' · ' + h.doc_no if h.doc_no else ''}\n  {h.url}\n  {plain}"
+        )
+
+
+def register(root: click.Group) -> None:
+    """Add this package's commands to the `xxgk` command."""
+    for command in (reindex, search):
+        root.add_command(command)

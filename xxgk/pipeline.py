@@ -1,0 +1,56 @@
+"""What follows every change to the archive (a crawl, an import, a scheduled run): derive the rest from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import click
+
+from archive.catalog import Catalog
+from archive.settings import Settings
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What one refresh of the derived data did."""
+
+    indexed: int  # documents written to the index
+    reports: int  # annual reports found and extracted
+
+    def describe(self) -> str:
+        return f"索引已更新：{self.indexed} 篇文档；年度报告数据：{self.reports} 份"
+
+
+def refresh_derived(settings: Settings, catalog: Catalog) -> Refreshed:
+    """Sync the index with the catalog's changes, then extract the annual reports again."""
+    from index.api import index_writer
+    from reports.extract import extract_all
+
+    indexed = index_writer(settings).sync(catalog)
+    return Refreshed(indexed=indexed, reports=len(extract_all(catalog)))
+
+
+def verify_index(settings: Settings) -> bool:
+    """`xxgk verify --index`: print how the index differs from the catalog; True when it does not."""
+    from index.agreement import compare
+    from index.api import open_backend
+
+    engine = open_backend(settings)
+    try:
+        with Catalog(settings.catalog_path, readonly=True) as catalog:
+            report = compare(engine, catalog)
+            behind = max(0, catalog.max_seq() - engine.status().catalog_seq)
+    finally:
+        engine.close()
+    for problem in report.problems():
+        click.echo(f"FAIL {problem}", err=True)
+    differences = len(report.missing) + len(report.extra) + len(report.duplicated) + len(report.stale) + len(report.status)
+    click.echo(
+        f"索引 {report.index_documents} 篇，存档 {report.catalog_documents} 篇："
+        + ("一致" if report.ok else f"{differences} 处不一致")
+    )
+    if behind:
+        click.echo(f"索引落后存档 {behind} 个变更：运行 `xxgk crawl` 或 `xxgk import` 后会同步，也可运行 `xxgk reindex`")
+    elif not report.ok:
+        click.echo("提示 / hint: 运行 `xxgk reindex` 从存档重建索引", err=True)
+    return report.ok
