@@ -332,6 +332,7 @@ def _crawl_columns(
                 pending.append(waiting)
             pending = _record_ready(pending, catalog, session, report, wait=len(pending) > MAX_PENDING)
             checkpoint()
+            log.debug("%s: processed %s", source.id, item.url)
             if progress:
                 progress(item.url)
     _record_ready(pending, catalog, session, report, wait=True)

@@ -95,6 +95,7 @@ class CrawlScheduler:
         self._again: set[str] = set()
         self._reason: dict[str, str] = {}
         self._idle = threading.Condition(self._guard)
+        self._polls = 0  # heartbeats so far: a monitor (or a test) can tell the loop is turning
         self._started_at = utcnow()
         self.scheduler = BlockingScheduler(
             timezone=self.tz,
@@ -238,6 +239,7 @@ class CrawlScheduler:
             log.warning("parent process %d is gone: stopping", self.parent_pid)
             self.stop()
             return
+        self._polls += 1
         with self._catalog() as catalog:
             catalog.beat(HEARTBEAT, os.getpid(), socket.gethostname(), self._started_at, self.status_info())
             requested = catalog.take_requests()
@@ -253,7 +255,7 @@ class CrawlScheduler:
                 jobs[job.id] = next_run.isoformat() if next_run else None
         with self._guard:
             running = sorted(self._running)
-        return {"next_runs": jobs, "running": running, "stopping": self.stopping.is_set()}
+        return {"next_runs": jobs, "running": running, "stopping": self.stopping.is_set(), "polls": self._polls}
 
     def _on_event(self, event: JobEvent) -> None:
         if event.code == EVENT_JOB_MAX_INSTANCES:

@@ -12,6 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -90,6 +91,13 @@ def _start(data: Path, sources: Path, **env: str) -> subprocess.Popen[str]:
     return proc
 
 
+def _polled(data: Path, count: int, timeout: float = 30) -> bool:
+    """Wait until the running scheduler has turned its poll loop `count` more times (its heartbeat says)."""
+    beat = _heartbeat(data)
+    start = (beat or {}).get("info", {}).get("polls", 0)
+    return _wait(lambda: ((_heartbeat(data) or {}).get("info", {}).get("polls", 0)) >= start + count, timeout)
+
+
 def _wait(condition, timeout: float) -> bool:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -159,13 +167,13 @@ def test_missed_run_is_caught_up_exactly_once_after_a_restart(tmp_path: Path) ->
             catalog.conn.execute("UPDATE crawl_runs SET started_at=?, finished_at=? WHERE id=?", (old, old, run))
         proc = _start(data, sources)
         assert _wait(lambda: any(r["trigger"] == "catch-up" and r["finished_at"] for r in _runs(data)), 30)
-        time.sleep(2.5)  # several poll periods: no second catch-up for the other missed triggers
+        assert _polled(data, 5)  # several poll periods: no second catch-up for the other missed triggers
         code, err = _stop(proc)
         assert code == 0, err
         assert [r["trigger"] for r in _runs(data)] == ["schedule", "catch-up"]
         assert "catching up once now" in err
         proc = _start(data, sources)  # restarted soon after: nothing was missed this time
-        time.sleep(2.5)
+        assert _polled(data, 5)
         code, err = _stop(proc)
     finally:
         server.stop()
@@ -207,7 +215,7 @@ def test_failing_job_is_recorded_scheduler_keeps_running_and_backs_off(tmp_path:
         _source(sources, "broken", server, "* * * * * *", list_item="ul..li[")  # the crawl raises inside the job
         proc = _start(data, sources, XXGK_FAILURE_BACKOFF_AFTER="2")
         assert _wait(lambda: sum(r["source_id"] == "good" and r["status"] == "ok" for r in _runs(data)) >= 3, 40)
-        time.sleep(2)
+        assert _polled(data, 4)
         status = _xxgk(data, "status", "--sources-dir", str(sources), XXGK_FAILURE_BACKOFF_AFTER="2")
         alive = proc.poll() is None
         code, err = _stop(proc)
@@ -255,11 +263,15 @@ def test_sigterm_mid_crawl_then_verify_passes_and_the_next_start_resumes(tmp_pat
         proc = _start(data, sources)
         _xxgk(data, "crawl", "long", "--queue", "--sources-dir", str(sources))
         assert _wait(lambda: any(s.path.startswith("/a/") for s in server.log[mark:]), 30)
-        time.sleep(0.3)
+        assert proc.stderr is not None
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
+        reader.start()
         proc.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
+        assert _wait(lambda: any("SIGTERM: stopping" in line for line in lines), 10)  # the first one was heard
         proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=10)
+        proc.wait(timeout=10)
+        reader.join(timeout=10)
         assert proc.returncode == 1
     finally:
         server.stop()
@@ -288,7 +300,7 @@ def test_web_app_under_gunicorn_with_four_workers_starts_no_jobs(tmp_path: Path)
     try:
         assert _wait(lambda: _get(f"http://127.0.0.1:{port}/healthz") is not None, 30)
         statuses = {_get(f"http://127.0.0.1:{port}/?q=通知") for _ in range(8)}
-        time.sleep(3)  # three trigger times of the source
+        time.sleep(3)  # an observation window, not a wait: a job any worker started would fire three times in it
     finally:
         web.send_signal(signal.SIGTERM)
         _, err = web.communicate(timeout=30)

@@ -42,6 +42,13 @@ INTERNALS: tuple[Internal, ...] = (
     Internal(_LEAF, "_ids", "instance", "index/whoosh/internals.py", _BLOCKS),
     Internal(_LEAF, "_weights", "instance", "index/whoosh/internals.py", _BLOCKS),
     Internal(_LEAF, "_values", "instance", "index/whoosh/internals.py", _BLOCKS),
+    Internal(
+        "whoosh.reading.SegmentReader",
+        "_terms",
+        "instance",
+        "index/whoosh/internals.py",
+        "the segment's block matcher without the FilterMatcher a segment with deletions adds",
+    ),
     # Reading: one-byte field lengths as a column (BM25 length normalisation over whole arrays).
     Internal(
         "whoosh.reading.SegmentReader",
@@ -114,24 +121,6 @@ INTERNALS: tuple[Internal, ...] = (
 )
 
 
-def _leaf_matcher(matcher: Any) -> Any:
-    """The block matcher under Whoosh's wrappers, at its first posting.
-
-    A segment with deleted documents wraps its postings in a FilterMatcher (which has no blocks);
-    the wrapped matcher still holds every posting, deleted or not, and the caller drops the deleted
-    ones with its own mask of live documents.
-    """
-    from whoosh.matching.wrappers import WrappingMatcher
-
-    unwrapped = False
-    while isinstance(matcher, WrappingMatcher):
-        matcher = matcher.child
-        unwrapped = True
-    if unwrapped:
-        matcher.reset()  # the wrapper may have stepped past deleted postings already
-    return matcher
-
-
 def posting_blocks(
     reader: Any, field: str, text: str, values: bool = False
 ) -> Iterator[tuple[np.ndarray, np.ndarray, list[bytes] | None]]:
@@ -139,7 +128,11 @@ def posting_blocks(
     segment reader, deleted documents included (segment-local numbers)."""
     if (field, text) not in reader:
         return
-    matcher = _leaf_matcher(reader.postings(field, text))
+    # The segment's own block matcher: `reader.postings()` wraps it in a FilterMatcher when the segment
+    # has deletions, which has no blocks and decodes the first block once more; the caller drops deleted
+    # documents with its own mask instead.
+    fieldobj = reader.schema[field]
+    matcher = reader._terms.matcher(field, fieldobj.to_bytes(text), fieldobj.format)
     while matcher.is_active():
         matcher._read_ids()
         matcher._read_weights()

@@ -161,6 +161,7 @@ def _domain_words(catalog: Catalog) -> list[str]:
 
 
 def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], None] | None = None) -> int:
+    log.info("index rebuild started")
     analysis.configure(settings.cache_dir)
     link = settings.index_path
     link.parent.mkdir(parents=True, exist_ok=True)
@@ -224,6 +225,7 @@ def _sync(settings: Settings, catalog: Catalog) -> int:
         ix = open_index(index_dir)
     except IndexMissingError:
         return _rebuild(settings, catalog)
+    log.info("index sync started: catalog changes after %s", meta.get("catalog_seq", 0))
     seq = catalog.max_seq()
     changed = 0
     try:
