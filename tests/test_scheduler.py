@@ -272,6 +272,9 @@ def test_sigterm_mid_crawl_then_verify_passes_and_the_next_start_resumes(tmp_pat
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
         reader.join(timeout=10)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
         assert proc.returncode == 1
     finally:
         server.stop()
