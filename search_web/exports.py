@@ -1,0 +1,94 @@
+"""Exports of a search: the Atom feed and the CSV file."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+from typing import Any
+
+from flask import Response, render_template, request, stream_with_context
+
+from archive.errors import QueryError
+from index.api import (
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    Hit,
+    hit_json,
+)
+from search_web import get_engine, get_settings
+from search_web.params import FACET_LABELS, bad_parameter, facet_display, parse_request, state_url
+
+FEED_ENTRIES = 50
+CSV_FIELDS = ("id", "title", "agency", "category", "doc_no", "published", "url", "doc_url", "snippet")
+
+
+def _absolute(path: str) -> str:
+    return request.host_url.rstrip("/") + path
+
+
+def _hit_row(hit: Hit) -> dict[str, Any]:
+    """A hit as one CSV row (and the plain fields of a feed entry), with the document page's absolute URL."""
+    row = hit_json(hit)
+    return {name: row.get(name) for name in CSV_FIELDS if name != "doc_url"} | {"doc_url": _absolute(f"/doc/{hit.id}")}
+
+
+def feed() -> Any:
+    """An Atom feed of any search, newest first: subscribe to new disclosures matching a query and filters."""
+    req = replace(parse_request(), sort="date", page=1, page_size=FEED_ENTRIES)
+    try:
+        result = get_engine().search(req)
+    except QueryError as exc:
+        bad_parameter(exc.message)
+    parts = [req.q] + [f"{FACET_LABELS[k]}：{facet_display(k, v)}" for k, v in req.filters.items()]
+    title = "政务公开档案检索：" + ("，".join(p for p in parts if p) or "全部新公开文件")
+    entries = [
+        {
+            **_hit_row(h),
+            "updated": f"{h.published.isoformat() if h.published else '1970-01-01'}T00:00:00+08:00",
+            "snippet_html": str(h.snippet),
+        }
+        for h in result.hits
+    ]
+    updated = max((e["updated"] for e in entries), default="1970-01-01T00:00:00+08:00")
+    body = render_template(
+        "feed.xml", title=title, entries=entries, updated=updated, self_url=request.url, html_url=_absolute(state_url())
+    )
+    return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
+
+
+def search_csv() -> Any:
+    """The whole result set (up to `max_export_rows`) as CSV, streamed page by page."""
+    req = parse_request()
+    cap = get_settings().max_export_rows
+    engine = get_engine()
+    try:
+        first = engine.search(replace(req, page=1, page_size=MAX_PAGE_SIZE))
+    except QueryError as exc:
+        bad_parameter(exc.message)
+
+    def rows() -> Any:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        yield "\ufeff" + out.getvalue()
+        sent, page, result = 0, 1, first
+        while True:
+            for hit in result.hits:
+                if sent >= cap:
+                    return
+                out.seek(0)
+                out.truncate()
+                writer.writerow(_hit_row(hit))
+                yield out.getvalue()
+                sent += 1
+            page += 1
+            if page > min(result.page_count, MAX_PAGE):
+                return
+            result = engine.search(replace(req, page=page, page_size=MAX_PAGE_SIZE))
+
+    return Response(
+        stream_with_context(rows()),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": "attachment; filename=xxgk-search.csv", "X-Total-Results": str(first.total)},
+    )

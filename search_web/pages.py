@@ -1,0 +1,192 @@
+"""Search pages: / and its JSON twin /search.json, the help page, and /healthz."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import jsonify, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from archive.catalog import beat_age_s, is_alive, parse_time
+from archive.errors import QueryError
+from index.api import (
+    FACETS,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    QUERY_FIELDS,
+    UNSTATED,
+    SearchRequest,
+    SearchResult,
+    hit_json,
+)
+from search_web import get_catalog, get_engine, get_settings
+from search_web.params import FACET_LABELS, FACET_SHOWN, SORT_LABELS, facet_display, parse_request, state_url
+from search_web.suggest import suggestions
+
+
+def _facet_view(result: SearchResult, req: SearchRequest) -> list[dict[str, Any]]:
+    out = []
+    for facet in FACETS:
+        if facet == "month" and "year" not in req.filters:
+            continue  # months are offered within a chosen year
+        values = result.facets.get(facet, [])
+        shown = [v for v in values if v.count or v.selected]
+        if facet == "validity" and all(v.value == UNSTATED and not v.selected for v in shown):
+            continue  # no document here states its 有效性: nothing to choose from
+        if facet == "year":
+            shown.sort(key=lambda v: v.value, reverse=True)
+        out.append(
+            {
+                "name": facet,
+                "label": FACET_LABELS[facet],
+                "truncated": len(shown) > FACET_SHOWN,
+                "values": [
+                    {
+                        "value": v.value,
+                        "display": facet_display(facet, v.value),
+                        "count": v.count,
+                        "selected": v.selected,
+                        "toggle_url": state_url(**{facet: None if v.selected else v.value}),
+                    }
+                    for v in shown[:FACET_SHOWN]
+                    if v.count or v.selected
+                ],
+            }
+        )
+    return out
+
+
+def _run_search() -> tuple[SearchRequest, SearchResult | None, str]:
+    req = parse_request()
+    try:
+        return req, get_engine().search(req), ""
+    except QueryError as exc:
+        return req, None, exc.message
+
+
+def _hints(req: SearchRequest, result: SearchResult | None) -> list[dict[str, Any]]:
+    if result is None or result.total:
+        return []
+    label = lambda name, value: f"{FACET_LABELS[name]}：{facet_display(name, value)}"  # noqa: E731
+    return suggestions(get_engine(), req, state_url, label)
+
+
+def search_page() -> Any:
+    req, result, error = _run_search()
+    if result and result.doc_no_match and req.page == 1 and not req.filters and request.args.get("go") != "0":
+        # The query is one document's 文号: go straight to it (the result list stays one click away).
+        return redirect(url_for("search.document_page", doc_id=result.doc_no_match, q=req.q, found="doc_no"))
+    chips = [
+        {"label": f"{FACET_LABELS[f]}：{facet_display(f, v)}", "remove_url": state_url(**{f: None})}
+        for f, v in req.filters.items()
+    ]
+    if req.date_from or req.date_to:
+        span = f"{req.date_from or '…'} 至 {req.date_to or '…'}"
+        chips.append({"label": f"日期：{span}", "remove_url": state_url(**{"from": None, "to": None})})
+    hints = _hints(req, result)
+    context = dict(
+        req=req,
+        result=result,
+        error=error,
+        chips=chips,
+        hints=hints,
+        sort_labels=SORT_LABELS,
+        state_url=state_url,
+        facets=_facet_view(result, req) if result else [],
+        Markup=Markup,
+        q_param=urlencode({"q": req.q}) if req.q else "",
+    )
+    return render_template("search.html", **context), 400 if error else 200
+
+
+def help_page() -> Any:
+    return render_template("help.html", max_chars=get_settings().max_query_chars)
+
+
+def help_json() -> Any:
+    return jsonify(
+        {
+            "ok": True,
+            "max_query_chars": get_settings().max_query_chars,
+            "max_clauses": 12,
+            "max_page": MAX_PAGE,
+            "max_page_size": MAX_PAGE_SIZE,
+            "syntax": [
+                {"form": "词 词", "meaning": "all words must appear"},
+                {"form": '"短语"', "meaning": "the exact string"},
+                {"form": "-词", "meaning": "exclude"},
+                {"form": "词 OR 词", "meaning": "either"},
+                {"form": "title: agency: category: doc_no: year: date:", "meaning": "fields"},
+            ],
+            "fields": sorted(QUERY_FIELDS),
+        }
+    )
+
+
+def search_json() -> Any:
+    req, result, error = _run_search()
+    if error:
+        return jsonify({"ok": False, "error": error, "status": 400}), 400
+    assert result is not None
+    return jsonify(
+        {
+            "ok": True,
+            "query": req.q,
+            "total": result.total,
+            "page": result.page,
+            "page_count": result.page_count,
+            "took_ms": round(result.took_ms, 1),
+            "notice": result.notice,
+            "doc_no_match": result.doc_no_match or None,
+            "filters": req.filters,
+            "from": req.date_from.isoformat() if req.date_from else None,
+            "to": req.date_to.isoformat() if req.date_to else None,
+            "sort": req.sort,
+            "hits": [{**hit_json(h), "doc_url": f"/doc/{h.id}"} for h in result.hits],
+            "facets": _facet_view(result, req),
+            "suggestions": [{"text": h["text"], "count": h["count"], "url": h["url"]} for h in _hints(req, result)],
+        }
+    )
+
+
+def healthz() -> Any:
+    """Liveness of the web app, with the index's age and lag and the scheduler's heartbeat (for monitoring).
+
+    Not ok (503) when the engine failed on a request since the index last changed, or when the index
+    the site serves holds another number of documents than the catalog although it is not behind it.
+    """
+    index = get_engine().status()
+    catalog = get_catalog()
+    behind = max(0, catalog.max_seq() - index.catalog_seq)
+    catalog_documents = catalog.count()
+    problems = []
+    if index.last_error:
+        problems.append(f"检索引擎出错：{index.last_error}")
+    if not behind and index.documents != catalog_documents:
+        problems.append(f"索引有 {index.documents} 篇文档，存档有 {catalog_documents} 篇：请运行 `xxgk verify --index`")
+    beat = catalog.heartbeat("scheduler")
+    age = beat_age_s(beat)
+    body = {
+        "ok": not problems,
+        "problems": problems,
+        "documents": index.documents,
+        "catalog_documents": catalog_documents,
+        "index_backend": index.backend,
+        "index_built_at": index.built_at,
+        "index_updated_at": index.updated_at,
+        "index_age_s": round((datetime.now(UTC) - parse_time(index.updated_at)).total_seconds()) if index.updated_at else None,
+        "index_behind": behind,
+        "worker_pid": os.getpid(),
+        "scheduler": {
+            "alive": is_alive(beat, get_settings().scheduler_poll_s),
+            "heartbeat_at": beat["beat_at"] if beat else None,
+            "heartbeat_age_s": round(age) if age is not None else None,
+            "pid": beat["pid"] if beat else None,
+        },
+    }
+    if problems:
+        body.update(error="；".join(problems), status=503)
+    return jsonify(body), 200 if not problems else 503
