@@ -22,8 +22,12 @@ class Agreement:
     status: list[tuple[str, str, str]] = field(default_factory=list)  # (id, index status, catalog status)
 
     @property
+    def differences(self) -> int:
+        return len(self.missing) + len(self.extra) + len(self.duplicated) + len(self.stale) + len(self.status)
+
+    @property
     def ok(self) -> bool:
-        return not (self.missing or self.extra or self.duplicated or self.stale or self.status)
+        return not self.differences
 
     def problems(self, limit: int = 20) -> list[str]:
         """One line per difference (at most `limit` of each kind), in Chinese for the user."""

@@ -61,6 +61,9 @@ class Hit:
     status: str = "active"
 
 
+_MARK = re.compile(r"</?mark>")
+
+
 def hit_json(hit: Hit) -> dict[str, Any]:
     """A hit as JSON (the site's search.json, feeds and exports, and `xxgk search --json` use this one form)."""
     return {
@@ -76,9 +79,6 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "snippet": html.unescape(_MARK.sub("", hit.snippet)),
         "snippet_html": hit.snippet,
     }
-
-
-_MARK = re.compile(r"</?mark>")
 
 
 @dataclass(frozen=True)

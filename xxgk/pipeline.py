@@ -17,8 +17,8 @@ class Refreshed:
     indexed: int  # documents written to the index
     reports: int  # annual reports found and extracted
 
-    def describe(self) -> str:
-        return f"索引已更新：{self.indexed} 篇文档；年度报告数据：{self.reports} 份"
+    def describe(self, what: str = "索引已更新") -> str:
+        return f"{what}：{self.indexed} 篇文档；年度报告数据：{self.reports} 份"
 
 
 def refresh_derived(settings: Settings, catalog: Catalog) -> Refreshed:
@@ -44,10 +44,9 @@ def verify_index(settings: Settings) -> bool:
         engine.close()
     for problem in report.problems():
         click.echo(f"FAIL {problem}", err=True)
-    differences = len(report.missing) + len(report.extra) + len(report.duplicated) + len(report.stale) + len(report.status)
     click.echo(
         f"索引 {report.index_documents} 篇，存档 {report.catalog_documents} 篇："
-        + ("一致" if report.ok else f"{differences} 处不一致")
+        + ("一致" if report.ok else f"{report.differences} 处不一致")
     )
     if behind:
         click.echo(f"索引落后存档 {behind} 个变更：运行 `xxgk crawl` 或 `xxgk import` 后会同步，也可运行 `xxgk reindex`")

@@ -169,8 +169,9 @@ class WhooshEngine:
                 return
             # The writer records its catalog sequence after its commit, so the meta read first is never
             # ahead of the searcher opened after it.
-            if self._meta_stamp() != self._meta_seen:
-                self._meta_seen = self._meta_stamp()
+            stamp = self._meta_stamp()
+            if stamp != self._meta_seen:
+                self._meta_seen = stamp
                 self.meta = check_index(self.index_path)
             if not self._searcher.up_to_date():
                 old, new = self._searcher, self._ix.searcher()

@@ -73,8 +73,7 @@ def demo(
             for source in sources:
                 crawl_and_say(source, settings, catalog, store, worker)
             # The path every deployment takes after a crawl: only the changed documents, with deletions.
-            refreshed = refresh_derived(settings, catalog)
-            click.echo(f"索引已增量同步：{refreshed.indexed} 篇文档；年度报告数据：{refreshed.reports} 份")
+            click.echo(refresh_derived(settings, catalog).describe("索引已增量同步"))
     if no_serve:
         portal.stop()
         return
