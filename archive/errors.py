@@ -1,6 +1,8 @@
-"""Domain exceptions; each carries a message naming the problem and a hint naming the remedy."""
+"""The base of every deliberate error, and the archive's own; other packages subclass XxgkError in their errors.py."""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class XxgkError(Exception):
@@ -25,35 +27,29 @@ class ConfigError(XxgkError):
     """A setting or config file is wrong; raised at start-up by settings loading."""
 
 
-class SourceError(ConfigError):
-    """A source TOML file is wrong; the message names the file and the key."""
-
-
 class ArchiveError(XxgkError):
     """The WARC store or the catalog cannot do what was asked."""
 
 
-class FetchError(XxgkError):
-    """A URL could not be fetched; `reason` is a short machine-readable cause for crawl reports."""
+class BodyEncodingError(ArchiveError):
+    """A stored or fetched body cannot be decoded (unknown Content-Encoding, or it inflates past its cap)."""
 
-    def __init__(self, message: str, hint: str = "", reason: str = "fetch") -> None:
+    def __init__(self, message: str, hint: str = "", reason: str = "encoding") -> None:
         super().__init__(message, hint)
         self.reason = reason
 
 
-class QueryError(XxgkError):
-    """A search request is malformed; shown to the user as a friendly message (HTTP 400)."""
+class LockHeld(XxgkError):
+    """Another process holds the lock."""
 
-    status = 400
-
-
-class IndexMissingError(XxgkError):
-    """The search index does not exist or is of another schema version (HTTP 503)."""
-
-    status = 503
-
-
-class EngineError(XxgkError):
-    """The search engine failed on a request it should have answered; logged with its traceback (HTTP 503)."""
-
-    status = 503
+    def __init__(self, what: str, holder: dict[str, Any]) -> None:
+        who = (
+            (
+                f"进程 {holder.get('pid', '?')}（{holder.get('command', '?')}，{holder.get('host', '?')}，"
+                f"开始于 {holder.get('since', '?')}）"
+            )
+            if holder
+            else "另一个进程"
+        )
+        super().__init__(f"{what}正被{who}持有", "等它结束，或先停止那个进程")
+        self.holder = holder

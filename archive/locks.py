@@ -17,23 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archive.errors import XxgkError
-
-
-class LockHeld(XxgkError):
-    """Another process holds the lock."""
-
-    def __init__(self, what: str, holder: dict[str, Any]) -> None:
-        who = (
-            (
-                f"进程 {holder.get('pid', '?')}（{holder.get('command', '?')}，{holder.get('host', '?')}，"
-                f"开始于 {holder.get('since', '?')}）"
-            )
-            if holder
-            else "另一个进程"
-        )
-        super().__init__(f"{what}正被{who}持有", "等它结束，或先停止那个进程")
-        self.holder = holder
+from archive.errors import LockHeld
 
 
 class FileLock:

@@ -20,7 +20,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, BodyEncodingError
 from archive.models import RecordRef
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,7 @@ class WrittenRecord:
 
 
 def decode_content_encoding(data: bytes, encoding: str, limit: int) -> bytes:
-    """Undo gzip/deflate Content-Encoding with a cap on the decoded size (bombs raise FetchError)."""
-    from archive.errors import FetchError
-
+    """Undo gzip/deflate Content-Encoding with a cap on the decoded size (bombs raise BodyEncodingError)."""
     encoding = encoding.strip().lower()
     if encoding in ("", "identity"):
         return data
@@ -75,9 +73,11 @@ def decode_content_encoding(data: bytes, encoding: str, limit: int) -> bytes:
         inflater = zlib.decompressobj(wbits)
         out = inflater.decompress(data, limit)
         if inflater.unconsumed_tail:
-            raise FetchError(f"decoded body exceeds {limit} bytes", "raise max_page_bytes if this is legitimate", "decoded-size")
+            raise BodyEncodingError(
+                f"decoded body exceeds {limit} bytes", "raise max_page_bytes if this is legitimate", "decoded-size"
+            )
         return out
-    raise FetchError(f"unsupported Content-Encoding {encoding!r}", "report the portal to the maintainers", "encoding")
+    raise BodyEncodingError(f"unsupported Content-Encoding {encoding!r}", "report the portal to the maintainers", "encoding")
 
 
 def file_sha256(path: Path) -> str:

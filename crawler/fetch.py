@@ -21,9 +21,10 @@ import httpx
 from protego import Protego
 
 from archive.catalog import Catalog, utcnow
-from archive.errors import FetchError
+from archive.errors import BodyEncodingError
 from archive.settings import Settings
 from archive.store import WarcSession, WarcStore, decode_content_encoding
+from crawler.errors import FetchError
 
 log = logging.getLogger(__name__)
 
@@ -344,7 +345,10 @@ class Fetcher:
         )
         if not not_modified:
             encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
-            body = decode_content_encoding(body, encoding, limit)
+            try:
+                body = decode_content_encoding(body, encoding, limit)
+            except BodyEncodingError as exc:  # archived as sent; the crawl reports it like any failed fetch
+                raise FetchError(exc.message, exc.hint, exc.reason) from None
         return FetchResult(url, 200 if not_modified else status, headers, body, capture_id, record_id, truncated, not_modified)
 
     def _archive(self, url, request_headers, status, reason, headers, raw, truncated, fetched_at, previous_id, form=None):  # type: ignore[no-untyped-def]

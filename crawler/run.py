@@ -16,13 +16,13 @@ from urllib.parse import urlencode
 
 from archive.catalog import Catalog
 from archive.charset import decode
-from archive.errors import FetchError
 from archive.locks import source_lock
 from archive.logs import crawl_context
 from archive.models import Attachment, Document, doc_id_for
 from archive.settings import Settings
 from archive.store import WarcSession, WarcStore
 from crawler.attachments import AttachmentWorker
+from crawler.errors import FetchError
 from crawler.extract import extract_document
 from crawler.fetch import Fetcher
 from crawler.listing import ListItem, ListRequest, parse_listing
@@ -79,89 +79,7 @@ class CrawlReport:
         )
 
 
-def _walk_column(
-    fetcher: Fetcher,
-    source: Source,
-    column: Column,
-    start: str,
-    report: CrawlReport,
-    budget: list[int],
-    catalog: Catalog,
-    should_stop: Callable[[], bool],
-) -> tuple[list[ListItem], bool]:
-    """All items of a column following the platform's pagination, and whether every list page was read."""
-    queue: list[str | ListRequest] = [start]
-    seen_pages: set[str | ListRequest] = {start}
-    items: dict[str, ListItem] = {}
-    complete = True
-    known = set(catalog.listed_documents(source.id, column.category)) if source.stop_after_known_pages else set()
-    known_pages = 0
-    while queue and budget[0] > 0:
-        if should_stop():
-            raise CrawlStopped
-        page = queue.pop(0)
-        page_url = page.url if isinstance(page, ListRequest) else page
-        form = urlencode(page.form).encode() if isinstance(page, ListRequest) else None
-        budget[0] -= 1
-        try:
-            result = fetcher.get(page_url, form=form)
-        except FetchError as exc:
-            report.fail(page_url, exc.reason)
-            complete = False
-            continue
-        if result.status != 200 or result.truncated:
-            report.fail(page_url, f"http-{result.status}" if result.status != 200 else "truncated")
-            complete = False
-            continue
-        report.list_pages += 1
-        text, _ = decode(result.body, result.content_type, source.charset)
-        listing = parse_listing(source.platform, text, page_url, source.selectors)
-        urls = [canonicalize(item.url) for item in listing.items]
-        nothing_new = bool(known) and bool(urls) and all(url in known for url in urls)
-        known_pages = known_pages + 1 if nothing_new else 0
-        for item, url in zip(listing.items, urls):
-            trap = trap_reason(url)
-            if trap:
-                report.fail(url, "trap")
-                log.info("%s: skipped %s (%s)", source.id, url, trap)
-                continue
-            items.setdefault(url, replace(item, url=url))
-        for more in listing.more_pages:
-            more = replace(more, url=canonicalize(more.url)) if isinstance(more, ListRequest) else canonicalize(more)
-            if trap_reason(more.url if isinstance(more, ListRequest) else more):
-                report.fail(str(more), "trap")
-                continue
-            if more not in seen_pages:
-                seen_pages.add(more)
-                queue.append(more)
-        if known and known_pages >= source.stop_after_known_pages:
-            log.info("%s/%s: %d list pages with nothing new; stopping here", source.id, column.name, known_pages)
-            queue.clear()
-            complete = False
-    return list(items.values()), complete and not queue
-
-
 Extracted = Union[Attachment, "Future[Attachment]"]
-
-
-def _fetch_attachment(
-    fetcher: Fetcher, extractor: _Extractor, settings: Settings, url: str, name: str, previous: Attachment | None = None
-) -> Extracted:
-    """The attachment, or a future of it while its text is extracted beside the crawl."""
-    try:
-        result = fetcher.get(url, max_bytes=settings.max_attachment_bytes)
-    except FetchError as exc:
-        return Attachment(url=url, name=name, error=f"{exc.reason}: {exc.message}")
-    if result.status != 200:
-        return Attachment(url=url, name=name, error=f"HTTP {result.status}")
-    if result.truncated:
-        return Attachment(url=url, name=name, size=len(result.body), error="truncated: larger than max_attachment_bytes")
-    digest = hashlib.sha256(result.body).hexdigest()
-    if previous is not None and previous.sha256 == digest and previous.name == name:
-        return previous  # same bytes as last time: the text extracted then still holds
-    return extractor.submit(
-        Attachment(url=url, name=name, content_type=result.content_type, size=len(result.body), sha256=digest), result.body
-    )
 
 
 class _Extractor:
@@ -236,7 +154,7 @@ def crawl_source(
                 log_file = str(log_path)
                 log.info("crawl run %d of %s started (%s)", report.run_id, source.id, trigger)
                 try:
-                    _run(source, settings, catalog, store, report, progress, worker, should_stop or (lambda: False))
+                    _Run(source, settings, catalog, report, progress, should_stop or (lambda: False)).execute(store, worker)
                     status = "ok"
                     if report.list_pages == 0 and report.failed:
                         status = "failed"
@@ -256,184 +174,251 @@ def crawl_source(
     return report
 
 
-def _run(
-    source: Source,
-    settings: Settings,
-    catalog: Catalog,
-    store: WarcStore,
-    report: CrawlReport,
-    progress: Progress | None,
-    worker: AttachmentWorker | None,
-    should_stop: Callable[[], bool],
-) -> None:
-    with (
-        store.session(prefix=source.id) as session,
-        Fetcher(
-            settings, store, session, catalog, report.run_id, source.hosts(), source.allow_private, source.crawl_delay_s
-        ) as fetcher,
-        (
-            nullcontext(worker)
-            if worker is not None
-            else AttachmentWorker(settings.attachment_timeout_s, settings.attachment_memory_mb)
-        ) as worker,
-    ):
-        # Group commit: records are fsynced once per batch, just before the catalog rows pointing at them.
-        session.deferred_sync = True
-        try:
-            with catalog.batch(session.sync, GROUP_COMMIT_S) as batch:
-                fetcher.before_wait = batch.flush  # never hold the catalog's write lock while waiting politely
-                extractor = _Extractor(worker)
-                try:
-                    complete, listed = _crawl_columns(
-                        fetcher, extractor, settings, source, catalog, session, report, progress, batch.checkpoint, should_stop
-                    )
-                finally:
-                    extractor.close()
-                if complete:
-                    _withdraw_unlisted(fetcher, source, catalog, listed, report, should_stop)
-                else:
-                    log.warning("%s: listing incomplete this run; withdrawals not checked", source.id)
-        finally:
-            report.requests = fetcher.request_count
+class _Run:
+    """One run's state (the source, its fetcher, WARC session, catalog, report and page budget) and its steps."""
 
+    def __init__(
+        self,
+        source: Source,
+        settings: Settings,
+        catalog: Catalog,
+        report: CrawlReport,
+        progress: Progress | None,
+        should_stop: Callable[[], bool],
+    ) -> None:
+        self.source = source
+        self.settings = settings
+        self.catalog = catalog
+        self.report = report
+        self.progress = progress
+        self.should_stop = should_stop
+        self.budget = settings.max_pages_per_source
+        # Set by execute() for the duration of the run:
+        self.fetcher: Fetcher
+        self.session: WarcSession
+        self.extractor: _Extractor
+        self.checkpoint: Callable[[], None] = lambda: None
 
-def _crawl_columns(
-    fetcher: Fetcher,
-    extractor: _Extractor,
-    settings: Settings,
-    source: Source,
-    catalog: Catalog,
-    session: WarcSession,
-    report: CrawlReport,
-    progress: Progress | None,
-    checkpoint: Callable[[], None],
-    should_stop: Callable[[], bool],
-) -> tuple[bool, set[str]]:
-    """Every column's listing and items; (whether every listing was read completely, the URLs listed)."""
-    budget = [settings.max_pages_per_source]
-    listed: set[str] = set()
-    complete = True
-    pending: list[_Pending] = []
-    for column, start in source.column_urls():
-        items, column_complete = _walk_column(fetcher, source, column, start, report, budget, catalog, should_stop)
-        complete = complete and column_complete
-        report.listed += len(items)
-        listed.update(item.url for item in items)
-        for item in items:
-            if should_stop():
-                raise CrawlStopped  # pending documents are dropped: their pages are archived, the next run records them
-            if budget[0] <= 0:
-                report.fail(item.url, "page-budget")
+    def _stop_point(self) -> None:
+        """A safe point: raise CrawlStopped when a stop was asked for."""
+        if self.should_stop():
+            raise CrawlStopped
+
+    def execute(self, store: WarcStore, worker: AttachmentWorker | None) -> None:
+        """Open the WARC session, fetcher and attachment worker, crawl every column, then check withdrawals."""
+        source, settings = self.source, self.settings
+        with (
+            store.session(prefix=source.id) as session,
+            Fetcher(
+                settings,
+                store,
+                session,
+                self.catalog,
+                self.report.run_id,
+                source.hosts(),
+                source.allow_private,
+                source.crawl_delay_s,
+            ) as fetcher,
+            (
+                nullcontext(worker)
+                if worker is not None
+                else AttachmentWorker(settings.attachment_timeout_s, settings.attachment_memory_mb)
+            ) as worker,
+        ):
+            self.session, self.fetcher = session, fetcher
+            # Group commit: records are fsynced once per batch, just before the catalog rows pointing at them.
+            session.deferred_sync = True
+            try:
+                with self.catalog.batch(session.sync, GROUP_COMMIT_S) as batch:
+                    fetcher.before_wait = batch.flush  # never hold the catalog's write lock while waiting politely
+                    self.checkpoint = batch.checkpoint
+                    self.extractor = _Extractor(worker)
+                    try:
+                        complete, listed = self._crawl_columns()
+                    finally:
+                        self.extractor.close()
+                    if complete:
+                        self._withdraw_unlisted(listed)
+                    else:
+                        log.warning("%s: listing incomplete this run; withdrawals not checked", source.id)
+            finally:
+                self.report.requests = fetcher.request_count
+
+    def _crawl_columns(self) -> tuple[bool, set[str]]:
+        """Every column's listing and items; (whether every listing was read completely, the URLs listed)."""
+        source, report = self.source, self.report
+        listed: set[str] = set()
+        complete = True
+        pending: list[_Pending] = []
+        for column, start in source.column_urls():
+            items, column_complete = self._walk_column(column, start)
+            complete = complete and column_complete
+            report.listed += len(items)
+            listed.update(item.url for item in items)
+            for item in items:
+                self._stop_point()  # pending documents are dropped: their pages are archived, the next run records them
+                if self.budget <= 0:
+                    report.fail(item.url, "page-budget")
+                    complete = False
+                    continue
+                self.budget -= 1
+                waiting = self._crawl_item(column, item)
+                if waiting is not None:
+                    pending.append(waiting)
+                pending = self._record_ready(pending, wait=len(pending) > MAX_PENDING)
+                self.checkpoint()
+                log.debug("%s: processed %s", source.id, item.url)
+                if self.progress:
+                    self.progress(item.url)
+        self._record_ready(pending, wait=True)
+        return complete, listed
+
+    def _walk_column(self, column: Column, start: str) -> tuple[list[ListItem], bool]:
+        """All items of a column following the platform's pagination, and whether every list page was read."""
+        queue: list[str | ListRequest] = [start]
+        seen_pages: set[str | ListRequest] = {start}
+        items: dict[str, ListItem] = {}
+        complete = True
+        source, report, fetcher = self.source, self.report, self.fetcher
+        known = set(self.catalog.listed_documents(source.id, column.category)) if source.stop_after_known_pages else set()
+        known_pages = 0
+        while queue and self.budget > 0:
+            self._stop_point()
+            page = queue.pop(0)
+            page_url = page.url if isinstance(page, ListRequest) else page
+            form = urlencode(page.form).encode() if isinstance(page, ListRequest) else None
+            self.budget -= 1
+            try:
+                result = fetcher.get(page_url, form=form)
+            except FetchError as exc:
+                report.fail(page_url, exc.reason)
                 complete = False
                 continue
-            budget[0] -= 1
-            waiting = _crawl_item(fetcher, extractor, settings, source, column, item, catalog, session, report)
-            if waiting is not None:
-                pending.append(waiting)
-            pending = _record_ready(pending, catalog, session, report, wait=len(pending) > MAX_PENDING)
-            checkpoint()
-            log.debug("%s: processed %s", source.id, item.url)
-            if progress:
-                progress(item.url)
-    _record_ready(pending, catalog, session, report, wait=True)
-    return complete, listed
-
-
-def _record_ready(
-    pending: list[_Pending], catalog: Catalog, session: WarcSession, report: CrawlReport, wait: bool
-) -> list[_Pending]:
-    """Record the pending documents whose attachments are done (all of them when `wait`); the rest remain."""
-    remaining = []
-    for item in pending:
-        if wait or item.ready():
-            _record(item, catalog, session, report)
-        else:
-            remaining.append(item)
-    return remaining
-
-
-def _withdraw_unlisted(
-    fetcher: Fetcher, source: Source, catalog: Catalog, listed: set[str], report: CrawlReport, should_stop: Callable[[], bool]
-) -> None:
-    """Documents no longer in any listing of the source are withdrawn; the page's answer is archived."""
-    for column in source.columns:
-        for url, doc_id in catalog.listed_documents(source.id, column.category, active_only=True).items():
-            if url in listed:
+            if result.status != 200 or result.truncated:
+                report.fail(page_url, f"http-{result.status}" if result.status != 200 else "truncated")
+                complete = False
                 continue
-            if should_stop():
-                raise CrawlStopped
-            capture_id = None
-            try:
-                capture_id = fetcher.get(url).capture_id  # the 404/410 (or the unlisted page) goes into the archive
-            except FetchError as exc:
-                log.info("%s: unlisted %s not re-fetched: %s", source.id, url, exc)
-            _withdraw(catalog, doc_id, capture_id, report)
+            report.list_pages += 1
+            text, _ = decode(result.body, result.content_type, source.charset)
+            listing = parse_listing(source.platform, text, page_url, source.selectors)
+            urls = [canonicalize(item.url) for item in listing.items]
+            nothing_new = bool(known) and bool(urls) and all(url in known for url in urls)
+            known_pages = known_pages + 1 if nothing_new else 0
+            for item, url in zip(listing.items, urls):
+                trap = trap_reason(url)
+                if trap:
+                    report.fail(url, "trap")
+                    log.info("%s: skipped %s (%s)", source.id, url, trap)
+                    continue
+                items.setdefault(url, replace(item, url=url))
+            for more in listing.more_pages:
+                more = replace(more, url=canonicalize(more.url)) if isinstance(more, ListRequest) else canonicalize(more)
+                if trap_reason(more.url if isinstance(more, ListRequest) else more):
+                    report.fail(str(more), "trap")
+                    continue
+                if more not in seen_pages:
+                    seen_pages.add(more)
+                    queue.append(more)
+            if known and known_pages >= source.stop_after_known_pages:
+                log.info("%s/%s: %d list pages with nothing new; stopping here", source.id, column.name, known_pages)
+                queue.clear()
+                complete = False
+        return list(items.values()), complete and not queue
 
-
-def _withdraw(catalog: Catalog, doc_id: str, capture_id: int | None, report: CrawlReport) -> None:
-    """Link the capture that shows the withdrawal to the document, then mark it withdrawn (once)."""
-    if capture_id is not None:
-        catalog.link_capture(capture_id, doc_id)
-    if catalog.mark_withdrawn(doc_id):
-        report.withdrawn += 1
-
-
-def _crawl_item(
-    fetcher: Fetcher,
-    extractor: _Extractor,
-    settings: Settings,
-    source: Source,
-    column: Column,
-    item: ListItem,
-    catalog: Catalog,
-    session: WarcSession,
-    report: CrawlReport,
-) -> _Pending | None:
-    """Fetch and parse one detail page and fetch its attachments; None when there is nothing to record."""
-    try:
-        result = fetcher.get(item.url)
-    except FetchError as exc:
-        report.fail(item.url, exc.reason)
-        return None
-    if result.status in (404, 410):
-        doc_id = doc_id_for(source.id, item.url)
-        if catalog.get(doc_id) is None:
+    def _crawl_item(self, column: Column, item: ListItem) -> _Pending | None:
+        """Fetch and parse one detail page and fetch its attachments; None when there is nothing to record."""
+        source, report, catalog = self.source, self.report, self.catalog
+        try:
+            result = self.fetcher.get(item.url)
+        except FetchError as exc:
+            report.fail(item.url, exc.reason)
+            return None
+        if result.status in (404, 410):
+            doc_id = doc_id_for(source.id, item.url)
+            if catalog.get(doc_id) is None:
+                report.fail(item.url, f"http-{result.status}")
+            else:
+                self._withdraw(doc_id, result.capture_id)
+            return None
+        if result.status != 200:
             report.fail(item.url, f"http-{result.status}")
-        else:
-            _withdraw(catalog, doc_id, result.capture_id, report)
-        return None
-    if result.status != 200:
-        report.fail(item.url, f"http-{result.status}")
-        return None
-    if result.truncated:
-        report.fail(item.url, f"truncated-{result.truncated}")
-        return None
-    text, _ = decode(result.body, result.content_type, source.charset)
-    doc, links = extract_document(
-        text,
-        item.url,
-        source_id=source.id,
-        category=column.category,
-        default_agency=source.agency,
-        list_item=item,
-        body_selector=source.selectors.get("body", ""),
-    )
-    if not doc.title or not doc.body:
-        report.fail(item.url, "extract-empty")
-        return None
-    stored = catalog.get(doc.doc_id) if links else None  # only attachments need the previous version
-    known = {a.url: a for a in stored.doc.attachments} if stored else {}
-    attachments = [_fetch_attachment(fetcher, extractor, settings, link.url, link.name, known.get(link.url)) for link in links]
-    return _Pending(doc, result.record_id, result.capture_id, attachments)
+            return None
+        if result.truncated:
+            report.fail(item.url, f"truncated-{result.truncated}")
+            return None
+        text, _ = decode(result.body, result.content_type, source.charset)
+        doc, links = extract_document(
+            text,
+            item.url,
+            source_id=source.id,
+            category=column.category,
+            default_agency=source.agency,
+            list_item=item,
+            body_selector=source.selectors.get("body", ""),
+        )
+        if not doc.title or not doc.body:
+            report.fail(item.url, "extract-empty")
+            return None
+        stored = catalog.get(doc.doc_id) if links else None  # only attachments need the previous version
+        known = {a.url: a for a in stored.doc.attachments} if stored else {}
+        attachments = [self._fetch_attachment(link.url, link.name, known.get(link.url)) for link in links]
+        return _Pending(doc, result.record_id, result.capture_id, attachments)
 
+    def _fetch_attachment(self, url: str, name: str, previous: Attachment | None = None) -> Extracted:
+        """The attachment, or a future of it while its text is extracted beside the crawl."""
+        try:
+            result = self.fetcher.get(url, max_bytes=self.settings.max_attachment_bytes)
+        except FetchError as exc:
+            return Attachment(url=url, name=name, error=f"{exc.reason}: {exc.message}")
+        if result.status != 200:
+            return Attachment(url=url, name=name, error=f"HTTP {result.status}")
+        if result.truncated:
+            return Attachment(url=url, name=name, size=len(result.body), error="truncated: larger than max_attachment_bytes")
+        digest = hashlib.sha256(result.body).hexdigest()
+        if previous is not None and previous.sha256 == digest and previous.name == name:
+            return previous  # same bytes as last time: the text extracted then still holds
+        return self.extractor.submit(
+            Attachment(url=url, name=name, content_type=result.content_type, size=len(result.body), sha256=digest), result.body
+        )
 
-def _record(item: _Pending, catalog: Catalog, session: WarcSession, report: CrawlReport) -> None:
-    """Record a document whose attachments are done; a new version also goes into the archive."""
-    attachments = tuple(a.result() if isinstance(a, Future) else a for a in item.attachments)
-    doc = replace(item.doc, attachments=attachments)
-    if catalog.current_digest(doc.doc_id) != doc.content_digest():
-        # The archive alone can rebuild every version: write what was extracted beside the capture.
-        blob = json.dumps(doc.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
-        session.write_metadata(doc.url, blob, item.record_id)
-    outcome = catalog.record_document(doc, item.capture_id)
-    setattr(report, outcome, getattr(report, outcome) + 1)
+    def _record_ready(self, pending: list[_Pending], wait: bool) -> list[_Pending]:
+        """Record the pending documents whose attachments are done (all of them when `wait`); the rest remain."""
+        remaining = []
+        for item in pending:
+            if wait or item.ready():
+                self._record(item)
+            else:
+                remaining.append(item)
+        return remaining
+
+    def _record(self, item: _Pending) -> None:
+        """Record a document whose attachments are done; a new version also goes into the archive."""
+        attachments = tuple(a.result() if isinstance(a, Future) else a for a in item.attachments)
+        doc = replace(item.doc, attachments=attachments)
+        if self.catalog.current_digest(doc.doc_id) != doc.content_digest():
+            # The archive alone can rebuild every version: write what was extracted beside the capture.
+            blob = json.dumps(doc.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
+            self.session.write_metadata(doc.url, blob, item.record_id)
+        outcome = self.catalog.record_document(doc, item.capture_id)
+        setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+
+    def _withdraw_unlisted(self, listed: set[str]) -> None:
+        """Documents no longer in any listing of the source are withdrawn; the page's answer is archived."""
+        for column in self.source.columns:
+            for url, doc_id in self.catalog.listed_documents(self.source.id, column.category, active_only=True).items():
+                if url in listed:
+                    continue
+                self._stop_point()
+                capture_id = None
+                try:
+                    capture_id = self.fetcher.get(url).capture_id  # the 404/410 (or the unlisted page) goes into the archive
+                except FetchError as exc:
+                    log.info("%s: unlisted %s not re-fetched: %s", self.source.id, url, exc)
+                self._withdraw(doc_id, capture_id)
+
+    def _withdraw(self, doc_id: str, capture_id: int | None) -> None:
+        """Link the capture that shows the withdrawal to the document, then mark it withdrawn (once)."""
+        if capture_id is not None:
+            self.catalog.link_capture(capture_id, doc_id)
+        if self.catalog.mark_withdrawn(doc_id):
+            self.report.withdrawn += 1

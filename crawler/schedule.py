@@ -24,8 +24,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from archive.catalog import Catalog, parse_time, utcnow
-from archive.errors import ConfigError
-from archive.locks import LockHeld, scheduler_lock
+from archive.errors import ConfigError, LockHeld
+from archive.locks import scheduler_lock
 from archive.settings import Settings
 from archive.store import WarcStore
 from crawler.cron import cron_trigger, interval_of

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from archive.errors import SourceError
+from crawler.errors import SourceError
 
 PLATFORMS = ("hanweb", "trs", "gkmlpt", "generic")
 _SELECTOR_KEYS = ("list_item", "list_date", "next_page", "body", "title")

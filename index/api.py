@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from archive.settings import SETTINGS
 from index.analysis import normalize  # noqa: F401 - text as the index compares it, for callers outside index
+from index.errors import EngineError, IndexMissingError, QueryError  # noqa: F401 - the errors callers catch
 from index.query import FIELDS as QUERY_FIELDS  # noqa: F401 - the field names the query language knows
 
 if TYPE_CHECKING:

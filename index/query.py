@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date as _date
 
-from archive.errors import QueryError
 from index.docno import DocNo, parse_doc_no
+from index.errors import QueryError
 
 FIELDS = {
     "title": "title",

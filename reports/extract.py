@@ -10,6 +10,7 @@ from reports.checks import run_checks
 from reports.model import Report
 from reports.prose import read_prose
 from reports.standard import is_standard, read_standard
+from reports.store import replace_reports
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ def extract_report(stored: StoredDocument) -> Report | None:
 def extract_all(catalog: Catalog) -> list[Report]:
     """Re-run the extraction over the whole archive and store the result (replacing the previous one)."""
     reports = [r for r in (extract_report(s) for s in catalog.iter_documents()) if r is not None]
-    catalog.replace_reports(
+    replace_reports(
+        catalog,
         [
             {
                 "doc_id": r.doc_id,
@@ -66,7 +68,7 @@ def extract_all(catalog: Catalog) -> list[Report]:
                 "problems": r.problems,
             }
             for r in reports
-        ]
+        ],
     )
     failed = sum(not c.ok for r in reports for c in r.checks)
     log.info("annual reports: %d extracted, %d failed checks", len(reports), failed)

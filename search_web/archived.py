@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template
 
 from archive.catalog import Capture
 from archive.charset import decode
-from archive.errors import ArchiveError, FetchError
+from archive.errors import ArchiveError
 from archive.sniff import is_html, sniff_content_type
 from archive.store import StoredResponse, WarcStore
 from search_web import get_catalog, get_settings
@@ -35,7 +35,7 @@ def _load(capture_id: int) -> tuple[Capture, Capture, StoredResponse, bytes]:
     try:
         record = WarcStore(get_settings().warc_dir, create=False).read(content.ref)
         body = record.body()
-    except (ArchiveError, FetchError) as exc:
+    except ArchiveError as exc:
         abort(503, description=f"存档记录无法读取：{exc}")
     return capture, content, record, body
 

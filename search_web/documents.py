@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from flask import abort, jsonify, render_template, request
 from markupsafe import Markup, escape
 
-from archive.errors import IndexMissingError, QueryError
+from index.api import IndexMissingError, QueryError
 from search_web import get_catalog, get_engine
 from search_web.diff import body_diff, field_changes
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from flask import Response, render_template, request, stream_with_context
 
-from archive.errors import QueryError
 from index.api import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
     Hit,
+    QueryError,
     hit_json,
 )
 from search_web import get_engine, get_settings

@@ -11,13 +11,13 @@ from flask import jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from archive.catalog import beat_age_s, is_alive, parse_time
-from archive.errors import QueryError
 from index.api import (
     FACETS,
     MAX_PAGE,
     MAX_PAGE_SIZE,
     QUERY_FIELDS,
     UNSTATED,
+    QueryError,
     SearchRequest,
     SearchResult,
     hit_json,

@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
-from archive.errors import QueryError
+from index.api import QueryError
+from reports.store import stored_reports
 from search_web import get_catalog
 
 bp = Blueprint("reports", __name__)
@@ -84,7 +85,7 @@ def _year_arg(name: str) -> int | None:
 
 
 def _index_context() -> dict[str, Any]:
-    rows = get_catalog().reports()
+    rows = stored_reports(get_catalog())
     agencies: dict[str, list[int]] = {}
     for row in rows:
         agencies.setdefault(row["agency"], []).append(row["year"])
@@ -116,7 +117,7 @@ def index_json() -> Any:
 def agency_page(agency: str) -> Any:
     as_json = agency.endswith(".json")
     agency = agency.removesuffix(".json") if as_json else agency
-    by_year = _latest_per_year(get_catalog().reports(agency=agency))
+    by_year = _latest_per_year(stored_reports(get_catalog(), agency=agency))
     if not by_year:
         abort(404)
     years = sorted(by_year)
@@ -162,7 +163,7 @@ def year_json(year: int) -> Any:
 def year_page(year: int, as_json: bool = False) -> Any:
     if not 1990 <= year <= 2100:
         abort(404)
-    rows = get_catalog().reports(year=year)
+    rows = stored_reports(get_catalog(), year=year)
     if not rows:
         abort(404)
     latest: dict[str, dict[str, Any]] = {}
@@ -205,7 +206,7 @@ def report_json(doc_id: str) -> Any:
 
 @bp.get("/reports/doc/<doc_id>")
 def report_page(doc_id: str, as_json: bool = False) -> Any:
-    found = get_catalog().reports(doc_id=doc_id)  # one row, not every report decoded
+    found = stored_reports(get_catalog(), doc_id=doc_id)  # one row, not every report decoded
     if not found:
         abort(404)
     report = found[0]
@@ -229,7 +230,7 @@ def _plain(cell: Any) -> Any:
 
 def _figure_rows(agency: str | None, year: int | None) -> list[dict[str, Any]]:
     rows = []
-    for report in get_catalog().reports(agency=agency, year=year):
+    for report in stored_reports(get_catalog(), agency=agency, year=year):
         for figure in report["figures"]:
             rows.append(
                 {
@@ -248,7 +249,7 @@ def _figure_rows(agency: str | None, year: int | None) -> list[dict[str, Any]]:
 @bp.get("/reports/figures.json")
 def figures_json() -> Any:
     agency, year = request.args.get("agency") or None, _year_arg("year")
-    reports = get_catalog().reports(agency=agency, year=year)
+    reports = stored_reports(get_catalog(), agency=agency, year=year)
     return jsonify(
         {
             "ok": True,

@@ -6,8 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from archive.errors import QueryError
-from index.api import SearchBackend, SearchRequest, normalize
+from index.api import QueryError, SearchBackend, SearchRequest, normalize
 
 _converters: list[Any] = []
 

@@ -58,3 +58,28 @@ def test_the_site_may_not_reach_an_engine_package(tmp_path: Path) -> None:
     result = _lint_imports(root)
     assert result.returncode != 0
     assert "search_web.views -> index.whoosh.engine" in result.stdout, result.stdout
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def test_each_package_keeps_its_errors_in_its_errors_module() -> None:
+    import importlib
+    import pkgutil
+
+    from archive.errors import XxgkError
+
+    for name in PACKAGES:
+        package = importlib.import_module(name)
+        for info in pkgutil.walk_packages(package.__path__, f"{name}."):
+            if not info.name.endswith("__main__"):
+                importlib.import_module(info.name)
+    placed = {cls.__qualname__: cls.__module__ for cls in _subclasses(XxgkError)}
+    assert {"FetchError", "QueryError", "LockHeld", "ArchiveError"} <= placed.keys()
+    misplaced = {name: module for name, module in placed.items() if module.split(".", 1)[-1] != "errors"}
+    assert not misplaced, f"errors defined outside a package's errors.py: {misplaced}"
+    assert placed["FetchError"] == "crawler.errors" and placed["QueryError"] == "index.errors"

@@ -1,7 +1,8 @@
 """SQLite catalog: documents, versions, captures, attachments and crawl runs, with a change sequence.
 
 The `Catalog` class composes one mixin per group of tables (documents and captures, runs and
-heartbeats, report figures) with the connection, transactions and migrations kept here."""
+heartbeats, schema parts) with the connection, transactions and migrations kept here. Other
+packages keep tables of their own here through `Catalog.ensure_part` (see `SchemaPart`)."""
 
 from __future__ import annotations
 
@@ -14,19 +15,20 @@ from pathlib import Path
 from archive.catalog.batch import Batch
 from archive.catalog.clock import beat_age_s, is_alive, parse_time, utcnow
 from archive.catalog.documents import DocumentsMixin
+from archive.catalog.parts import PartsMixin
 from archive.catalog.records import Capture, StoredDocument
-from archive.catalog.reports_table import ReportsMixin
 from archive.catalog.runs import RunsMixin
-from archive.catalog.schema import _MIGRATIONS, SCHEMA_VERSION
+from archive.catalog.schema import _MIGRATIONS, SCHEMA_VERSION, SchemaPart
 from archive.errors import ArchiveError
 from archive.models import Document
 
 
-class Catalog(DocumentsMixin, RunsMixin, ReportsMixin):
+class Catalog(DocumentsMixin, RunsMixin, PartsMixin):
     """The SQLite catalog; one connection per object, not shared across threads."""
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
         self._depth = 0
         self._batch: Batch | None = None
         if readonly:
@@ -143,6 +145,7 @@ __all__ = [
     "Capture",
     "Catalog",
     "SCHEMA_VERSION",
+    "SchemaPart",
     "StoredDocument",
     "_MIGRATIONS",
     "beat_age_s",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+SCHEMA_VERSION = 5
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -95,18 +98,27 @@ _MIGRATIONS: dict[int, str] = {
         info TEXT NOT NULL DEFAULT '{}'
     );
     """,
-    4: """
-    CREATE TABLE annual_reports (
-        doc_id TEXT PRIMARY KEY REFERENCES documents (id),
-        agency TEXT NOT NULL,
-        year INTEGER NOT NULL,
-        title TEXT NOT NULL,
-        format TEXT NOT NULL,
-        figures TEXT NOT NULL,
-        checks TEXT NOT NULL,
-        problems TEXT NOT NULL,
-        extracted_at TEXT NOT NULL
-    );
-    CREATE INDEX annual_reports_agency ON annual_reports (agency, year);
+    # 4 created the annual-report table, which now belongs to the reports package (a schema part, see 5).
+    4: "",
+    5: """
+    CREATE TABLE schema_parts (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
+    INSERT INTO schema_parts (name, version)
+        SELECT 'reports', 1 FROM sqlite_master WHERE type = 'table' AND name = 'annual_reports';
     """,
 }
+
+
+@dataclass(frozen=True)
+class SchemaPart:
+    """Tables another package keeps in the catalog, with numbered migrations of their own.
+
+    The package owning them declares one `SchemaPart` and passes it to `Catalog.ensure_part`; the
+    catalog records each part's version in `schema_parts`, as it records its own in `user_version`.
+    """
+
+    name: str
+    migrations: Mapping[int, str]
+
+    @property
+    def version(self) -> int:
+        return max(self.migrations)

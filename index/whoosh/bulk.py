@@ -5,7 +5,7 @@ pool, the postings writer), which costs more than segmenting the text. For a ful
 writer keeps each text field's tokens as numpy arrays (term, document, position, boost), sorts them
 once per segment and hands Whoosh's codec whole terms; character bigrams are computed on the code
 point array without any per-token Python. The segments it writes are ordinary Whoosh segments,
-posting for posting the ones `SegmentWriter` writes (tests/test_bulk.py compares them).
+posting for posting the ones `SegmentWriter` writes (tests/index/whoosh/test_bulk.py compares them).
 """
 
 from __future__ import annotations

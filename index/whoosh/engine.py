@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from archive.errors import EngineError, QueryError, XxgkError
+from archive.errors import XxgkError
 from index import analysis, dictionary
 from index.api import (
     FACETS,
@@ -32,6 +32,7 @@ from index.api import (
     SearchResult,
 )
 from index.docno import parse_doc_no
+from index.errors import EngineError, QueryError
 from index.highlight import highlight_all, query_needles, snippet
 from index.query import Clause, ParsedQuery, date_bounds, parse_query
 from index.whoosh.postings import PostingCache, intersect, phrase_docs, union

@@ -3,7 +3,7 @@
 Whoosh's public API reads postings one posting at a time and has no way to write whole terms or
 commit segments built elsewhere; where that cost was measured too high, the index code reaches into
 the pinned Whoosh's internals. Each such name is listed in `INTERNALS` with where it is used and why;
-tests/test_internals.py fails if the pinned Whoosh loses or changes one, and also fails if index code
+tests/index/whoosh/test_internals.py fails if the pinned Whoosh loses or changes one, and also fails if index code
 starts using a private Whoosh name that is not listed here. Reading posting blocks and length columns
 goes through the functions below, so the private access for reading lives in this module only.
 """

@@ -16,12 +16,12 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from archive.catalog import Catalog, StoredDocument
-from archive.errors import IndexMissingError
 from archive.locks import index_lock
 from archive.settings import Settings
 from index import analysis, dictionary
 from index.api import UNKNOWN_YEAR, UNSTATED
 from index.docno import parse_doc_no
+from index.errors import IndexMissingError
 from index.whoosh import bulk
 from index.whoosh.codec import codec
 from index.whoosh.schema import SCHEMA_VERSION, build_schema

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archive.errors import ConfigError, SourceError
+from archive.errors import ConfigError
 from archive.settings import SETTINGS, load_settings
 from archive.store import WarcStore
+from crawler.errors import SourceError
 from crawler.sources import load_source, load_sources
 from tests.conftest import Crawled, warcio_check
 from xxgk.cli import main
@@ -20,7 +21,7 @@ from xxgk.demo import demo_sources_dir
 from xxgk.demo.render import column_url
 from xxgk.demo.server import DemoPortal
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_settings_precedence(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from archive.catalog import Catalog
-from archive.errors import FetchError
 from archive.store import WarcStore
 from crawler.attachments import extract_text
+from crawler.errors import FetchError
 from crawler.fetch import Fetcher
 from crawler.urls import canonicalize, trap_reason
 from tests.conftest import make_settings, warcio_check

@@ -14,6 +14,7 @@ from crawler.run import crawl_source
 from crawler.sources import Column, Source
 from tests.conftest import Crawled, make_settings, warcio_check
 from tests.fakeserver import FakeServer, Reply
+from tests.processes import wait_for
 from xxgk.demo.corpus import seed_report
 from xxgk.demo.server import DemoPortal
 
@@ -170,9 +171,13 @@ def test_polite_crawl_holds_no_catalog_lock_while_it_waits(tmp_path: Path) -> No
     failures: list[str] = []
     done = threading.Event()
 
+    attempts = 0
+
     def other_writer() -> None:  # e.g. the web app filing a "crawl now" request
-        time.sleep(0.3)
+        nonlocal attempts
+        wait_for(lambda: server.log or done.is_set(), 30)  # the crawl is under way
         while not done.is_set():
+            attempts += 1
             try:
                 with sqlite3.connect(settings.catalog_path, timeout=0.3, isolation_level=None) as conn:
                     conn.execute("BEGIN IMMEDIATE")
@@ -193,4 +198,4 @@ def test_polite_crawl_holds_no_catalog_lock_while_it_waits(tmp_path: Path) -> No
     finally:
         server.stop()
     assert report.new == 4
-    assert failures == []
+    assert attempts > 0 and failures == []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.search_eval.evaluate import load_queries, run
 
-BASELINE = json.loads((Path(__file__).parent / "search_eval" / "baseline.json").read_text(encoding="utf-8"))
+BASELINE = json.loads((Path(__file__).resolve().parents[1] / "search_eval" / "baseline.json").read_text(encoding="utf-8"))
 TOLERANCE = 0.005  # rounding only: any real loss of quality fails
 
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from archive.catalog import Catalog
 from tests.conftest import Crawled, warcio_check, write_sources
 
@@ -52,6 +54,7 @@ def _run_until(command: list[str], phase: str, nth: int) -> str:
     return landed if process.returncode == -signal.SIGKILL else ""
 
 
+@pytest.mark.slow
 def test_sigkill_loop_loses_nothing_and_converges(crawled: Crawled, tmp_path: Path) -> None:
     sources = write_sources(crawled.sources, tmp_path / "sources")
     data = tmp_path / "data"

@@ -24,7 +24,7 @@ from index.api import MAX_PAGE_SIZE, SearchRequest
 from index.whoosh.engine import WhooshEngine
 from index.whoosh.sync import META_FILE, rebuild
 from tests.conftest import make_settings, write_sources
-from tests.test_scheduler import _env, _free_port, _wait
+from tests.processes import free_port, process_env, wait_for
 from xxgk.demo import demo_sources_dir
 from xxgk.demo.server import DemoPortal
 
@@ -77,8 +77,8 @@ def test_gunicorn_workers_follow_scheduled_crawls_of_a_changing_portal(tmp_path:
     with Catalog(settings.catalog_path) as catalog:
         crawl_source(source, settings, catalog, WarcStore(settings.warc_dir))
         rebuild(settings, catalog)
-    port = _free_port()
-    env = _env(XXGK_DATA_DIR=str(settings.data_path), XXGK_SCHEDULER_POLL_S=str(POLL_S))
+    port = free_port()
+    env = process_env(XXGK_DATA_DIR=str(settings.data_path), XXGK_SCHEDULER_POLL_S=str(POLL_S))
     web = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-b", f"127.0.0.1:{port}", "search_web.wsgi:app"],
         stdout=subprocess.PIPE,
@@ -115,14 +115,14 @@ def test_gunicorn_workers_follow_scheduled_crawls_of_a_changing_portal(tmp_path:
     workers_seen: set[int] = set()
     threads = [threading.Thread(target=hammer, daemon=True) for _ in range(2)]
     try:
-        assert _wait(lambda: _health(base) is not None, 60), "the site did not start"
+        assert wait_for(lambda: _health(base) is not None, 60), "the site did not start"
         for t in threads:
             t.start()
         for step in range(1, 6):
             mark = _last_run(settings)
             portal.churn(step)
             portal.publish(date(2026, 11, 1) + timedelta(days=step))
-            assert _wait(lambda mark=mark: _synced(settings, mark), 60), f"no scheduled crawl and sync after change {step}"
+            assert wait_for(lambda mark=mark: _synced(settings, mark), 60), f"no scheduled crawl and sync after change {step}"
             for name, query in QUERIES.items():
                 expected = _expected(settings.index_path, query)
                 # Both workers, right after the sync: each answers what a freshly opened engine answers.

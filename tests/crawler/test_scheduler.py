@@ -6,9 +6,7 @@ is a local fake portal whose request log tells what the scheduler really did.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,11 +15,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from archive.catalog import Catalog, parse_time
 from tests.fakeserver import FakeServer, Reply
+from tests.processes import free_port, http_status, process_env, wait_for
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
@@ -65,17 +63,13 @@ url = "/list/index.html"
     return directory
 
 
-def _env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "XXGK_SCHEDULER_POLL_S": "0.5", "XXGK_SOURCES_DIR": "", "XXGK_RETRY_BASE_S": "0.05", **extra}
-
-
 def _xxgk(data: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "xxgk", "--data-dir", str(data), *args],
         capture_output=True,
         text=True,
         timeout=120,
-        env=_env(**env),
+        env=process_env(**env),
     )
 
 
@@ -85,9 +79,9 @@ def _start(data: Path, sources: Path, **env: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_env(**env),
+        env=process_env(**env),
     )
-    _wait(lambda: _heartbeat(data) is not None and _heartbeat(data)["pid"] == proc.pid or proc.poll() is not None, 20)
+    wait_for(lambda: _heartbeat(data) is not None and _heartbeat(data)["pid"] == proc.pid or proc.poll() is not None, 20)
     return proc
 
 
@@ -95,16 +89,7 @@ def _polled(data: Path, count: int, timeout: float = 30) -> bool:
     """Wait until the running scheduler has turned its poll loop `count` more times (its heartbeat says)."""
     beat = _heartbeat(data)
     start = (beat or {}).get("info", {}).get("polls", 0)
-    return _wait(lambda: ((_heartbeat(data) or {}).get("info", {}).get("polls", 0)) >= start + count, timeout)
-
-
-def _wait(condition, timeout: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
+    return wait_for(lambda: ((_heartbeat(data) or {}).get("info", {}).get("polls", 0)) >= start + count, timeout)
 
 
 def _runs(data: Path) -> list[dict]:
@@ -133,12 +118,13 @@ def _stop(proc: subprocess.Popen[str], timeout: float = 30) -> tuple[int, str]:
     return proc.returncode, err
 
 
+@pytest.mark.slow
 def test_overrunning_crawl_is_not_started_twice(tmp_path: Path) -> None:
     server = _site(items=4)
     try:
         sources = _source(tmp_path / "sources", "slow", server, "* * * * * *", delay=0.5)  # ~3 s per run, a trigger every second
         proc = _start(tmp_path / "d", sources, XXGK_WARC_MAX_BYTES="2000")
-        _wait(lambda: sum(r["status"] == "ok" for r in _runs(tmp_path / "d")) >= 2, 30)
+        wait_for(lambda: sum(r["status"] == "ok" for r in _runs(tmp_path / "d")) >= 2, 30)
         code, err = _stop(proc)
     finally:
         server.stop()
@@ -155,6 +141,7 @@ def test_overrunning_crawl_is_not_started_twice(tmp_path: Path) -> None:
     assert len(detail) <= 4 * len(runs)  # each run fetched each page at most once
 
 
+@pytest.mark.slow
 def test_missed_run_is_caught_up_exactly_once_after_a_restart(tmp_path: Path) -> None:
     server = _site(items=2)
     data = tmp_path / "d"
@@ -166,7 +153,7 @@ def test_missed_run_is_caught_up_exactly_once_after_a_restart(tmp_path: Path) ->
             old = (datetime.now(UTC) - timedelta(days=3)).replace(microsecond=0).isoformat()
             catalog.conn.execute("UPDATE crawl_runs SET started_at=?, finished_at=? WHERE id=?", (old, old, run))
         proc = _start(data, sources)
-        assert _wait(lambda: any(r["trigger"] == "catch-up" and r["finished_at"] for r in _runs(data)), 30)
+        assert wait_for(lambda: any(r["trigger"] == "catch-up" and r["finished_at"] for r in _runs(data)), 30)
         assert _polled(data, 5)  # several poll periods: no second catch-up for the other missed triggers
         code, err = _stop(proc)
         assert code == 0, err
@@ -182,19 +169,20 @@ def test_missed_run_is_caught_up_exactly_once_after_a_restart(tmp_path: Path) ->
     assert "catching up once now" not in err and "0 catching up" in err
 
 
+@pytest.mark.slow
 def test_a_second_scheduler_or_a_manual_crawl_never_runs_the_same_source(tmp_path: Path) -> None:
     server = _site(items=6)
     data = tmp_path / "d"
     try:
         sources = _source(tmp_path / "sources", "busy", server, "* * * * * *", delay=0.4)
         first = _start(data, sources)
-        assert _wait(lambda: any(r["status"] == "running" for r in _runs(data)), 20)
+        assert wait_for(lambda: any(r["status"] == "running" for r in _runs(data)), 20)
         second = subprocess.run(
             [sys.executable, "-m", "xxgk", "--data-dir", str(data), "scheduler", "--sources-dir", str(sources)],
             capture_output=True,
             text=True,
             timeout=60,
-            env=_env(),
+            env=process_env(),
         )
         manual = _xxgk(data, "crawl", "busy", "--sources-dir", str(sources))
         code, err = _stop(first)
@@ -207,6 +195,7 @@ def test_a_second_scheduler_or_a_manual_crawl_never_runs_the_same_source(tmp_pat
     assert all(r["status"] in ("ok", "interrupted") for r in runs)
 
 
+@pytest.mark.slow
 def test_failing_job_is_recorded_scheduler_keeps_running_and_backs_off(tmp_path: Path) -> None:
     server = _site(items=2)
     data = tmp_path / "d"
@@ -214,7 +203,7 @@ def test_failing_job_is_recorded_scheduler_keeps_running_and_backs_off(tmp_path:
         sources = _source(tmp_path / "sources", "good", server, "*/2 * * * * *")
         _source(sources, "broken", server, "* * * * * *", list_item="ul..li[")  # the crawl raises inside the job
         proc = _start(data, sources, XXGK_FAILURE_BACKOFF_AFTER="2")
-        assert _wait(lambda: sum(r["source_id"] == "good" and r["status"] == "ok" for r in _runs(data)) >= 3, 40)
+        assert wait_for(lambda: sum(r["source_id"] == "good" and r["status"] == "ok" for r in _runs(data)) >= 3, 40)
         assert _polled(data, 4)
         status = _xxgk(data, "status", "--sources-dir", str(sources), XXGK_FAILURE_BACKOFF_AFTER="2")
         alive = proc.poll() is None
@@ -232,13 +221,14 @@ def test_failing_job_is_recorded_scheduler_keeps_running_and_backs_off(tmp_path:
     assert "连续失败" in status.stdout and "调度器：运行中" in status.stdout
 
 
+@pytest.mark.slow
 def test_sigterm_mid_crawl_then_verify_passes_and_the_next_start_resumes(tmp_path: Path) -> None:
     server = _site(items=12)
     data = tmp_path / "d"
     try:
         sources = _source(tmp_path / "sources", "long", server, "0 3 * * *", delay=0.25)
         proc = _start(data, sources)  # never crawled: it catches up at once
-        assert _wait(lambda: len([s for s in server.log if s.path.startswith("/a/")]) >= 3, 30)
+        assert wait_for(lambda: len([s for s in server.log if s.path.startswith("/a/")]) >= 3, 30)
         started = time.monotonic()
         code, err = _stop(proc)
         assert code == 0, err
@@ -248,7 +238,7 @@ def test_sigterm_mid_crawl_then_verify_passes_and_the_next_start_resumes(tmp_pat
         verify = _xxgk(data, "verify")
         assert verify.returncode == 0, verify.stdout + verify.stderr
         proc = _start(data, sources)  # resumes: the interrupted run is caught up
-        assert _wait(lambda: _runs(data)[-1]["status"] == "ok", 40)
+        assert wait_for(lambda: _runs(data)[-1]["status"] == "ok", 40)
         with Catalog(data / "catalog.sqlite3") as catalog:
             assert catalog.count() == 12
         # A second signal exits at once; files stay valid.
@@ -262,13 +252,13 @@ def test_sigterm_mid_crawl_then_verify_passes_and_the_next_start_resumes(tmp_pat
             )
         proc = _start(data, sources)
         _xxgk(data, "crawl", "long", "--queue", "--sources-dir", str(sources))
-        assert _wait(lambda: any(s.path.startswith("/a/") for s in server.log[mark:]), 30)
+        assert wait_for(lambda: any(s.path.startswith("/a/") for s in server.log[mark:]), 30)
         assert proc.stderr is not None
         lines: list[str] = []
         reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
         reader.start()
         proc.send_signal(signal.SIGTERM)
-        assert _wait(lambda: any("SIGTERM: stopping" in line for line in lines), 10)  # the first one was heard
+        assert wait_for(lambda: any("SIGTERM: stopping" in line for line in lines), 10)  # the first one was heard
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
         reader.join(timeout=10)
@@ -282,43 +272,40 @@ def test_sigterm_mid_crawl_then_verify_passes_and_the_next_start_resumes(tmp_pat
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
+@pytest.mark.slow
 def test_web_app_under_gunicorn_with_four_workers_starts_no_jobs(tmp_path: Path) -> None:
-    server = _site(items=2)
+    server, control = _site(items=2), _site(items=1)
     data = tmp_path / "d"
     sources = _source(tmp_path / "sources", "every-second", server, "* * * * * *")
-    port = _free_port()
+    port = free_port()
     web = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "-b", f"127.0.0.1:{port}", "search_web.wsgi:app"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_env(XXGK_DATA_DIR=str(data), XXGK_SOURCES_DIR=str(sources)),
+        env=process_env(XXGK_DATA_DIR=str(data), XXGK_SOURCES_DIR=str(sources)),
     )
     try:
-        assert _wait(lambda: _get(f"http://127.0.0.1:{port}/healthz") is not None, 30)
-        statuses = {_get(f"http://127.0.0.1:{port}/?q=通知") for _ in range(8)}
-        time.sleep(3)  # an observation window, not a wait: a job any worker started would fire three times in it
+        assert wait_for(lambda: http_status(f"http://127.0.0.1:{port}/healthz") is not None, 30)
+        statuses = {http_status(f"http://127.0.0.1:{port}/?q=通知") for _ in range(8)}
+        # The event that shows a worker had its chance: a real scheduler given the same kind of source,
+        # started after the workers were up, has crawled twice. A job any worker started would have too.
+        control_sources = _source(tmp_path / "control-sources", "control", control, "* * * * * *")
+        scheduler = _start(tmp_path / "control-data", control_sources)
+        try:
+            fired = wait_for(lambda: sum(r["status"] == "ok" for r in _runs(tmp_path / "control-data")) >= 2, 60)
+        finally:
+            _stop(scheduler)
     finally:
         web.send_signal(signal.SIGTERM)
         _, err = web.communicate(timeout=30)
         server.stop()
+        control.stop()
+    assert fired, "the control scheduler never crawled: nothing was observed"
     assert err.count("Booting worker") == 4
     assert statuses <= {200, 503}  # served (no index yet is a friendly 503), never crashed
     assert server.log == []  # no crawl from any worker
     assert _runs(data) == [] and _heartbeat(data) is None
-
-
-def _get(url: str) -> int | None:
-    try:
-        return httpx.get(url, timeout=5).status_code
-    except httpx.HTTPError:
-        return None
 
 
 @pytest.mark.parametrize(

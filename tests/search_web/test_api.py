@@ -16,6 +16,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from archive.settings import Settings
+from reports.store import stored_reports
 from search_web import create_app
 
 
@@ -73,7 +74,7 @@ def test_every_page_has_a_json_twin_with_the_same_query(client, indexed: Setting
         extract_all(catalog)  # idempotent: other tests see the same reports
         doc = next(iter(catalog.iter_documents()))
         capture = catalog.captures_for(doc.id)[0]
-        report = catalog.reports()[0]
+        report = stored_reports(catalog)[0]
     pages = [
         "/?q=信息公开&year=2016",
         f"/doc/{doc.id}?q=通知",

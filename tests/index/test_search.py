@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 
 from archive.catalog import Catalog
-from archive.errors import QueryError
 from archive.settings import Settings
 from index.analysis import normalize, word_runs
 from index.api import SearchRequest
+from index.errors import QueryError
 from index.whoosh.engine import WhooshEngine
 from xxgk.demo.corpus import seed_report
 
@@ -255,7 +255,7 @@ def test_query_caps_give_friendly_errors(engine: WhooshEngine) -> None:
 def test_index_with_another_analyzer_asks_for_reindex(tmp_path) -> None:
     import json
 
-    from archive.errors import IndexMissingError
+    from index.errors import IndexMissingError
     from index.whoosh.sync import META_FILE
 
     settings, engine = _tiny_index(tmp_path, {"a": {"title": "通知"}})

@@ -294,6 +294,7 @@ def churning_portal():
     portal.stop()
 
 
+@pytest.mark.slow
 def test_index_follows_catalog_state_machine(churning_portal: DemoPortal) -> None:
     for word in WORDS:  # the truth above holds only for words the query side keeps whole
         assert [run for run in analysis.word_runs(word, "")] == [[word]], word

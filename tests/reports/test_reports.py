@@ -13,6 +13,7 @@ from crawler.extract import extract_document
 from reports.checks import run_checks
 from reports.prose import read_prose
 from reports.standard import read_standard
+from reports.store import stored_reports
 from xxgk.demo.annual import as_html, as_lines, standard_tables, table_rows
 from xxgk.demo.corpus import seed_report
 
@@ -161,7 +162,7 @@ def test_demo_portal_reports_through_a_real_crawl(portal, crawled) -> None:  # t
     with Catalog(crawled.settings.catalog_path) as catalog:
         first = extract_all(catalog)
         again = extract_all(catalog)  # idempotent
-        stored = catalog.reports()
+        stored = stored_reports(catalog)
     assert [(r.doc_id, r.figures) for r in first] == [(r.doc_id, r.figures) for r in again]
     assert len(stored) == len(first) == sum(1 for i in portal.items() if i.column.name == "政府信息公开年度报告")
     standard = [r for r in first if r.format == "standard"]

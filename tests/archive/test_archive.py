@@ -312,3 +312,40 @@ def test_two_runs_of_one_source_in_the_same_second_keep_both_files(tmp_path: Pat
         assert store.read(ref).body(1000) == f"正文{k}".encode()
     files = sorted((tmp_path / "warc").glob("*.warc.gz"))
     assert warcio_check(files).returncode == 0
+
+
+def test_a_schema_part_migrates_once_and_readers_wait_for_it(tmp_path: Path) -> None:
+    from archive.catalog import SchemaPart
+    from archive.errors import ArchiveError
+
+    path = tmp_path / "catalog.sqlite3"
+    v1 = SchemaPart("notes", {1: "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)"})
+    v2 = SchemaPart("notes", {**v1.migrations, 2: "ALTER TABLE notes ADD COLUMN lang TEXT NOT NULL DEFAULT 'zh'"})
+    Catalog(path).close()
+    with Catalog(path, readonly=True) as reader:
+        assert reader.ensure_part(v1) is False  # a reader never creates tables
+    with Catalog(path) as writer:
+        assert writer.ensure_part(v1) and writer.ensure_part(v1)
+        writer.conn.execute("INSERT INTO notes (text) VALUES ('一')")
+        assert writer.ensure_part(v2)
+        assert [tuple(r) for r in writer.conn.execute("SELECT text, lang FROM notes")] == [("一", "zh")]
+        assert writer.part_version("notes") == 2
+    with Catalog(path, readonly=True) as reader:
+        assert reader.ensure_part(v2)
+        with pytest.raises(ArchiveError, match="newer than this program"):
+            reader.ensure_part(v1)
+
+
+def test_a_version_4_catalog_keeps_its_reports_as_the_reports_part(tmp_path: Path) -> None:
+    from reports.store import PART, stored_reports
+
+    path = tmp_path / "catalog.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript("".join(_MIGRATIONS[v] + ";" for v in (1, 2, 3)) + PART.migrations[1] + "PRAGMA user_version=4;")
+    conn.execute("INSERT INTO documents (id, source_id, url, first_seen, last_seen, seq) VALUES ('d', 's', 'u', 'x', 'x', 1)")
+    conn.execute("INSERT INTO annual_reports VALUES ('d', '某局', 2016, '年报', 'standard', '[]', '[]', '[]', '2020-01-01')")
+    conn.commit()
+    conn.close()
+    with Catalog(path) as catalog:
+        assert catalog.part_version("reports") == 1
+        assert [r["agency"] for r in stored_reports(catalog)] == ["某局"]
