@@ -50,7 +50,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Address the web app listens on."),
     Setting("port", 8080, "Port the web app listens on."),
     Setting("page_size", 20, "Results per search page (capped at 50)."),
-    Setting("max_query_chars", 200, "Longest accepted search query."),
+    Setting("max_query_chars", 500, "Longest accepted search query (a pasted paragraph)."),
+    Setting("synonyms_file", "", "Extra synonyms TOML (groups = [[...], ...]), merged with the shipped table."),
     Setting(
         "index_backend", "whoosh", "Search engine of the index (rebuild with `xxgk reindex` after a change).", choices=("whoosh",)
     ),

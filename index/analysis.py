@@ -2,7 +2,8 @@
 
 Normalisation, the same at index and query time: NFKC (full-width → half-width), lower case,
 traditional → simplified (OpenCC, phrase-aware), inline pinyin annotations dropped (標(biāo)準 → 标准),
-文号 brackets unified, whitespace beside CJK characters dropped (layout noise, PDF line wraps). A map
+文号 brackets unified, Chinese numerals in years and ordinals written as digits (二〇二一年 → 2021年,
+第四批 → 第4批), whitespace beside CJK characters dropped (layout noise, PDF line wraps). A map
 from each normalised character to its offset in the original text keeps highlights on the original
 characters. Word tokens come from jieba at word ordinals, with jieba's search-mode sub-words at their
 parent's position (weighted lower); punctuation leaves a position gap so a phrase never matches across
@@ -26,7 +27,7 @@ from whoosh.analysis import Token, Tokenizer
 
 # Bump when tokens change (normalisation, segmentation, sub-words): an index built with another
 # version must be rebuilt, since query and index tokens would differ.
-ANALYZER_VERSION = "2"
+ANALYZER_VERSION = "3"  # 3: bigrams across punctuation, Chinese numerals in years and ordinals as digits
 
 SUBWORD_BOOST = 0.3  # a search-mode sub-word (马克 inside 马克思) counts less than a whole word
 MAX_SUBWORD = 4
@@ -109,18 +110,43 @@ def _to_simplified(text: str) -> str:
     return "".join(c if len(c) == 1 else ch for ch, c in ((ch, convert(ch)) for ch in text))
 
 
+_CN_DIGIT = {c: str(i) for i, c in enumerate("零一二三四五六七八九")} | {"〇": "0"}
+_CN_YEAR = re.compile("[〇零一二三四五六七八九]{4}(?=年)")
+_CN_ORDINAL = re.compile(
+    "(?<=第)(?:十[一二三四五六七八九]|[二三四五六七八九]十(?![一二三四五六七八九])|[一二三四五六七八九](?![十百千万亿]))"
+)
+
+
+def _ordinal(m: re.Match[str]) -> str:
+    text = m.group(0)
+    if text[0] == "十":
+        return "1" + _CN_DIGIT[text[1]]
+    if text[-1] == "十":
+        return _CN_DIGIT[text[0]] + "0"
+    return _CN_DIGIT[text]
+
+
+def _numerals(text: str) -> str:
+    """Chinese numerals as digits where the length stays: 二〇二一年 → 2021年, 第四批 → 第4批, 第十二 → 第12."""
+    if "年" in text:
+        text = _CN_YEAR.sub(lambda m: "".join(_CN_DIGIT[c] for c in m.group(0)), text)
+    if "第" in text:
+        text = _CN_ORDINAL.sub(_ordinal, text)
+    return text
+
+
 def _fold(text: str) -> tuple[str, list[int] | None]:
     """Character folding; offsets are None when every character maps to one (the usual case)."""
     table, expanding = _tables()
     if not expanding.search(text):
-        return _to_simplified(text.translate(table)), None
+        return _numerals(_to_simplified(text.translate(table))), None
     out: list[str] = []
     offsets: list[int] = []
     for i, ch in enumerate(text):
         folded = table.get(ord(ch), ch) if ord(ch) < 0x10000 and not expanding.match(ch) else _fold_char(ch)
         out.append(folded)
         offsets.extend([i] * len(folded))
-    return _to_simplified("".join(out)), offsets
+    return _numerals(_to_simplified("".join(out))), offsets
 
 
 def is_cjk(ch: str) -> bool:
@@ -271,7 +297,7 @@ def word_runs(text: str, dict_id: str = "") -> list[list[str]]:
 
 
 def bigram_runs(text: str) -> list[list[str]]:
-    """Character bigrams of `text`, split where punctuation or spaces separate them."""
+    """Character bigrams of `text` as one run (punctuation and spaces between characters are skipped)."""
     return _runs(BigramTokenizer()(text, positions=True))
 
 
@@ -356,7 +382,7 @@ def word_tokens(
 
 
 class BigramTokenizer(Tokenizer):
-    """Overlapping character bigrams of word-character runs; position = character index."""
+    """Overlapping bigrams of the word characters (punctuation and spaces skipped); position = bigram ordinal."""
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self)
@@ -384,20 +410,25 @@ class BigramTokenizer(Tokenizer):
             norm, offsets = normalize(value), []
         t.boost = 1.0
         t.stopped = False
-        prev_ok = False
-        for i in range(len(norm) - 1):
-            a, b = norm[i], norm[i + 1]
-            ok = b.isalnum()
-            if not (ok and (prev_ok or a.isalnum())):
-                prev_ok = ok
+        # Bigrams of consecutive word characters, whatever punctuation or space sits between them, at
+        # the ordinal of their first character among word characters: a phrase then matches with any
+        # punctuation, or none, where the text has some (依法公开，便民 = 依法公开、便民 = 依法公开便民).
+        prev = -1
+        ordinal = 0
+        for i, ch in enumerate(norm):
+            if not ch.isalnum():
                 continue
-            prev_ok = ok
-            t.text = a + b
+            if prev < 0:
+                prev = i
+                continue
+            t.text = norm[prev] + ch
             if keeporiginal:
                 t.original = t.text
             if positions:
-                t.pos = start_pos + i
+                t.pos = start_pos + ordinal
             if chars:
-                t.startchar = start_char + offsets[i]
-                t.endchar = start_char + offsets[i + 1] + 1
+                t.startchar = start_char + offsets[prev]
+                t.endchar = start_char + offsets[i] + 1
+            ordinal += 1
+            prev = i
             yield t

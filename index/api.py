@@ -43,6 +43,7 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     page_size: int = 20
+    literal: bool = False  # no synonyms and no typo correction: the words as typed
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Hit:
     title_html: str
     score: float
     status: str = "active"
+    tier: str = "all"  # the rung of the relaxation ladder: exact, all (words), most (words), similar (text)
+    missing: tuple[str, ...] = ()  # for "most": the query words this document lacks
 
 
 _MARK = re.compile(r"</?mark>")
@@ -77,6 +80,8 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "published": hit.published.isoformat() if hit.published else None,
         "status": hit.status,
         "score": round(hit.score, 3),
+        "tier": hit.tier,
+        "missing": list(hit.missing),
         "snippet": html.unescape(_MARK.sub("", hit.snippet)),
         "snippet_html": hit.snippet,
     }
@@ -102,6 +107,29 @@ class SearchResult:
     terms: list[str]
     notice: str = ""  # e.g. the words were relaxed from all to some
     doc_no_match: str = ""  # id of the one document whose 文号 the whole query is
+    expanded: list[str] = field(default_factory=list)  # synonym-table words searched beside the query's
+    corrected: str = ""  # the corrected query whose results these are ("" when the query was searched as typed)
+    tier_counts: dict[str, int] = field(default_factory=dict)  # results per rung of the relaxation ladder
+
+
+TIER_LABELS = {"exact": "完整匹配", "all": "包含全部词语", "most": "包含部分词语", "similar": "文字相近"}
+
+
+def result_json(result: SearchResult) -> dict[str, Any]:
+    """A result page as JSON (the site's search.json and `xxgk search --json` use this one form)."""
+    return {
+        "total": result.total,
+        "page": result.page,
+        "page_count": result.page_count,
+        "took_ms": round(result.took_ms, 1),
+        "terms": result.terms,
+        "notice": result.notice,
+        "doc_no_match": result.doc_no_match or None,
+        "expanded": result.expanded,
+        "corrected": result.corrected or None,
+        "tiers": result.tier_counts,
+        "hits": [hit_json(h) for h in result.hits],
+    }
 
 
 @dataclass(frozen=True)
@@ -185,9 +213,10 @@ def open_backend(settings: Settings) -> SearchBackend:
 
     analysis.configure(settings.cache_dir)
     if settings.index_backend == "whoosh":
+        from index.vocabulary import load_synonyms
         from index.whoosh.engine import WhooshEngine
 
-        return WhooshEngine(settings.index_path, settings.max_query_chars)
+        return WhooshEngine(settings.index_path, settings.max_query_chars, synonyms=load_synonyms(settings.synonyms_file or None))
     raise ValueError(f"unknown index_backend {settings.index_backend!r}; known: {', '.join(BACKENDS)}")
 
 

@@ -30,33 +30,43 @@ def reindex(obj: Context) -> None:
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance")
 @click.option("--limit", type=click.IntRange(1, 50), default=10)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--literal", is_flag=True, help="The words as typed: no synonyms, no typo correction.")
+@click.option("--explain", is_flag=True, help="Show the terms, synonyms, correction and each hit's tier.")
 @pass_ctx
 def search(
-    obj: Context, query: str, category: str | None, agency: str | None, year: str | None, sort: str, limit: int, as_json: bool
+    obj: Context,
+    query: str,
+    category: str | None,
+    agency: str | None,
+    year: str | None,
+    sort: str,
+    limit: int,
+    as_json: bool,
+    literal: bool,
+    explain: bool,
 ) -> None:
     """Search the index from the terminal (ranked: id, score, title, url, snippet)."""
 
-    from index.api import SearchRequest, hit_json, open_backend
+    from index.api import TIER_LABELS, SearchRequest, hit_json, open_backend, result_json
 
     settings = obj.settings
     engine = open_backend(settings)
     filters = {k: v for k, v in (("category", category), ("agency", agency), ("year", year)) if v}
     try:
-        result = engine.search(SearchRequest(q=query, filters=filters, sort=sort, page_size=limit))
+        result = engine.search(SearchRequest(q=query, filters=filters, sort=sort, page_size=limit, literal=literal))
     finally:
         engine.close()
     if as_json:
-        out = {
-            "query": query,
-            "total": result.total,
-            "took_ms": round(result.took_ms, 1),
-            "notice": result.notice,
-            "doc_no_match": result.doc_no_match or None,
-            "hits": [hit_json(h) for h in result.hits],
-        }
-        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"query": query, **result_json(result)}, ensure_ascii=False, indent=2))
         return
     click.echo(f"共 {result.total} 条结果（{result.took_ms:.0f} 毫秒）")
+    if result.corrected:
+        click.echo(f"显示的是“{result.corrected}”的结果；仍然搜索“{query}”：加 --literal")
+    if result.expanded:
+        click.echo("同时搜索了：" + "、".join(result.expanded))
+    if explain:
+        click.echo("检索词：" + "、".join(result.terms))
+        click.echo("各层结果：" + "，".join(f"{TIER_LABELS[k]} {v}" for k, v in result.tier_counts.items()))
     if result.notice:
         click.echo(result.notice)
     if result.doc_no_match:
@@ -67,6 +77,9 @@ def search(
             f"\n{h.id}  {h.score:6.2f}  {h.title}\n  {h.agency} · {h.published or '日期不详'} · {h.category}"
             f"{' · ' + h.doc_no if h.doc_no else ''}\n  {h.url}\n  {plain}"
         )
+        if explain:
+            lacks = f"；缺少：{'、'.join(h.missing)}" if h.missing else ""
+            click.echo(f"  [{TIER_LABELS[h.tier]}{lacks}]")
 
 
 def register(root: click.Group) -> None:

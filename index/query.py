@@ -93,7 +93,7 @@ class ParsedQuery:
         return not self.groups
 
 
-def parse_query(q: str, max_chars: int = 200) -> ParsedQuery:
+def parse_query(q: str, max_chars: int = 500) -> ParsedQuery:
     """Parse user input; raises QueryError with a message fit to show the user."""
     q = q.replace("“", '"').replace("”", '"').replace("＂", '"').strip()
     if len(q) > max_chars:

@@ -32,6 +32,8 @@ _HIT = {
         "published": _STR_OR_NULL,
         "snippet_html": {"type": "string"},
         "doc_url": {"type": "string"},
+        "tier": {"enum": ["exact", "all", "most", "similar"]},
+        "missing": {"type": "array", "items": {"type": "string"}},
     },
 }
 _FACET = {
@@ -69,6 +71,11 @@ _SEARCH = {
         "took_ms": {"type": "number"},
         "notice": {"type": "string"},
         "doc_no_match": _STR_OR_NULL,
+        "terms": {"type": "array", "items": {"type": "string"}},
+        "expanded": {"type": "array", "items": {"type": "string"}},
+        "corrected": _STR_OR_NULL,
+        "tiers": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "literal": {"type": "boolean"},
         "filters": {"type": "object"},
         "from": _STR_OR_NULL,
         "to": _STR_OR_NULL,
@@ -117,7 +124,11 @@ def _responses(ok: dict[str, Any], *errors: int, media: str = "application/json"
 
 
 SEARCH_PARAMS = [
-    _param("q", 'Query: words (all must match), "phrases", -word, OR, title:/agency:/doc_no:/category:/year:/date:'),
+    _param(
+        "q",
+        'Query: words (all ranked first, then most, then similar text), "phrases", -word, OR, '
+        "title:/agency:/doc_no:/category:/year:/date:",
+    ),
     _param("category", "栏目 facet value"),
     _param("agency", "发布机构 facet value"),
     _param("year", "Year facet value"),
@@ -129,6 +140,7 @@ SEARCH_PARAMS = [
     _param("sort", "relevance (default) or date"),
     _param("page", "Page 1-100"),
     _param("size", "Results per page, 1-50"),
+    _param("literal", "1: the words as typed (no synonyms, no typo correction)"),
 ]
 
 

@@ -21,6 +21,7 @@ from index.api import (
     SearchRequest,
     SearchResult,
     hit_json,
+    result_json,
 )
 from search_web import get_catalog, get_engine, get_settings
 from search_web.params import FACET_LABELS, FACET_SHOWN, SORT_LABELS, facet_display, parse_request, state_url
@@ -68,8 +69,8 @@ def _run_search() -> tuple[SearchRequest, SearchResult | None, str]:
 
 
 def _hints(req: SearchRequest, result: SearchResult | None) -> list[dict[str, Any]]:
-    if result is None or result.total:
-        return []
+    if result is None or result.tier_counts.get("exact") or result.tier_counts.get("all"):
+        return []  # suggestions when nothing matches in full (relaxed results may still be listed)
     label = lambda name, value: f"{FACET_LABELS[name]}：{facet_display(name, value)}"  # noqa: E731
     return suggestions(get_engine(), req, state_url, label)
 
@@ -135,12 +136,8 @@ def search_json() -> Any:
         {
             "ok": True,
             "query": req.q,
-            "total": result.total,
-            "page": result.page,
-            "page_count": result.page_count,
-            "took_ms": round(result.took_ms, 1),
-            "notice": result.notice,
-            "doc_no_match": result.doc_no_match or None,
+            **result_json(result),
+            "literal": req.literal,
             "filters": req.filters,
             "from": req.date_from.isoformat() if req.date_from else None,
             "to": req.date_to.isoformat() if req.date_to else None,

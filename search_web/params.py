@@ -24,7 +24,7 @@ STATUS_LABELS = {"active": "公开中", "withdrawn": "已撤回"}
 _MONTH = re.compile(r"^(0[1-9]|1[0-2])$")
 SORT_LABELS = {"relevance": "按相关度", "date": "按日期"}
 FACET_SHOWN = 12
-_STATE_KEYS = ("q", "category", "agency", "year", "month", "validity", "status", "from", "to", "sort", "size")
+_STATE_KEYS = ("q", "category", "agency", "year", "month", "validity", "status", "from", "to", "sort", "size", "literal")
 
 
 def bad_parameter(message: str) -> None:
@@ -87,6 +87,7 @@ def parse_request() -> SearchRequest:
         sort=sort,
         page=int(raw_page),
         page_size=page_size,
+        literal=args.get("literal", "") not in ("", "0"),
     )
 
 

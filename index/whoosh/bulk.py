@@ -53,10 +53,11 @@ def bigram_arrays(text: str) -> tuple[np.ndarray, np.ndarray]:
     codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
     if len(codes) < 2:
         return np.zeros(0, np.uint64), np.zeros(0, np.int32)
-    ok = alnum_table()[codes]
-    where = np.flatnonzero(ok[:-1] & ok[1:])
-    keys = (codes[where].astype(np.uint64) << np.uint64(21)) | codes[where + 1].astype(np.uint64)
-    return keys, where.astype(np.int32)
+    word = codes[alnum_table()[codes]]  # punctuation and spaces skipped: bigrams bridge them
+    if len(word) < 2:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int32)
+    keys = (word[:-1].astype(np.uint64) << np.uint64(21)) | word[1:].astype(np.uint64)
+    return keys, np.arange(len(keys), dtype=np.int32)
 
 
 def _key_text(key: int) -> bytes:

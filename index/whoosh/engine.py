@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from archive.errors import XxgkError
-from index import analysis, dictionary
+from index import analysis, dictionary, vocabulary
 from index.api import (
     FACETS,
     MAX_PAGE,
@@ -46,7 +46,18 @@ TITLE_WORD, BODY_WORD, TITLE_GRAM, BODY_GRAM, DOC_NO = 6.0, 1.5, 2.0, 0.3, 8.0
 PHRASE_BONUS = 2.0  # the words of a term side by side, as typed
 DOC_KEY_BOOST = 1000.0  # the query is this document's 文号
 MAX_EXPANSIONS = 64  # agency:/category: values one clause may stand for
-MAX_TERMS = 160  # index terms one query may look up
+MAX_TERMS = 160  # index terms one query scores with (the most informative ones, for pasted text)
+SYNONYM_WEIGHT = 0.5  # a synonym's terms score half of the typed words'
+MOST_WORDS = 0.5  # "most words": a document holds this share of the query's informative words, by IDF
+GRAM_COVERAGE = 0.6  # "similar text": a document holds this share of the query's bigrams, by IDF
+WINDOW, MAX_WINDOWS = 8, 6  # a long pasted string is matched as a few windows of this many bigrams
+EXACT, ALL_WORDS, MOST, SIMILAR = 0, 1, 2, 3  # the tiers of the relaxation ladder, best first
+TIER_NAMES = ("exact", "all", "most", "similar")
+FEW = 20  # the similar-text tier is computed only when the tiers above hold fewer results
+MAX_BONUS = 40  # phrase bonuses one query may look up
+MISSING_NOTED = 2000  # up to this many "most words" results, each notes the words it lacks
+EMPTY = np.zeros(0, dtype=np.int64)
+MAX_FOLLOWING, MAX_CANDIDATES = 400, 12  # typo correction: characters tried after one, candidates checked
 TIME_LIMIT_S = 3.0
 _COLUMNS = ("category", "agency", "year", "status", "validity")
 
@@ -60,13 +71,23 @@ def _close_searcher(holder: list[Any]) -> None:
 @dataclass
 class _Plan:
     """Matching documents (sorted numbers), the (field, text, boost) terms that score them, and the
-    (field, run, boost) phrases that add a bonus; `pinned` marks a 文号 match that ranks first."""
+    (field, run, boost) phrases that add a bonus; `pinned` marks a 文号 match that ranks first.
+
+    A text clause also carries what the relaxation ladder needs: the documents holding its exact
+    string, its informative words each with the documents holding it (`units`), its bigrams, and
+    the synonym-table words it was expanded with."""
 
     docs: np.ndarray
     scoring: list[tuple[str, str, float]]
     bonus: list[tuple[str, list[str], float]]
     pinned: bool = False
     pinned_docs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    exact: np.ndarray | None = None
+    units: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    grams: list[str] = field(default_factory=list)
+    expanded: list[str] = field(default_factory=list)
+    tiers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))  # per document of `docs`
+    missing: dict[int, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -108,8 +129,15 @@ def _guarded(method: _F) -> _F:
 class WhooshEngine:
     """One open index; safe to share between threads (searches are serialised on a lock)."""
 
-    def __init__(self, index_path: Path, max_query_chars: int = 200, time_limit_s: float = TIME_LIMIT_S) -> None:
+    def __init__(
+        self,
+        index_path: Path,
+        max_query_chars: int = 500,
+        time_limit_s: float = TIME_LIMIT_S,
+        synonyms: vocabulary.Synonyms | None = None,
+    ) -> None:
         self.index_path = Path(index_path)
+        self.synonyms = synonyms if synonyms is not None else vocabulary.load_synonyms()
         self.max_query_chars = max_query_chars
         self.time_limit_s = time_limit_s
         self._lock = threading.RLock()
@@ -232,47 +260,113 @@ class WhooshEngine:
             return int(self._searcher.doc_count())
 
     # -- compiling: a plan of document sets and scoring terms, evaluated with numpy -------------------
-    def _text(self, text: str, phrase: bool, title_only: bool = False) -> _Plan:
+    def _exact(self, text: str, title_only: bool) -> np.ndarray | None:
+        """Documents holding `text` as a string, punctuation-insensitive (None when it has no bigram).
+
+        A long string (pasted text) is checked as a few evenly spread windows of WINDOW bigrams.
+        """
+        cache = self._postings
+        n = cache.doc_count
+        runs = [run for run in analysis.bigram_runs(text) if run]
+        if not runs:
+            return None
+        windows: list[list[str]] = []
+        for run in runs:
+            if len(run) <= 2 * WINDOW:
+                windows.append(run)
+            else:
+                count = min(MAX_WINDOWS, len(run) // WINDOW)
+                step = (len(run) - WINDOW) / max(1, count - 1)
+                windows.extend(run[int(i * step) : int(i * step) + WINDOW] for i in range(count))
+        fields = ("title_ng",) if title_only else ("title_ng", "body_ng", "doc_no")
+        per_field = []
+        for f in fields:
+            docs: np.ndarray | None = None
+            for window in windows:
+                docs = phrase_docs(cache, f, window, within=docs)
+                if not len(docs):
+                    break
+            if docs is not None:
+                per_field.append(docs)
+        return union(per_field, n)
+
+    def _all_words(self, words: list[str], fields: tuple[tuple[str, float], ...]) -> np.ndarray | None:
+        """Documents with every word in one of `fields` (None for no words)."""
+        cache = self._postings
+        n = cache.doc_count
+        found: np.ndarray | None = None
+        for w in words:
+            either = union([cache.get(f, w).ids for f, _ in fields], n)
+            found = either if found is None else intersect(found, either, n)
+            if not len(found):
+                break
+        return found
+
+    def _text(self, text: str, phrase: bool, title_only: bool = False, literal: bool = False, weight: float = 1.0) -> _Plan:
         """One text clause.
 
-        Unquoted: every word in the title or body (anywhere), or the exact string by bigrams (names
-        the dictionary splits). Quoted: the exact string. Either way the words side by side score more.
+        Quoted: the exact string (punctuation-insensitive). Unquoted: the exact string ranks first
+        (`exact`), then documents with every informative word (question words need not match) or
+        with every word of one way the dictionary covers an unbroken string (余杭区长 = 余杭区 + 区长),
+        then, unless `literal`, the same for each rewording through the synonym table, scored at
+        SYNONYM_WEIGHT. `units` (word, documents holding it or a synonym) feed the "most words" tier.
         """
         cache = self._postings
         n = cache.doc_count
         word_runs = analysis.word_runs(text, self.dict_id)
-        gram_runs = analysis.bigram_runs(text)
         words = list(dict.fromkeys(w for run in word_runs for w in run))
+        required = vocabulary.informative(words)
         fields = (("title", TITLE_WORD),) if title_only else (("title", TITLE_WORD), ("body", BODY_WORD))
         gram_fields = (
             (("title_ng", TITLE_GRAM),) if title_only else (("title_ng", TITLE_GRAM), ("body_ng", BODY_GRAM), ("doc_no", DOC_NO))
         )
-        exact = None
-        if gram_runs:
-            per_field = []
-            for f, _ in gram_fields:
-                docs: np.ndarray | None = None
-                for run in gram_runs:
-                    found = phrase_docs(cache, f, run, within=docs)
-                    docs = found if docs is None else intersect(docs, found, n)
-                if docs is not None:
-                    per_field.append(docs)
-            exact = union(per_field, n)
-        scattered = None
-        if words:
-            for w in words:
-                either = union([cache.get(f, w).ids for f, _ in fields], n)
-                scattered = either if scattered is None else intersect(scattered, either, n)
+        exact = self._exact(text, title_only)
         if phrase:
-            docs = exact if exact is not None else scattered
-        else:
-            docs = exact if scattered is None else (scattered if exact is None else union([exact, scattered], n))
-        if docs is None:
+            docs = exact if exact is not None else self._all_words(words, fields)
+            if docs is None:
+                raise QueryError(f"“{text}”中没有可检索的文字，请换一个词。")
+            grams = list(dict.fromkeys(g for run in analysis.bigram_runs(text) for g in run))
+            scoring = [(f, g, b * weight) for g in grams for f, b in gram_fields] + [
+                (f, w, b * weight) for w in words for f, b in fields
+            ]
+            return _Plan(docs, scoring, [], exact=docs)
+        matches = [a for a in (exact, self._all_words(required, fields)) if a is not None]
+        # An unbroken string jieba splits (余杭区长 → 余杭 区长) may mean other words (余杭区 区长); one
+        # jieba keeps whole (婚姻登记) is not taken apart.
+        for cover in vocabulary.covers(text, self.dict_id) if 2 <= len(words) <= 3 else []:
+            found = self._all_words(cover, fields)
+            if found is not None:
+                matches.append(found)
+        if not matches:
             raise QueryError(f"“{text}”中没有可检索的文字，请换一个词。")
-        grams = list(dict.fromkeys(g for run in gram_runs for g in run))
-        scoring = [(f, w, b) for w in words for f, b in fields] + [(f, g, b) for g in grams for f, b in gram_fields]
-        bonus = [(f, run, b * PHRASE_BONUS) for run in word_runs if len(run) > 1 for f, b in fields]
-        return _Plan(docs, scoring, bonus)
+        docs = union(matches, n)
+        stripped = vocabulary.strip_question(text, self.dict_id) if len(required) < len(words) else text
+        grams = list(dict.fromkeys(g for run in analysis.bigram_runs(stripped) for g in run))
+        scoring = [(f, w, b * weight) for w in required for f, b in fields] + [
+            (f, g, b * weight) for g in grams for f, b in gram_fields
+        ]
+        bonus = [(f, run, b * PHRASE_BONUS * weight) for run in word_runs if len(run) > 1 for f, b in fields]
+        units = [(w, union([cache.get(f, w).ids for f, _ in fields], n)) for w in required]
+        plan = _Plan(docs, scoring, bonus, exact=exact, units=units, grams=grams)
+        if literal:
+            return plan
+        # A synonym scores below the typed word, unless the typed wording finds nothing (低保 in an
+        # archive that only says 最低生活保障): then the synonym is what the user means.
+        alt_weight = SYNONYM_WEIGHT if len(docs) else 1.0 - 1e-3
+        for alt_text, brought in self.synonyms.rewordings(stripped, self.dict_id):
+            alt = self._text(alt_text, False, title_only, literal=True, weight=alt_weight)
+            if not len(alt.docs):
+                continue
+            plan.docs = union([plan.docs, alt.docs], n)
+            plan.scoring += alt.scoring
+            plan.bonus += alt.bonus
+            plan.expanded += [b for b in brought if b not in plan.expanded]
+        if plan.expanded:  # a synonym-table word is held by a document that has it or one of its synonyms
+            plan.units = [
+                (w, union([d, *(e for a in self.synonyms.alternatives(w) if (e := self._exact(a, title_only)) is not None)], n))
+                for w, d in units
+            ]
+        return plan
 
     def _values(self, field: str, text: str) -> np.ndarray:
         """agency:/category: — documents whose value contains the text."""
@@ -285,10 +379,10 @@ class WhooshEngine:
             )
         return np.flatnonzero(np.isin(column.codes, codes)).astype(np.int64)
 
-    def _clause(self, clause: Clause) -> _Plan:
+    def _clause(self, clause: Clause, literal: bool = False) -> _Plan:
         cache = self._postings
         if clause.field in ("", "title"):
-            return self._text(clause.text, clause.phrase, title_only=clause.field == "title")
+            return self._text(clause.text, clause.phrase, title_only=clause.field == "title", literal=literal)
         if clause.field == "doc_no":
             parsed = parse_doc_no(clause.text)
             if parsed:
@@ -312,17 +406,28 @@ class WhooshEngine:
             return _Plan(np.flatnonzero((pubdate >= max(low, 1)) & (pubdate <= high)).astype(np.int64), [], [])
         return _Plan(self._values(clause.field, clause.text), [], [])
 
-    def plan(self, parsed: ParsedQuery, relaxed: bool = False) -> _Plan:
-        """Matching documents and what scores them; `relaxed` lets any text group match instead of all."""
-        n = self._postings.doc_count
-        required: list[np.ndarray] = []
-        text_groups: list[np.ndarray] = []
+    def plan(self, parsed: ParsedQuery, literal: bool = False) -> _Plan:
+        """Matching documents, each with its tier of the relaxation ladder, and what scores them.
+
+        Tiers, best first: every text clause as its exact string; every informative word (or a
+        synonym's); most informative words (MOST_WORDS of their IDF weight); similar text
+        (GRAM_COVERAGE of the bigrams' IDF weight, counted only when the tiers above hold few
+        results). Fielded clauses, quoted phrases and exclusions hold in every tier.
+        """
+        cache = self._postings
+        n = cache.doc_count
+        required: list[np.ndarray] = []  # fielded clauses, phrases: every tier
+        exact_groups: list[np.ndarray] = []
+        word_groups: list[np.ndarray] = []
         excluded: list[np.ndarray] = []
         terms: list[tuple[str, str, float]] = []
         bonus: list[tuple[str, list[str], float]] = []
+        units: list[tuple[str, np.ndarray]] = []
+        grams: list[str] = []
+        expanded: list[str] = []
         pinned = np.zeros(0, dtype=np.int64)
         for group in parsed.groups:
-            plans = [self._clause(c) for c in group]
+            plans = [self._clause(c, literal) for c in group]
             docs = union([p.docs for p in plans], n)
             if group[0].negated:
                 excluded.append(docs)
@@ -330,29 +435,119 @@ class WhooshEngine:
             for p in plans:
                 terms.extend(p.scoring)
                 bonus.extend(p.bonus)
+                expanded += [e for e in p.expanded if e not in expanded]
                 if p.pinned:
                     pinned = union([pinned, p.docs], n)
-            if relaxed and all(c.field in ("", "title") for c in group):
-                text_groups.append(docs)
-            else:
+            relaxable = all(c.field in ("", "title") and not c.phrase for c in group)
+            if not relaxable:
                 required.append(docs)
-        if text_groups:
-            required.append(union(text_groups, n))
+                continue
+            exact_groups.append(union([p.exact for p in plans if p.exact is not None], n))
+            word_groups.append(docs)
+            if len(group) == 1:  # an OR group is one unit of its own: either side holds it
+                units.extend(plans[0].units)
+                grams.extend(plans[0].grams)
+            else:
+                units.append((" OR ".join(c.text for c in group), docs))
         if parsed.doc_no and not parsed.groups[0][0].field:  # a 文号 typed as the query: that document first
-            pinned = self._postings.get("doc_key", parsed.doc_no.key).ids
-            required = [union([required[0], pinned], n)] if required else [pinned]
-        looked_up = len(terms) + sum(len(run) for _, run, _ in bonus)
-        if looked_up > MAX_TERMS:
-            raise QueryError(f"查询展开后的检索词过多（{looked_up} 个），请缩短查询或减少条件。")
-        docs = (
-            functools.reduce(lambda a, b: intersect(a, b, n), required)
-            if required
-            else np.flatnonzero(self._live).astype(np.int64)
+            pinned = cache.get("doc_key", parsed.doc_no.key).ids
+            word_groups = [union([word_groups[0], pinned], n)] if word_groups else []
+            exact_groups = [union([exact_groups[0], pinned], n)] if exact_groups else []
+            if not word_groups:
+                required = [union([required[0], pinned], n)] if required else [pinned]
+        base = self._base(required, excluded, n)
+        tiers: list[np.ndarray] = []
+        missing: dict[int, list[str]] = {}
+        if not word_groups:
+            tiers.append(base)
+        else:
+            exact = self._within(exact_groups, base, n)
+            every = self._within(word_groups, base, n)
+            tiers += [exact, np.setdiff1d(every, exact, assume_unique=True)]
+            most = self._most(units, base, every, n, missing)
+            tiers.append(most)
+            if len(every) + len(most) < FEW:
+                tiers.append(self._similar(grams, base, union([every, most], n), n))
+        docs = union(tiers, n)
+        tier_of = np.full(n, SIMILAR, dtype=np.int8)
+        for t, members in reversed(list(enumerate(tiers))):
+            tier_of[members] = t
+        terms = self._strongest(list(dict.fromkeys(terms)))
+        return _Plan(
+            docs,
+            terms,
+            bonus[:MAX_BONUS],
+            pinned_docs=pinned,
+            expanded=expanded,
+            tiers=tier_of[docs] if len(docs) else np.zeros(0, dtype=np.int8),
+            missing=missing,
         )
+
+    def _base(self, required: list[np.ndarray], excluded: list[np.ndarray], n: int) -> np.ndarray:
+        """Live documents meeting every fielded clause and phrase and no exclusion (all live ones when none)."""
+        docs = functools.reduce(lambda a, b: intersect(a, b, n), required) if required else np.flatnonzero(self._live)
+        docs = docs.astype(np.int64)
         for out in excluded:
             docs = np.setdiff1d(docs, out, assume_unique=True)
-        docs = docs[self._live[docs]] if len(docs) else docs
-        return _Plan(docs, list(dict.fromkeys(terms)), bonus, pinned=False, pinned_docs=pinned)
+        return docs[self._live[docs]] if len(docs) else docs
+
+    @staticmethod
+    def _within(groups: list[np.ndarray], base: np.ndarray, n: int) -> np.ndarray:
+        docs = base
+        for g in groups:
+            docs = intersect(docs, g, n)
+        return docs
+
+    def _most(
+        self, units: list[tuple[str, np.ndarray]], base: np.ndarray, every: np.ndarray, n: int, missing: dict[int, list[str]]
+    ) -> np.ndarray:
+        """Documents (not in `every`) holding MOST_WORDS of the informative words' IDF weight."""
+        if len(units) < 2:
+            return EMPTY
+        weights = [self._postings.idf_of(len(d)) if len(d) else 0.0 for _, d in units]
+        total = sum(weights)
+        if total <= 0:
+            return EMPTY
+        held = np.zeros(n, dtype=np.float32)
+        for (_, d), w in zip(units, weights):
+            if len(d):
+                held[d] += w
+        candidates = base[held[base] >= MOST_WORDS * total - 1e-6] if len(base) else base
+        docs = np.setdiff1d(candidates, every, assume_unique=True)
+        if len(docs) <= MISSING_NOTED:  # which words each lacks, for the result list
+            for d in docs.tolist():
+                missing[d] = [w for w, ids in units if not len(ids) or ids[min(np.searchsorted(ids, d), len(ids) - 1)] != d]
+        return docs
+
+    def _similar(self, grams: list[str], base: np.ndarray, above: np.ndarray, n: int) -> np.ndarray:
+        """Documents (not in `above`) holding GRAM_COVERAGE of the query's bigrams by IDF.
+
+        Bigrams no document holds (a typo's) count for nothing."""
+        cache = self._postings
+        grams = list(dict.fromkeys(grams))
+        if len(grams) < 2:
+            return EMPTY
+        held = np.zeros(n, dtype=np.float32)
+        total = 0.0
+        for g in grams[:MAX_TERMS]:
+            ids = union([cache.get(f, g).ids for f in ("title_ng", "body_ng")], n)
+            if not len(ids):
+                continue
+            w = cache.idf_of(len(ids))
+            held[ids] += w
+            total += w
+        if total <= 0:
+            return EMPTY
+        candidates = base[held[base] >= GRAM_COVERAGE * total - 1e-6] if len(base) else base
+        return np.setdiff1d(candidates, above, assume_unique=True)
+
+    def _strongest(self, terms: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
+        """At most MAX_TERMS scoring terms: for pasted text, the most informative (by IDF) are kept."""
+        if len(terms) <= MAX_TERMS:
+            return terms
+        cache = self._postings
+        ranked = sorted(terms, key=lambda t: -cache.idf(cache.get(t[0], t[1])) * t[2])
+        return ranked[:MAX_TERMS]
 
     # -- searching ----------------------------------------------------------------------------------
     @_guarded
@@ -362,27 +557,35 @@ class WhooshEngine:
         page_size = max(1, min(request.page_size, MAX_PAGE_SIZE))
         page = max(1, min(request.page, MAX_PAGE))
         notice = ""
+        corrected = ""
         with self._lock:
             searcher = self._searcher
-            plan = self.plan(parsed)
-            if not len(plan.docs) and parsed.text_groups() > 1:
-                plan = self.plan(parsed, relaxed=True)
-                if len(plan.docs):
-                    notice = "没有同时包含全部词语的结果，以下是包含部分词语的结果。"
+            plan = self.plan(parsed, request.literal)
+            if not request.literal:
+                better = self._correction(parsed)
+                if better is not None:
+                    corrected, parsed, plan = better
             facets, allowed = self._facet_counts(plan.docs, request)
             total = int(len(allowed))
             page_count = max(1, -(-total // page_size))
             page = min(page, page_count)
             wanted = page * page_size
+            tiers = plan.tiers[np.searchsorted(plan.docs, allowed)] if len(allowed) else plan.tiers[:0]
             if parsed.empty or request.sort == "date":
                 order = allowed[np.lexsort((-allowed, -self._pubdate[allowed]))][:wanted]
-                ranked = [(int(d), 0.0) for d in order]
+                tier_of = dict(zip(allowed.tolist(), tiers.tolist()))
+                ranked = [(int(d), 0.0, int(tier_of[int(d)])) for d in order]
             else:
-                ranked, timed_out = self._ranked(plan, allowed, wanted, started + self.time_limit_s)
+                ranked, timed_out = self._ranked(plan, allowed, tiers, wanted, started + self.time_limit_s)
                 if timed_out:
                     notice = "查询耗时较长，排序只用了部分词语；请加上更具体的词或筛选条件。"
-            needles = query_needles(parsed.positive_texts(), self.dict_id)
-            hits = [self._hit(searcher.stored_fields(d), score, needles) for d, score in ranked[(page - 1) * page_size :]]
+            if len(tiers) and not np.any(tiers <= ALL_WORDS) and parsed.text_groups():
+                notice = notice or "没有同时包含全部词语的结果，以下是包含部分词语或相近文字的结果。"
+            needles = query_needles(parsed.positive_texts() + plan.expanded, self.dict_id)
+            hits = [
+                self._hit(searcher.stored_fields(d), score, needles, TIER_NAMES[tier], plan.missing.get(d, []))
+                for d, score, tier in ranked[(page - 1) * page_size :]
+            ]
             exact_id = self._doc_no_target(parsed)
         return SearchResult(
             hits=hits,
@@ -394,10 +597,75 @@ class WhooshEngine:
             terms=parsed.positive_texts(),
             notice=notice,
             doc_no_match=exact_id,
+            expanded=plan.expanded,
+            corrected=corrected,
+            tier_counts={TIER_NAMES[t]: int(c) for t, c in zip(*np.unique(tiers, return_counts=True))},
         )
 
-    def _ranked(self, plan: _Plan, allowed: np.ndarray, wanted: int, deadline: float) -> tuple[list[tuple[int, float]], bool]:
-        """Top `wanted` of `allowed` by BM25F plus phrase bonus; equal scores go newest first.
+    def _correction(self, parsed: ParsedQuery) -> tuple[str, ParsedQuery, _Plan] | None:
+        """A one-character correction of the query from the index's own vocabulary, or None.
+
+        Only a clause that looks mistyped is corrected: an unquoted text clause with a bigram no
+        document holds, whose exact string no document holds either. It is tried with the candidates
+        of `vocabulary.one_edit_candidates`; the one held by the most documents (at least two) wins,
+        and the corrected query must find every word.
+        """
+        reader = self._searcher.reader()
+        cache = self._postings
+
+        def following(ch: str) -> list[str]:
+            seen: dict[str, None] = {}
+            for f in ("title_ng", "body_ng"):
+                for term in reader.expand_prefix(f, ch):
+                    text = term.decode("utf-8") if isinstance(term, bytes) else str(term)
+                    if len(text) == 2:
+                        seen[text[1]] = None
+                    if len(seen) >= MAX_FOLLOWING:
+                        break
+            return list(seen)
+
+        def df(gram: str) -> int:
+            return sum(len(cache.get(f, gram).ids) for f in ("title_ng", "body_ng"))
+
+        changed = False
+        groups: list[tuple[Clause, ...]] = []
+        for group in parsed.groups:
+            clauses = []
+            for c in group:
+                norm = analysis.normalize(c.text).replace(" ", "")
+                grams = [g for run in analysis.bigram_runs(norm) for g in run]
+                if c.negated or c.phrase or c.field not in ("", "title") or all(df(g) for g in grams) or self._held(norm):
+                    clauses.append(c)
+                    continue
+                best, best_count = "", 1
+                for candidate in vocabulary.one_edit_candidates(norm, following, df)[:MAX_CANDIDATES]:
+                    count = self._held(candidate)
+                    if count > best_count:
+                        best, best_count = candidate, count
+                if best:
+                    clauses.append(Clause(text=best, field=c.field))
+                    changed = True
+                else:
+                    clauses.append(c)
+            groups.append(tuple(clauses))
+        if not changed:
+            return None
+        fixed = ParsedQuery(tuple(groups), doc_no=parsed.doc_no)
+        plan = self.plan(fixed)
+        if not np.any(plan.tiers <= ALL_WORDS):
+            return None
+        text = " ".join(("-" if c.negated else "") + (f'"{c.text}"' if c.phrase else c.text) for g in groups for c in g)
+        return text, fixed, plan
+
+    def _held(self, norm: str) -> int:
+        """How many live documents hold `norm` as a string in the title or body."""
+        exact = self._exact(norm, title_only=False)
+        return 0 if exact is None else int(np.count_nonzero(self._live[exact])) if len(exact) else 0
+
+    def _ranked(
+        self, plan: _Plan, allowed: np.ndarray, tiers: np.ndarray, wanted: int, deadline: float
+    ) -> tuple[list[tuple[int, float, int]], bool]:
+        """Top `wanted` of `allowed`, tier by tier; in a tier by BM25F plus phrase bonus, equal scores newest first.
 
         Past the deadline the remaining terms are left out of the score (the set of results is
         already exact), and the caller says so.
@@ -425,12 +693,21 @@ class WhooshEngine:
             ok = where < len(allowed)
             hit = where[ok][allowed[where[ok]] == plan.pinned_docs[ok]]
             scores[hit] += DOC_KEY_BOOST
+            tiers = tiers.copy()
+            tiers[hit] = EXACT
         # One key: the score to 4 decimals (float noise is a tie), then the date (newest first among equals).
         key = np.round(scores.astype(np.float64), 4) * 1e4 * 1e8 + self._pubdate[allowed]
-        keep = min(len(allowed), wanted)
-        top = np.argpartition(-key, keep - 1)[:keep] if keep < len(allowed) else np.arange(len(allowed))
-        order = top[np.argsort(-key[top], kind="stable")]
-        return [(int(allowed[i]), float(scores[i])) for i in order[:wanted]], timed_out
+        out: list[tuple[int, float, int]] = []
+        for tier in range(len(TIER_NAMES)):
+            members = np.flatnonzero(tiers == tier)
+            if not len(members) or len(out) >= wanted:
+                continue
+            keep = min(len(members), wanted - len(out))
+            sub = key[members]
+            top = np.argpartition(-sub, keep - 1)[:keep] if keep < len(members) else np.arange(len(members))
+            order = members[top[np.argsort(-sub[top], kind="stable")]]
+            out += [(int(allowed[i]), float(scores[i]), tier) for i in order]
+        return out, timed_out
 
     def _doc_no_target(self, parsed: ParsedQuery) -> str:
         """The id of the one document whose 文号 the whole query is ("" otherwise)."""
@@ -478,7 +755,9 @@ class WhooshEngine:
             facets[f] = values
         return facets, docnums[every]
 
-    def _hit(self, fields: dict[str, Any], score: float, needles: list[str]) -> Hit:
+    def _hit(
+        self, fields: dict[str, Any], score: float, needles: list[str], tier: str = "all", missing: list[str] | None = None
+    ) -> Hit:
         pubdate = fields.get("pubdate") or 0
         published = date(pubdate // 10000, pubdate // 100 % 100, pubdate % 100) if pubdate else None
         return Hit(
@@ -493,6 +772,8 @@ class WhooshEngine:
             title_html=highlight_all(fields.get("title", ""), needles, self.dict_id),
             score=score,
             status=fields.get("status", "active"),
+            tier=tier,
+            missing=tuple(missing or ()),
         )
 
     @_guarded

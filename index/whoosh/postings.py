@@ -147,7 +147,10 @@ class PostingCache:
         return lengths, average
 
     def idf(self, posting: Posting) -> float:
-        df = len(posting.ids)
+        return self.idf_of(len(posting.ids))
+
+    def idf_of(self, df: int) -> float:
+        """BM25's IDF of a term held by `df` live documents."""
         return math.log(1 + (self.live_count - df + 0.5) / (df + 0.5))
 
     # -- scoring ----------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pickle
 
-from index.analysis import BigramTokenizer, ChineseTokenizer, bigram_runs, normalize_with_map, word_runs
+import pytest
+
+from index.analysis import BigramTokenizer, ChineseTokenizer, bigram_runs, normalize, normalize_with_map, word_runs
 from index.highlight import highlight_all, snippet
 
 
@@ -31,9 +33,27 @@ def test_offsets_point_into_the_original_text() -> None:
         assert original.replace("２０１６", "2016") == word or word in original.replace("２０１６", "2016")
 
 
-def test_punctuation_leaves_a_position_gap() -> None:
+def test_punctuation_gaps_words_but_bigrams_bridge_it() -> None:
     assert word_runs("政府，信息公开") == [["政府"], ["信息", "公开"]]
-    assert bigram_runs("余民〔2016〕3号") == [["余民"], ["20", "01", "16"], ["3号"]]
+    # Bigrams skip punctuation, so a phrase matches with any punctuation or none where the text has some.
+    assert bigram_runs("余民〔2016〕3号") == [["余民", "民2", "20", "01", "16", "63", "3号"]]
+    assert bigram_runs("依法公开，便民高效") == bigram_runs("依法公开、便民高效") == bigram_runs("依法公开便民高效")
+
+
+@pytest.mark.parametrize(
+    "text, norm",
+    [
+        ("二〇二一年度", "2021年度"),
+        ("二零一六年", "2016年"),
+        ("第四批", "第4批"),
+        ("第十二条", "第12条"),
+        ("第二十届", "第20届"),
+        ("第十届", "第十届"),  # 10 would change the length: left alone
+        ("一二三四", "一二三四"),  # not a year
+    ],
+)
+def test_chinese_numerals_in_years_and_ordinals_are_digits(text: str, norm: str) -> None:
+    assert normalize(text) == norm
 
 
 def test_normalisation_folds_width_brackets_and_layout_spaces() -> None:

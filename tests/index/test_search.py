@@ -48,7 +48,7 @@ def test_phrase_matches_exactly_the_documents_containing_the_string(engine: Whoo
     assert _ids(engine, q=f'"{phrase}"') == expected
 
 
-def test_phrase_does_not_match_scattered_or_punctuated_words(tmp_path) -> None:
+def test_phrase_matches_across_punctuation_but_not_scattered_words(tmp_path) -> None:
     from archive.models import Document
     from index.whoosh.sync import rebuild
     from tests.conftest import make_settings
@@ -67,7 +67,9 @@ def test_phrase_does_not_match_scattered_or_punctuated_words(tmp_path) -> None:
         ids = {catalog.get(d.id).doc.title for d in catalog.iter_documents()}
     engine = WhooshEngine(settings.index_path)
     hits = engine.search(SearchRequest(q='"政府信息公开"')).hits
-    assert [h.title for h in hits] == ["exact"]
+    assert sorted(h.title for h in hits) == ["exact", "punctuated"]  # 政府，信息公开: punctuation matches none
+    hits = engine.search(SearchRequest(q='"政府、信息公开"')).hits
+    assert sorted(h.title for h in hits) == ["exact", "punctuated"]
     assert ids == set(texts)
     engine.close()
 
@@ -77,12 +79,16 @@ def test_every_word_must_match_and_adjacent_words_rank_first(engine: WhooshEngin
     words = [w for t in terms for run in word_runs(t) for w in run]
     docs = {d.id: _searchable_text(d) for d in _all_docs(indexed)}
     exact = {i for i, text in docs.items() if all(normalize(t) in text for t in terms)}
-    found = _ids(engine, q=" ".join(terms))
+    hits = engine.search(SearchRequest(q=" ".join(terms), page_size=50, literal=True)).hits
+    full = [h for h in hits if h.tier in ("exact", "all")]
+    found = {h.id for h in full}
     assert exact and exact <= found
     assert all(all(w in docs[i] for w in words) for i in found)
-    # The documents with 最低生活保障 as typed come before those where its words are scattered.
-    ranked = [h.id for h in engine.search(SearchRequest(q=" ".join(terms), page_size=50)).hits]
-    assert set(ranked[: len(exact)]) == exact
+    # The documents with 最低生活保障 as typed come before those where its words are scattered, and
+    # every relaxed result (a word missing) after all of them.
+    assert {h.id for h in hits[: len(exact)]} == exact
+    assert [h.tier for h in hits] == sorted((h.tier for h in hits), key=["exact", "all", "most", "similar"].index)
+    assert all(h.missing and not all(w in docs[h.id] for w in words) for h in hits if h.tier == "most")
 
 
 def test_exclusion_and_or(engine: WhooshEngine, indexed: Settings) -> None:
@@ -90,7 +96,10 @@ def test_exclusion_and_or(engine: WhooshEngine, indexed: Settings) -> None:
     either = {d.id for d in docs if "婚姻登记" in _searchable_text(d) or "殡葬管理" in _searchable_text(d)}
     assert _ids(engine, q="婚姻登记 OR 殡葬管理") == either
     without = {d.id for d in docs if "婚姻登记" in _searchable_text(d) and "通知" not in _searchable_text(d)}
-    assert _ids(engine, q="婚姻登记 -通知") == without
+    hits = engine.search(SearchRequest(q="婚姻登记 -通知", page_size=50)).hits
+    assert {h.id for h in hits if h.tier in ("exact", "all")} == without
+    texts = {d.id: _searchable_text(d) for d in docs}
+    assert not any("通知" in texts[h.id] for h in hits)  # an exclusion holds on every rung
 
 
 def test_doc_number_in_any_bracket_style_finds_the_document(engine: WhooshEngine, indexed: Settings) -> None:
@@ -135,7 +144,7 @@ def test_sort_by_date_orders_newest_first(engine: WhooshEngine) -> None:
     assert [h.published for h in hits] == sorted((h.published for h in hits), reverse=True)
 
 
-@pytest.mark.parametrize("query", ['"未闭合', "*通配", "foo:bar", "OR 救助", "-仅排除", "x" * 300, "救助 OR"])
+@pytest.mark.parametrize("query", ['"未闭合', "*通配", "foo:bar", "OR 救助", "-仅排除", "x" * 600, "救助 OR"])
 def test_malformed_query_raises_a_friendly_error(engine: WhooshEngine, query: str) -> None:
     with pytest.raises(QueryError) as info:
         engine.search(SearchRequest(q=query))
@@ -243,13 +252,6 @@ def test_exact_phrase_ranks_above_scattered_words(tmp_path) -> None:
     result = engine.search(SearchRequest(q="政府信息公开"))
     assert [h.url.rsplit("/", 1)[1] for h in result.hits] == ["exact", "scattered"]
     engine.close()
-
-
-def test_query_caps_give_friendly_errors(engine: WhooshEngine) -> None:
-    many = "".join(chr(0x4E00 + 37 * i) for i in range(180))
-    with pytest.raises(QueryError) as info:
-        engine.search(SearchRequest(q=many))
-    assert "过多" in info.value.message
 
 
 def test_index_with_another_analyzer_asks_for_reindex(tmp_path) -> None:

@@ -17,7 +17,7 @@ def test_search_page_lists_seed_first(client) -> None:
     response = client.get("/?q=信息公开 年度报告")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    first = re.search(r'<li class="hit">\s*<h3><a href="/doc/[0-9a-f]+[^"]*">(.*?)</a>', html, re.S)
+    first = re.search(r'<li class="hit[^"]*">\s*<h3><a href="/doc/[0-9a-f]+[^"]*">(.*?)</a>', html, re.S)
     assert first and re.sub(r"</?mark>", "", first.group(1)) == seed_report()[0]
     assert "栏目" in html and "发布机构" in html and "年份" in html
 
@@ -82,7 +82,7 @@ def test_bad_input_gives_a_message_never_a_500(client) -> None:
         "/?from=2024-13-45": "日期",
         "/?sort=evil": "排序",
         "/?from=2020-01-01&to=2019-01-01": "起始日期",
-        "/?q=" + "长" * 500: "过长",
+        "/?q=" + "长" * 501: "过长",
     }
     for url, word in cases.items():
         response = client.get(url)
@@ -210,8 +210,8 @@ def test_no_results_suggest_dropping_a_filter_mainland_wording_and_a_near_doc_no
 
     html = client.get("/?q=信息公开&agency=没有这个机构").get_data(as_text=True)
     assert "去掉筛选“发布机构：没有这个机构”" in html
-    assert client.get("/search.json?q=资讯公开").get_json()["total"] == 0
     data = client.get("/search.json?q=资讯公开").get_json()
+    assert not data["tiers"].get("exact") and not data["tiers"].get("all")  # no full match, at most relaxed ones
     wording = [s for s in data["suggestions"] if "信息公开" in s["text"]]
     assert wording and wording[0]["count"] > 0
     with Catalog(indexed.catalog_path) as catalog:

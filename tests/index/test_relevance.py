@@ -1,0 +1,157 @@
+"""Search finds what people mean: the relaxation ladder, synonyms, typos, questions, pasted text (on the demo)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archive.catalog import Catalog
+from archive.errors import ConfigError
+from archive.models import Document
+from archive.settings import Settings
+from index.analysis import normalize
+from index.api import SearchRequest
+from index.vocabulary import Synonyms, covers, load_synonyms
+from index.whoosh.engine import WhooshEngine
+from index.whoosh.sync import rebuild
+from tests.conftest import make_settings
+from xxgk.demo.corpus import seed_report
+
+TIERS = ["exact", "all", "most", "similar"]
+
+
+def _texts(settings: Settings) -> dict[str, str]:
+    with Catalog(settings.catalog_path) as catalog:
+        return {s.id: normalize(s.doc.title + "\n" + s.doc.body) for s in catalog.iter_documents()}
+
+
+def _all_hits(engine: WhooshEngine, q: str, **kwargs: object) -> list:
+    first = engine.search(SearchRequest(q=q, page_size=50, **kwargs))  # type: ignore[arg-type]
+    hits = list(first.hits)
+    for page in range(2, first.page_count + 1):
+        hits += engine.search(SearchRequest(q=q, page=page, page_size=50, **kwargs)).hits  # type: ignore[arg-type]
+    assert len(hits) == first.total
+    return hits
+
+
+def _in_tier_order(hits: list) -> bool:
+    return [h.tier for h in hits] == sorted((h.tier for h in hits), key=TIERS.index)
+
+
+def test_an_abbreviation_finds_the_full_term_and_says_so(engine: WhooshEngine, indexed: Settings) -> None:
+    texts = _texts(indexed)
+    assert not any("低保" in t for t in texts.values())  # the demo only says 最低生活保障
+    full = {i for i, t in texts.items() if "最低生活保障" in t}
+    result = engine.search(SearchRequest(q="低保", page_size=50))
+    assert "最低生活保障" in result.expanded
+    assert full <= {h.id for h in _all_hits(engine, "低保")}
+    assert engine.search(SearchRequest(q="低保", literal=True)).total == 0  # the literal search stays literal
+
+
+def test_every_annual_report_is_listed_first(engine: WhooshEngine, indexed: Settings) -> None:
+    with Catalog(indexed.catalog_path) as catalog:
+        reports = {s.id for s in catalog.iter_documents() if s.doc.category == "政府信息公开年度报告"}
+    assert len(reports) >= 20  # titled 年度报告, 年报 and 工作报告
+    hits = engine.search(SearchRequest(q="信息公开 年度报告", page_size=50)).hits
+    assert {h.id for h in hits[: len(reports)]} == reports
+    assert hits[0].title == seed_report()[0]
+
+
+def test_a_sentence_copied_from_the_seed_report_finds_it_first(engine: WhooshEngine) -> None:
+    title, _, paragraphs = seed_report()
+    sentence = next(p for p in paragraphs if 60 <= len(p) <= 200)
+    for pasted in (sentence, sentence.replace("，", " ").replace("。", ""), "　" + sentence + "……"):
+        result = engine.search(SearchRequest(q=pasted))
+        assert result.hits[0].title == title, pasted
+    long = "".join(paragraphs)[:480]  # a whole paragraph, far beyond the term caps
+    assert engine.search(SearchRequest(q=long)).hits[0].title == title
+
+
+def test_a_typo_is_corrected_from_the_archive_vocabulary(engine: WhooshEngine, indexed: Settings) -> None:
+    texts = _texts(indexed)
+    result = engine.search(SearchRequest(q="最低生火保障"))
+    assert result.corrected == "最低生活保障"
+    exact = [h for h in result.hits if h.tier == "exact"]
+    assert exact and all("最低生活保障" in texts[h.id] for h in exact)
+    literal = engine.search(SearchRequest(q="最低生火保障", literal=True))
+    assert literal.corrected == ""
+    assert engine.search(SearchRequest(q="最低生活保障")).corrected == ""  # a correct query is left alone
+
+
+def test_relaxed_results_follow_every_full_match(engine: WhooshEngine, indexed: Settings) -> None:
+    texts = _texts(indexed)
+    hits = _all_hits(engine, "2016年 民政 预算")
+    assert hits and _in_tier_order(hits)
+    for h in hits:
+        if h.tier == "most":
+            assert h.missing and all(w not in texts[h.id] for w in h.missing if w != "年")
+
+
+def test_question_words_need_not_match(engine: WhooshEngine, indexed: Settings) -> None:
+    texts = _texts(indexed)
+    hits = engine.search(SearchRequest(q="怎样申请低保", page_size=50)).hits
+    assert hits and _in_tier_order(hits)
+    full = [h for h in hits if h.tier in ("exact", "all")]
+    assert full and all("申请" in texts[h.id] and all(w in texts[h.id] for w in ("最低", "生活", "保障")) for h in full)
+    assert all("怎样" not in h.missing for h in hits)
+
+
+def _tiny(tmp_path: Path, bodies: dict[str, str]) -> WhooshEngine:
+    settings = make_settings(tmp_path)
+    with Catalog(settings.catalog_path) as catalog:
+        for key, body in bodies.items():
+            catalog.record_document(Document(source_id="t", url=f"http://x/{key}", title=key, body=body), None)
+        rebuild(settings, catalog)
+    return WhooshEngine(settings.index_path)
+
+
+def test_an_unbroken_string_matches_every_way_it_can_be_split(tmp_path: Path) -> None:
+    assert ["余杭区", "区长"] in covers("余杭区长")
+    engine = _tiny(tmp_path, {"mayor": "余杭区人民政府区长主持召开常务会议。", "other": "余杭区召开会议。"})
+    try:
+        hits = engine.search(SearchRequest(q="余杭区长")).hits
+        assert hits[0].title == "mayor" and hits[0].tier in ("exact", "all")
+    finally:
+        engine.close()
+
+
+def test_numbers_and_punctuation_in_any_form(tmp_path: Path) -> None:
+    engine = _tiny(
+        tmp_path,
+        {
+            "cn-year": "二〇二一年度部门预算公开。",
+            "ordinal": "第四批省级非物质文化遗产名录。",
+            "punct": "坚持依法公开、便民高效的原则。",
+        },
+    )
+    try:
+        assert [h.title for h in engine.search(SearchRequest(q="2021年 预算")).hits][:1] == ["cn-year"]
+        assert [h.title for h in engine.search(SearchRequest(q='"第4批"')).hits] == ["ordinal"]
+        for q in ('"依法公开，便民高效"', '"依法公开便民高效"', '"依法公开；便民高效"'):
+            assert [h.title for h in engine.search(SearchRequest(q=q)).hits] == ["punct"], q
+    finally:
+        engine.close()
+
+
+def test_a_query_never_ends_at_zero_while_a_document_shares_its_informative_words(tmp_path: Path) -> None:
+    engine = _tiny(tmp_path, {"a": "城乡居民医疗保险缴费标准调整。", "b": "公园绿化养护工作安排。"})
+    try:
+        result = engine.search(SearchRequest(q="医疗保险 缴费 截止日期 查询"))
+        assert [h.title for h in result.hits] == ["a"]
+        assert result.hits[0].tier in ("most", "similar") and result.notice
+    finally:
+        engine.close()
+
+
+def test_operator_synonyms_are_merged_and_a_bad_file_is_named(tmp_path: Path) -> None:
+    extra = tmp_path / "syn.toml"
+    extra.write_text('groups = [["一件事", "一件事一次办"]]\n', encoding="utf-8")
+    table = load_synonyms(extra)
+    assert "一件事一次办" in table.alternatives("一件事") and table.alternatives("低保")
+    extra.write_text("groups = [1, 2]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="groups"):
+        load_synonyms(extra)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_synonyms(tmp_path / "missing.toml")
+    assert Synonyms.of([["低保", "最低生活保障"]]).found_in(normalize("最低保障")) == []  # not across words
