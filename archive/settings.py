@@ -172,6 +172,16 @@ def _validated(values: Mapping[str, Any], origin: str, from_text: bool = False) 
     return out
 
 
+def read_toml(path: Path, what: str, if_missing: str) -> dict[str, Any]:
+    """A TOML file as a dict; a missing or malformed one is a ConfigError naming `what`, the path and the fix."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist", if_missing) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not valid TOML: {exc}", "fix the line named") from None
+
+
 def load_settings(
     config_file: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
@@ -189,12 +199,7 @@ def load_settings(
     if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
         path = Path(DEFAULT_CONFIG_FILE)
     if path is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} does not exist", "create it or drop --config") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {path} is not valid TOML: {exc}", "fix the line named") from None
+        data = read_toml(path, "config file", "create it or drop --config")
         values.update(_validated(data, str(path)))
     from_env = {
         key[len(ENV_PREFIX) :].lower(): value

@@ -9,9 +9,11 @@ from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
+from archive.charset import decode
 from archive.models import Document
 from crawler.dates import date_from_url, parse_date
 from crawler.listing import ListItem
+from crawler.sources import Column, Source
 
 # Labels of the 政府信息公开 metadata table, as portals print them, mapped to our fields.
 LABELS = {
@@ -357,3 +359,20 @@ def _provenance(
         "written": "metadata table" if table.get("written") else "",
         "body": body_step,
     }
+
+
+def extract_item(
+    source: Source, column: Column, item: ListItem, body: bytes, content_type: str, trace: dict[str, str] | None = None
+) -> tuple[Document, list[AttachmentLink]]:
+    """`extract_document` of a listed item's detail page, decoded and read as its source's settings say."""
+    text, _ = decode(body, content_type, source.charset)
+    return extract_document(
+        text,
+        item.url,
+        source_id=source.id,
+        category=column.category,
+        default_agency=source.agency,
+        list_item=item,
+        body_selector=source.selectors.get("body", ""),
+        trace=trace,
+    )

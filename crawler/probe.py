@@ -12,7 +12,7 @@ from archive.charset import decode
 from archive.models import Document
 from archive.settings import Settings
 from archive.store import WarcStore
-from crawler.extract import extract_document
+from crawler.extract import extract_item
 from crawler.fetch import Fetcher
 from crawler.listing import ListItem, ListRequest, parse_listing
 from crawler.sources import Source
@@ -67,17 +67,7 @@ def probe_source(source: Source, settings: Settings) -> ProbeReport:
             item = report.items[0]
             report.detail_url = item.url
             result = fetcher.get(item.url)
-            text, _ = decode(result.body, result.content_type, source.charset)
-            report.document, _ = extract_document(
-                text,
-                item.url,
-                source_id=source.id,
-                category=column.category,
-                default_agency=source.agency,
-                list_item=item,
-                body_selector=source.selectors.get("body", ""),
-                trace=report.trace,
-            )
+            report.document, _ = extract_item(source, column, item, result.body, result.content_type, report.trace)
     doc = report.document
     if not doc.body:
         report.problems.append("no body text: set [selectors] body to the CSS selector of the article")

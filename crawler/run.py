@@ -23,7 +23,7 @@ from archive.settings import Settings
 from archive.store import WarcSession, WarcStore
 from crawler.attachments import AttachmentWorker
 from crawler.errors import FetchError
-from crawler.extract import extract_document
+from crawler.extract import extract_item
 from crawler.fetch import Fetcher
 from crawler.listing import ListItem, ListRequest, parse_listing
 from crawler.sources import Column, Source
@@ -346,16 +346,7 @@ class _Run:
         if result.truncated:
             report.fail(item.url, f"truncated-{result.truncated}")
             return None
-        text, _ = decode(result.body, result.content_type, source.charset)
-        doc, links = extract_document(
-            text,
-            item.url,
-            source_id=source.id,
-            category=column.category,
-            default_agency=source.agency,
-            list_item=item,
-            body_selector=source.selectors.get("body", ""),
-        )
+        doc, links = extract_item(source, column, item, result.body, result.content_type)
         if not doc.title or not doc.body:
             report.fail(item.url, "extract-empty")
             return None

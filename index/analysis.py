@@ -296,9 +296,9 @@ def word_runs(text: str, dict_id: str = "") -> list[list[str]]:
     return _runs(ChineseTokenizer(dict_id)(text, positions=True, mode="query"))
 
 
-def bigram_runs(text: str) -> list[list[str]]:
-    """Character bigrams of `text` as one run (punctuation and spaces between characters are skipped)."""
-    return _runs(BigramTokenizer()(text, positions=True))
+def bigrams(text: str) -> list[str]:
+    """Character bigrams of `text`, in order (punctuation and spaces between characters are skipped)."""
+    return [t.text for t in BigramTokenizer()(text)]
 
 
 class ChineseTokenizer(Tokenizer):

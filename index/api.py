@@ -22,6 +22,7 @@ from index.query import FIELDS as QUERY_FIELDS  # noqa: F401 - the field names t
 if TYPE_CHECKING:
     from archive.catalog import Catalog
     from archive.settings import Settings
+    from index.agreement import Agreement
 
 BACKENDS = next(s.choices for s in SETTINGS if s.name == "index_backend")
 FACETS = ("category", "agency", "year", "month", "validity", "status")
@@ -218,6 +219,13 @@ def open_backend(settings: Settings) -> SearchBackend:
 
         return WhooshEngine(settings.index_path, settings.max_query_chars, synonyms=load_synonyms(settings.synonyms_file or None))
     raise ValueError(f"unknown index_backend {settings.index_backend!r}; known: {', '.join(BACKENDS)}")
+
+
+def compare_with_catalog(backend: SearchBackend, catalog: Catalog) -> Agreement:
+    """How the index a backend serves differs from the catalog it derives from (`xxgk verify --index`)."""
+    from index.agreement import compare
+
+    return compare(backend, catalog)
 
 
 def index_writer(settings: Settings) -> IndexWriter:

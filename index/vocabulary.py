@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from archive.errors import ConfigError
+from archive.settings import read_toml
 from index import analysis
 
 log = logging.getLogger(__name__)
@@ -27,19 +29,16 @@ MAX_COVER_CHARS = 10  # longer strings are not enumerated (their words and bigra
 class Synonyms:
     """Groups of words that mean the same; a query word in a group also searches the others."""
 
-    groups: tuple[tuple[str, ...], ...] = ()
-    by_word: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    by_word: dict[str, tuple[str, ...]] = field(default_factory=dict)  # each word: the others of its groups
 
     @classmethod
     def of(cls, groups: Iterable[Iterable[str]]) -> Synonyms:
-        normalized = tuple(
-            tuple(dict.fromkeys(w for w in (analysis.normalize(t).replace(" ", "") for t in group) if w)) for group in groups
-        )
         by_word: dict[str, dict[str, None]] = {}
-        for group in normalized:
-            for word in group:
-                by_word.setdefault(word, {}).update((w, None) for w in group if w != word)
-        return cls(tuple(g for g in normalized if len(g) > 1), {w: tuple(alts) for w, alts in by_word.items() if alts})
+        for group in groups:
+            words = [w for w in (analysis.normalize(t).replace(" ", "") for t in group) if w]
+            for word in words:
+                by_word.setdefault(word, {}).update((w, None) for w in words if w != word)
+        return cls({w: tuple(alts) for w, alts in by_word.items() if alts})
 
     def alternatives(self, word: str) -> tuple[str, ...]:
         return self.by_word.get(word, ())
@@ -50,14 +49,15 @@ class Synonyms:
         A match must start and end where jieba's words do (or be the whole text), so 低保 is not
         found inside 最低保障.
         """
-        if not self.by_word or not norm:
-            return []
+        present = sorted((w for w in self.by_word if w in norm), key=len, reverse=True)
+        if not present:
+            return []  # the usual case: no segmentation needed
         bounds = {0, len(norm)}
         for _, start, end in analysis.words_with_spans(norm, dict_id):
             bounds.update((start, end))
         found: list[tuple[int, int, str]] = []
         taken = [False] * len(norm)
-        for word in sorted((w for w in self.by_word if w in norm), key=len, reverse=True):
+        for word in present:
             start = norm.find(word)
             while start >= 0:
                 end = start + len(word)
@@ -81,18 +81,11 @@ class Synonyms:
 
 def load_synonyms(extra_file: str | Path | None = None) -> Synonyms:
     """The shipped table, plus the operator's file when named (a missing or malformed one is a ConfigError)."""
-    from archive.errors import ConfigError
-
     shipped = resources.files("index").joinpath("data/synonyms.toml").read_text(encoding="utf-8")
     groups = list(tomllib.loads(shipped)["groups"])
     if extra_file:
         path = Path(extra_file)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"synonyms file {path} does not exist", "create it or unset synonyms_file") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"synonyms file {path} is not valid TOML: {exc}", "fix the line named") from None
+        data = read_toml(path, "synonyms file", "create it or unset synonyms_file")
         extra = data.get("groups")
         if not isinstance(extra, list) or not all(isinstance(g, list) and all(isinstance(w, str) for w in g) for g in extra):
             raise ConfigError(
@@ -108,13 +101,6 @@ def informative(words: Iterable[str]) -> list[str]:
     words = list(words)
     kept = [w for w in words if w not in QUESTION_WORDS]
     return kept or words
-
-
-def strip_question(text: str, dict_id: str = "") -> str:
-    """`text` without its question words (怎样申请低保 → 申请低保); the text itself when nothing else is left."""
-    norm = analysis.normalize(text)
-    kept = [w for w, _, _ in analysis.words_with_spans(norm, dict_id) if w not in QUESTION_WORDS and w.strip()]
-    return "".join(kept) if kept else norm
 
 
 def covers(text: str, dict_id: str = "") -> list[list[str]]:
@@ -149,16 +135,21 @@ def covers(text: str, dict_id: str = "") -> list[list[str]]:
     return found[:MAX_COVERS]
 
 
+def correctable(norm: str) -> bool:
+    """Whether typo correction tries `norm`: CJK only, 3 to 12 characters."""
+    return 3 <= len(norm) <= 12 and all(analysis.is_cjk(c) for c in norm)
+
+
 def one_edit_candidates(norm: str, following: Callable[[str], Iterable[str]], df: Callable[[str], int]) -> list[str]:
     """Strings one substitution, insertion or deletion away from `norm` that mend its unseen bigrams.
 
     Edits touch only the characters of bigrams no document holds (`df(gram) == 0`); every bigram of
     a candidate must be held. `following(ch)` lists characters seen after `ch`. Candidates come
-    most plausible first (the rarest of their bigrams is the most common). Only CJK strings of 3 to
-    12 characters are corrected.
+    most plausible first (the rarest of their bigrams is the most common). Only `correctable` strings
+    are tried.
     """
     n = len(norm)
-    if not 3 <= n <= 12 or not all(analysis.is_cjk(c) for c in norm):
+    if not correctable(norm):
         return []
     unseen = [i for i in range(n - 1) if not df(norm[i : i + 2])]
     around = sorted({p for i in unseen for p in (i, i + 1)})
@@ -186,9 +177,9 @@ def one_edit_candidates(norm: str, following: Callable[[str], Iterable[str]], df
 __all__ = [
     "QUESTION_WORDS",
     "Synonyms",
+    "correctable",
     "covers",
     "informative",
     "load_synonyms",
     "one_edit_candidates",
-    "strip_question",
 ]

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from index.api import TIER_LABELS
+
 bp = Blueprint("api", __name__)
 
 _ERROR = {
@@ -32,7 +34,7 @@ _HIT = {
         "published": _STR_OR_NULL,
         "snippet_html": {"type": "string"},
         "doc_url": {"type": "string"},
-        "tier": {"enum": ["exact", "all", "most", "similar"]},
+        "tier": {"enum": list(TIER_LABELS)},
         "missing": {"type": "array", "items": {"type": "string"}},
     },
 }

@@ -32,13 +32,12 @@ def refresh_derived(settings: Settings, catalog: Catalog) -> Refreshed:
 
 def verify_index(settings: Settings) -> bool:
     """`xxgk verify --index`: print how the index differs from the catalog; True when it does not."""
-    from index.agreement import compare
-    from index.api import open_backend
+    from index.api import compare_with_catalog, open_backend
 
     engine = open_backend(settings)
     try:
         with Catalog(settings.catalog_path, readonly=True) as catalog:
-            report = compare(engine, catalog)
+            report = compare_with_catalog(engine, catalog)
             behind = max(0, catalog.max_seq() - engine.status().catalog_seq)
     finally:
         engine.close()

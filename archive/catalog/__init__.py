@@ -18,7 +18,7 @@ from archive.catalog.documents import DocumentsMixin
 from archive.catalog.parts import PartsMixin
 from archive.catalog.records import Capture, StoredDocument
 from archive.catalog.runs import RunsMixin
-from archive.catalog.schema import _MIGRATIONS, SCHEMA_VERSION, SchemaPart
+from archive.catalog.schema import _MIGRATIONS, SCHEMA_VERSION, SchemaPart, run_script
 from archive.errors import ArchiveError
 from archive.models import Document
 
@@ -127,9 +127,7 @@ class Catalog(DocumentsMixin, RunsMixin, PartsMixin):
             )
         for version in range(current + 1, SCHEMA_VERSION + 1):
             with self.transaction():
-                for statement in _MIGRATIONS[version].split(";"):
-                    if statement.strip():
-                        self.conn.execute(statement)
+                run_script(self.conn, _MIGRATIONS[version])
                 if version == 2:
                     self._backfill_attachments()
                 self.conn.execute(f"PRAGMA user_version={version}")

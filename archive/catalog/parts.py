@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import AbstractContextManager
 
-from archive.catalog.schema import SchemaPart
+from archive.catalog.schema import SchemaPart, run_script
 from archive.errors import ArchiveError
 
 
@@ -41,9 +41,7 @@ class PartsMixin:
             return False
         for version in range(current + 1, part.version + 1):
             with self.transaction():
-                for statement in part.migrations[version].split(";"):
-                    if statement.strip():
-                        self.conn.execute(statement)
+                run_script(self.conn, part.migrations[version])
                 self.conn.execute(
                     "INSERT INTO schema_parts (name, version) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET version = ?",
                     (part.name, version, version),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -106,6 +107,13 @@ _MIGRATIONS: dict[int, str] = {
         SELECT 'reports', 1 FROM sqlite_master WHERE type = 'table' AND name = 'annual_reports';
     """,
 }
+
+
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Execute a migration's statements one by one (inside the caller's transaction, unlike executescript)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
 
 
 @dataclass(frozen=True)

@@ -51,8 +51,6 @@ def bigram_arrays(text: str) -> tuple[np.ndarray, np.ndarray]:
     """
     norm = normalize(text)
     codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
-    if len(codes) < 2:
-        return np.zeros(0, np.uint64), np.zeros(0, np.int32)
     word = codes[alnum_table()[codes]]  # punctuation and spaces skipped: bigrams bridge them
     if len(word) < 2:
         return np.zeros(0, np.uint64), np.zeros(0, np.int32)

@@ -22,6 +22,7 @@ from index.api import (
     FACETS,
     MAX_PAGE,
     MAX_PAGE_SIZE,
+    TIER_LABELS,
     FacetValue,
     Hit,
     IndexedDocument,
@@ -51,11 +52,10 @@ SYNONYM_WEIGHT = 0.5  # a synonym's terms score half of the typed words'
 MOST_WORDS = 0.5  # "most words": a document holds this share of the query's informative words, by IDF
 GRAM_COVERAGE = 0.6  # "similar text": a document holds this share of the query's bigrams, by IDF
 WINDOW, MAX_WINDOWS = 8, 6  # a long pasted string is matched as a few windows of this many bigrams
-EXACT, ALL_WORDS, MOST, SIMILAR = 0, 1, 2, 3  # the tiers of the relaxation ladder, best first
-TIER_NAMES = ("exact", "all", "most", "similar")
+ALL_WORDS, MOST = 1, 2  # rungs of the relaxation ladder (indexes into TIER_NAMES)
+TIER_NAMES = tuple(TIER_LABELS)
 FEW = 20  # the similar-text tier is computed only when the tiers above hold fewer results
 MAX_BONUS = 40  # phrase bonuses one query may look up
-MISSING_NOTED = 2000  # up to this many "most words" results, each notes the words it lacks
 EMPTY = np.zeros(0, dtype=np.int64)
 MAX_FOLLOWING, MAX_CANDIDATES = 400, 12  # typo correction: characters tried after one, candidates checked
 TIME_LIMIT_S = 3.0
@@ -87,7 +87,6 @@ class _Plan:
     grams: list[str] = field(default_factory=list)
     expanded: list[str] = field(default_factory=list)
     tiers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))  # per document of `docs`
-    missing: dict[int, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -267,17 +266,14 @@ class WhooshEngine:
         """
         cache = self._postings
         n = cache.doc_count
-        runs = [run for run in analysis.bigram_runs(text) if run]
-        if not runs:
+        grams = analysis.bigrams(text)
+        if not grams:
             return None
-        windows: list[list[str]] = []
-        for run in runs:
-            if len(run) <= 2 * WINDOW:
-                windows.append(run)
-            else:
-                count = min(MAX_WINDOWS, len(run) // WINDOW)
-                step = (len(run) - WINDOW) / max(1, count - 1)
-                windows.extend(run[int(i * step) : int(i * step) + WINDOW] for i in range(count))
+        windows = [grams]
+        if len(grams) > 2 * WINDOW:
+            count = min(MAX_WINDOWS, len(grams) // WINDOW)
+            step = (len(grams) - WINDOW) / max(1, count - 1)
+            windows = [grams[int(i * step) : int(i * step) + WINDOW] for i in range(count)]
         fields = ("title_ng",) if title_only else ("title_ng", "body_ng", "doc_no")
         per_field = []
         for f in fields:
@@ -290,17 +286,15 @@ class WhooshEngine:
                 per_field.append(docs)
         return union(per_field, n)
 
-    def _all_words(self, words: list[str], fields: tuple[tuple[str, float], ...]) -> np.ndarray | None:
-        """Documents with every word in one of `fields` (None for no words)."""
+    def _holding(self, words: list[str], fields: tuple[tuple[str, float], ...]) -> list[tuple[str, np.ndarray]]:
+        """Each word with the documents holding it in one of `fields`."""
         cache = self._postings
-        n = cache.doc_count
-        found: np.ndarray | None = None
-        for w in words:
-            either = union([cache.get(f, w).ids for f, _ in fields], n)
-            found = either if found is None else intersect(found, either, n)
-            if not len(found):
-                break
-        return found
+        return [(w, union([cache.get(f, w).ids for f, _ in fields], cache.doc_count)) for w in words]
+
+    def _every(self, held: list[tuple[str, np.ndarray]]) -> np.ndarray | None:
+        """Documents holding every word of `held` (None for no words)."""
+        n = self._postings.doc_count
+        return functools.reduce(lambda a, b: intersect(a, b, n), (d for _, d in held)) if held else None
 
     def _text(self, text: str, phrase: bool, title_only: bool = False, literal: bool = False, weight: float = 1.0) -> _Plan:
         """One text clause.
@@ -311,8 +305,7 @@ class WhooshEngine:
         then, unless `literal`, the same for each rewording through the synonym table, scored at
         SYNONYM_WEIGHT. `units` (word, documents holding it or a synonym) feed the "most words" tier.
         """
-        cache = self._postings
-        n = cache.doc_count
+        n = self._postings.doc_count
         word_runs = analysis.word_runs(text, self.dict_id)
         words = list(dict.fromkeys(w for run in word_runs for w in run))
         required = vocabulary.informative(words)
@@ -322,31 +315,32 @@ class WhooshEngine:
         )
         exact = self._exact(text, title_only)
         if phrase:
-            docs = exact if exact is not None else self._all_words(words, fields)
+            docs = exact if exact is not None else self._every(self._holding(words, fields))
             if docs is None:
                 raise QueryError(f"“{text}”中没有可检索的文字，请换一个词。")
-            grams = list(dict.fromkeys(g for run in analysis.bigram_runs(text) for g in run))
+            grams = list(dict.fromkeys(analysis.bigrams(text)))
             scoring = [(f, g, b * weight) for g in grams for f, b in gram_fields] + [
                 (f, w, b * weight) for w in words for f, b in fields
             ]
             return _Plan(docs, scoring, [], exact=docs)
-        matches = [a for a in (exact, self._all_words(required, fields)) if a is not None]
+        units = self._holding(required, fields)
+        matches = [a for a in (exact, self._every(units)) if a is not None]
         # An unbroken string jieba splits (余杭区长 → 余杭 区长) may mean other words (余杭区 区长); one
         # jieba keeps whole (婚姻登记) is not taken apart.
         for cover in vocabulary.covers(text, self.dict_id) if 2 <= len(words) <= 3 else []:
-            found = self._all_words(cover, fields)
+            found = self._every(self._holding(cover, fields))
             if found is not None:
                 matches.append(found)
         if not matches:
             raise QueryError(f"“{text}”中没有可检索的文字，请换一个词。")
         docs = union(matches, n)
-        stripped = vocabulary.strip_question(text, self.dict_id) if len(required) < len(words) else text
-        grams = list(dict.fromkeys(g for run in analysis.bigram_runs(stripped) for g in run))
+        # Without its question words (怎样申请低保 → 申请低保), for bigrams and rewordings.
+        stripped = "".join(w for run in word_runs for w in run if w in required) if len(required) < len(words) else text
+        grams = list(dict.fromkeys(analysis.bigrams(stripped)))
         scoring = [(f, w, b * weight) for w in required for f, b in fields] + [
             (f, g, b * weight) for g in grams for f, b in gram_fields
         ]
         bonus = [(f, run, b * PHRASE_BONUS * weight) for run in word_runs if len(run) > 1 for f, b in fields]
-        units = [(w, union([cache.get(f, w).ids for f, _ in fields], n)) for w in required]
         plan = _Plan(docs, scoring, bonus, exact=exact, units=units, grams=grams)
         if literal:
             return plan
@@ -388,16 +382,11 @@ class WhooshEngine:
             if parsed:
                 return _Plan(cache.get("doc_key", parsed.key).ids, [], [], pinned=True)
             code = analysis.normalize(clause.text).replace(" ", "")
-            runs = analysis.bigram_runs(clause.text)
+            grams = analysis.bigrams(clause.text)
             docs = cache.get("doc_code", code).ids
-            if runs:
-                exact: np.ndarray | None = None
-                for run in runs:
-                    found = phrase_docs(cache, "doc_no", run, within=exact)
-                    exact = found if exact is None else intersect(exact, found, cache.doc_count)
-                if exact is not None:
-                    docs = union([docs, exact], cache.doc_count)
-            return _Plan(docs, [("doc_no", g, DOC_NO) for run in runs for g in run], [])
+            if grams:
+                docs = union([docs, phrase_docs(cache, "doc_no", grams)], cache.doc_count)
+            return _Plan(docs, [("doc_no", g, DOC_NO) for g in grams], [])
         if clause.field == "year":
             return _Plan(cache.get("year", clause.text).ids, [], [])
         if clause.field == "date":
@@ -456,31 +445,29 @@ class WhooshEngine:
             if not word_groups:
                 required = [union([required[0], pinned], n)] if required else [pinned]
         base = self._base(required, excluded, n)
-        tiers: list[np.ndarray] = []
-        missing: dict[int, list[str]] = {}
-        if not word_groups:
-            tiers.append(base)
-        else:
-            exact = self._within(exact_groups, base, n)
-            every = self._within(word_groups, base, n)
-            tiers += [exact, np.setdiff1d(every, exact, assume_unique=True)]
-            most = self._most(units, base, every, n, missing)
-            tiers.append(most)
+        tiers = [base]
+        if word_groups:
+
+            def meet(groups: list[np.ndarray]) -> np.ndarray:
+                return functools.reduce(lambda a, b: intersect(a, b, n), groups, base)
+
+            exact, every = meet(exact_groups), meet(word_groups)
+            most = self._most(units, base, every, n)
+            tiers = [exact, np.setdiff1d(every, exact, assume_unique=True), most]
             if len(every) + len(most) < FEW:
                 tiers.append(self._similar(grams, base, union([every, most], n), n))
-        docs = union(tiers, n)
-        tier_of = np.full(n, SIMILAR, dtype=np.int8)
-        for t, members in reversed(list(enumerate(tiers))):
-            tier_of[members] = t
-        terms = self._strongest(list(dict.fromkeys(terms)))
+        # The tiers are disjoint: their members, sorted, with the tier of each.
+        members = np.concatenate(tiers)
+        order = np.argsort(members, kind="stable")
+        labels = np.repeat(np.arange(len(tiers), dtype=np.int8), [len(t) for t in tiers])
         return _Plan(
-            docs,
-            terms,
+            members[order].astype(np.int64),
+            self._strongest(list(dict.fromkeys(terms))),
             bonus[:MAX_BONUS],
             pinned_docs=pinned,
             expanded=expanded,
-            tiers=tier_of[docs] if len(docs) else np.zeros(0, dtype=np.int8),
-            missing=missing,
+            units=units,
+            tiers=labels[order],
         )
 
     def _base(self, required: list[np.ndarray], excluded: list[np.ndarray], n: int) -> np.ndarray:
@@ -491,16 +478,7 @@ class WhooshEngine:
             docs = np.setdiff1d(docs, out, assume_unique=True)
         return docs[self._live[docs]] if len(docs) else docs
 
-    @staticmethod
-    def _within(groups: list[np.ndarray], base: np.ndarray, n: int) -> np.ndarray:
-        docs = base
-        for g in groups:
-            docs = intersect(docs, g, n)
-        return docs
-
-    def _most(
-        self, units: list[tuple[str, np.ndarray]], base: np.ndarray, every: np.ndarray, n: int, missing: dict[int, list[str]]
-    ) -> np.ndarray:
+    def _most(self, units: list[tuple[str, np.ndarray]], base: np.ndarray, every: np.ndarray, n: int) -> np.ndarray:
         """Documents (not in `every`) holding MOST_WORDS of the informative words' IDF weight."""
         if len(units) < 2:
             return EMPTY
@@ -513,11 +491,7 @@ class WhooshEngine:
             if len(d):
                 held[d] += w
         candidates = base[held[base] >= MOST_WORDS * total - 1e-6] if len(base) else base
-        docs = np.setdiff1d(candidates, every, assume_unique=True)
-        if len(docs) <= MISSING_NOTED:  # which words each lacks, for the result list
-            for d in docs.tolist():
-                missing[d] = [w for w, ids in units if not len(ids) or ids[min(np.searchsorted(ids, d), len(ids) - 1)] != d]
-        return docs
+        return np.setdiff1d(candidates, every, assume_unique=True)
 
     def _similar(self, grams: list[str], base: np.ndarray, above: np.ndarray, n: int) -> np.ndarray:
         """Documents (not in `above`) holding GRAM_COVERAGE of the query's bigrams by IDF.
@@ -560,11 +534,11 @@ class WhooshEngine:
         corrected = ""
         with self._lock:
             searcher = self._searcher
-            plan = self.plan(parsed, request.literal)
-            if not request.literal:
-                better = self._correction(parsed)
-                if better is not None:
-                    corrected, parsed, plan = better
+            better = None if request.literal else self._correction(parsed)
+            if better is not None:
+                corrected, parsed, plan = better
+            else:
+                plan = self.plan(parsed, request.literal)
             facets, allowed = self._facet_counts(plan.docs, request)
             total = int(len(allowed))
             page_count = max(1, -(-total // page_size))
@@ -572,9 +546,8 @@ class WhooshEngine:
             wanted = page * page_size
             tiers = plan.tiers[np.searchsorted(plan.docs, allowed)] if len(allowed) else plan.tiers[:0]
             if parsed.empty or request.sort == "date":
-                order = allowed[np.lexsort((-allowed, -self._pubdate[allowed]))][:wanted]
-                tier_of = dict(zip(allowed.tolist(), tiers.tolist()))
-                ranked = [(int(d), 0.0, int(tier_of[int(d)])) for d in order]
+                order = np.lexsort((-allowed, -self._pubdate[allowed]))[:wanted]
+                ranked = [(int(allowed[i]), 0.0, int(tiers[i])) for i in order]
             else:
                 ranked, timed_out = self._ranked(plan, allowed, tiers, wanted, started + self.time_limit_s)
                 if timed_out:
@@ -583,7 +556,7 @@ class WhooshEngine:
                 notice = notice or "没有同时包含全部词语的结果，以下是包含部分词语或相近文字的结果。"
             needles = query_needles(parsed.positive_texts() + plan.expanded, self.dict_id)
             hits = [
-                self._hit(searcher.stored_fields(d), score, needles, TIER_NAMES[tier], plan.missing.get(d, []))
+                self._hit(searcher.stored_fields(d), score, needles, TIER_NAMES[tier], self._lacking(plan, d, tier))
                 for d, score, tier in ranked[(page - 1) * page_size :]
             ]
             exact_id = self._doc_no_target(parsed)
@@ -633,8 +606,14 @@ class WhooshEngine:
             clauses = []
             for c in group:
                 norm = analysis.normalize(c.text).replace(" ", "")
-                grams = [g for run in analysis.bigram_runs(norm) for g in run]
-                if c.negated or c.phrase or c.field not in ("", "title") or all(df(g) for g in grams) or self._held(norm):
+                if (
+                    c.negated
+                    or c.phrase
+                    or c.field not in ("", "title")
+                    or not vocabulary.correctable(norm)
+                    or all(df(g) for g in analysis.bigrams(norm))
+                    or self._held(norm)
+                ):
                     clauses.append(c)
                     continue
                 best, best_count = "", 1
@@ -657,10 +636,17 @@ class WhooshEngine:
         text = " ".join(("-" if c.negated else "") + (f'"{c.text}"' if c.phrase else c.text) for g in groups for c in g)
         return text, fixed, plan
 
+    @staticmethod
+    def _lacking(plan: _Plan, doc: int, tier: int) -> list[str]:
+        """The query words a "most words" result lacks (shown on the result list)."""
+        if tier != MOST:
+            return []
+        return [w for w, ids in plan.units if not len(ids) or ids[min(int(np.searchsorted(ids, doc)), len(ids) - 1)] != doc]
+
     def _held(self, norm: str) -> int:
-        """How many live documents hold `norm` as a string in the title or body."""
+        """How many documents hold `norm` as a string (the postings hold live documents only)."""
         exact = self._exact(norm, title_only=False)
-        return 0 if exact is None else int(np.count_nonzero(self._live[exact])) if len(exact) else 0
+        return 0 if exact is None else len(exact)
 
     def _ranked(
         self, plan: _Plan, allowed: np.ndarray, tiers: np.ndarray, wanted: int, deadline: float
@@ -693,8 +679,6 @@ class WhooshEngine:
             ok = where < len(allowed)
             hit = where[ok][allowed[where[ok]] == plan.pinned_docs[ok]]
             scores[hit] += DOC_KEY_BOOST
-            tiers = tiers.copy()
-            tiers[hit] = EXACT
         # One key: the score to 4 decimals (float noise is a tie), then the date (newest first among equals).
         key = np.round(scores.astype(np.float64), 4) * 1e4 * 1e8 + self._pubdate[allowed]
         out: list[tuple[int, float, int]] = []

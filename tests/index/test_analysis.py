@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from index.analysis import BigramTokenizer, ChineseTokenizer, bigram_runs, normalize, normalize_with_map, word_runs
+from index.analysis import BigramTokenizer, ChineseTokenizer, bigrams, normalize, normalize_with_map, word_runs
 from index.highlight import highlight_all, snippet
 
 
@@ -36,8 +36,8 @@ def test_offsets_point_into_the_original_text() -> None:
 def test_punctuation_gaps_words_but_bigrams_bridge_it() -> None:
     assert word_runs("政府，信息公开") == [["政府"], ["信息", "公开"]]
     # Bigrams skip punctuation, so a phrase matches with any punctuation or none where the text has some.
-    assert bigram_runs("余民〔2016〕3号") == [["余民", "民2", "20", "01", "16", "63", "3号"]]
-    assert bigram_runs("依法公开，便民高效") == bigram_runs("依法公开、便民高效") == bigram_runs("依法公开便民高效")
+    assert bigrams("余民〔2016〕3号") == ["余民", "民2", "20", "01", "16", "63", "3号"]
+    assert bigrams("依法公开，便民高效") == bigrams("依法公开、便民高效") == bigrams("依法公开便民高效")
 
 
 @pytest.mark.parametrize(

@@ -10,25 +10,9 @@ import random
 from dataclasses import dataclass
 from html import escape
 
-# The format as the State Council's template prints it (keys are the names the extractor gives the cells;
-# the crawler package does not import the extractor, so the printed format is written out here).
-APPLICANTS = (
-    ("natural", "自然人"),
-    ("commercial", "商业企业"),
-    ("research", "科研机构"),
-    ("public_interest", "社会公益组织"),
-    ("legal", "法律服务机构"),
-    ("other_org", "其他"),
-    ("total", "总计"),
-)
-REVIEW_GROUPS = ("review", "lit_direct", "lit_after")
-REVIEW_COLS = (
-    ("upheld", "结果维持"),
-    ("corrected", "结果纠正"),
-    ("other", "其他结果"),
-    ("pending", "尚未审结"),
-    ("total", "总计"),
-)
+from reports.standard import APPLICANTS, REVIEW_COLS, REVIEW_GROUPS
+
+# How the State Council's template prints the row labels (the extractor matches them by pattern).
 ROW_LABELS = {
     "new": "一、本年新收政府信息公开申请数量",
     "carried_over": "二、上年结转政府信息公开申请数量",
@@ -91,7 +75,7 @@ class StandardTables:
         for row, counts in self.rows.items():
             out.update({f"apply.{row}.{col}": v for (col, _), v in zip(APPLICANTS, counts)})
         review = iter(self.review)
-        out.update({f"{g}.{c}": next(review) for g in REVIEW_GROUPS for c, _ in REVIEW_COLS})
+        out.update({f"{g}.{c}": next(review) for g, _ in REVIEW_GROUPS for c, _ in REVIEW_COLS})
         return out
 
 
