@@ -4,9 +4,12 @@ Each query is one `engine.search`: parse, match, category/year/agency (and the o
 ranking, and highlighted snippets for the first page. Prints p50/p95/p99 over the query mix and
 the process's memory (RSS) once the searcher is warm.
 
-Usage: python bench/search.py [N] [--deleted PCT]   (default 100000; the archive is generated once into
-bench/.cache). With --deleted, PCT% of the documents are edited after the build and synced
-incrementally, so the index serves segments holding that share of deleted documents.
+Usage: python bench/search.py [N] [--deleted PCT] [--keywords-only]   (default 100000; the archive is
+generated once into bench/.cache). Every other request of the mix is of the kinds people type (pasted
+text, short forms, questions, typos, run-together words, punctuation and number variants); with
+--keywords-only the mix is the keyword requests alone, as measured before those kinds were added.
+With --deleted, PCT% of the documents are edited after the build and synced incrementally, so the
+index serves segments holding that share of deleted documents.
 """
 
 from __future__ import annotations
@@ -85,16 +88,52 @@ PHRASES = [
     '"科技进步"',
 ]
 AGENCIES = ["余杭区民政局", "余杭区教育局", "余杭区财政局"]
+# The ways people search (issue "search that finds what people mean"): short forms, questions, typos,
+# run-together words, punctuation and number variants; pasted text is taken from the corpus itself.
+SHORT_FORMS = ["低保", "医保", "社保", "公积金", "年报", "发改委", "人社局", "卫健委", "住建局", "五保", "非遗", "公租房"]
+QUESTIONS = ["怎样申请{}", "{}怎么办理", "如何办理{}", "{}需要哪些材料", "{}在哪里办", "{}是多少"]
+TYPOS = ["国有企叶", "基础设旋", "社会保樟", "精神文名", "环境保户", "下岗职公", "安全生厂", "消费着"]
+NUMBERS = ["第四批", "第4批 名单", "二〇二一年 预算", "2021年度 工作", "第十五条", "１９９７年 经济"]
 CATEGORIES = ["通知公告", "政策文件", "工作动态"]
 
 
-def query_mix(n: int, seed: int = 11) -> list[SearchRequest]:
-    """Realistic requests: 1-3 keywords, phrases, 文号, filters, date windows, sort by date, page 2."""
+def people_query(kind: int, rng: random.Random, sentences: list[str]) -> str:
+    """One query of the kinds people type (kind 0-9): pasted text, short forms, questions, typos ..."""
+    if kind in (0, 1):  # a pasted sentence (with its punctuation, or with spaces instead)
+        sentence = rng.choice([s for s in sentences if 30 <= len(s) <= 150])
+        return sentence if kind == 0 else sentence.replace("，", " ").replace("。", "")
+    if kind == 2:  # a pasted paragraph, beyond the term caps
+        start = rng.randrange(len(sentences) - 8)
+        return "".join(sentences[start : start + 8])[:480]
+    if kind == 3:
+        return f"{rng.choice(SHORT_FORMS)} {rng.choice(WORDS)}" if rng.random() < 0.5 else rng.choice(SHORT_FORMS)
+    if kind == 4:
+        return rng.choice(QUESTIONS).format(rng.choice(SHORT_FORMS + WORDS))
+    if kind == 5:
+        return rng.choice(TYPOS)
+    if kind == 6:  # words run together
+        return "".join(rng.sample(WORDS, 2))
+    if kind == 7:  # a phrase typed with other punctuation
+        a, b = rng.sample(WORDS, 2)
+        return f'"{a}{rng.choice("、，,；; ")}{b}"'
+    if kind == 8:
+        return rng.choice(NUMBERS)
+    return rng.choice(AGENCIES)[3:] + rng.choice(WORDS)  # agency and subject run together: 民政局养老
+
+
+def query_mix(n: int, seed: int = 11, people: bool = True) -> list[SearchRequest]:
+    """Realistic requests: 1-3 keywords, phrases, 文号, filters, date windows, sort by date, page 2;
+    with `people`, every other request is of the kinds in `people_query`."""
+    from xxgk.demo.corpus import people_daily_sentences
+
+    sentences = people_daily_sentences()
     rng = random.Random(seed)
     out = []
     for i in range(n):
         kind = i % 10
-        if kind < 4:
+        if people and i % 2:
+            q = people_query(i // 2 % 10, rng, sentences)
+        elif kind < 4:
             q = " ".join(rng.sample(WORDS, rng.randint(1, 3)))
         elif kind == 4:
             q = rng.choice(PHRASES)
@@ -149,13 +188,15 @@ def main() -> None:
         at = args.index("--deleted")
         deleted = float(args[at + 1])
         del args[at : at + 2]
+    people = "--keywords-only" not in args
+    args = [a for a in args if a != "--keywords-only"]
     n = int(args[0]) if args else 100_000
     settings = ensure_edited(n, deleted) if deleted else ensure_archive(n)
     from index.whoosh.engine import WhooshEngine
 
     before = rss_mb()
     engine = WhooshEngine(settings.index_path)
-    requests = query_mix(300)
+    requests = query_mix(600, people=people)
     for req in requests[:50]:  # warm: dictionary, columns, OS page cache
         engine.search(req)
     timed, totals = [], []
@@ -165,17 +206,23 @@ def main() -> None:
         timed.append(((time.perf_counter() - started) * 1000, req))
         totals.append(result.total)
     times = sorted(t for t, _ in timed)
-    pct = lambda p: times[min(len(times) - 1, int(p / 100 * len(times)))]  # noqa: E731
+
+    def pct(p: float, values: list[float] = times) -> float:
+        return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
     reader = engine._searcher.reader()  # noqa: SLF001 - the benchmark reports the index's shape
     segments = [(r.doc_count_all(), r.doc_count_all() - r.doc_count()) for r, _ in reader.leaf_readers()]
     print(f"# {platform.node()} · Python {platform.python_version()} · {date.today()} · {engine.doc_count():,} documents")
     print(f"segments (documents, deleted): {segments}")
     print(f"queries: {len(times)}, median matches {statistics.median(totals):,.0f}, max {max(totals):,}")
     print(f"p50 {pct(50):.1f} ms · p95 {pct(95):.1f} ms · p99 {pct(99):.1f} ms · max {times[-1]:.1f} ms")
+    for name, part in (("keyword kinds", timed[0::2]), ("people's kinds", timed[1::2])):
+        values = sorted(t for t, _ in part)
+        print(f"  {name}: p50 {pct(50, values):.1f} ms · p95 {pct(95, values):.1f} ms")
     print(f"memory: {rss_mb():.0f} MB RSS warm ({rss_mb() - before:.0f} MB for the open searcher and its caches)")
-    slow = sorted(timed, key=lambda tr: tr[0])[-5:]
-    for ms, req in slow:
-        print(f"  slow: {ms:.0f} ms  q={req.q!r} filters={req.filters} sort={req.sort}")
+    for name, part in (("keyword kinds", timed[0::2]), ("people's kinds", timed[1::2])):
+        for ms, req in sorted(part, key=lambda tr: tr[0])[-3:]:
+            print(f"  slowest {name}: {ms:.0f} ms  q={req.q[:60]!r} filters={req.filters} sort={req.sort}")
 
 
 if __name__ == "__main__":

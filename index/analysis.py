@@ -250,6 +250,15 @@ def load_dictionary(dict_id: str, words: Iterable[str]) -> None:
             _derived.popitem(last=False)
 
 
+def has_dictionary(dict_id: str) -> bool:
+    """Whether the segmenter of `dict_id` is loaded (only the most recently used few are kept)."""
+    with _lock:
+        if dict_id in _derived:
+            _derived.move_to_end(dict_id)
+            return True
+    return False
+
+
 def segmenter(dict_id: str = "") -> Any:
     """The jieba tokenizer for a dictionary id ("" = jieba's own dictionary), initialised once."""
     if not dict_id:
@@ -294,6 +303,15 @@ def _runs(tokens: Iterator[Token]) -> list[list[str]]:
 def word_runs(text: str, dict_id: str = "") -> list[list[str]]:
     """Query-mode word tokens of `text`, split where punctuation separates them."""
     return _runs(ChineseTokenizer(dict_id)(text, positions=True, mode="query"))
+
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def skeleton(text: str) -> str:
+    """The word characters of normalised text, in order: a string holds another's bigram sequence
+    exactly when its skeleton contains the other's."""
+    return _NON_WORD.sub("", normalize(text))
 
 
 def bigrams(text: str) -> list[str]:

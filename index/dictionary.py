@@ -1,4 +1,4 @@
-"""The domain dictionary: agency, place, 《》 title and 文号 代字 words taken from the archive's own metadata.
+"""The domain dictionary: agency, place, 《》 title and 文号 代字 words from the archive's own metadata, and synonym-table words.
 
 It is built at reindex, stored beside the index (so queries are segmented exactly as the documents
 were) and loaded into jieba on top of its own dictionary, so these names stay whole words.
@@ -33,9 +33,11 @@ def _places(name: str) -> list[str]:
         rest = rest[m.end() :]
 
 
-def collect(agencies: Iterable[str], titles: Iterable[str], texts: Iterable[str], doc_nos: Iterable[str]) -> list[str]:
-    """Dictionary words from metadata: agency names and their places, 《》 titles, 文号 代字."""
-    words: set[str] = set()
+def collect(
+    agencies: Iterable[str], titles: Iterable[str], texts: Iterable[str], doc_nos: Iterable[str], extra: Iterable[str] = ()
+) -> list[str]:
+    """Dictionary words from metadata: agency names and their places, 《》 titles, 文号 代字; plus `extra` words."""
+    words: set[str] = set(extra)
     for agency in agencies:
         name = analysis.normalize(agency).replace(" ", "")
         if 2 <= len(name) <= 24 and _ORG_TAIL.search(name):

@@ -24,6 +24,7 @@ FIELDS = {
     "日期": "date",
 }
 MAX_CLAUSES = 12
+PASTED_CHARS = 20  # plain text this long (an unbalanced quote in it, or spaces) is a pasted passage
 _TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z_]+|标题|机构|文号|栏目|年份|日期)[:：])?("([^"]*)"?|\S+)')
 
 
@@ -80,6 +81,7 @@ class ParsedQuery:
 
     groups: tuple[tuple[Clause, ...], ...]
     doc_no: DocNo | None = None  # the 文号 the whole query is (a bare term or one doc_no: clause)
+    note: str = ""  # how the input was read, when not as written (shown above the results)
 
     def positive_texts(self) -> list[str]:
         return [c.text for g in self.groups for c in g if not c.negated and c.field in ("", "title", "doc_no")]
@@ -102,8 +104,13 @@ def parse_query(q: str, max_chars: int = 500) -> ParsedQuery:
     if whole:
         # A 文号 typed with spaces (杭民发 〔2020〕 5 号) is one term, not four.
         return ParsedQuery(((Clause(text=q),),), doc_no=whole)
+    note = ""
     if q.count('"') % 2:
-        raise QueryError('引号不成对：请检查查询中的双引号，短语需用一对引号括起，如 "政府信息公开"。')
+        if len(q) < PASTED_CHARS:
+            raise QueryError('引号不成对：请检查查询中的双引号，短语需用一对引号括起，如 "政府信息公开"。')
+        # Pasted text cut inside a quotation: its quotes are punctuation, not phrase marks.
+        q = q.replace('"', " ")
+        note = "引号不成对，已按普通文字检索（不作短语）。"
     groups: list[list[Clause]] = []
     pending_or = False
     pos = 0
@@ -131,8 +138,11 @@ def parse_query(q: str, max_chars: int = 500) -> ParsedQuery:
             if raw == "-":
                 raise QueryError("减号后面需要跟要排除的词，如：救助 -临时。")
             continue
-        if "*" in text or "?" in text:
-            if text.startswith(("*", "?")):
+        text = text.replace("?", " ").strip()  # a question mark, not a wildcard (怎么办理?)
+        if not text:
+            continue
+        if "*" in text:
+            if text.startswith("*"):
                 raise QueryError("不支持以 * 或 ? 开头的通配符查询，请输入完整的词。")
             raise QueryError("暂不支持通配符，请直接输入词语；中文词语会自动按片段匹配。")
         if key == "date":
@@ -149,10 +159,15 @@ def parse_query(q: str, max_chars: int = 500) -> ParsedQuery:
             groups.append([clause])
     if pending_or:
         raise QueryError("OR 需要写在两个词之间，如：低保 OR 救助。")
-    if sum(len(g) for g in groups) > MAX_CLAUSES:
+    plain = all(len(g) == 1 and not (g[0].field or g[0].phrase or g[0].negated) for g in groups)
+    pasted = plain and len(groups) >= 3 and sum(len(g[0].text) for g in groups) >= PASTED_CHARS
+    if sum(len(g) for g in groups) > MAX_CLAUSES and not plain:
         raise QueryError(f"查询条件过多，请控制在 {MAX_CLAUSES} 个以内。")
+    if pasted:
+        # A passage broken by spaces or line breaks (copied from a PDF): one string, not many terms.
+        groups = [[Clause(text=" ".join(g[0].text for g in groups))]]
     if groups and all(g[0].negated for g in groups):
         raise QueryError("查询不能只包含排除词，请至少输入一个要查找的词。")
     first = groups[0][0] if len(groups) == 1 else None
     doc_no = parse_doc_no(first.text) if first and not first.negated and first.field in ("", "doc_no") else None
-    return ParsedQuery(tuple(tuple(g) for g in groups), doc_no=doc_no)
+    return ParsedQuery(tuple(tuple(g) for g in groups), doc_no=doc_no, note=note)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
@@ -18,11 +19,13 @@ log = logging.getLogger(__name__)
 # Words that shape a question but say nothing of its subject: they never have to match.
 QUESTION_WORDS = frozenset(
     "怎样 怎么样 怎么 如何 多少 哪些 哪里 哪儿 哪个 什么 为什么 为何 是否 能否 可否 有没有 是不是 "
-    "吗 呢 吧 啊 呀 了 的 地 得 请问 想问 咨询 一下 我 我们 你们 需要 要 可以 能 该 应该 怎么办 办法 有哪些".split()
+    "吗 呢 吧 啊 呀 了 的 地 得 请问 想问 咨询 一下 我 我们 你们 需要 要 可以 能 该 应该 怎么办 有哪些 "
+    "在 去 到 哪 几 多久 多长时间 何时 什么时候 啥 咋 咋办 多少钱 钱 能不能 可不可以 有没有 还 都 呀".split()
 )
-MAX_ALTERNATIVES = 6  # other wordings one clause may stand for
+MAX_ALTERNATIVES = 8  # other wordings one synonym-table word of a query may stand for
 MAX_COVERS = 6  # segmentations one unbroken string may stand for
 MAX_COVER_CHARS = 10  # longer strings are not enumerated (their words and bigrams decide)
+WIDE = 60  # typo edits other than homophones use this many of a character's most frequent neighbours
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,20 @@ class Synonyms:
             for word in words:
                 by_word.setdefault(word, {}).update((w, None) for w in words if w != word)
         return cls({w: tuple(alts) for w, alts in by_word.items() if alts})
+
+    def with_groups(self, groups: Iterable[Iterable[str]]) -> Synonyms:
+        """This table with more groups (the ones an index learned)."""
+        merged = {w: dict.fromkeys(alts) for w, alts in self.by_word.items()}
+        for word, alts in Synonyms.of(groups).by_word.items():
+            merged.setdefault(word, {}).update(dict.fromkeys(a for a in alts if a != word))
+        return Synonyms({w: tuple(alts) for w, alts in merged.items()})
+
+    def dictionary_words(self) -> list[str]:
+        """The table's short forms, as dictionary words: 2 or 3 CJK characters.
+
+        jieba may cut an abbreviation it does not know across its neighbours (第三批非遗 → 第三 批非 遗);
+        longer words are left to jieba, whose parts of them (老旧 小区 改造) also match reworded text."""
+        return sorted(w for w in self.by_word if 2 <= len(w) <= 3 and all(analysis.is_cjk(c) for c in w))
 
     def alternatives(self, word: str) -> tuple[str, ...]:
         return self.by_word.get(word, ())
@@ -66,17 +83,6 @@ class Synonyms:
                     taken[start:end] = [True] * len(word)
                 start = norm.find(word, start + 1)
         return sorted(found)
-
-    def rewordings(self, text: str, dict_id: str = "") -> list[tuple[str, list[str]]]:
-        """Other wordings of `text` (normalised), each with the table words it brought in; at most MAX_ALTERNATIVES."""
-        norm = analysis.normalize(text).replace(" ", "")
-        out: list[tuple[str, list[str]]] = []
-        for start, end, word in self.found_in(norm, dict_id):
-            for alt in self.alternatives(word):
-                out.append((norm[:start] + alt + norm[end:], [alt]))
-                if len(out) >= MAX_ALTERNATIVES:
-                    return out
-        return out
 
 
 def load_synonyms(extra_file: str | Path | None = None) -> Synonyms:
@@ -135,18 +141,58 @@ def covers(text: str, dict_id: str = "") -> list[list[str]]:
     return found[:MAX_COVERS]
 
 
+@functools.lru_cache(maxsize=4)
+def neighbour_chars(dict_id: str = "") -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """For each character, the characters that follow it and those that precede it in the
+    dictionary's two-character words, most frequent word first: where typo candidates come from
+    (a dictionary lookup, not a scan of the index's terms)."""
+    after: dict[str, list[tuple[int, str]]] = {}
+    before: dict[str, list[tuple[int, str]]] = {}
+    for word, freq in analysis.segmenter(dict_id).FREQ.items():
+        if freq and len(word) == 2 and analysis.is_cjk(word[0]) and analysis.is_cjk(word[1]):
+            after.setdefault(word[0], []).append((-freq, word[1]))
+            before.setdefault(word[1], []).append((-freq, word[0]))
+    return (
+        {ch: tuple(c for _, c in sorted(found)) for ch, found in after.items()},
+        {ch: tuple(c for _, c in sorted(found)) for ch, found in before.items()},
+    )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def readings(ch: str) -> frozenset[str]:
+    """The pinyin readings of a character, without tones (行 → hang, heng, xing)."""
+    from pypinyin import Style, pinyin
+
+    return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")[0] or ())
+
+
+def sound_alike(a: str, b: str) -> bool:
+    """Whether two characters share a reading: the mistake a pinyin input method makes (生火 for 生活)."""
+    return bool(readings(a) & readings(b))
+
+
 def correctable(norm: str) -> bool:
     """Whether typo correction tries `norm`: CJK only, 3 to 12 characters."""
     return 3 <= len(norm) <= 12 and all(analysis.is_cjk(c) for c in norm)
 
 
-def one_edit_candidates(norm: str, following: Callable[[str], Iterable[str]], df: Callable[[str], int]) -> list[str]:
+def one_edit_candidates(
+    norm: str,
+    neighbours: tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]],
+    df: Callable[[str], int],
+    plausible: Callable[[str], int] = lambda gram: 0,
+    limit: int = 12,
+) -> list[str]:
     """Strings one substitution, insertion or deletion away from `norm` that mend its unseen bigrams.
 
     Edits touch only the characters of bigrams no document holds (`df(gram) == 0`); every bigram of
-    a candidate must be held. `following(ch)` lists characters seen after `ch`. Candidates come
-    most plausible first (the rarest of their bigrams is the most common). Only `correctable` strings
-    are tried.
+    a candidate must be held. `neighbours` is (following, preceding) characters per character, as
+    `neighbour_chars` gives. A substitution by a character that sounds alike (an input method's
+    homophone) comes first; other edits use the WIDE most frequent neighbours only, and rank by how
+    `plausible` (a dictionary's frequency) their new bigrams are. Only 3 × `limit` of them are looked
+    up in the index, so a correction costs a few dozen `df` calls whatever the vocabulary's size. At
+    most `limit` come back, homophones first, then the ones whose rarest bigram is the most common.
+    Only `correctable` strings are tried.
     """
     n = len(norm)
     if not correctable(norm):
@@ -155,23 +201,35 @@ def one_edit_candidates(norm: str, following: Callable[[str], Iterable[str]], df
     around = sorted({p for i in unseen for p in (i, i + 1)})
     if not around:
         return []
-    out: dict[str, None] = {}
+    after, before = neighbours
+    homophone: dict[str, bool] = {}
     for i in around:
-        for ch in following(norm[i - 1]) if i > 0 else ():  # substitution at i
-            if ch != norm[i] and analysis.is_cjk(ch):
-                out[norm[:i] + ch + norm[i + 1 :]] = None
+        pools = (after.get(norm[i - 1], ()) if i > 0 else (), before.get(norm[i + 1], ()) if i < n - 1 else ())
+        for pool in pools:  # substitution at i
+            for rank, ch in enumerate(pool):
+                alike = sound_alike(ch, norm[i])
+                if ch != norm[i] and analysis.is_cjk(ch) and (alike or rank < WIDE):
+                    homophone[norm[:i] + ch + norm[i + 1 :]] = alike
         if 0 < i < n - 1:  # deletion of i
-            out[norm[:i] + norm[i + 1 :]] = None
+            homophone.setdefault(norm[:i] + norm[i + 1 :], False)
         if i < n - 1:  # insertion after i
-            for ch in following(norm[i]):
+            for ch in after.get(norm[i], ())[:WIDE]:
                 if analysis.is_cjk(ch):
-                    out[norm[: i + 1] + ch + norm[i + 1 :]] = None
+                    homophone.setdefault(norm[: i + 1] + ch + norm[i + 1 :], False)
+    old = {norm[j : j + 2] for j in range(n - 1)}
+
+    def grams(text: str) -> list[str]:
+        return [text[j : j + 2] for j in range(len(text) - 1)]
+
+    def prior(candidate: str) -> tuple[bool, int]:
+        return (not homophone[candidate], -max((plausible(g) for g in grams(candidate) if g not in old), default=0))
+
     scored = []
-    for candidate in out:
-        weakest = min(df(candidate[j : j + 2]) for j in range(len(candidate) - 1))
+    for candidate in sorted(homophone, key=prior)[: 3 * limit]:
+        weakest = min(df(g) for g in grams(candidate))
         if weakest:
-            scored.append((-weakest, candidate))
-    return [c for _, c in sorted(scored)]
+            scored.append((not homophone[candidate], -weakest, candidate))
+    return [c for *_, c in sorted(scored)][:limit]
 
 
 __all__ = [

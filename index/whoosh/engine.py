@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from archive.errors import XxgkError
-from index import analysis, dictionary, vocabulary
+from index import analysis, dictionary, learned, vocabulary
 from index.api import (
     FACETS,
     MAX_PAGE,
@@ -48,16 +48,18 @@ PHRASE_BONUS = 2.0  # the words of a term side by side, as typed
 DOC_KEY_BOOST = 1000.0  # the query is this document's 文号
 MAX_EXPANSIONS = 64  # agency:/category: values one clause may stand for
 MAX_TERMS = 160  # index terms one query scores with (the most informative ones, for pasted text)
+MAX_UNITS, MAX_GRAMS = 12, 32  # a pasted passage is matched by this many of its rarest words, and their bigrams
 SYNONYM_WEIGHT = 0.5  # a synonym's terms score half of the typed words'
-MOST_WORDS = 0.5  # "most words": a document holds this share of the query's informative words, by IDF
+MOST_WORDS = 0.45  # "most words": a document holds this share of the query's informative words, by IDF
 GRAM_COVERAGE = 0.6  # "similar text": a document holds this share of the query's bigrams, by IDF
 WINDOW, MAX_WINDOWS = 8, 6  # a long pasted string is matched as a few windows of this many bigrams
+RARE_WORDS, MAX_VERIFIED = 6, 200  # or by its rarest words' bigrams, the few holders checked on their text
 ALL_WORDS, MOST = 1, 2  # rungs of the relaxation ladder (indexes into TIER_NAMES)
 TIER_NAMES = tuple(TIER_LABELS)
 FEW = 20  # the similar-text tier is computed only when the tiers above hold fewer results
 MAX_BONUS = 40  # phrase bonuses one query may look up
 EMPTY = np.zeros(0, dtype=np.int64)
-MAX_FOLLOWING, MAX_CANDIDATES = 400, 12  # typo correction: characters tried after one, candidates checked
+MAX_CANDIDATES = 8  # typo correction: candidates checked against the documents
 TIME_LIMIT_S = 3.0
 _COLUMNS = ("category", "agency", "year", "status", "validity")
 
@@ -111,6 +113,9 @@ def _guarded(method: _F) -> _F:
     @functools.wraps(method)
     def call(self: WhooshEngine, *args: Any, **kwargs: Any) -> Any:
         try:
+            if self.dict_id and not analysis.has_dictionary(self.dict_id) and self._target is not None:
+                # Other indexes opened in this process pushed ours out of the segmenters kept loaded.
+                dictionary.load(self._target)
             return method(self, *args, **kwargs)
         except XxgkError:
             raise
@@ -137,6 +142,7 @@ class WhooshEngine:
     ) -> None:
         self.index_path = Path(index_path)
         self.synonyms = synonyms if synonyms is not None else vocabulary.load_synonyms()
+        self._table = self.synonyms  # with the groups the open index learned (see _open)
         self.max_query_chars = max_query_chars
         self.time_limit_s = time_limit_s
         self._lock = threading.RLock()
@@ -160,7 +166,9 @@ class WhooshEngine:
         self._meta_seen = self._meta_stamp()
         self.meta = check_index(self.index_path)
         self.dict_id = dictionary.load(self._target)
+        self._table = self.synonyms.with_groups(learned.load(self._target))
         analysis.segmenter(self.dict_id)  # the dictionary is loaded now, not in the first user's query
+        vocabulary.neighbour_chars(self.dict_id)  # and the typo candidates' table
         # Without mmap: Whoosh maps each compound segment file whole and copies it (a searcher over a
         # 300 MB index held ~600 MB); plain reads through the OS page cache keep it at tens of MB.
         self._ix = open_index(self._target, mmap=False)
@@ -271,6 +279,9 @@ class WhooshEngine:
             return None
         windows = [grams]
         if len(grams) > 2 * WINDOW:
+            found = self._verified(text, title_only)
+            if found is not None:
+                return found
             count = min(MAX_WINDOWS, len(grams) // WINDOW)
             step = (len(grams) - WINDOW) / max(1, count - 1)
             windows = [grams[int(i * step) : int(i * step) + WINDOW] for i in range(count)]
@@ -285,6 +296,38 @@ class WhooshEngine:
             if docs is not None:
                 per_field.append(docs)
         return union(per_field, n)
+
+    def _verified(self, text: str, title_only: bool) -> np.ndarray | None:
+        """Documents holding a long string, found by its rarest bigrams and checked against the stored
+        text; None when too many documents hold those bigrams to check one by one.
+
+        Pasted text is mostly common bigrams, whose postings are large: the bigrams of its rarest
+        words narrow the candidates for the price of a few small posting reads."""
+        cache = self._postings
+        n = cache.doc_count
+        words = [w for run in analysis.word_runs(text, self.dict_id) for w in run if len(w) > 1]
+        rare = list(dict.fromkeys(g for w in self._rarest(words)[:RARE_WORDS] for g in analysis.bigrams(w)))
+        if not rare:
+            return None
+        fields = ("title_ng",) if title_only else ("title_ng", "body_ng")
+        candidates = EMPTY
+        for f in fields:
+            docs = cache.get(f, rare[0]).ids
+            for g in rare[1:]:
+                if not len(docs):
+                    break
+                docs = intersect(docs, cache.get(f, g).ids, n)
+            candidates = union([candidates, docs], n)
+        if len(candidates) > MAX_VERIFIED:
+            return None
+        wanted = analysis.skeleton(text)
+        held = []
+        for doc in candidates.tolist():
+            stored = self._searcher.stored_fields(doc)
+            values = (stored.get("title", ""),) if title_only else (stored.get("title", ""), stored.get("text", ""))
+            if any(wanted in analysis.skeleton(v) for v in values):
+                held.append(doc)
+        return np.array(held, dtype=np.int64)
 
     def _holding(self, words: list[str], fields: tuple[tuple[str, float], ...]) -> list[tuple[str, np.ndarray]]:
         """Each word with the documents holding it in one of `fields`."""
@@ -309,6 +352,10 @@ class WhooshEngine:
         word_runs = analysis.word_runs(text, self.dict_id)
         words = list(dict.fromkeys(w for run in word_runs for w in run))
         required = vocabulary.informative(words)
+        pasted = len(required) > MAX_UNITS or len(analysis.skeleton(text)) > 2 * WINDOW
+        if pasted:  # a pasted passage is matched by its rarest words, as the dictionary counts them
+            keep = set(self._rarest(required)[:MAX_UNITS])
+            required = [w for w in required if w in keep]
         fields = (("title", TITLE_WORD),) if title_only else (("title", TITLE_WORD), ("body", BODY_WORD))
         gram_fields = (
             (("title_ng", TITLE_GRAM),) if title_only else (("title_ng", TITLE_GRAM), ("body_ng", BODY_GRAM), ("doc_no", DOC_NO))
@@ -323,8 +370,12 @@ class WhooshEngine:
                 (f, w, b * weight) for w in words for f, b in fields
             ]
             return _Plan(docs, scoring, [], exact=docs)
-        units = self._holding(required, fields)
-        matches = [a for a in (exact, self._every(units)) if a is not None]
+        # Without its question words (怎样申请低保 → 申请低保), for bigrams and synonyms.
+        stripped = "".join(w for run in word_runs for w in run if w in required) if len(required) < len(words) else text
+        units, alternatives = self._units(required, stripped, fields, title_only, literal)
+        literal_every = self._every([(w, d) for w, d, _ in units])
+        either = [(w, union([d, a], n)) for w, d, a in units]
+        matches = [a for a in (exact, self._every(either)) if a is not None]
         # An unbroken string jieba splits (余杭区长 → 余杭 区长) may mean other words (余杭区 区长); one
         # jieba keeps whole (婚姻登记) is not taken apart.
         for cover in vocabulary.covers(text, self.dict_id) if 2 <= len(words) <= 3 else []:
@@ -334,33 +385,82 @@ class WhooshEngine:
         if not matches:
             raise QueryError(f"“{text}”中没有可检索的文字，请换一个词。")
         docs = union(matches, n)
-        # Without its question words (怎样申请低保 → 申请低保), for bigrams and rewordings.
-        stripped = "".join(w for run in word_runs for w in run if w in required) if len(required) < len(words) else text
-        grams = list(dict.fromkeys(analysis.bigrams(stripped)))
+        if pasted:  # the bigrams of its rarest words; its exact string (windows) ranks it already
+            grams = list(dict.fromkeys(g for w in required for g in analysis.bigrams(w)))[:MAX_GRAMS]
+            bonus = []
+        else:
+            grams = list(dict.fromkeys(analysis.bigrams(stripped)))
+            bonus = [(f, run, b * PHRASE_BONUS * weight) for run in word_runs if len(run) > 1 for f, b in fields]
         scoring = [(f, w, b * weight) for w in required for f, b in fields] + [
             (f, g, b * weight) for g in grams for f, b in gram_fields
         ]
-        bonus = [(f, run, b * PHRASE_BONUS * weight) for run in word_runs if len(run) > 1 for f, b in fields]
-        plan = _Plan(docs, scoring, bonus, exact=exact, units=units, grams=grams)
-        if literal:
-            return plan
         # A synonym scores below the typed word, unless the typed wording finds nothing (低保 in an
         # archive that only says 最低生活保障): then the synonym is what the user means.
-        alt_weight = SYNONYM_WEIGHT if len(docs) else 1.0 - 1e-3
-        for alt_text, brought in self.synonyms.rewordings(stripped, self.dict_id):
-            alt = self._text(alt_text, False, title_only, literal=True, weight=alt_weight)
-            if not len(alt.docs):
+        found_literally = (exact is not None and len(exact)) or (literal_every is not None and len(literal_every))
+        alt_weight = weight * (SYNONYM_WEIGHT if found_literally else 1.0 - 1e-3)
+        for alt in alternatives:
+            alt_words = [w for run in analysis.word_runs(alt, self.dict_id) for w in run]
+            scoring += [(f, w, b * alt_weight) for w in alt_words for f, b in fields]
+            scoring += [(f, g, b * alt_weight) for g in analysis.bigrams(alt) for f, b in gram_fields]
+            if len(alt_words) > 1:
+                bonus += [(f, alt_words, b * PHRASE_BONUS * alt_weight) for f, b in fields]
+        return _Plan(
+            docs,
+            scoring,
+            bonus,
+            exact=exact,
+            units=either,
+            grams=grams,
+            expanded=alternatives,
+        )
+
+    def _rarest(self, words: list[str]) -> list[str]:
+        """`words`, rarest first by the dictionary's frequencies (unknown words, names, first): a
+        free stand-in for document frequencies, which would cost a posting read per word."""
+        freq = analysis.segmenter(self.dict_id).FREQ
+        return sorted(words, key=lambda w: (freq.get(w) or 0, -len(w)))
+
+    def _units(
+        self, required: list[str], stripped: str, fields: tuple[tuple[str, float], ...], title_only: bool, literal: bool
+    ) -> tuple[list[tuple[str, np.ndarray, np.ndarray]], list[str]]:
+        """The words that must match, each as (label, documents holding it, documents holding a synonym).
+
+        A synonym-table word the query contains (低保; 信息公开 over two jieba words) is one unit, held
+        by a document with its words or with any of its alternatives as a string. Also returns the
+        alternatives some document holds, for the page's "同时搜索了".
+        """
+        norm = analysis.normalize(stripped).replace(" ", "")
+        spans = [] if literal else self._table.found_in(norm, self.dict_id)
+        offsets: list[int] = []
+        cursor = 0
+        for w in required:
+            at = norm.find(w, cursor)
+            offsets.append(at)
+            cursor = at + len(w) if at >= 0 else cursor
+        held = dict(self._holding(required, fields))
+        taken: set[int] = set()
+        units: list[tuple[str, np.ndarray, np.ndarray]] = []
+        found_alts: list[str] = []
+        for start, end, label in spans:
+            inside = [i for i, at in enumerate(offsets) if at >= 0 and start <= at and at + len(required[i]) <= end]
+            if not inside or sum(len(required[i]) for i in inside) != end - start:
                 continue
-            plan.docs = union([plan.docs, alt.docs], n)
-            plan.scoring += alt.scoring
-            plan.bonus += alt.bonus
-            plan.expanded += [b for b in brought if b not in plan.expanded]
-        if plan.expanded:  # a synonym-table word is held by a document that has it or one of its synonyms
-            plan.units = [
-                (w, union([d, *(e for a in self.synonyms.alternatives(w) if (e := self._exact(a, title_only)) is not None)], n))
-                for w, d in units
-            ]
-        return plan
+            taken.update(inside)
+            alt_docs = []
+            for alt in self._table.alternatives(label)[: vocabulary.MAX_ALTERNATIVES]:
+                docs = self._exact(alt, title_only)
+                if docs is not None and len(docs):
+                    alt_docs.append(docs)
+                    found_alts.append(alt)
+            words_docs = self._every([(required[i], held[required[i]]) for i in inside])
+            assert words_docs is not None
+            units.append((label, words_docs, union(alt_docs, self._postings.doc_count)))
+        for i, w in enumerate(required):
+            if i not in taken:
+                units.append((w, held[w], EMPTY))
+        order = {label: norm.find(label) for label, _, _ in units}
+        units.sort(key=lambda u: order[u[0]])
+        return units, list(dict.fromkeys(found_alts))
 
     def _values(self, field: str, text: str) -> np.ndarray:
         """agency:/category: — documents whose value contains the text."""
@@ -482,7 +582,8 @@ class WhooshEngine:
         """Documents (not in `every`) holding MOST_WORDS of the informative words' IDF weight."""
         if len(units) < 2:
             return EMPTY
-        weights = [self._postings.idf_of(len(d)) if len(d) else 0.0 for _, d in units]
+        # A single character (a fragment jieba left over, as 零 of 申零) is weak evidence: half weight.
+        weights = [self._postings.idf_of(len(d)) * (0.5 if len(w) == 1 else 1.0) if len(d) else 0.0 for w, d in units]
         total = sum(weights)
         if total <= 0:
             return EMPTY
@@ -496,13 +597,15 @@ class WhooshEngine:
     def _similar(self, grams: list[str], base: np.ndarray, above: np.ndarray, n: int) -> np.ndarray:
         """Documents (not in `above`) holding GRAM_COVERAGE of the query's bigrams by IDF.
 
-        Bigrams no document holds (a typo's) count for nothing."""
+        Bigrams no document holds (a typo's) count for nothing; but when they are most of the query's
+        (申请低保, where the archive says 最低生活保障), the few held ones say too little to go on."""
         cache = self._postings
         grams = list(dict.fromkeys(grams))
         if len(grams) < 2:
             return EMPTY
         held = np.zeros(n, dtype=np.float32)
         total = 0.0
+        seen = 0
         for g in grams[:MAX_TERMS]:
             ids = union([cache.get(f, g).ids for f in ("title_ng", "body_ng")], n)
             if not len(ids):
@@ -510,7 +613,8 @@ class WhooshEngine:
             w = cache.idf_of(len(ids))
             held[ids] += w
             total += w
-        if total <= 0:
+            seen += 1
+        if total <= 0 or 2 * seen < min(len(grams), MAX_TERMS):
             return EMPTY
         candidates = base[held[base] >= GRAM_COVERAGE * total - 1e-6] if len(base) else base
         return np.setdiff1d(candidates, above, assume_unique=True)
@@ -528,17 +632,20 @@ class WhooshEngine:
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
         parsed = parse_query(request.q, self.max_query_chars)
+        read_as = parsed.note
         page_size = max(1, min(request.page_size, MAX_PAGE_SIZE))
         page = max(1, min(request.page, MAX_PAGE))
         notice = ""
         corrected = ""
         with self._lock:
             searcher = self._searcher
-            better = None if request.literal else self._correction(parsed)
-            if better is not None:
-                corrected, parsed, plan = better
-            else:
-                plan = self.plan(parsed, request.literal)
+            plan = self.plan(parsed, request.literal)
+            # Perhaps a typo the index's vocabulary can mend (not when a synonym already finds every word).
+            full = int(np.count_nonzero(plan.tiers <= ALL_WORDS))
+            if not request.literal and full < FEW and not (plan.expanded and full):
+                better = self._correction(parsed, full)
+                if better is not None:
+                    corrected, parsed, plan = better
             facets, allowed = self._facet_counts(plan.docs, request)
             total = int(len(allowed))
             page_count = max(1, -(-total // page_size))
@@ -554,6 +661,7 @@ class WhooshEngine:
                     notice = "查询耗时较长，排序只用了部分词语；请加上更具体的词或筛选条件。"
             if len(tiers) and not np.any(tiers <= ALL_WORDS) and parsed.text_groups():
                 notice = notice or "没有同时包含全部词语的结果，以下是包含部分词语或相近文字的结果。"
+            notice = "".join(part for part in (read_as, notice) if part)
             needles = query_needles(parsed.positive_texts() + plan.expanded, self.dict_id)
             hits = [
                 self._hit(searcher.stored_fields(d), score, needles, TIER_NAMES[tier], self._lacking(plan, d, tier))
@@ -575,29 +683,21 @@ class WhooshEngine:
             tier_counts={TIER_NAMES[t]: int(c) for t, c in zip(*np.unique(tiers, return_counts=True))},
         )
 
-    def _correction(self, parsed: ParsedQuery) -> tuple[str, ParsedQuery, _Plan] | None:
+    def _correction(self, parsed: ParsedQuery, full: int) -> tuple[str, ParsedQuery, _Plan] | None:
         """A one-character correction of the query from the index's own vocabulary, or None.
 
         Only a clause that looks mistyped is corrected: an unquoted text clause with a bigram no
         document holds, whose exact string no document holds either. It is tried with the candidates
-        of `vocabulary.one_edit_candidates`; the one held by the most documents (at least two) wins,
-        and the corrected query must find every word.
+        of `vocabulary.one_edit_candidates`; the one held as a string by the most documents wins if
+        that is at least twice the `full` matches of the query as typed (its words found scattered
+        in a document or two are chance), and the corrected query must find every word.
         """
-        reader = self._searcher.reader()
         cache = self._postings
+        neighbours = vocabulary.neighbour_chars(self.dict_id)
+        freq = analysis.segmenter(self.dict_id).FREQ
 
-        def following(ch: str) -> list[str]:
-            seen: dict[str, None] = {}
-            for f in ("title_ng", "body_ng"):
-                for term in reader.expand_prefix(f, ch):
-                    text = term.decode("utf-8") if isinstance(term, bytes) else str(term)
-                    if len(text) == 2:
-                        seen[text[1]] = None
-                    if len(seen) >= MAX_FOLLOWING:
-                        break
-            return list(seen)
-
-        def df(gram: str) -> int:
+        @functools.cache
+        def df(gram: str) -> int:  # candidates share most of their bigrams: each is looked up once
             return sum(len(cache.get(f, gram).ids) for f in ("title_ng", "body_ng"))
 
         changed = False
@@ -616,8 +716,9 @@ class WhooshEngine:
                 ):
                     clauses.append(c)
                     continue
-                best, best_count = "", 1
-                for candidate in vocabulary.one_edit_candidates(norm, following, df)[:MAX_CANDIDATES]:
+                best, best_count = "", max(0, 2 * full - 1)
+                plausible = lambda gram: freq.get(gram) or 0  # noqa: E731
+                for candidate in vocabulary.one_edit_candidates(norm, neighbours, df, plausible, MAX_CANDIDATES):
                     count = self._held(candidate)
                     if count > best_count:
                         best, best_count = candidate, count

@@ -178,12 +178,13 @@ def phrase_docs(cache: PostingCache, field: str, run: list[str], within: np.ndar
     if len(run) == 1:
         ids = cache.get(field, run[0]).ids
         return ids if within is None else intersect(within, ids, n)
-    postings = [cache.get(field, text) for text in run]
-    candidates = postings[0].ids if within is None else intersect(within, postings[0].ids, n)
-    for p in postings[1:]:
-        candidates = intersect(candidates, p.ids, n)
+    candidates = cache.get(field, run[0]).ids if within is None else intersect(within, cache.get(field, run[0]).ids, n)
+    for text in run[1:]:  # read lazily: pasted text no document holds fails after a few terms
         if not len(candidates):
             return EMPTY
+        candidates = intersect(candidates, cache.get(field, text).ids, n)
+    if not len(candidates):
+        return EMPTY
     keys = None
     for i, text in enumerate(run):
         p = cache.get(field, text, positions=True)

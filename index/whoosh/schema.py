@@ -13,7 +13,7 @@ from whoosh.formats import Positions
 
 from index.analysis import ANALYZER_VERSION, BigramTokenizer, ChineseTokenizer
 
-SCHEMA_VERSION = f"5.{ANALYZER_VERSION}"  # 4: positions as packed arrays (CompactPositions); 5: catalog seq stored
+SCHEMA_VERSION = f"6.{ANALYZER_VERSION}"  # 4: positions as packed arrays; 5: catalog seq stored; 6: agency searchable
 
 
 class CompactPositions(Positions):

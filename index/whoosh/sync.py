@@ -18,7 +18,7 @@ from whoosh import index as whoosh_index
 from archive.catalog import Catalog, StoredDocument
 from archive.locks import index_lock
 from archive.settings import Settings
-from index import analysis, dictionary
+from index import analysis, dictionary, learned, vocabulary
 from index.api import UNKNOWN_YEAR, UNSTATED
 from index.docno import parse_doc_no
 from index.errors import IndexMissingError
@@ -37,14 +37,16 @@ def document_fields(stored: StoredDocument) -> dict[str, Any]:
     doc = stored.doc
     attachment_text = "\n".join(a.text for a in doc.attachments if a.text)
     text = doc.body + ("\n" + attachment_text if attachment_text else "")
+    # The publisher is searchable with the body (民政局 低保), though not part of the shown text.
+    searchable = text + ("\n" + doc.agency if doc.agency else "")
     parsed = parse_doc_no(doc.doc_no) if doc.doc_no else None
     return {
         "id": stored.id,
         "source": doc.source_id,
         "title": doc.title,
         "title_ng": doc.title,
-        "body": text,
-        "body_ng": text,
+        "body": searchable,
+        "body_ng": searchable,
         "doc_no": doc.doc_no,
         "doc_key": parsed.key if parsed else "",
         "doc_code": parsed.code if parsed else "",
@@ -143,10 +145,15 @@ def rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], None
         return _rebuild(settings, catalog, progress)
 
 
-def _domain_words(catalog: Catalog) -> list[str]:
+def _domain_words(settings: Settings, catalog: Catalog) -> tuple[list[str], list[list[str]]]:
+    """The dictionary's words and the learned synonym groups, from the catalog's metadata and texts.
+
+    Every synonym-table word (shipped, the operator's, learned) is a dictionary word too, so that
+    非遗 in 第三批非遗 is segmented whole and found as a table word."""
     agencies: set[str] = set()
     titles: list[str] = []
     texts: list[str] = []
+    defining: list[str] = []
     doc_nos: list[str] = []
     for stored in catalog.iter_documents():
         doc = stored.doc
@@ -155,9 +162,14 @@ def _domain_words(catalog: Catalog) -> list[str]:
         titles.append(doc.title)
         if "《" in doc.body or "〔" in doc.body:
             texts.append(doc.body)
+        if "简称" in doc.body:
+            defining.append(doc.body)
         if doc.doc_no:
             doc_nos.append(doc.doc_no)
-    return dictionary.collect(agencies, titles, texts, doc_nos)
+    groups = learned.collect(agencies, defining)
+    table = vocabulary.load_synonyms(settings.synonyms_file or None).with_groups(groups)
+    words = dictionary.collect(agencies, titles, texts, doc_nos, table.dictionary_words())
+    return words, groups
 
 
 def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], None] | None = None) -> int:
@@ -171,7 +183,9 @@ def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], Non
     try:
         seq = catalog.max_seq()
         total = catalog.count()
-        dict_id = dictionary.save(new_dir, _domain_words(catalog))
+        words, groups = _domain_words(settings, catalog)
+        learned.save(new_dir, groups)
+        dict_id = dictionary.save(new_dir, words)
         ix = whoosh_index.create_in(str(new_dir), build_schema(dict_id))
         # Forked workers (they inherit the loaded dictionaries) each index a range of the catalog
         # into segments of their own; the segments are committed together.

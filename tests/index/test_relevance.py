@@ -10,6 +10,7 @@ from archive.catalog import Catalog
 from archive.errors import ConfigError
 from archive.models import Document
 from archive.settings import Settings
+from index import analysis
 from index.analysis import normalize
 from index.api import SearchRequest
 from index.vocabulary import Synonyms, covers, load_synonyms
@@ -97,13 +98,104 @@ def test_question_words_need_not_match(engine: WhooshEngine, indexed: Settings) 
     assert all("怎样" not in h.missing for h in hits)
 
 
-def _tiny(tmp_path: Path, bodies: dict[str, str]) -> WhooshEngine:
+def _tiny(tmp_path: Path, bodies: dict[str, str], agencies: dict[str, str] | None = None) -> WhooshEngine:
     settings = make_settings(tmp_path)
     with Catalog(settings.catalog_path) as catalog:
         for key, body in bodies.items():
-            catalog.record_document(Document(source_id="t", url=f"http://x/{key}", title=key, body=body), None)
+            agency = (agencies or {}).get(key, "")
+            catalog.record_document(Document(source_id="t", url=f"http://x/{key}", title=key, agency=agency, body=body), None)
         rebuild(settings, catalog)
     return WhooshEngine(settings.index_path)
+
+
+def test_a_question_lists_every_document_with_the_full_term(tmp_path: Path) -> None:
+    # 低保 asked, 最低生活保障 written; of those, only one says 申请 (a common word): the other follows
+    # it one tier down, and the documents that only say 申请 are not listed.
+    bodies = {"guide": "申请最低生活保障需提交家庭收入证明。", "rule": "城乡居民最低生活保障实施办法全文。"}
+    bodies |= {f"other{i}": f"申请{what}的办理流程。" for i, what in enumerate(["公租房", "营业执照", "创业补贴", "残疾人证"])}
+    engine = _tiny(tmp_path, bodies | {"park": "公园绿化养护工作安排。"})
+    try:
+        hits = engine.search(SearchRequest(q="怎样申请低保")).hits
+        assert [(h.title, h.tier) for h in hits] == [("guide", "all"), ("rule", "most")]
+    finally:
+        engine.close()
+
+
+def test_the_publisher_is_searched_with_the_text(tmp_path: Path) -> None:
+    engine = _tiny(
+        tmp_path,
+        {"ours": "开展光荣牌悬挂工作。", "theirs": "开展光荣牌悬挂工作的情况。"},
+        {"ours": "余杭区退役军人事务局", "theirs": "余杭区民政局"},
+    )
+    try:
+        hits = engine.search(SearchRequest(q="退役军人事务局 光荣牌")).hits
+        assert hits[0].title == "ours" and hits[0].tier in ("exact", "all")
+        assert all(h.tier not in ("exact", "all") for h in hits[1:])
+        assert "退役军人事务局" not in hits[0].snippet  # searchable, not shown as if it were text
+    finally:
+        engine.close()
+
+
+def test_an_abbreviation_jieba_does_not_know_is_a_table_word(tmp_path: Path) -> None:
+    # jieba alone cuts 第三批非遗 as 第三 批非 遗; the table's short forms are dictionary words.
+    engine = _tiny(
+        tmp_path,
+        {
+            "third": "公布第三批非物质文化遗产代表性项目名录。",
+            "fourth": "公布第四批非物质文化遗产代表性项目名录。",
+            "card": "第三代社会保障卡申领。",
+        },
+    )
+    try:
+        result = engine.search(SearchRequest(q="第三批非遗"))
+        assert result.hits[0].title == "third" and "非物质文化遗产" in result.expanded
+    finally:
+        engine.close()
+
+
+def test_a_typo_beside_a_synonym_word_is_corrected_and_a_known_abbreviation_is_not(tmp_path: Path) -> None:
+    engine = _tiny(
+        tmp_path,
+        {
+            "card": "第三代社会保障卡申领指南。",
+            "insurance": "社会保险缴费通知。",
+            "guide": "残疾人证办理指南。",
+            "aid": "困难残疾人生活补贴发放。",
+            "rehab": "残疾人康复服务。",
+        },
+    )
+    try:
+        result = engine.search(SearchRequest(q="社会保障卡申零"))  # 社会保障 is a table word, 申零 a typo
+        assert result.corrected == "社会保障卡申领" and result.hits[0].title == "card"
+        result = engine.search(SearchRequest(q="残疾证"))  # the table says 残疾人证: no "did you mean 残疾人"
+        assert result.corrected == "" and result.hits[0].title == "guide" and "残疾人证" in result.expanded
+    finally:
+        engine.close()
+
+
+def test_short_forms_are_learned_at_reindex(tmp_path: Path) -> None:
+    bodies = {
+        "define": "根据杭州市城市更新办公室（以下简称“市更新办”）的部署，开展调查。",
+        "full": "杭州市城市更新办公室发布年度计划。",
+        "forest": "发布护林防火通告。",
+    }
+    engine = _tiny(tmp_path, bodies, {"forest": "余杭区林业水利局"})
+    try:
+        result = engine.search(SearchRequest(q="市更新办"))
+        assert {h.title for h in result.hits} == {"define", "full"} and "杭州市城市更新办公室" in result.expanded
+        assert [h.title for h in engine.search(SearchRequest(q="林水局")).hits] == ["forest"]
+    finally:
+        engine.close()
+    # Derived from the catalog: once the definition is edited away, a reindex forgets the pair.
+    settings = make_settings(tmp_path)
+    with Catalog(settings.catalog_path) as catalog:
+        catalog.record_document(Document(source_id="t", url="http://x/define", title="define", body="开展调查。"), None)
+        rebuild(settings, catalog)
+    engine = WhooshEngine(settings.index_path)
+    try:
+        assert engine.search(SearchRequest(q="市更新办")).expanded == []
+    finally:
+        engine.close()
 
 
 def test_an_unbroken_string_matches_every_way_it_can_be_split(tmp_path: Path) -> None:
@@ -155,3 +247,15 @@ def test_operator_synonyms_are_merged_and_a_bad_file_is_named(tmp_path: Path) ->
     with pytest.raises(ConfigError, match="does not exist"):
         load_synonyms(tmp_path / "missing.toml")
     assert Synonyms.of([["低保", "最低生活保障"]]).found_in(normalize("最低保障")) == []  # not across words
+
+
+def test_an_engine_outlives_the_dictionaries_loaded_after_it(tmp_path: Path) -> None:
+    # A process keeps only a few segmenters; indexes opened later must not break an open engine.
+    engine = _tiny(tmp_path, {"plan": "发布护林防火年度计划。"}, {"plan": "余杭区林业水利局"})
+    try:
+        assert engine.dict_id
+        for i in range(analysis._MAX_DERIVED + 1):  # noqa: SLF001 - the bound the test must exceed
+            analysis.load_dictionary(f"other-{i}", [f"测试词{i}"])
+        assert [h.title for h in engine.search(SearchRequest(q="年度计划")).hits] == ["plan"]
+    finally:
+        engine.close()

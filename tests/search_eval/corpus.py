@@ -13,6 +13,7 @@ import random
 from datetime import date
 
 from archive.models import Document
+from tests.search_eval import people
 
 SOURCE = "eval"
 BASE = "http://eval.example.gov.cn/"
@@ -472,7 +473,7 @@ def url(key: str) -> str:
 def documents(distractors: int = 240) -> list[Document]:
     """The judged items and `distractors` generated ones (same seed, same corpus every time)."""
     docs = []
-    for key, title, agency, category, published, doc_no, body in ITEMS:
+    for key, title, agency, category, published, doc_no, body in ITEMS + people.ITEMS:
         docs.append(
             Document(
                 source_id=SOURCE,

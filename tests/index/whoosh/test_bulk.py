@@ -95,7 +95,8 @@ def test_bulk_segment_equals_whoosh_segment(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr("index.whoosh.bulk.CHUNK_POSTINGS", 200)
     catalog = _catalog(tmp_path)
     analysis.configure(tmp_path / "cache")
-    dict_id = dictionary.save(tmp_path, sync._domain_words(catalog))
+    words, _ = sync._domain_words(make_settings(tmp_path / "data"), catalog)
+    dict_id = dictionary.save(tmp_path, words)
     fields = [sync.document_fields(s) for s in catalog.iter_documents()]
     plain = _dump(_build(tmp_path / "plain", dict_id, fields, bulk=False))
     bulk = _dump(_build(tmp_path / "bulk", dict_id, fields, bulk=True))
