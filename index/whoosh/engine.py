@@ -343,10 +343,11 @@ class WhooshEngine:
         """One text clause.
 
         Quoted: the exact string (punctuation-insensitive). Unquoted: the exact string ranks first
-        (`exact`), then documents with every informative word (question words need not match) or
-        with every word of one way the dictionary covers an unbroken string (余杭区长 = 余杭区 + 区长),
-        then, unless `literal`, the same for each rewording through the synonym table, scored at
-        SYNONYM_WEIGHT. `units` (word, documents holding it or a synonym) feed the "most words" tier.
+        (`exact`), then documents with every informative word (question words need not match), a
+        synonym-table word being held by its words or, unless `literal`, by any of its alternatives
+        (scored at SYNONYM_WEIGHT), or with every word of one way the dictionary covers an unbroken
+        string (余杭区长 = 余杭区 + 区长). `units` (word, documents holding it or a synonym) feed the
+        "most words" tier. A pasted passage is matched by its MAX_UNITS rarest words, as typed.
         """
         n = self._postings.doc_count
         word_runs = analysis.word_runs(text, self.dict_id)
@@ -372,7 +373,7 @@ class WhooshEngine:
             return _Plan(docs, scoring, [], exact=docs)
         # Without its question words (怎样申请低保 → 申请低保), for bigrams and synonyms.
         stripped = "".join(w for run in word_runs for w in run if w in required) if len(required) < len(words) else text
-        units, alternatives = self._units(required, stripped, fields, title_only, literal)
+        units, alternatives = self._units(required, stripped, fields, title_only, literal or pasted)
         literal_every = self._every([(w, d) for w, d, _ in units])
         either = [(w, union([d, a], n)) for w, d, a in units]
         matches = [a for a in (exact, self._every(either)) if a is not None]
