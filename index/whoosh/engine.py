@@ -143,6 +143,7 @@ class WhooshEngine:
         self.index_path = Path(index_path)
         self.synonyms = synonyms if synonyms is not None else vocabulary.load_synonyms()
         self._table = self.synonyms  # with the groups the open index learned (see _open)
+        self._alternatives: dict[tuple[str, bool], np.ndarray | None] = {}  # per searcher
         self.max_query_chars = max_query_chars
         self.time_limit_s = time_limit_s
         self._lock = threading.RLock()
@@ -185,6 +186,7 @@ class WhooshEngine:
         live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
         self._live = live
         self._postings = PostingCache(self._searcher, live)
+        self._alternatives = {}
         self._cols = {name: _Column.of(list(reader.column_reader(name))) for name in _COLUMNS}
         pubdate = np.fromiter(reader.column_reader("pubdate"), dtype=np.int64)
         self._pubdate = pubdate
@@ -415,6 +417,14 @@ class WhooshEngine:
             expanded=alternatives,
         )
 
+    def _alternative(self, alt: str, title_only: bool) -> np.ndarray | None:
+        """Documents holding a synonym-table word as a string; the table is small and its words recur
+        in queries, so each is looked up once per searcher."""
+        key = (alt, title_only)
+        if key not in self._alternatives:
+            self._alternatives[key] = self._exact(alt, title_only)
+        return self._alternatives[key]
+
     def _rarest(self, words: list[str]) -> list[str]:
         """`words`, rarest first by the dictionary's frequencies (unknown words, names, first): a
         free stand-in for document frequencies, which would cost a posting read per word."""
@@ -449,7 +459,7 @@ class WhooshEngine:
             taken.update(inside)
             alt_docs = []
             for alt in self._table.alternatives(label)[: vocabulary.MAX_ALTERNATIVES]:
-                docs = self._exact(alt, title_only)
+                docs = self._alternative(alt, title_only)
                 if docs is not None and len(docs):
                     alt_docs.append(docs)
                     found_alts.append(alt)

@@ -15,7 +15,7 @@ from index.analysis import normalize
 from index.api import SearchRequest
 from index.vocabulary import Synonyms, covers, load_synonyms
 from index.whoosh.engine import WhooshEngine
-from index.whoosh.sync import rebuild
+from index.whoosh.sync import rebuild, sync
 from tests.conftest import make_settings
 from xxgk.demo.corpus import seed_report
 
@@ -257,5 +257,25 @@ def test_an_engine_outlives_the_dictionaries_loaded_after_it(tmp_path: Path) -> 
         for i in range(analysis._MAX_DERIVED + 1):  # noqa: SLF001 - the bound the test must exceed
             analysis.load_dictionary(f"other-{i}", [f"测试词{i}"])
         assert [h.title for h in engine.search(SearchRequest(q="年度计划")).hits] == ["plan"]
+    finally:
+        engine.close()
+
+
+def test_a_long_running_engine_sees_synonym_matches_added_after_it_opened(tmp_path: Path) -> None:
+    # The documents holding a table word's alternatives are remembered per searcher, not longer.
+    engine = _tiny(tmp_path, {"old": "城乡居民最低生活保障标准调整。", "park": "公园绿化养护工作安排。"})
+    try:
+        assert [h.title for h in engine.search(SearchRequest(q="低保")).hits] == ["old"]
+        settings = make_settings(tmp_path)
+        with Catalog(settings.catalog_path) as catalog:
+            catalog.record_document(Document(source_id="t", url="http://x/new", title="new", body="最低生活保障金发放。"), None)
+            sync(settings, catalog)
+        engine.refresh()
+        fresh = WhooshEngine(settings.index_path)
+        try:
+            for reader in (engine, fresh):
+                assert sorted(h.title for h in reader.search(SearchRequest(q="低保")).hits) == ["new", "old"]
+        finally:
+            fresh.close()
     finally:
         engine.close()
