@@ -126,24 +126,69 @@ def _next_cell(cell: Tag) -> Tag | None:
     return None
 
 
+# Where a label sits beside its value: table cells, list items of two spans, definition lists,
+# label/value divs, bold or emphasised labels; and lines of "标签：值" in small elements.
+_LABEL_TAGS = ("td", "th", "dt", "span", "label", "em", "strong", "b", "i", "div", "font", "p")
+_VALUE_TAGS = {"td": ("td", "th"), "th": ("td", "th"), "dt": ("dd",)}
+_LINE_TAGS = ("td", "li", "p", "span", "div", "dd")
+_BLOCKS = frozenset(("div", "p", "li", "ul", "ol", "table", "tr", "td", "th", "dl", "dt", "dd", "section"))
+
+
+def _value_sibling(label: Tag) -> Tag | None:
+    """The element after a label that holds its value (the next cell, dd, span or div)."""
+    wanted = _VALUE_TAGS.get(label.name)
+    for sibling in label.next_siblings:
+        if isinstance(sibling, Tag):
+            return sibling if wanted is None or sibling.name in wanted else None
+        if str(sibling).strip():  # text right after the label: the value is in the parent
+            return None
+    return None
+
+
+def _small(node: Tag) -> bool:
+    """An element with no block among its children: one line of the page, not a section (children
+    only, so that asking it of every element of a page stays linear)."""
+    return not any(isinstance(child, Tag) and child.name in _BLOCKS for child in node.children)
+
+
 def metadata_table(page: BeautifulSoup | PageIndex) -> dict[str, str]:
-    """Label -> value pairs from table cells; an empty value cell never takes the next label."""
+    """Label -> value pairs from the page's metadata block, whatever its layout.
+
+    Table cells (`td`/`th`), `li > span + span`, `dl > dt + dd`, `div.label + div.value`, a bold
+    label followed by text in the same line, and small elements reading "标签：值" (full-width spaces
+    and colons too). The first value found for a field wins; an empty value never takes the next label.
+    """
+    index = _index(page)
     found: dict[str, str] = {}
-    for cell in _index(page).named("td", "th"):
-        label = _label(cell.get_text())
-        field = LABELS.get(label)
-        if field is None:
-            inline = _INLINE.match(cell.get_text(" ", strip=True))
-            if inline and LABELS.get(_label(inline.group(1))) and not _cells(cell):
-                found.setdefault(LABELS[_label(inline.group(1))], inline.group(2).strip())
+    for node in index.named(*_LABEL_TAGS):
+        if node.name not in ("td", "th") and not _small(node):
             continue
-        value_cell = _next_cell(cell)
-        if value_cell is None or _label(value_cell.get_text()) in LABELS:
-            value = ""
+        label = _label(node.get_text())
+        field = LABELS.get(label)
+        if field is None or field in found:
+            continue
+        value_node = _value_sibling(node)
+        if value_node is not None:
+            value = "" if _label(value_node.get_text()) in LABELS else _text(value_node)
+        elif node.parent is not None and node.name not in ("td", "th", "dt"):
+            # <li><b>发文字号：</b>民发〔2020〕18号</li>: the rest of the line
+            line = _text(node.parent)
+            own = _text(node)
+            value = line[len(own) :].strip(" :：") if line.startswith(own) and _small(node.parent) else ""
         else:
-            value = _text(value_cell)
-        found.setdefault(field, value)
-    return found
+            value = ""
+        found[field] = value
+    for node in index.named(*_LINE_TAGS):
+        if not _small(node) and node.name != "td":
+            continue
+        if node.name == "td" and _cells(node):
+            continue
+        inline = _INLINE.match(node.get_text(" ", strip=True))
+        if inline:
+            field = LABELS.get(_label(inline.group(1)))
+            if field and not found.get(field):
+                found[field] = inline.group(2).strip()
+    return {k: v for k, v in found.items()}
 
 
 def meta_tags(page: BeautifulSoup | PageIndex) -> dict[str, str]:

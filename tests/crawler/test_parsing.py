@@ -71,6 +71,58 @@ def test_empty_cell_never_takes_the_next_label() -> None:
     assert table["title"] == "关于做好某项工作的通知"
 
 
+WANTED = {"doc_no": "民发〔2020〕18号", "index_no": "000014349/2020-00123", "agency": "民政部", "written": "2020-03-05"}
+
+
+@pytest.mark.parametrize(
+    ("layout", "html"),
+    [
+        (
+            "li > span + span",
+            "<ul class='xxgk-meta'><li><span>发文字号</span><span>民发〔2020〕18号</span></li>"
+            "<li><span>索 引 号</span><span>000014349/2020-00123</span></li>"
+            "<li><span>发文机关</span><span>民政部</span></li><li><span>成文日期</span><span>2020-03-05</span></li></ul>",
+        ),
+        (
+            "dl > dt + dd",
+            "<dl><dt>发文字号：</dt><dd>民发〔2020〕18号</dd><dt>索引号：</dt><dd>000014349/2020-00123</dd>"
+            "<dt>发文机关：</dt><dd>民政部</dd><dt>成文日期：</dt><dd>2020-03-05</dd></dl>",
+        ),
+        (
+            "div.label + div.value",
+            "<div class='row'><div class='label'>发文字号</div><div class='value'>民发〔2020〕18号</div></div>"
+            "<div class='row'><div class='label'>索引号</div><div class='value'>000014349/2020-00123</div></div>"
+            "<div class='row'><div class='label'>发文机关</div><div class='value'>民政部</div></div>"
+            "<div class='row'><div class='label'>成文日期</div><div class='value'>2020-03-05</div></div>",
+        ),
+        (
+            "bold label, text after it",
+            "<ul><li><b>发文字号：</b>民发〔2020〕18号</li><li><strong>索引号：</strong> 000014349/2020-00123</li>"
+            "<li><em>发文机关：</em>民政部</li><li><b>成文日期：</b>2020-03-05</li></ul>",
+        ),
+        (
+            "p lines 标签：值, full-width space and colon",
+            "<div class='info'><p>发文字号：民发〔2020〕18号</p><p>索　引　号：000014349/2020-00123</p>"
+            "<p>发文机关: 民政部</p><p>成文日期：2020-03-05</p></div>",
+        ),
+        (
+            "td / th table",
+            "<table><tr><th>发文字号</th><td>民发〔2020〕18号</td><th>索引号</th><td>000014349/2020-00123</td></tr>"
+            "<tr><th>发文机关</th><td>民政部</td><th>成文日期</th><td>2020-03-05</td></tr></table>",
+        ),
+    ],
+)
+def test_every_common_metadata_layout_is_read(layout: str, html: str) -> None:
+    page = f"<html><body><div class='main'>{html}<div class='content'><p>正文内容。</p></div></div></body></html>"
+    table = metadata_table(BeautifulSoup(page, "lxml"))
+    assert {k: table.get(k) for k in WANTED} == WANTED, layout
+
+
+def test_a_block_holding_other_blocks_is_never_a_label() -> None:
+    page = "<div class='content'>文号<div><p>第一段。</p></div><p>第二段。</p></div>"
+    assert metadata_table(BeautifulSoup(page, "lxml")).get("doc_no", "") == ""
+
+
 def test_hanweb_comment_markers_keep_the_value_once() -> None:
     html = '<table><tr><td class="t">信息索引号</td><td><!--<$[SYH]>-->014006438/2026-03652<!--<$[SYH]>--></td></tr></table>'
     assert metadata_table(BeautifulSoup(html, "lxml"))["index_no"] == "014006438/2026-03652"
