@@ -188,7 +188,7 @@ def metadata_table(page: BeautifulSoup | PageIndex) -> dict[str, str]:
             field = LABELS.get(_label(inline.group(1)))
             if field and not found.get(field):
                 found[field] = inline.group(2).strip()
-    return {k: v for k, v in found.items()}
+    return found
 
 
 def meta_tags(page: BeautifulSoup | PageIndex) -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -98,14 +100,17 @@ def test_question_words_need_not_match(engine: WhooshEngine, indexed: Settings) 
     assert all("怎样" not in h.missing for h in hits)
 
 
-def _tiny(tmp_path: Path, bodies: dict[str, str], agencies: dict[str, str] | None = None) -> WhooshEngine:
+@contextmanager
+def _tiny(tmp_path: Path, bodies: dict[str, str], agencies: dict[str, str] | None = None) -> Iterator[WhooshEngine]:
+    """An engine over an index of `bodies` (title = key), closed when the block ends."""
     settings = make_settings(tmp_path)
     with Catalog(settings.catalog_path) as catalog:
         for key, body in bodies.items():
             agency = (agencies or {}).get(key, "")
             catalog.record_document(Document(source_id="t", url=f"http://x/{key}", title=key, agency=agency, body=body), None)
         rebuild(settings, catalog)
-    return WhooshEngine(settings.index_path)
+    with closing(WhooshEngine(settings.index_path)) as engine:
+        yield engine
 
 
 def test_a_question_lists_every_document_with_the_full_term(tmp_path: Path) -> None:
@@ -113,48 +118,39 @@ def test_a_question_lists_every_document_with_the_full_term(tmp_path: Path) -> N
     # it one tier down, and the documents that only say 申请 are not listed.
     bodies = {"guide": "申请最低生活保障需提交家庭收入证明。", "rule": "城乡居民最低生活保障实施办法全文。"}
     bodies |= {f"other{i}": f"申请{what}的办理流程。" for i, what in enumerate(["公租房", "营业执照", "创业补贴", "残疾人证"])}
-    engine = _tiny(tmp_path, bodies | {"park": "公园绿化养护工作安排。"})
-    try:
+    with _tiny(tmp_path, bodies | {"park": "公园绿化养护工作安排。"}) as engine:
         hits = engine.search(SearchRequest(q="怎样申请低保")).hits
         assert [(h.title, h.tier) for h in hits] == [("guide", "all"), ("rule", "most")]
-    finally:
-        engine.close()
 
 
 def test_the_publisher_is_searched_with_the_text(tmp_path: Path) -> None:
-    engine = _tiny(
+    with _tiny(
         tmp_path,
         {"ours": "开展光荣牌悬挂工作。", "theirs": "开展光荣牌悬挂工作的情况。"},
         {"ours": "余杭区退役军人事务局", "theirs": "余杭区民政局"},
-    )
-    try:
+    ) as engine:
         hits = engine.search(SearchRequest(q="退役军人事务局 光荣牌")).hits
         assert hits[0].title == "ours" and hits[0].tier in ("exact", "all")
         assert all(h.tier not in ("exact", "all") for h in hits[1:])
         assert "退役军人事务局" not in hits[0].snippet  # searchable, not shown as if it were text
-    finally:
-        engine.close()
 
 
 def test_an_abbreviation_jieba_does_not_know_is_a_table_word(tmp_path: Path) -> None:
     # jieba alone cuts 第三批非遗 as 第三 批非 遗; the table's short forms are dictionary words.
-    engine = _tiny(
+    with _tiny(
         tmp_path,
         {
             "third": "公布第三批非物质文化遗产代表性项目名录。",
             "fourth": "公布第四批非物质文化遗产代表性项目名录。",
             "card": "第三代社会保障卡申领。",
         },
-    )
-    try:
+    ) as engine:
         result = engine.search(SearchRequest(q="第三批非遗"))
         assert result.hits[0].title == "third" and "非物质文化遗产" in result.expanded
-    finally:
-        engine.close()
 
 
 def test_a_typo_beside_a_synonym_word_is_corrected_and_a_known_abbreviation_is_not(tmp_path: Path) -> None:
-    engine = _tiny(
+    with _tiny(
         tmp_path,
         {
             "card": "第三代社会保障卡申领指南。",
@@ -163,14 +159,11 @@ def test_a_typo_beside_a_synonym_word_is_corrected_and_a_known_abbreviation_is_n
             "aid": "困难残疾人生活补贴发放。",
             "rehab": "残疾人康复服务。",
         },
-    )
-    try:
+    ) as engine:
         result = engine.search(SearchRequest(q="社会保障卡申零"))  # 社会保障 is a table word, 申零 a typo
         assert result.corrected == "社会保障卡申领" and result.hits[0].title == "card"
         result = engine.search(SearchRequest(q="残疾证"))  # the table says 残疾人证: no "did you mean 残疾人"
         assert result.corrected == "" and result.hits[0].title == "guide" and "残疾人证" in result.expanded
-    finally:
-        engine.close()
 
 
 def test_short_forms_are_learned_at_reindex(tmp_path: Path) -> None:
@@ -179,61 +172,46 @@ def test_short_forms_are_learned_at_reindex(tmp_path: Path) -> None:
         "full": "杭州市城市更新办公室发布年度计划。",
         "forest": "发布护林防火通告。",
     }
-    engine = _tiny(tmp_path, bodies, {"forest": "余杭区林业水利局"})
-    try:
+    with _tiny(tmp_path, bodies, {"forest": "余杭区林业水利局"}) as engine:
         result = engine.search(SearchRequest(q="市更新办"))
         assert {h.title for h in result.hits} == {"define", "full"} and "杭州市城市更新办公室" in result.expanded
         assert [h.title for h in engine.search(SearchRequest(q="林水局")).hits] == ["forest"]
-    finally:
-        engine.close()
     # Derived from the catalog: once the definition is edited away, a reindex forgets the pair.
     settings = make_settings(tmp_path)
     with Catalog(settings.catalog_path) as catalog:
         catalog.record_document(Document(source_id="t", url="http://x/define", title="define", body="开展调查。"), None)
         rebuild(settings, catalog)
-    engine = WhooshEngine(settings.index_path)
-    try:
+    with closing(WhooshEngine(settings.index_path)) as engine:
         assert engine.search(SearchRequest(q="市更新办")).expanded == []
-    finally:
-        engine.close()
 
 
 def test_an_unbroken_string_matches_every_way_it_can_be_split(tmp_path: Path) -> None:
     assert ["余杭区", "区长"] in covers("余杭区长")
-    engine = _tiny(tmp_path, {"mayor": "余杭区人民政府区长主持召开常务会议。", "other": "余杭区召开会议。"})
-    try:
+    with _tiny(tmp_path, {"mayor": "余杭区人民政府区长主持召开常务会议。", "other": "余杭区召开会议。"}) as engine:
         hits = engine.search(SearchRequest(q="余杭区长")).hits
         assert hits[0].title == "mayor" and hits[0].tier in ("exact", "all")
-    finally:
-        engine.close()
 
 
 def test_numbers_and_punctuation_in_any_form(tmp_path: Path) -> None:
-    engine = _tiny(
+    with _tiny(
         tmp_path,
         {
             "cn-year": "二〇二一年度部门预算公开。",
             "ordinal": "第四批省级非物质文化遗产名录。",
             "punct": "坚持依法公开、便民高效的原则。",
         },
-    )
-    try:
+    ) as engine:
         assert [h.title for h in engine.search(SearchRequest(q="2021年 预算")).hits][:1] == ["cn-year"]
         assert [h.title for h in engine.search(SearchRequest(q='"第4批"')).hits] == ["ordinal"]
         for q in ('"依法公开，便民高效"', '"依法公开便民高效"', '"依法公开；便民高效"'):
             assert [h.title for h in engine.search(SearchRequest(q=q)).hits] == ["punct"], q
-    finally:
-        engine.close()
 
 
 def test_a_query_never_ends_at_zero_while_a_document_shares_its_informative_words(tmp_path: Path) -> None:
-    engine = _tiny(tmp_path, {"a": "城乡居民医疗保险缴费标准调整。", "b": "公园绿化养护工作安排。"})
-    try:
+    with _tiny(tmp_path, {"a": "城乡居民医疗保险缴费标准调整。", "b": "公园绿化养护工作安排。"}) as engine:
         result = engine.search(SearchRequest(q="医疗保险 缴费 截止日期 查询"))
         assert [h.title for h in result.hits] == ["a"]
         assert result.hits[0].tier in ("most", "similar") and result.notice
-    finally:
-        engine.close()
 
 
 def test_operator_synonyms_are_merged_and_a_bad_file_is_named(tmp_path: Path) -> None:
@@ -251,31 +229,22 @@ def test_operator_synonyms_are_merged_and_a_bad_file_is_named(tmp_path: Path) ->
 
 def test_an_engine_outlives_the_dictionaries_loaded_after_it(tmp_path: Path) -> None:
     # A process keeps only a few segmenters; indexes opened later must not break an open engine.
-    engine = _tiny(tmp_path, {"plan": "发布护林防火年度计划。"}, {"plan": "余杭区林业水利局"})
-    try:
+    with _tiny(tmp_path, {"plan": "发布护林防火年度计划。"}, {"plan": "余杭区林业水利局"}) as engine:
         assert engine.dict_id
         for i in range(analysis._MAX_DERIVED + 1):  # noqa: SLF001 - the bound the test must exceed
             analysis.load_dictionary(f"other-{i}", [f"测试词{i}"])
         assert [h.title for h in engine.search(SearchRequest(q="年度计划")).hits] == ["plan"]
-    finally:
-        engine.close()
 
 
 def test_a_long_running_engine_sees_synonym_matches_added_after_it_opened(tmp_path: Path) -> None:
     # The documents holding a table word's alternatives are remembered per searcher, not longer.
-    engine = _tiny(tmp_path, {"old": "城乡居民最低生活保障标准调整。", "park": "公园绿化养护工作安排。"})
-    try:
+    with _tiny(tmp_path, {"old": "城乡居民最低生活保障标准调整。", "park": "公园绿化养护工作安排。"}) as engine:
         assert [h.title for h in engine.search(SearchRequest(q="低保")).hits] == ["old"]
         settings = make_settings(tmp_path)
         with Catalog(settings.catalog_path) as catalog:
             catalog.record_document(Document(source_id="t", url="http://x/new", title="new", body="最低生活保障金发放。"), None)
             sync(settings, catalog)
         engine.refresh()
-        fresh = WhooshEngine(settings.index_path)
-        try:
+        with closing(WhooshEngine(settings.index_path)) as fresh:
             for reader in (engine, fresh):
                 assert sorted(h.title for h in reader.search(SearchRequest(q="低保")).hits) == ["new", "old"]
-        finally:
-            fresh.close()
-    finally:
-        engine.close()
