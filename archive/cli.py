@@ -66,7 +66,7 @@ def export_cmd(obj: Context, fmt: str, output: str | None) -> None:
 @click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
 @pass_ctx
 def import_cmd(obj: Context, file: str, source: str, no_index: bool) -> None:
-    """Load documents from a JSON-lines file (url, title, agency, published, category, doc_no, index_no, text, id)."""
+    """Load documents from a JSON-lines file (url, title, agency, published, listed, category, doc_no, index_no, text, id)."""
     from archive.transfer import import_documents
 
     catalog, _ = open_archive(obj.settings)

@@ -40,9 +40,11 @@ class Attachment:
 class Document:
     """One disclosure item as extracted from its detail page.
 
-    `published` is the 发布日期 (or 公开日期/生成日期 when that is all there is); `date_source` says
-    where it came from ("table", "meta", "header", "list", "url") so that weak dates can be shown
-    as such. Dates that cannot be trusted are None, with the raw text kept in `published_raw`.
+    `published` is the 发布日期 as the page states it (or 公开日期/生成日期, or the signature date
+    at the end of the body when that is all there is); `date_source` says where it came from
+    ("table", "header", "meta", "api", "signature", "import"). A date known only from the list page
+    or the URL is never a 发布日期: it is `listed` (列表日期), with `listed_source` "list" or "url".
+    Dates that cannot be read are None, with the raw text kept in `published_raw`.
     """
 
     source_id: str
@@ -58,6 +60,8 @@ class Document:
     published: date | None = None
     published_raw: str = ""
     date_source: str = ""
+    listed: date | None = None
+    listed_source: str = ""
     body: str = ""
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
 
@@ -77,15 +81,22 @@ class Document:
         # Shallow on purpose: dataclasses.asdict deep-copies and was a measurable share of a crawl.
         data = {f.name: getattr(self, f.name) for f in _DOC_FIELDS}
         data["attachments"] = [{f.name: getattr(a, f.name) for f in _ATTACHMENT_FIELDS} for a in self.attachments]
-        for key in ("written", "published"):
+        for key in _DATES:
             data[key] = data[key].isoformat() if data[key] else None
+        for key in _OPTIONAL:  # absent when empty, so that older versions keep their digests
+            if not data[key]:
+                del data[key]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
         names = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
-        for key in ("written", "published"):
+        if values.get("date_source") in _WEAK and "listed" not in values:
+            # Written before list and URL dates were kept apart: such a date was never the page's.
+            values["listed"], values["listed_source"] = values.get("published"), values["date_source"]
+            values["published"], values["date_source"] = None, ""
+        for key in _DATES:
             if values.get(key):
                 values[key] = date.fromisoformat(values[key])
         values["attachments"] = tuple(Attachment(**a) for a in values.get("attachments") or ())
@@ -93,4 +104,7 @@ class Document:
 
 
 _DOC_FIELDS = fields(Document)
+_DATES = ("written", "published", "listed")
+_OPTIONAL = ("listed", "listed_source")
+_WEAK = ("list", "url")  # where a date may come from without being a 发布日期
 _ATTACHMENT_FIELDS = fields(Attachment)

@@ -13,9 +13,12 @@ from typing import Any, TextIO
 from archive.catalog import Catalog, utcnow
 from archive.models import Document
 
-FIELDS = ("id", "source", "url", "title", "agency", "published", "category", "doc_no", "index_no", "text")
+FIELDS = (
+    "id", "source", "url", "title", "agency", "published", "published_source", "listed", "listed_source",
+    "category", "doc_no", "index_no", "text",
+)  # fmt: skip
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_TEXT_FIELDS = ("title", "agency", "category", "doc_no", "index_no", "text", "source")
+_TEXT_FIELDS = ("title", "agency", "category", "doc_no", "index_no", "text", "source", "published_source", "listed_source")
 
 
 @dataclass
@@ -36,6 +39,9 @@ def _row(stored_id: str, doc: Document) -> dict[str, Any]:
         "title": doc.title,
         "agency": doc.agency,
         "published": doc.published.isoformat() if doc.published else None,
+        "published_source": doc.date_source if doc.published else "",
+        "listed": doc.listed.isoformat() if doc.listed else None,
+        "listed_source": doc.listed_source if doc.listed else "",
         "category": doc.category,
         "doc_no": doc.doc_no,
         "index_no": doc.index_no,
@@ -60,6 +66,15 @@ def export_documents(catalog: Catalog, out: TextIO, fmt: str = "jsonl") -> int:
     return count
 
 
+def _date_field(data: dict[str, Any], key: str) -> date | None:
+    if not data.get(key):
+        return None
+    try:
+        return date.fromisoformat(str(data[key]))
+    except ValueError:
+        raise ValueError(f"field {key!r} must be YYYY-MM-DD, got {data[key]!r}") from None
+
+
 def parse_line(line: str, default_source: str = "import") -> tuple[str | None, Document]:
     """(explicit id or None, Document) from one JSON line; ValueError says what is wrong."""
     try:
@@ -79,12 +94,7 @@ def parse_line(line: str, default_source: str = "import") -> tuple[str | None, D
         raise ValueError("field 'url' is required and must be an http(s) URL")
     if not (data.get("title") or "").strip():
         raise ValueError("field 'title' is required")
-    published = None
-    if data.get("published"):
-        try:
-            published = date.fromisoformat(str(data["published"]))
-        except ValueError:
-            raise ValueError(f"field 'published' must be YYYY-MM-DD, got {data['published']!r}") from None
+    published, listed = _date_field(data, "published"), _date_field(data, "listed")
     doc_id = data.get("id")
     if doc_id is not None and (not isinstance(doc_id, str) or not _ID.match(doc_id)):
         raise ValueError("field 'id' must be 1-64 letters, digits, '-' or '_'")
@@ -97,7 +107,9 @@ def parse_line(line: str, default_source: str = "import") -> tuple[str | None, D
         doc_no=data.get("doc_no") or "",
         index_no=data.get("index_no") or "",
         published=published,
-        date_source="import" if published else "",
+        date_source=(data.get("published_source") or "import") if published else "",
+        listed=listed,
+        listed_source=(data.get("listed_source") or "import") if listed else "",
         body=data.get("text") or "",
     )
     return doc_id, doc

@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup, Tag
 
 from archive.charset import decode
 from archive.models import Document
-from crawler.dates import date_from_url, parse_date
+from crawler.dates import date_from_url, parse_date, signature
 from crawler.listing import ListItem
 from crawler.sources import Column, Source
 
@@ -43,7 +43,27 @@ LABELS = {
     "信息名称": "title",
     "文件名称": "title",
     "名称": "title",
+    # Traditional-character mirrors and platforms (發布機關, 文號 ...).
+    "索引號": "index_no",
+    "發布機構": "agency",
+    "發布機關": "agency",
+    "發文機關": "agency",
+    "發文單位": "agency",
+    "文號": "doc_no",
+    "發文字號": "doc_no",
+    "發布日期": "published",
+    "公開日期": "published",
+    "標題": "title",
+    # Weaker statements of the publisher, used when no 发布机构 is given.
+    "所属机构": "owner",
+    "公开责任部门": "owner",
+    "责任部门": "owner",
+    "来源": "source",
+    "信息来源": "source",
+    "來源": "source",
 }
+# Values of 来源 that name no publisher.
+NO_PUBLISHER = frozenset(("本站", "本网", "本网站", "原创", "网站", "网络", "其他", "无", "-", "—"))
 BODY_SELECTORS = (
     "#zoom",
     "#Zoom",
@@ -58,8 +78,14 @@ BODY_SELECTORS = (
 ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip", ".rar", ".et")
 _SPACES = re.compile(r"[\s\u3000\xa0]+")
 _LAYOUT_SPACE = re.compile(r"[ \t\r\f\v]+")
-_HEADER_DATE = re.compile(r"(?:发布日期|发布时间|日期|时间)\s*[:：]\s*(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2})")
-_HEADER_SOURCE = re.compile(r"来源\s*[:：]\s*([^\s|:：]+)")
+# 日期/时间 of the header line, not the 成文日期, 实施日期, 截止时间 ... of some other statement.
+_OTHER_DATES = "".join(
+    f"(?<!{w})" for w in "成文 生效 废止 实施 失效 截止 更新 修改 开始 结束 办理 受理 申报 报名 会议 活动".split()
+)
+_HEADER_DATE = re.compile(
+    rf"(?:发布日期|发布时间|{_OTHER_DATES}(?:日期|时间))\s*[:：]\s*(\d{{4}}\s*[-/.年]\s*\d{{1,2}}\s*[-/.月]\s*\d{{1,2}})"
+)
+_HEADER_SOURCE = re.compile(r"[来來]源\s*[:：]\s*([^\s|:：]+)(?=$|[\s|])")
 _INLINE = re.compile(r"^\s*([^:：]{2,6})\s*[:：]\s*(.+)$")
 
 
@@ -183,12 +209,32 @@ def metadata_table(page: BeautifulSoup | PageIndex) -> dict[str, str]:
             continue
         if node.name == "td" and _cells(node):
             continue
-        inline = _INLINE.match(node.get_text(" ", strip=True))
-        if inline:
-            field = LABELS.get(_label(inline.group(1)))
+        for label, value in line_pairs(node.get_text(" ", strip=True)):
+            field = LABELS.get(_label(label))
             if field and not found.get(field):
-                found[field] = inline.group(2).strip()
+                found[field] = value
     return found
+
+
+# Labels that end the value before them on a line of several statements ("来源:政府办 时间:2017-01-12").
+_LINE_LABELS = sorted(
+    set(LABELS) | {"时间", "日期", "浏览次数", "浏览量", "点击数", "访问量", "阅读", "作者", "编辑", "责任编辑", "字号", "分享"},
+    key=len,
+    reverse=True,
+)
+_NEXT_LABEL = re.compile(rf"(?:^|(?<=[\s|]))(?:{'|'.join(map(re.escape, _LINE_LABELS))})\s*[:：]")
+
+
+def line_pairs(line: str) -> list[tuple[str, str]]:
+    """The "标签：值" statements of one line, each value cut where the next known label begins."""
+    pairs: list[tuple[str, str]] = []
+    inline = _INLINE.match(line)
+    while inline:
+        rest = inline.group(2)
+        after = _NEXT_LABEL.search(rest)
+        pairs.append((inline.group(1), (rest[: after.start()] if after else rest).strip(" |")))
+        inline = _INLINE.match(rest[after.start() :]) if after else None
+    return pairs
 
 
 def meta_tags(page: BeautifulSoup | PageIndex) -> dict[str, str]:
@@ -300,24 +346,32 @@ def extract_document(
         or (_text(title_tag) if (title_tag := page.first("title")) else "")
         or (list_item.title if list_item else "")
     )
+    listed = list_item.meta if list_item else {}
+    signed = signature(body)
     published, date_source, raw = _first_date(
         ("table", table.get("published", "")),
         ("header", header_date.group(1) if header_date else ""),
         ("meta", meta.get("PubDate", "")),
+        ("api", listed.get("published", "")),
         ("table", table.get("generated", "")),
     )
-    if published is None and list_item and list_item.list_date:
-        published, date_source = list_item.list_date, "list"
-    if published is None:
-        published = date_from_url(url)
-        date_source = "url" if published else ""
-    listed = list_item.meta if list_item else {}
-    agency = (
-        table.get("agency")
-        or meta.get("ContentSource")
-        or listed.get("agency")
-        or (header_source.group(1) if header_source else "")
-        or default_agency
+    if published is None and signed is not None:
+        published, date_source = signed.date, "signature"
+    # A list page's or URL's date may be a migration's, years after the document: kept apart, never 发布日期.
+    list_date, list_source = (list_item.list_date, "list") if list_item and list_item.list_date else (None, "")
+    if list_date is None and (url_date := date_from_url(url)) is not None:
+        list_date, list_source = url_date, "url"
+    written = parse_date(table.get("written", "")) or (signed.date if signed else None)
+    stated_source = header_source.group(1) if header_source else ""
+    agency, agency_step = _publisher(
+        ("metadata table", table.get("agency", "")),
+        ("meta ContentSource", meta.get("ContentSource", "")),
+        ("list API", listed.get("agency", "")),
+        ("header line", stated_source),
+        ("metadata 来源", table.get("source", "")),
+        ("metadata 所属机构", table.get("owner", "")),
+        ("signature", signed.issuer if signed else ""),
+        ("source default", default_agency),
     )
     if trace is not None:
         listed_keys = set(listed)
@@ -331,9 +385,13 @@ def extract_document(
                 body_selector,
                 container,
                 page,
-                header_source is not None,
+                agency_step,
             )
         )
+        if written is not None:
+            trace["written"] = "metadata table" if parse_date(table.get("written", "")) else "signature (落款)"
+        if list_date is not None:
+            trace["listed"] = {"list": "list page", "url": "URL"}[list_source]
     doc = Document(
         source_id=source_id,
         url=url,
@@ -344,13 +402,24 @@ def extract_document(
         index_no=table.get("index_no") or listed.get("index_no", ""),
         topic=table.get("topic") or listed.get("topic", ""),
         validity=table.get("validity", ""),
-        written=parse_date(table.get("written", "")),
+        written=written,
         published=published,
         published_raw=raw if published is None else "",
         date_source=date_source,
+        listed=list_date,
+        listed_source=list_source,
         body=body,
     )
     return doc, attachments
+
+
+def _publisher(*candidates: tuple[str, str]) -> tuple[str, str]:
+    """(publisher, the step that stated it) from ordered (step, value) candidates; ("", "") when none does."""
+    for step, value in candidates:
+        value = _SPACES.sub(" ", value).strip(" :：")
+        if value and value not in NO_PUBLISHER:
+            return value, step
+    return "", ""
 
 
 def _provenance(
@@ -362,7 +431,7 @@ def _provenance(
     body_selector: str,
     container: Tag | None,
     page: PageIndex,
-    has_header_source: bool,
+    agency_step: str,
 ) -> dict[str, str]:
     """Which step of the cascade supplied each field (for `xxgk sources check`)."""
 
@@ -384,24 +453,17 @@ def _provenance(
             ("<title>", page.first("title") is not None),
             ("list page", True),
         ),
-        "agency": first(
-            ("metadata table", bool(table.get("agency"))),
-            ("meta ContentSource", bool(meta.get("ContentSource"))),
-            ("list API", "agency" in listed),
-            ("header line", has_header_source),
-            ("source default", True),
-        ),
+        "agency": agency_step,
         "published": {
             "table": "metadata table",
             "header": "header line",
             "meta": "meta PubDate",
-            "list": "list page",
-            "url": "URL (weak)",
+            "api": "list API",
+            "signature": "signature (落款)",
         }.get(date_source, ""),
         "doc_no": first(("metadata table", bool(table.get("doc_no"))), ("list API", "doc_no" in listed)),
         "index_no": first(("metadata table", bool(table.get("index_no"))), ("list API", "index_no" in listed)),
         "topic": first(("metadata table", bool(table.get("topic"))), ("list API", "topic" in listed)),
-        "written": "metadata table" if table.get("written") else "",
         "body": body_step,
     }
 
@@ -416,7 +478,7 @@ def extract_item(
         item.url,
         source_id=source.id,
         category=column.category,
-        default_agency=source.agency,
+        default_agency=source.agency if source.default_agency else "",
         list_item=item,
         body_selector=source.selectors.get("body", ""),
         trace=trace,

@@ -158,6 +158,22 @@ _GKMLPT_SID = re.compile(r"""SID\s*[:=]\s*['"]?(\w+)""")
 _CHINA = timezone(timedelta(hours=8))
 
 
+# Article fields that name a publication date (gkmlpt's `date` and `created_at` are the CMS's, not the page's).
+_API_PUBLISHED = ("publish_time", "publish_date", "publishDate", "pub_date", "pubdate", "display_publish_time", "fbrq")
+
+
+def _api_date(article: dict[str, Any]) -> str:
+    """The article's own publication date as YYYY-MM-DD ("" when the API names none)."""
+    for key in _API_PUBLISHED:
+        value = article.get(key)
+        if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+            stamp = int(value) // (1000 if int(value) > 10**11 else 1)  # seconds or milliseconds
+            return datetime.fromtimestamp(stamp, _CHINA).date().isoformat() if stamp > 0 else ""
+        if isinstance(value, str) and parse_date(value):
+            return value
+    return ""
+
+
 def parse_gkmlpt(text: str, page_url: str) -> ListingPage:
     """Guangdong gkmlpt: the index page (window._CONFIG SID) leads to /gkmlpt/api/all/{column}?page=&sid=.
 
@@ -179,6 +195,7 @@ def parse_gkmlpt(text: str, page_url: str) -> ListingPage:
         stamp = article.get("date") or article.get("created_at")
         list_date = datetime.fromtimestamp(int(stamp), _CHINA).date() if str(stamp or "").isdigit() else None
         meta = {
+            "published": _api_date(article),
             "index_no": article.get("identifier") or "",
             "doc_no": article.get("document_number") or "",
             "agency": article.get("publisher") or "",

@@ -42,6 +42,8 @@ class Source:
     stop_after_known_pages: int = 0
     selectors: dict[str, str] = field(default_factory=dict)
     path: str = ""
+    default_agency: bool = False  # `agency` fills 发布机构 when a page names none (single-agency sites only)
+    attachment_recheck_days: int = 30
 
     def absolute(self, url: str) -> str:
         return urljoin(self.base_url.rstrip("/") + "/", url)
@@ -83,6 +85,8 @@ def parse_source(data: dict[str, Any], where: str) -> Source:
         "schedule",
         "selectors",
         "stop_after_known_pages",
+        "default_agency",
+        "attachment_recheck_days",
     }
     for key in data:
         if key not in known:
@@ -132,6 +136,20 @@ def parse_source(data: dict[str, Any], where: str) -> Source:
             f"{where}: stop_after_known_pages must be a whole number >= 0, got {stop_after!r}",
             "0 walks every list page; 2 stops after two pages with nothing new",
         )
+    default_agency = data.get("default_agency", False)
+    if not isinstance(default_agency, bool):
+        raise SourceError(
+            f"{where}: default_agency must be true or false, got {default_agency!r}",
+            "write default_agency = true only when every page of the site is published by `agency`",
+        )
+    if default_agency and not data.get("agency"):
+        raise SourceError(f"{where}: default_agency = true needs an agency", 'add a line like: agency = "杭州市余杭区民政局"')
+    recheck = data.get("attachment_recheck_days", 30)
+    if not isinstance(recheck, int) or isinstance(recheck, bool) or recheck < 0:
+        raise SourceError(
+            f"{where}: attachment_recheck_days must be a whole number >= 0, got {recheck!r}",
+            "30 re-fetches unchanged pages' attachments monthly; 0 re-fetches them on every run",
+        )
     return Source(
         id=source_id,
         name=str(data.get("name") or source_id),
@@ -147,6 +165,8 @@ def parse_source(data: dict[str, Any], where: str) -> Source:
         stop_after_known_pages=stop_after,
         selectors=dict(selectors),
         path=where,
+        default_agency=default_agency,
+        attachment_recheck_days=recheck,
     )
 
 

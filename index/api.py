@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 BACKENDS = next(s.choices for s in SETTINGS if s.name == "index_backend")
 FACETS = ("category", "agency", "year", "month", "validity", "status")
-UNKNOWN_YEAR = "未知"  # the year facet of a document without a date
+UNKNOWN_YEAR = "日期不详"  # the year facet of a document whose page states no date (list dates do not count)
 UNSTATED = "未注明"  # the 有效性 facet of a document that states none
 SORTS = ("relevance", "date")
 MAX_PAGE_SIZE = 50
@@ -64,6 +64,7 @@ class Hit:
     status: str = "active"
     tier: str = "all"  # the rung of the relaxation ladder: exact, all (words), most (words), similar (text)
     missing: tuple[str, ...] = ()  # for "most": the query words this document lacks
+    listed: date | None = None  # 列表日期: the list page's or URL's date of a document that states none
 
 
 _MARK = re.compile(r"</?mark>")
@@ -79,6 +80,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "category": hit.category,
         "doc_no": hit.doc_no,
         "published": hit.published.isoformat() if hit.published else None,
+        "listed": hit.listed.isoformat() if hit.listed else None,
         "status": hit.status,
         "score": round(hit.score, 3),
         "tier": hit.tier,

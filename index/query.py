@@ -147,7 +147,7 @@ def parse_query(q: str, max_chars: int = 500) -> ParsedQuery:
             raise QueryError("暂不支持通配符，请直接输入词语；中文词语会自动按片段匹配。")
         if key == "date":
             date_bounds(text)  # validate now: a bad date is a parse error
-        elif key == "year" and not re.fullmatch(r"\d{4}|未知", text):
+        elif key == "year" and not re.fullmatch(r"\d{4}|未知|日期不详|不详", text):
             raise QueryError(f"年份“{text}”应为四位数字，如 year:2019；时间段请用 date:2019-01..2019-06。")
         clause = Clause(text=text, field=key, phrase=quoted is not None, negated=negated)
         if pending_or:

@@ -32,6 +32,7 @@ _HIT = {
         "category": {"type": "string"},
         "doc_no": {"type": "string"},
         "published": _STR_OR_NULL,
+        "listed": _STR_OR_NULL,
         "snippet_html": {"type": "string"},
         "doc_url": {"type": "string"},
         "tier": {"enum": list(TIER_LABELS)},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from flask import Response, render_template, request, stream_with_context
@@ -20,7 +21,7 @@ from search_web import get_engine, get_settings
 from search_web.params import FACET_LABELS, bad_parameter, facet_display, parse_request, state_url
 
 FEED_ENTRIES = 50
-CSV_FIELDS = ("id", "title", "agency", "category", "doc_no", "published", "url", "doc_url", "snippet")
+CSV_FIELDS = ("id", "title", "agency", "category", "doc_no", "published", "listed", "url", "doc_url", "snippet")
 
 
 def _absolute(path: str) -> str:
@@ -45,7 +46,7 @@ def feed() -> Any:
     entries = [
         {
             **_hit_row(h),
-            "updated": f"{h.published.isoformat() if h.published else '1970-01-01'}T00:00:00+08:00",
+            "updated": f"{(h.published or h.listed or date(1970, 1, 1)).isoformat()}T00:00:00+08:00",
             "snippet_html": str(h.snippet),
         }
         for h in result.hits

@@ -130,12 +130,33 @@ class Catalog(DocumentsMixin, RunsMixin, PartsMixin):
                 run_script(self.conn, _MIGRATIONS[version])
                 if version == 2:
                     self._backfill_attachments()
+                if version == 6:
+                    self._separate_listed_dates()
                 self.conn.execute(f"PRAGMA user_version={version}")
 
     def _backfill_attachments(self) -> None:
         rows = self.conn.execute("SELECT id, doc_id, data FROM versions").fetchall()
         for version_id, doc_id, data in rows:
             self._insert_attachments(doc_id, version_id, Document.from_dict(json.loads(data)))
+
+    def _separate_listed_dates(self) -> None:
+        """Versions whose 发布日期 was only a list or URL date now keep it as 列表日期 (digest recomputed).
+
+        `Document.from_dict` reads the old form the new way; this stores it so, so that a recrawl of an
+        unchanged page finds the same digest. A rewrite that would equal another version is left as is.
+        """
+        rows = self.conn.execute(
+            "SELECT id, doc_id, data FROM versions WHERE json_extract(data, '$.date_source') IN ('list', 'url')"
+        ).fetchall()
+        for version_id, doc_id, data in rows:
+            doc = Document.from_dict(json.loads(data))
+            digest = doc.content_digest()
+            if self.conn.execute("SELECT 1 FROM versions WHERE doc_id=? AND digest=?", (doc_id, digest)).fetchone():
+                continue
+            self.conn.execute(
+                "UPDATE versions SET data=?, digest=? WHERE id=?",
+                (json.dumps(doc.to_dict(), ensure_ascii=False), digest, version_id),
+            )
 
 
 __all__ = [

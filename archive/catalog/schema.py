@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -106,6 +106,8 @@ _MIGRATIONS: dict[int, str] = {
     INSERT INTO schema_parts (name, version)
         SELECT 'reports', 1 FROM sqlite_master WHERE type = 'table' AND name = 'annual_reports';
     """,
+    # 6 keeps list and URL dates apart from 发布日期: versions are rewritten by Catalog._separate_listed_dates.
+    6: "",
 }
 
 

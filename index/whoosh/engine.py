@@ -23,6 +23,7 @@ from index.api import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
     TIER_LABELS,
+    UNKNOWN_YEAR,
     FacetValue,
     Hit,
     IndexedDocument,
@@ -152,6 +153,7 @@ class WhooshEngine:
         self._searcher: Any = None
         self._cols: dict[str, _Column] = {}
         self._pubdate = np.zeros(0, dtype=np.int64)
+        self._when = np.zeros(0, dtype=np.int64)
         self._live = np.zeros(0, dtype=bool)
         self.dict_id = ""
         self.meta: dict[str, Any] = {}
@@ -190,6 +192,9 @@ class WhooshEngine:
         self._cols = {name: _Column.of(list(reader.column_reader(name))) for name in _COLUMNS}
         pubdate = np.fromiter(reader.column_reader("pubdate"), dtype=np.int64)
         self._pubdate = pubdate
+        listdate = np.fromiter(reader.column_reader("listdate"), dtype=np.int64)
+        # Sorting by date: the stated date, else the list date (after the dated documents of that day).
+        self._when = np.where(pubdate > 0, pubdate * 2 + 1, listdate * 2)
         self._cols["month"] = _Column.of([f"{p // 100 % 100:02d}" if p else "" for p in pubdate.tolist()])
 
     @_guarded
@@ -499,7 +504,8 @@ class WhooshEngine:
                 docs = union([docs, phrase_docs(cache, "doc_no", grams)], cache.doc_count)
             return _Plan(docs, [("doc_no", g, DOC_NO) for g in grams], [])
         if clause.field == "year":
-            return _Plan(cache.get("year", clause.text).ids, [], [])
+            year = UNKNOWN_YEAR if clause.text in ("未知", "不详") else clause.text
+            return _Plan(cache.get("year", year).ids, [], [])
         if clause.field == "date":
             low, high = date_bounds(clause.text)
             pubdate = self._pubdate
@@ -664,7 +670,7 @@ class WhooshEngine:
             wanted = page * page_size
             tiers = plan.tiers[np.searchsorted(plan.docs, allowed)] if len(allowed) else plan.tiers[:0]
             if parsed.empty or request.sort == "date":
-                order = np.lexsort((-allowed, -self._pubdate[allowed]))[:wanted]
+                order = np.lexsort((-allowed, -self._when[allowed]))[:wanted]
                 ranked = [(int(allowed[i]), 0.0, int(tiers[i])) for i in order]
             else:
                 ranked, timed_out = self._ranked(plan, allowed, tiers, wanted, started + self.time_limit_s)
@@ -792,7 +798,7 @@ class WhooshEngine:
             hit = where[ok][allowed[where[ok]] == plan.pinned_docs[ok]]
             scores[hit] += DOC_KEY_BOOST
         # One key: the score to 4 decimals (float noise is a tie), then the date (newest first among equals).
-        key = np.round(scores.astype(np.float64), 4) * 1e4 * 1e8 + self._pubdate[allowed]
+        key = np.round(scores.astype(np.float64), 4) * 1e4 * 1e9 + self._when[allowed]
         out: list[tuple[int, float, int]] = []
         for tier in range(len(TIER_NAMES)):
             members = np.flatnonzero(tiers == tier)
@@ -856,6 +862,8 @@ class WhooshEngine:
     ) -> Hit:
         pubdate = fields.get("pubdate") or 0
         published = date(pubdate // 10000, pubdate // 100 % 100, pubdate % 100) if pubdate else None
+        listdate = fields.get("listdate") or 0
+        listed = date(listdate // 10000, listdate // 100 % 100, listdate % 100) if listdate else None
         return Hit(
             id=fields["id"],
             title=fields.get("title", ""),
@@ -870,6 +878,7 @@ class WhooshEngine:
             status=fields.get("status", "active"),
             tier=tier,
             missing=tuple(missing or ()),
+            listed=listed,
         )
 
     @_guarded

@@ -13,7 +13,7 @@ from whoosh.formats import Positions
 
 from index.analysis import ANALYZER_VERSION, BigramTokenizer, ChineseTokenizer
 
-SCHEMA_VERSION = f"6.{ANALYZER_VERSION}"  # 4: positions as packed arrays; 5: catalog seq stored; 6: agency searchable
+SCHEMA_VERSION = f"7.{ANALYZER_VERSION}"  # 4: packed positions; 5: catalog seq; 6: agency searchable; 7: list dates
 
 
 class CompactPositions(Positions):
@@ -74,6 +74,8 @@ def build_schema(dict_id: str = "") -> Schema:
         category=ID(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),
         pubdate=NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),
+        # 列表日期 of a document whose page states no date: sorts it among dated ones, never a 发布日期.
+        listdate=NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),
         status=ID(stored=True, sortable=True),
         validity=ID(stored=True, sortable=True),
         url=STORED,

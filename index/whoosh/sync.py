@@ -54,6 +54,7 @@ def document_fields(stored: StoredDocument) -> dict[str, Any]:
         "category": doc.category or "未分类",
         "year": str(doc.published.year) if doc.published else UNKNOWN_YEAR,
         "pubdate": int(doc.published.strftime("%Y%m%d")) if doc.published else 0,
+        "listdate": int(doc.listed.strftime("%Y%m%d")) if doc.listed and not doc.published else 0,
         "status": stored.status,
         "validity": doc.validity or UNSTATED,
         "url": doc.url,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sqlite3
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -101,6 +104,42 @@ def test_migration_from_schema_version_1(tmp_path: Path) -> None:
         rows = catalog.conn.execute("SELECT url, name, text_chars FROM attachments").fetchall()
         assert [tuple(r) for r in rows] == [("http://a/1.pdf", "附件.pdf", 4)]
         assert catalog.record_document(doc, None) == "unchanged"
+
+
+def test_migration_keeps_list_and_url_dates_apart_from_the_publication_date(tmp_path: Path) -> None:
+    """A version stored when a list or URL date was taken for 发布日期 reads, and is stored, as a list date;
+    a recrawl of the unchanged page then finds the same digest (no spurious version)."""
+    path = tmp_path / "catalog.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript("".join(_MIGRATIONS[v] + ";" for v in range(1, 6)) + "PRAGMA user_version=5;")
+    now = Document(source_id="s", url="http://a/art/2025/6/1/art_1_1.html", title="迁移后的旧报告", body="正文")
+    rows = [
+        {**now.to_dict(), "published": "2025-06-01", "date_source": "url"},  # as version 5 stored it
+        {**now.to_dict(), "url": "http://a/2", "published": "2012-03-05", "date_source": "table"},
+    ]
+    for number, data in enumerate(rows, 1):
+        doc_id = Document.from_dict({**data, "date_source": ""}).doc_id
+        conn.execute(
+            "INSERT INTO documents (id, source_id, url, first_seen, last_seen, current_version, seq)"
+            " VALUES (?, 's', ?, '2020-01-01', '2020-01-01', ?, ?)",
+            (doc_id, data["url"], number, number),
+        )
+        blob = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        digest = "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        conn.execute(
+            "INSERT INTO versions (id, doc_id, digest, data, created_at) VALUES (?, ?, ?, ?, '2020-01-01')",
+            (number, doc_id, digest, json.dumps(data, ensure_ascii=False)),
+        )
+    conn.commit()
+    conn.close()
+    with Catalog(path) as catalog:
+        migrated = catalog.get(now.doc_id).doc
+        assert (migrated.published, migrated.listed, migrated.listed_source) == (None, date(2025, 6, 1), "url")
+        recrawled = replace(now, listed=date(2025, 6, 1), listed_source="url")
+        assert catalog.record_document(recrawled, None) == "unchanged"
+        dated = catalog.get(Document.from_dict(rows[1]).doc_id).doc
+        assert (dated.published, dated.date_source, dated.listed) == (date(2012, 3, 5), "table", None)
+        assert catalog.record_document(dated, None) == "unchanged"
 
 
 def test_rebuild_from_the_archive_gives_the_same_answers(revised: Revised) -> None:
@@ -203,7 +242,7 @@ def test_export_import_round_trip_and_bad_lines(tmp_path: Path) -> None:
     runner.invoke(main, ["--data-dir", str(second.data_dir), "export", "--format", "csv", "-o", str(csv_out)])
     assert (
         csv_out.read_text(encoding="utf-8-sig").splitlines()[0]
-        == "id,source,url,title,agency,published,category,doc_no,index_no,text"
+        == "id,source,url,title,agency,published,published_source,listed,listed_source,category,doc_no,index_no,text"
     )
 
 

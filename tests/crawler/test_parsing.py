@@ -128,14 +128,137 @@ def test_hanweb_comment_markers_keep_the_value_once() -> None:
     assert metadata_table(BeautifulSoup(html, "lxml"))["index_no"] == "014006438/2026-03652"
 
 
-def test_extract_falls_back_to_meta_then_url_date() -> None:
+def test_extract_falls_back_to_meta_and_keeps_the_url_date_apart() -> None:
     html = (
         '<html><head><meta name="ArticleTitle" content="某某通知"><meta name="ContentSource" content="某局"></head>'
         '<body><div id="zoom"><p>正文第一段。</p></div></body></html>'
     )
     doc, _ = extract_document(html, "http://a/art/2019/5/6/art_1_2.html", source_id="s", category="通知公告")
-    assert (doc.title, doc.agency, doc.published, doc.date_source) == ("某某通知", "某局", date(2019, 5, 6), "url")
+    assert (doc.title, doc.agency, doc.published, doc.date_source) == ("某某通知", "某局", None, "")
+    assert (doc.listed, doc.listed_source) == (date(2019, 5, 6), "url")
     assert doc.body == "正文第一段。"
+
+
+def _page(body: str, head: str = "", header: str = "") -> str:
+    return f"<html><head>{head}</head><body><h1>关于做好某项工作的通知</h1>{header}<div id='zoom'>{body}</div></body></html>"
+
+
+_SIGNED = "<p>各有关单位：</p><p>现将有关事项通知如下。</p><p>特此通知。</p>"
+
+
+@pytest.mark.parametrize(
+    "case, html, url, list_date, expected",
+    [
+        # (published, its source, listed, its source, written)
+        ("URL date only", _page("<p>正文。</p>"), "http://a/art/2025/6/1/art_1_2.html", None,
+         (None, "", date(2025, 6, 1), "url", None)),
+        ("TRS URL date only", _page("<p>正文。</p>"), "http://a/zfxxgk/202506/t20250601_1.html", None,
+         (None, "", date(2025, 6, 1), "url", None)),
+        ("list date only", _page("<p>正文。</p>"), "http://a/x/1.html", date(2025, 6, 1),
+         (None, "", date(2025, 6, 1), "list", None)),
+        ("signature after the issuing body", _page(_SIGNED + "<p>杭州市余杭区民政局</p><p>2012年3月5日</p>"),
+         "http://a/art/2025/6/1/art_1_2.html", date(2025, 6, 1),
+         (date(2012, 3, 5), "signature", date(2025, 6, 1), "list", date(2012, 3, 5))),
+        ("signature in Chinese numerals, a closing note after it",
+         _page(_SIGNED + "<p>余杭区人民政府办公室</p><p>二〇一二年三月五日</p><p>（此件公开发布）</p>"),
+         "http://a/x/1.html", None, (date(2012, 3, 5), "signature", None, "", date(2012, 3, 5))),
+        ("signature with the body and the date on one line",
+         _page(_SIGNED + "<p style='text-align:right'>余杭区民政局　2012年3月5日</p>"),
+         "http://a/x/1.html", None, (date(2012, 3, 5), "signature", None, "", date(2012, 3, 5))),
+        ("a date in running text is no signature", _page("<p>本办法自2012年3月5日起施行。</p>"),
+         "http://a/x/1.html", None, (None, "", None, "", None)),
+        ("a table cell date is no signature", _page("<p>统计截至</p><p>合计</p><p>2016年12月31日</p>"),
+         "http://a/x/1.html", None, (None, "", None, "", None)),
+        ("the page's own date beats the signature",
+         _page(_SIGNED + "<p>余杭区民政局</p><p>2012年3月5日</p>", header="<div>发布日期：2012-03-08</div>"),
+         "http://a/art/2025/6/1/art_1_2.html", None,
+         (date(2012, 3, 8), "table", date(2025, 6, 1), "url", date(2012, 3, 5))),
+        ("成文日期 in the header is not 发布日期",
+         _page("<p>正文。</p>", header="<div>成文日期：2012-03-05</div>"), "http://a/x/1.html", None,
+         (None, "", None, "", date(2012, 3, 5))),
+        ("a header line of several statements",
+         _page("<p>正文。</p>", header="<div>来源:区人民政府办公室 时间:2017-01-12 10:01</div>"), "http://a/x/1.html", None,
+         (date(2017, 1, 12), "header", None, "", None)),
+        ("meta PubDate", _page("<p>正文。</p>", head='<meta name="PubDate" content="2012-03-08 09:30">'),
+         "http://a/x/t20250601_1.html", None, (date(2012, 3, 8), "meta", date(2025, 6, 1), "url", None)),
+    ],
+)  # fmt: skip
+def test_dates_users_can_trust(case: str, html: str, url: str, list_date: date | None, expected: tuple) -> None:
+    from crawler.listing import ListItem
+
+    item = ListItem(url, "", list_date) if list_date else None
+    doc, _ = extract_document(html, url, source_id="s", category="c", list_item=item)
+    assert (doc.published, doc.date_source, doc.listed, doc.listed_source, doc.written) == expected, case
+
+
+def test_an_api_field_named_as_a_publication_date_is_one_and_a_cms_timestamp_is_not() -> None:
+    import json
+
+    from crawler.listing import parse_gkmlpt
+
+    articles = [
+        {"title": "甲", "url": "/gkmlpt/content/0/1/post_1.html", "date": 1748736000},
+        {"title": "乙", "url": "/gkmlpt/content/0/2/post_2.html", "date": 1748736000, "publish_time": "2012-03-05 10:00"},
+    ]
+    listing = parse_gkmlpt(json.dumps({"articles": articles}), "http://a/gkmlpt/api/all/1?page=1")
+    docs = [
+        extract_document(_page("<p>正文。</p>"), item.url, source_id="s", category="c", list_item=item)[0]
+        for item in listing.items
+    ]
+    assert [(d.published, d.date_source, d.listed) for d in docs] == [
+        (None, "", date(2025, 6, 1)),
+        (date(2012, 3, 5), "api", date(2025, 6, 1)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "case, html, default, expected",
+    [
+        ("metadata table", _page("<p>正文。</p>", header="<table><tr><td>发布机构</td><td>区财政局</td></tr></table>"),
+         "区政府", ("区财政局", "metadata table")),
+        ("li > span + span", _page("<p>正文。</p>", header="<ul><li><span>发文机关</span><span>区财政局</span></li></ul>"),
+         "区政府", ("区财政局", "metadata table")),
+        ("header line", _page("<p>正文。</p>", header="<div>发布时间：2020-01-15 15:28　来源：区卫健局</div>"),
+         "区政府", ("区卫健局", "header line")),
+        ("来源 then 时间 on one line", _page("<p>正文。</p>", header="<p>来源:区人民政府办公室 时间:2017-01-12 10:01</p>"),
+         "", ("区人民政府办公室", "header line")),
+        ("an empty 来源 takes no label", _page("<p>正文。</p>", header="<div>来源：  发布时间：2020-01-15</div>"),
+         "", ("", "")),
+        ("来源 that names nobody", _page("<p>正文。</p>", header="<div>来源：本站</div>"), "", ("", "")),
+        ("meta ContentSource", _page("<p>正文。</p>", head='<meta name="ContentSource" content="区教育局">'),
+         "区政府", ("区教育局", "meta ContentSource")),
+        ("traditional label", _page("<p>正文。</p>", header="<ul><li>發布機關: 廣州市增城區人民政府辦公室</li></ul>"),
+         "", ("廣州市增城區人民政府辦公室", "metadata table")),
+        ("signature", _page(_SIGNED + "<p>区住房和城乡建设局</p><p>2012年3月5日</p>"), "区政府",
+         ("区住房和城乡建设局", "signature")),
+        ("nothing stated, no default", _page("<p>正文。</p>"), "", ("", "")),
+        ("nothing stated, a single-agency site's default", _page("<p>正文。</p>"), "区政府", ("区政府", "source default")),
+    ],
+)  # fmt: skip
+def test_publishers_as_stated(case: str, html: str, default: str, expected: tuple[str, str]) -> None:
+    trace: dict[str, str] = {}
+    doc, _ = extract_document(html, "http://a/x/1.html", source_id="s", category="c", default_agency=default, trace=trace)
+    assert (doc.agency, trace.get("agency", "")) == expected, case
+
+
+def test_a_source_names_its_agency_as_default_only_when_it_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from crawler.errors import SourceError
+    from crawler.extract import extract_item
+    from crawler.listing import ListItem
+    from crawler.sources import parse_source
+
+    base = {"id": "s", "name": "某区政府门户", "agency": "某区人民政府", "platform": "generic", "base_url": "http://a/"}
+    base["columns"] = [{"name": "通知", "url": "/tz/"}]
+    item = ListItem("http://a/x/1.html", "标题")
+    for flag, expected in ((None, ""), (True, "某区人民政府"), (False, "")):
+        data = dict(base) if flag is None else {**base, "default_agency": flag}
+        source = parse_source(data, "s.toml")
+        doc, _ = extract_item(source, source.columns[0], item, _page("<p>正文。</p>").encode(), "text/html; charset=utf-8")
+        assert doc.agency == expected
+    with pytest.raises(SourceError, match="default_agency"):
+        parse_source({**base, "default_agency": "yes"}, "s.toml")
+    with pytest.raises(SourceError, match="needs an agency"):
+        parse_source({**base, "agency": "", "default_agency": True}, "s.toml")
 
 
 def test_hanweb_dataproxy_response_and_both_module_paths() -> None:
