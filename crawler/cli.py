@@ -31,10 +31,10 @@ def _progress(source_id: str):  # type: ignore[no-untyped-def]
     return tick
 
 
-def crawl_and_say(source, settings: Settings, catalog, store, worker=None) -> None:  # type: ignore[no-untyped-def]
+def crawl_and_say(source, settings: Settings, catalog, store, worker=None, robots=None) -> None:  # type: ignore[no-untyped-def]
     from crawler.run import crawl_source
 
-    report = crawl_source(source, settings, catalog, store, progress=_progress(source.id), worker=worker)
+    report = crawl_source(source, settings, catalog, store, progress=_progress(source.id), worker=worker, robots=robots)
     tty = sys.stdout.isatty()
     click.echo(("\r" if tty else "") + report.summary() + (" " * 8 if tty else ""))  # pad over the progress line
 
@@ -91,11 +91,13 @@ def crawl(
             click.echo("提示：调度器似乎没有在运行（`xxgk scheduler`），请求会在它启动后执行。", err=True)
         return
     from crawler.attachments import AttachmentWorker
+    from crawler.robots import RobotsCache
 
     catalog, store = open_archive(settings)
+    robots = RobotsCache()  # one read of robots.txt per host for the whole invocation
     with catalog, AttachmentWorker(settings.attachment_timeout_s, settings.attachment_memory_mb) as worker:
         for source in chosen:
-            crawl_and_say(source, settings, catalog, store, worker)
+            crawl_and_say(source, settings, catalog, store, worker, robots)
         if not no_index:
             click.echo(obj.derived.refresh(settings, catalog))
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin
 
 from bs4 import BeautifulSoup, Tag
 
 from archive.charset import decode
 from archive.models import Document
 from crawler.dates import date_from_url, parse_date, signature
+from crawler.links import AttachmentLink, is_attachment_link, link_name
 from crawler.listing import ListItem
 from crawler.sources import Column, Source
 
@@ -75,7 +75,6 @@ BODY_SELECTORS = (
     ".article",
     "article",
 )
-ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip", ".rar", ".et")
 _SPACES = re.compile(r"[\s\u3000\xa0]+")
 _LAYOUT_SPACE = re.compile(r"[ \t\r\f\v]+")
 # 日期/时间 of the header line, not the 成文日期, 实施日期, 截止时间 ... of some other statement.
@@ -87,14 +86,6 @@ _HEADER_DATE = re.compile(
 )
 _HEADER_SOURCE = re.compile(r"[来來]源\s*[:：]\s*([^\s|:：]+)(?=$|[\s|])")
 _INLINE = re.compile(r"^\s*([^:：]{2,6})\s*[:：]\s*(.+)$")
-
-
-@dataclass(frozen=True)
-class AttachmentLink:
-    """An attachment link found on a detail page."""
-
-    url: str
-    name: str
 
 
 def _label(text: str) -> str:
@@ -285,14 +276,18 @@ def body_text(node: Tag | None) -> str:
 
 
 def attachment_links(page: BeautifulSoup | PageIndex, page_url: str) -> list[AttachmentLink]:
+    """Links to files, whatever their URL looks like (see `crawler.links.is_attachment_link`)."""
     links: dict[str, AttachmentLink] = {}
     for a in _index(page).named("a"):
         href = a.get("href")
-        if not isinstance(href, str):
+        if not isinstance(href, str) or href.strip().lower().startswith(("javascript:", "mailto:", "#")):
             continue
-        url = urljoin(page_url, href.strip())
-        if urlsplit(url).path.lower().endswith(ATTACHMENT_EXT) and url not in links:
-            links[url] = AttachmentLink(url, _text(a) or url.rsplit("/", 1)[-1])
+        url = urldefrag(urljoin(page_url, href.strip())).url
+        title = a.get("title")
+        text = _text(a) or (title if isinstance(title, str) else "")
+        css = " ".join(a.get("class") or ())
+        if url not in links and url != page_url and is_attachment_link(url, text, css):
+            links[url] = AttachmentLink(url, link_name(text, url))
     return list(links.values())
 
 

@@ -25,6 +25,7 @@ from archive.errors import BodyEncodingError
 from archive.settings import Settings
 from archive.store import WarcSession, WarcStore, decode_content_encoding
 from crawler.errors import FetchError
+from crawler.robots import RobotsCache, RobotsRules
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class Fetcher:
         allowed_hosts: tuple[str, ...],
         allow_private: bool = False,
         delay_s: float | None = None,
+        robots: RobotsCache | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -94,8 +96,7 @@ class Fetcher:
         self.allowed_hosts = {h.lower() for h in allowed_hosts}
         self.allow_private = allow_private
         self.delay_s = settings.crawl_delay_s if delay_s is None else delay_s
-        # host -> (parser, allow_all, why robots.txt could not be read)
-        self._robots: dict[str, tuple[Protego | None, bool, FetchError | None]] = {}
+        self.robots = robots if robots is not None else RobotsCache()
         self._last_request: dict[str, float] = {}
         self._capped: set[str] = set()
         self.client = httpx.Client(
@@ -157,33 +158,32 @@ class Fetcher:
             self.before_wait()
         time.sleep(seconds)
 
-    def _robots_for(self, url: str) -> tuple[Protego | None, bool, FetchError | None]:
-        """(parser, allow_all, failure): RFC 9309 — 4xx allows all; 5xx or unreachable disallows all."""
+    def _robots_for(self, url: str) -> RobotsRules:
+        """The host's rules, read once per run: RFC 9309 — 4xx allows all; 5xx or unreachable disallows all."""
         parts = urlsplit(url)
         key = f"{parts.scheme}://{parts.netloc}"
-        if key not in self._robots:
-            robots_url = key + "/robots.txt"
-            try:
-                result = self._exchange(robots_url, {}, ROBOTS_MAX_BYTES)
-            except FetchError as exc:
-                log.warning("robots.txt %s unreachable (%s): treating the host as disallowed", robots_url, exc)
-                self._robots[key] = (None, False, exc)
-            else:
-                if 400 <= result.status < 500:
-                    self._robots[key] = (None, True, None)
-                elif result.status >= 500 or result.status in REDIRECTS:
-                    log.warning("robots.txt %s answered %d: host disallowed", robots_url, result.status)
-                    self._robots[key] = (None, False, None)
-                else:
-                    text = result.body.decode("utf-8", "replace").lstrip("\ufeff")
-                    self._robots[key] = (Protego.parse(text), True, None)
-        return self._robots[key]
+        return self.robots.get(key, lambda: self._read_robots(key))
+
+    def _read_robots(self, key: str) -> RobotsRules:
+        robots_url = key + "/robots.txt"
+        try:
+            result = self._exchange(robots_url, {}, ROBOTS_MAX_BYTES)
+        except FetchError as exc:
+            log.warning("robots.txt %s unreachable (%s): treating the host as disallowed", robots_url, exc)
+            return RobotsRules(None, False, exc)
+        if 400 <= result.status < 500:
+            return RobotsRules(None, True)
+        if result.status >= 500 or result.status in REDIRECTS:
+            log.warning("robots.txt %s answered %d: host disallowed", robots_url, result.status)
+            return RobotsRules(None, False)
+        text = result.body.decode("utf-8", "replace").lstrip("\ufeff")
+        return RobotsRules(Protego.parse(text), True)
 
     def allowed_by_robots(self, url: str) -> bool:
-        parser, allow_all, _ = self._robots_for(url)
-        if parser is None:
-            return allow_all
-        return bool(parser.can_fetch(url, self.settings.user_agent))
+        rules = self._robots_for(url)
+        if rules.parser is None:
+            return rules.allow_all
+        return bool(rules.parser.can_fetch(url, self.settings.user_agent))
 
     # -- fetching ---------------------------------------------------------------------------------
     def get(self, url: str, conditional: bool = True, max_bytes: int | None = None, form: bytes | None = None) -> FetchResult:
@@ -198,7 +198,7 @@ class Fetcher:
         for _ in range(self.settings.max_redirects + 1):
             self.check_url(current)
             if not self.allowed_by_robots(current):
-                failure = self._robots_for(current)[2]
+                failure = self._robots_for(current).failure
                 if failure is not None and failure.reason in ("tls", "dns"):
                     raise failure  # name the real cause: the host could not be reached safely at all
                 raise FetchError(f"robots.txt disallows {current}", "the portal asks crawlers to stay away", "robots")
@@ -287,7 +287,8 @@ class Fetcher:
         self, url: str, extra_headers: dict[str, str], limit: int, previous_id: int | None = None, form: bytes | None = None
     ) -> FetchResult:
         parts = urlsplit(url)
-        parser = self._robots.get(f"{parts.scheme}://{parts.netloc}", (None, True, None))[0]
+        known = self.robots.peek(f"{parts.scheme}://{parts.netloc}")
+        parser = known.parser if known is not None else None
         robots_delay = float((parser.crawl_delay(self.settings.user_agent) if parser is not None else None) or 0)
         if robots_delay > self.settings.max_crawl_delay_s:
             if parts.netloc not in self._capped:

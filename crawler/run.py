@@ -11,21 +11,25 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Union
-from urllib.parse import urlencode
+from urllib.parse import urldefrag, urlencode
 
-from archive.catalog import Catalog
+from archive.catalog import Catalog, parse_time
 from archive.charset import decode
 from archive.locks import source_lock
 from archive.logs import crawl_context
 from archive.models import Attachment, Document, doc_id_for
 from archive.settings import Settings
+from archive.sniff import is_html, sniff_content_type
 from archive.store import WarcSession, WarcStore
 from crawler.attachments import AttachmentWorker
 from crawler.errors import FetchError
 from crawler.extract import extract_item
-from crawler.fetch import Fetcher
+from crawler.fetch import Fetcher, FetchResult
+from crawler.links import AttachmentLink, file_name
 from crawler.listing import ListItem, ListRequest, parse_listing
+from crawler.robots import RobotsCache
 from crawler.sources import Column, Source
 from crawler.urls import canonicalize, trap_reason
 
@@ -137,13 +141,15 @@ def crawl_source(
     worker: AttachmentWorker | None = None,
     trigger: str = "manual",
     should_stop: Callable[[], bool] | None = None,
+    robots: RobotsCache | None = None,
 ) -> CrawlReport:
     """Crawl `source` once; every response is archived before its document is recorded.
 
     Holds the source's crawl lock for the whole run (raises LockHeld, naming the holder, if another
     process or thread is crawling it). Pass a `worker` to share one attachment extraction process
     across sources. `should_stop` is polled between pages: when it turns true the run stops at that
-    safe point and is recorded as "interrupted" (the next run picks up where it left off).
+    safe point and is recorded as "interrupted" (the next run picks up where it left off). Pass one
+    `robots` cache to the runs of sources sharing a host, so that robots.txt is read once for all.
     """
     with source_lock(settings.data_path, source.id).acquire():
         report = CrawlReport(source.id)
@@ -154,7 +160,8 @@ def crawl_source(
                 log_file = str(log_path)
                 log.info("crawl run %d of %s started (%s)", report.run_id, source.id, trigger)
                 try:
-                    _Run(source, settings, catalog, report, progress, should_stop or (lambda: False)).execute(store, worker)
+                    run = _Run(source, settings, catalog, report, progress, should_stop or (lambda: False))
+                    run.execute(store, worker, robots)
                     status = "ok"
                     if report.list_pages == 0 and report.failed:
                         status = "failed"
@@ -193,6 +200,8 @@ class _Run:
         self.progress = progress
         self.should_stop = should_stop
         self.budget = settings.max_pages_per_source
+        # List pages fetched this run, by URL without fragment: gkmlpt's columns share one index page.
+        self.list_pages: dict[str, FetchResult] = {}
         # Set by execute() for the duration of the run:
         self.fetcher: Fetcher
         self.session: WarcSession
@@ -204,7 +213,7 @@ class _Run:
         if self.should_stop():
             raise CrawlStopped
 
-    def execute(self, store: WarcStore, worker: AttachmentWorker | None) -> None:
+    def execute(self, store: WarcStore, worker: AttachmentWorker | None, robots: RobotsCache | None = None) -> None:
         """Open the WARC session, fetcher and attachment worker, crawl every column, then check withdrawals."""
         source, settings = self.source, self.settings
         with (
@@ -218,6 +227,7 @@ class _Run:
                 source.hosts(),
                 source.allow_private,
                 source.crawl_delay_s,
+                robots,
             ) as fetcher,
             (
                 nullcontext(worker)
@@ -234,32 +244,30 @@ class _Run:
                     self.checkpoint = batch.checkpoint
                     self.extractor = _Extractor(worker)
                     try:
-                        complete, listed = self._crawl_columns()
+                        incomplete, listed = self._crawl_columns()
                     finally:
                         self.extractor.close()
-                    if complete:
-                        self._withdraw_unlisted(listed)
-                    else:
-                        log.warning("%s: listing incomplete this run; withdrawals not checked", source.id)
+                    self._withdraw_unlisted(listed, incomplete)
             finally:
                 self.report.requests = fetcher.request_count
 
-    def _crawl_columns(self) -> tuple[bool, set[str]]:
-        """Every column's listing and items; (whether every listing was read completely, the URLs listed)."""
+    def _crawl_columns(self) -> tuple[set[str], set[str]]:
+        """Every column's listing and items; (the categories of columns not listed completely, the URLs listed)."""
         source, report = self.source, self.report
         listed: set[str] = set()
-        complete = True
+        incomplete: set[str] = set()
         pending: list[_Pending] = []
         for column, start in source.column_urls():
             items, column_complete = self._walk_column(column, start)
-            complete = complete and column_complete
+            if not column_complete:
+                incomplete.add(column.category)
             report.listed += len(items)
             listed.update(item.url for item in items)
             for item in items:
                 self._stop_point()  # pending documents are dropped: their pages are archived, the next run records them
                 if self.budget <= 0:
                     report.fail(item.url, "page-budget")
-                    complete = False
+                    incomplete.add(column.category)
                     continue
                 self.budget -= 1
                 waiting = self._crawl_item(column, item)
@@ -271,7 +279,18 @@ class _Run:
                 if self.progress:
                     self.progress(item.url)
         self._record_ready(pending, wait=True)
-        return complete, listed
+        return incomplete, listed
+
+    def _list_page(self, page_url: str, form: bytes | None) -> FetchResult:
+        """A list page; a GET of a page already fetched this run (another column's fragment) is not sent again."""
+        if form is not None:
+            return self.fetcher.get(page_url, form=form)
+        key = urldefrag(page_url).url
+        if key not in self.list_pages:
+            self.list_pages[key] = self.fetcher.get(page_url)
+        else:
+            self.budget += 1  # no request was made
+        return self.list_pages[key]
 
     def _walk_column(self, column: Column, start: str) -> tuple[list[ListItem], bool]:
         """All items of a column following the platform's pagination, and whether every list page was read."""
@@ -279,7 +298,7 @@ class _Run:
         seen_pages: set[str | ListRequest] = {start}
         items: dict[str, ListItem] = {}
         complete = True
-        source, report, fetcher = self.source, self.report, self.fetcher
+        source, report = self.source, self.report
         known = set(self.catalog.listed_documents(source.id, column.category)) if source.stop_after_known_pages else set()
         known_pages = 0
         while queue and self.budget > 0:
@@ -289,7 +308,7 @@ class _Run:
             form = urlencode(page.form).encode() if isinstance(page, ListRequest) else None
             self.budget -= 1
             try:
-                result = fetcher.get(page_url, form=form)
+                result = self._list_page(page_url, form)
             except FetchError as exc:
                 report.fail(page_url, exc.reason)
                 complete = False
@@ -352,17 +371,37 @@ class _Run:
             return None
         stored = catalog.get(doc.doc_id) if links else None  # only attachments need the previous version
         known = {a.url: a for a in stored.doc.attachments} if stored else {}
-        attachments = [self._fetch_attachment(link.url, link.name, known.get(link.url)) for link in links]
+        fetched = (self._fetch_attachment(link, known.get(link.url), result.not_modified) for link in links)
+        attachments = [a for a in fetched if a is not None]
         return _Pending(doc, result.record_id, result.capture_id, attachments)
 
-    def _fetch_attachment(self, url: str, name: str, previous: Attachment | None = None) -> Extracted:
-        """The attachment, or a future of it while its text is extracted beside the crawl."""
+    def _still_fresh(self, previous: Attachment | None, page_unchanged: bool) -> bool:
+        """Whether an attachment need not be asked for: its page answered 304, it was archived whole
+        within `attachment_recheck_days`, and the server gave no validator to ask conditionally with."""
+        if previous is None or not page_unchanged or not previous.sha256 or previous.error:
+            return False
+        capture = self.catalog.last_good_capture(previous.url)
+        last = self.catalog.last_fetched_at(previous.url)
+        if capture is None or capture.etag or capture.last_modified or last is None:
+            return False
+        return datetime.now(UTC) - parse_time(last) < timedelta(days=self.source.attachment_recheck_days)
+
+    def _fetch_attachment(self, link: AttachmentLink, previous: Attachment | None, page_unchanged: bool) -> Extracted | None:
+        """The attachment, or a future of it while its text is extracted beside the crawl; None when the
+        link answered with a web page instead of a file (not an attachment)."""
+        url, name = link.url, link.name
+        if self._still_fresh(previous, page_unchanged):
+            return previous
         try:
             result = self.fetcher.get(url, max_bytes=self.settings.max_attachment_bytes)
         except FetchError as exc:
             return Attachment(url=url, name=name, error=f"{exc.reason}: {exc.message}")
         if result.status != 200:
             return Attachment(url=url, name=name, error=f"HTTP {result.status}")
+        if is_html(sniff_content_type(result.body)) or result.content_type.lower().startswith(("text/html", "application/xhtml")):
+            log.info("%s: %s answered with a web page, not a file: not an attachment", self.source.id, url)
+            return None
+        name = file_name(link, result.header("content-disposition"))
         if result.truncated:
             return Attachment(url=url, name=name, size=len(result.body), error="truncated: larger than max_attachment_bytes")
         digest = hashlib.sha256(result.body).hexdigest()
@@ -393,10 +432,18 @@ class _Run:
         outcome = self.catalog.record_document(doc, item.capture_id)
         setattr(self.report, outcome, getattr(self.report, outcome) + 1)
 
-    def _withdraw_unlisted(self, listed: set[str]) -> None:
-        """Documents no longer in any listing of the source are withdrawn; the page's answer is archived."""
-        for column in self.source.columns:
-            for url, doc_id in self.catalog.listed_documents(self.source.id, column.category, active_only=True).items():
+    def _withdraw_unlisted(self, listed: set[str], incomplete: set[str]) -> None:
+        """Documents no longer in any listing of the source are withdrawn; the page's answer is archived.
+
+        A column whose listing could not be read completely (a robots rule, an error, the page budget,
+        an incremental stop) is skipped: its documents may merely be unseen. The others are checked.
+        """
+        for category in sorted(incomplete):
+            log.warning("%s/%s: listing incomplete this run; withdrawals not checked for it", self.source.id, category)
+        for category in dict.fromkeys(column.category for column in self.source.columns):
+            if category in incomplete:
+                continue
+            for url, doc_id in self.catalog.listed_documents(self.source.id, category, active_only=True).items():
                 if url in listed:
                     continue
                 self._stop_point()

@@ -29,6 +29,7 @@ from archive.locks import scheduler_lock
 from archive.settings import Settings
 from archive.store import WarcStore
 from crawler.cron import cron_trigger, interval_of
+from crawler.robots import RobotsCache
 from crawler.run import crawl_source
 from crawler.sources import Source
 
@@ -88,6 +89,7 @@ class CrawlScheduler:
         self.parent_pid = parent_pid
         self.sources = sources
         self.after_crawl = after_crawl
+        self.robots = RobotsCache(ttl_s=3600)  # sources of one portal crawled within the hour share its robots.txt
         self.tz = zone(settings)
         self.stopping = threading.Event()
         self._guard = threading.Lock()
@@ -166,6 +168,7 @@ class CrawlScheduler:
                         WarcStore(self.settings.warc_dir, self.settings.warc_max_bytes),
                         trigger=reason,
                         should_stop=self.stopping.is_set,
+                        robots=self.robots,
                     )
                 except LockHeld as exc:
                     log.warning("%s: not crawled now: %s", source_id, exc.message)

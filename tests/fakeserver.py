@@ -60,6 +60,13 @@ class FakeServer:
                     self.close_connection = True
                     self.connection.close()
                     return
+                etag = reply.headers.get("ETag")
+                if etag and reply.status == 200 and self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)  # a server that honours its own validator
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)

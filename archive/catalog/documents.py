@@ -93,6 +93,14 @@ class DocumentsMixin(_Connected):
         ).fetchone()
         return self._capture(row) if row else None
 
+    def last_fetched_at(self, url: str) -> str | None:
+        """When `url` last answered with its content (200, or 304 to a conditional request); None if never."""
+        row = self.conn.execute(
+            "SELECT fetched_at FROM captures WHERE url=? AND status IN (200, 304) AND truncated='' ORDER BY id DESC LIMIT 1",
+            (url,),
+        ).fetchone()
+        return row["fetched_at"] if row else None
+
     def capture_by_digest(self, payload_digest: str) -> Capture | None:
         """The first full response record with this payload digest (for cross-URL revisits)."""
         row = self.conn.execute(

@@ -316,3 +316,46 @@ def test_hanweb_post_variant_pages_by_record_ranges() -> None:
         ),
         ListRequest("http://a/module/web/jpage/dataproxy.jsp?startrecord=41&endrecord=60&perpage=20", page.more_pages[0].form),
     )
+
+
+@pytest.mark.parametrize(
+    "href, text, css, expected",
+    [
+        ("/module/download/downfile.jsp?classid=0&filename=2506021010123.pdf", "名单", "", True),
+        ("/module/download/download.jsp?fileid=78", "点击下载", "", True),
+        ("/servlet/DownFile?fileName=%E9%99%84%E4%BB%B6.docx", "附件", "", True),
+        ("/attach/0/306/3255421", "公示稿", "", True),
+        ("/zqhjj/attachment/0/306/3255421.pdf", "公示稿", "nfw-cms-attachment", True),
+        ("/files/report.PDF", "年度报告", "", True),
+        ("/getfile?id=9", "关于印发办法的通知.doc", "", True),
+        ("/art/2020/1/1/art_1_2.html", "关于印发办法的通知", "", False),
+        ("/download", "下载中心", "", False),
+        ("/col/col12/index.html", "附件下载", "", False),
+        ("/images/banner.jpg", "图片", "", False),
+        ("mailto:a@b.cn", "联系我们", "", False),
+    ],
+)  # fmt: skip
+def test_attachments_by_what_they_are(href: str, text: str, css: str, expected: bool) -> None:
+    from crawler.links import is_attachment_link
+
+    assert is_attachment_link("http://a.gov.cn" + href if href.startswith("/") else href, text, css) is expected
+
+
+_GBK_NAME = "报告.pdf".encode("gbk").decode("latin-1")  # raw GBK bytes as an HTTP header carries them
+
+
+@pytest.mark.parametrize(
+    "link_text, url, disposition, expected",
+    [
+        ("保障性住房名单", "http://a/downfile.jsp?filename=123.pdf", "", "保障性住房名单"),
+        ("下载", "http://a/downfile.jsp?classid=0&filename=123.pdf", "", "123.pdf"),
+        ("点击下载", "http://a/download.jsp?fileid=78", 'attachment; filename="报告.pdf"', "报告.pdf"),
+        ("点击下载", "http://a/download.jsp?fileid=78", "attachment; filename*=UTF-8''%E6%8A%A5%E5%91%8A.docx", "报告.docx"),
+        ("点击下载", "http://a/download.jsp?fileid=78", f'attachment; filename="{_GBK_NAME}"', "报告.pdf"),
+        ("附件1", "http://a/download.jsp?fileid=78", 'attachment; filename="%E6%8A%A5%E5%91%8A.xls"', "报告.xls"),
+    ],
+)  # fmt: skip
+def test_attachment_names_from_the_link_the_url_or_the_server(link_text: str, url: str, disposition: str, expected: str) -> None:
+    from crawler.links import AttachmentLink, file_name, link_name
+
+    assert file_name(AttachmentLink(url, link_name(link_text, url)), disposition) == expected

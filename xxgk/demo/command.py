@@ -47,6 +47,7 @@ def demo(
     """Start the bundled demo portal, crawl it, index, then serve the search site beside a scheduler."""
     from crawler.attachments import AttachmentWorker
     from crawler.cli import crawl_and_say
+    from crawler.robots import RobotsCache
     from crawler.sources import load_sources
     from xxgk.demo.server import DemoPortal
     from xxgk.pipeline import refresh_derived
@@ -63,15 +64,17 @@ def demo(
     catalog, store = open_archive(settings)
     with catalog, AttachmentWorker(settings.attachment_timeout_s, settings.attachment_memory_mb) as worker:
         sources = [s.with_base_url(portal_url) for s in load_sources([demo_sources_dir()]).values()]
+        robots = RobotsCache()  # the demo's sites share one host: robots.txt is read once
         for source in sources:
-            crawl_and_say(source, settings, catalog, store, worker)
+            crawl_and_say(source, settings, catalog, store, worker, robots)
         click.echo("正在建立索引…")
         click.echo(refresh_derived(settings, catalog).describe())
         if revise:
             portal.revise()
             click.echo("演示：门户修改了一条通知、撤回了一条动态；再次抓取（只发条件请求）…")
+            robots = RobotsCache()
             for source in sources:
-                crawl_and_say(source, settings, catalog, store, worker)
+                crawl_and_say(source, settings, catalog, store, worker, robots)
             # The path every deployment takes after a crawl: only the changed documents, with deletions.
             click.echo(refresh_derived(settings, catalog).describe("索引已增量同步"))
     if no_serve:
