@@ -18,6 +18,12 @@ _SOURCES_DIR = click.option(
 )
 
 
+# `sources add` may name a directory it is about to create.
+_SOURCES_DIR_TO_BE = click.option(
+    "--sources-dir", type=click.Path(file_okay=False), help="Directory of source TOML files (`add` creates it)."
+)
+
+
 def _progress(source_id: str):  # type: ignore[no-untyped-def]
     """A live count on a terminal (nothing when output goes to a file or a pipe)."""
     if not sys.stdout.isatty():
@@ -187,10 +193,10 @@ def status(obj: Context, sources_dir: str | None, as_json: bool) -> None:
 
 
 @click.group(invoke_without_command=True)
-@_SOURCES_DIR
+@_SOURCES_DIR_TO_BE
 @click.pass_context
 def sources(ctx: click.Context, sources_dir: str | None) -> None:
-    """List the configured sources (or `check` one)."""
+    """List the configured sources; `check` one, or `add` one from a portal's address."""
     ctx.meta["sources_dir"] = sources_dir
     if ctx.invoked_subcommand is None:
         for source in _sources(_context(ctx).settings, sources_dir).values():
@@ -199,29 +205,95 @@ def sources(ctx: click.Context, sources_dir: str | None) -> None:
 
 @sources.command(name="check")
 @click.argument("source_id")
+@click.option("--column", "column_names", multiple=True, metavar="NAME", help="Probe this column (repeatable).")
+@click.option("--all", "all_columns", is_flag=True, help="Probe every column.")
 @click.pass_context
-def sources_check(ctx: click.Context, source_id: str) -> None:
-    """Fetch one list page and one detail page of SOURCE_ID; show each field and where it came from."""
+def sources_check(ctx: click.Context, source_id: str, column_names: tuple[str, ...], all_columns: bool) -> None:
+    """Fetch one list page and one detail page per column of SOURCE_ID (the first column unless --column
+    or --all); show each field and where it came from. Exit 1 only on errors the source file can fix."""
     from crawler.probe import probe_source
 
     settings = _context(ctx).settings
     known = _sources(settings, ctx.meta.get("sources_dir"))
     if source_id not in known:
         raise click.UsageError(f"unknown source {source_id!r}; known: {', '.join(sorted(known)) or 'none'}")
-    report = probe_source(known[source_id], settings)
+    source = known[source_id]
+    by_name = {c.name: c for c in source.columns}
+    missing = [n for n in column_names if n not in by_name]
+    if missing:
+        raise click.UsageError(f"unknown column(s) {', '.join(missing)}; columns of {source_id}: {', '.join(by_name)}")
+    columns = list(source.columns) if all_columns else [by_name[n] for n in column_names] or None
+    reports = probe_source(source, settings, columns)
+    for report in reports:
+        _say_probe(report)
+    errors = sum(len(r.errors) for r in reports)
+    warnings = sum(len(r.warnings) for r in reports)
+    click.echo(f"检查了 {len(reports)} 个栏目：错误 {errors}，提示 {warnings}" + ("（需要修改源文件）" if errors else ""))
+    if errors:
+        raise click.exceptions.Exit(1)
+
+
+@sources.command(name="add")
+@click.argument("url")
+@click.option("--id", "new_id", default="", help="Id of the new source (default: from the host name).")
+@click.option("--allow-private", is_flag=True, help="The portal is on this machine or a private network (demo, tests).")
+@click.option("--force", is_flag=True, help="Overwrite an existing source file of that id.")
+@click.pass_context
+def sources_add(ctx: click.Context, url: str, new_id: str, allow_private: bool, force: bool) -> None:
+    """Find the platform and columns of the portal at URL (its 政府信息公开 page, or any column page),
+    probe one list and one detail page of each, and write a commented source file to review."""
+    from crawler.discover import discover, source_file
+
+    settings = _context(ctx).settings
+    directory = Path(ctx.meta.get("sources_dir") or settings.sources_dir or "sources")
+    found = discover(url, settings, allow_private=allow_private, source_id_=new_id)
+    path = directory / f"{found.id}.toml"
+    if path.exists() and not force:
+        raise click.UsageError(f"{path} already exists; pass --force to overwrite it, or --id to choose another id")
+    known = _sources(settings, None) if settings.sources_dir and Path(settings.sources_dir).is_dir() else {}
+    if found.id in known and Path(known[found.id].path) != path:
+        raise click.UsageError(f"id {found.id!r} is already used by {known[found.id].path}; choose another with --id")
+    if not found.crawled:
+        raise click.exceptions.Exit(_say_nothing_found(found))
+    directory.mkdir(parents=True, exist_ok=True)
+    path.write_text(source_file(found), encoding="utf-8")
+    click.echo(f"平台：{found.platform}；网站：{found.name or '（未识别）'}")
+    for column in found.columns:
+        if column.note:
+            click.echo(f"  ✗ {column.name}\t{column.url}\t{column.note}")
+            continue
+        doc = column.sample
+        about = f"；样例 {doc.title[:24]}（{doc.published or '日期不详'}，{doc.agency or '发布机构未注明'}）" if doc else ""
+        more = f"，另有 {column.more_pages} 个列表页" if column.more_pages else ""
+        click.echo(f"  ✓ {column.name}\t{column.url}\t首页 {column.items} 条{more}{about}")
+    click.echo(f"已写入 {path}：请核对后运行 `xxgk sources check {found.id} --all`，再 `xxgk crawl {found.id}`")
+
+
+def _say_nothing_found(found) -> int:  # type: ignore[no-untyped-def]
     click.echo(
-        f"列表页 {report.list_url}: {len(report.items)} 条"
+        f"在 {found.entry} 上没有找到带日期的文件列表（平台判断为 {found.platform}）："
+        "请给出网站“政府信息公开”目录页或某个栏目列表页的地址；也可以手写源文件（见 README“Adding a portal”）。",
+        err=True,
+    )
+    return 1
+
+
+def _say_probe(report) -> None:  # type: ignore[no-untyped-def]
+    click.echo(f"栏目“{report.column}”")
+    click.echo(
+        f"  列表页 {report.list_url}: {len(report.items)} 条"
         + (f"，另有 {report.more_pages} 个列表页" if report.more_pages else "")
     )
     for item in report.items[:3]:
-        click.echo(f"  {item.list_date or '----------'}  {item.title}  {item.url}")
+        click.echo(f"    {item.list_date or '----------'}  {item.title}  {item.url}")
     if report.document is not None:
         doc = report.document
-        click.echo(f"详情页 {report.detail_url}:")
+        click.echo(f"  详情页 {report.detail_url}:")
         rows = (
             ("标题", "title", doc.title),
             ("发布机构", "agency", doc.agency),
             ("发布日期", "published", doc.published),
+            ("列表日期", "listed", doc.listed if not doc.published else None),
             ("成文日期", "written", doc.written),
             ("文号", "doc_no", doc.doc_no),
             ("索引号", "index_no", doc.index_no),
@@ -230,11 +302,11 @@ def sources_check(ctx: click.Context, source_id: str) -> None:
         )
         for label, key, value in rows:
             found = report.trace.get(key, "")
-            click.echo(f"  {'✓' if value and found else '✗'} {label}\t{value or '—'}\t[{found or 'not found'}]")
-    for problem in report.problems:
-        click.echo(f"提示: {problem}", err=True)
-    if report.problems:
-        raise click.exceptions.Exit(1)
+            click.echo(f"    {'✓' if value and found else '✗'} {label}\t{value or '—'}\t[{found or 'not found'}]")
+    for error in report.errors:
+        click.echo(f"  错误: {error}", err=True)
+    for warning in report.warnings:
+        click.echo(f"  提示: {warning}", err=True)
 
 
 def register(root: click.Group) -> None:

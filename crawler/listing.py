@@ -136,22 +136,72 @@ def parse_trs(text: str, page_url: str) -> ListingPage:
 
 
 def parse_generic(text: str, page_url: str, selectors: dict[str, str]) -> ListingPage:
-    """A list described by CSS selectors (`list_item`, `list_date`, `next_page`)."""
+    """A list described by CSS selectors (`list_item`, `list_date`, `next_page`); without them, the list is
+    the largest group of sibling elements each holding a link and a date, and the next page the link
+    saying 下一页 (or marked "next")."""
     soup = _soup(text)
-    items = []
-    for node in soup.select(selectors.get("list_item", "li")):
-        link = node if node.name == "a" else node.find("a", href=True)
-        if link is None or not link.get("href"):
-            continue
-        date_node = node.select_one(selectors["list_date"]) if selectors.get("list_date") else None
-        list_date = parse_date(_text(date_node) if date_node is not None else _text(node))
-        title = _attr(link, "title").strip() or _text(link)
-        items.append(ListItem(urljoin(page_url, _attr(link, "href")), title, list_date))
+    if not selectors.get("list_item"):
+        items = auto_list(soup, page_url)
+    else:
+        items = []
+        for node in soup.select(selectors["list_item"]):
+            link = node if node.name == "a" else node.find("a", href=True)
+            if link is None or not link.get("href"):
+                continue
+            date_node = node.select_one(selectors["list_date"]) if selectors.get("list_date") else None
+            list_date = parse_date(_text(date_node) if date_node is not None else _text(node))
+            title = _attr(link, "title").strip() or _text(link)
+            items.append(ListItem(urljoin(page_url, _attr(link, "href")), title, list_date))
     more: list[str | ListRequest] = []
-    nxt = soup.select_one(selectors.get("next_page", "a.next"))
-    if nxt is not None and nxt.get("href"):
+    nxt = soup.select_one(selectors["next_page"]) if selectors.get("next_page") else next_link(soup)
+    if nxt is not None and _followable(_attr(nxt, "href")):
         more.append(urljoin(page_url, _attr(nxt, "href")))
     return ListingPage(tuple(items), tuple(more))
+
+
+_NEXT_TEXTS = frozenset(("下一页", "下页", "后一页", "下一頁", "下一页>", "下一页»", ">", "›", "»", "〉", ">>"))
+
+
+def _followable(href: str) -> bool:
+    href = href.strip().lower()
+    return bool(href) and not href.startswith(("javascript:", "#", "mailto:"))
+
+
+def next_link(soup: BeautifulSoup) -> Any:
+    """The next-page link of a list: its text says 下一页 (or ›), or its class or id says next."""
+    for link in soup.find_all("a", href=True):
+        text = "".join(_text(link).split())
+        marks = f"{_attr(link, 'class')} {_attr(link, 'id')}".lower()
+        if (text in _NEXT_TEXTS or "next" in marks.split() or "next" in marks) and _followable(_attr(link, "href")):
+            return link
+    return None
+
+
+def _row(child: Any, page_url: str) -> ListItem | None:
+    """A list item from one element holding a link and a date (None when it holds no such pair)."""
+    links = [a for a in ([child] if child.name == "a" else child.find_all("a", href=True)) if _followable(_attr(a, "href"))]
+    if not links:
+        return None
+    text = _text(child)
+    list_date = parse_date(text)
+    if list_date is None:
+        return None
+    link = max(links, key=lambda a: len(_text(a)))
+    title = _attr(link, "title").strip() or _DATE_TEXT.sub("", _text(link)).strip()
+    return ListItem(urljoin(page_url, _attr(link, "href")), title, list_date) if title else None
+
+
+def auto_list(soup: BeautifulSoup, page_url: str) -> list[ListItem]:
+    """The largest group of sibling elements (li, tr, div, p ...) each holding a link and a date."""
+    best: list[ListItem] = []
+    for parent in soup.find_all(True):
+        children = [c for c in parent.find_all(True, recursive=False) if c.name not in ("script", "style")]
+        if len(children) <= len(best):
+            continue
+        rows = [row for row in (_row(c, page_url) for c in children) if row is not None]
+        if len(rows) > len(best):
+            best = rows
+    return best
 
 
 _GKMLPT_SID = re.compile(r"""SID\s*[:=]\s*['"]?(\w+)""")

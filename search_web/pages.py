@@ -37,8 +37,6 @@ def _facet_view(result: SearchResult, req: SearchRequest) -> list[dict[str, Any]
         shown = [v for v in values if v.count or v.selected]
         if facet == "validity" and all(v.value == UNSTATED and not v.selected for v in shown):
             continue  # no document here states its 有效性: nothing to choose from
-        if facet == "year":
-            shown.sort(key=lambda v: v.value, reverse=True)
         out.append(
             {
                 "name": facet,

@@ -845,8 +845,8 @@ class WhooshEngine:
             codes = col.codes[docnums[keep]]
             counts = np.bincount(codes[codes >= 0], minlength=len(col.values))
             items = [(col.values[i], int(n)) for i in np.flatnonzero(counts) for n in (counts[i],)]
-            if f == "year":
-                ordered = sorted(items, key=lambda kv: kv[0], reverse=True)
+            if f == "year":  # newest first; 日期不详 last
+                ordered = sorted(items, key=lambda kv: (kv[0] != UNKNOWN_YEAR, kv[0]), reverse=True)
             elif f == "month":
                 ordered = sorted((kv for kv in items if kv[0]), key=lambda kv: kv[0])
             else:

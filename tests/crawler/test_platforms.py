@@ -6,6 +6,8 @@ import json
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from archive.catalog import Catalog
 from archive.store import WarcStore
 from crawler.run import crawl_source
@@ -133,7 +135,7 @@ def test_sources_check_reports_fields_and_their_provenance(demo_sources, tmp_pat
     assert not (tmp_path / "d").exists()  # the probe never writes into the archive
     broken = write_sources(demo_sources, tmp_path / "broken", **{'list_item = "ul.news-list li"': 'list_item = "ul.wrong li"'})
     bad = runner.invoke(main, ["--data-dir", str(tmp_path / "d"), "sources", "--sources-dir", str(broken), "check", "demo-wjw"])
-    assert bad.exit_code == 1 and "no items found" in bad.output and "list_item" in bad.output
+    assert bad.exit_code == 1 and "没有匹配到" in bad.output and 'list_item = "ul.wrong li"' in bad.output
 
 
 def test_incremental_recrawl_stops_paging_after_known_pages(portal, demo_sources, tmp_path: Path) -> None:
@@ -152,3 +154,32 @@ def test_incremental_recrawl_stops_paging_after_known_pages(portal, demo_sources
     wjw = next(a for a in portal.agencies if a.key == "wjw")
     first_pages = sum(min(10, len(c.items)) for c in wjw.columns)
     assert report.new == report.withdrawn == 0 and report.unchanged == report.listed == first_pages
+
+
+@pytest.mark.slow
+def test_sources_add_on_each_demo_site_crawls_every_document_with_no_edit(portal, tmp_path: Path) -> None:
+    """Given one column page of each demo site, `xxgk sources add` finds the platform and every column;
+    the file it writes crawls exactly the site's documents."""
+    from click.testing import CliRunner
+
+    from crawler.sources import load_sources
+    from xxgk.cli import main
+    from xxgk.demo.render import column_url
+
+    runner = CliRunner(env={"XXGK_CRAWL_DELAY_S": "0"})
+    sources_dir, data = tmp_path / "sources", tmp_path / "data"
+    for agency in portal.agencies:
+        entry = portal.url + column_url(agency, agency.columns[-1])
+        args = ["--data-dir", str(data), "sources", "--sources-dir", str(sources_dir), "add", entry, "--allow-private"]
+        result = runner.invoke(main, [*args, "--id", f"added-{agency.key}"])
+        assert result.exit_code == 0, result.output
+    written = load_sources([sources_dir])
+    for agency in portal.agencies:
+        source = written[f"added-{agency.key}"]
+        assert (source.platform, source.name) == (agency.platform, agency.name)
+        assert [c.name for c in source.columns] == [c.name for c in agency.columns]
+    crawl = runner.invoke(main, ["--data-dir", str(data), "crawl", "--all", "--sources-dir", str(sources_dir), "--no-index"])
+    assert crawl.exit_code == 0, crawl.output
+    with Catalog(make_settings(data).catalog_path) as catalog:
+        archived = {(d.doc.source_id, d.doc.url) for d in catalog.iter_documents()}
+    assert archived == {(f"added-{i.agency.key}", portal.url + i.path) for i in portal.items()}

@@ -126,6 +126,17 @@ def portal():  # type: ignore[no-untyped-def]
     server.route("/col/col1/index.html", tagged(_column(PAGES[:3]), "c1"))
     server.route("/col/col2/index.html", tagged(_column(PAGES[3:]), "c2"))
     server.route("/col/col3/index.html", tagged(_column([]), "c3"))  # disallowed by robots.txt
+    nav = "".join(
+        f"<li><a href='/col/col{n}/index.html'>{name}</a></li>" for n, name in ((1, "政策文件"), (2, "通知公告"), (3, "内部栏目"))
+    )
+    server.route(  # the portal's 政府信息公开 page: its navigation leads to the columns
+        "/col/col100/index.html",
+        tagged(
+            f"<html><head><title>政府信息公开_余杭区人民政府门户网站</title></head><body><a href='/'>首页</a>"
+            f"<ul class='nav'>{nav}</ul><div>主动公开目录</div></body></html>".encode(),
+            "c100",
+        ),
+    )
     for page in PAGES:
         server.route(page.path, tagged(_detail(page), page.path))
     # Attachments without any validator (many portals' download handlers), typed only by what they serve.
@@ -146,7 +157,14 @@ def portal():  # type: ignore[no-untyped-def]
     )
     server.route(
         "/gkmlpt/index",
-        tagged(b"<html><body><script>window._CONFIG = {SID: '330110', TREE: []};</script></body></html>", "g"),
+        tagged(
+            (
+                "<html><head><title>余杭区教育局政府信息公开平台</title></head><body><div id='app'></div><script>"
+                "window._CONFIG = {SID: '330110', TREE: [{id: 100, name: '教育局', children: "
+                "[{id: 101, name: '招生'}, {id: 102, name: '通知'}]}]};</script></body></html>"
+            ).encode(),
+            "g",
+        ),
     )
     for column, articles in GKMLPT.items():
         body = json.dumps({"classify": {"post_count": len(articles)}, "articles": articles}, ensure_ascii=False).encode()
@@ -250,3 +268,49 @@ def test_a_disallowed_column_leaves_withdrawal_detection_on_for_the_others(porta
         statuses = {d.doc.url.removeprefix(portal.url): d.status for d in catalog.iter_documents()}
     assert statuses[PAGES[2].path] == "withdrawn"
     assert sum(s == "active" for s in statuses.values()) == 4
+
+
+def test_sources_add_writes_files_that_crawl_every_document_with_no_edit(portal: FakeServer, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from crawler.sources import load_sources
+    from xxgk.cli import main
+
+    runner = CliRunner(env={"XXGK_CRAWL_DELAY_S": "0"})
+    sources_dir = tmp_path / "sources"
+    for entry, new_id in (("/col/col100/index.html", "yh-portal"), ("/gkmlpt/index", "yh-jyj")):
+        args = ["--data-dir", str(tmp_path / "d"), "sources", "--sources-dir", str(sources_dir)]
+        result = runner.invoke(main, [*args, "add", portal.url + entry, "--id", new_id, "--allow-private"])
+        assert result.exit_code == 0, result.output
+        assert f"已写入 {sources_dir / (new_id + '.toml')}" in result.output
+    written = load_sources([sources_dir])
+    site, edu = written["yh-portal"], written["yh-jyj"]
+    assert (site.platform, edu.platform) == ("hanweb", "gkmlpt")
+    assert [(c.name, c.url) for c in site.columns] == [("政策文件", "/col/col1/index.html"), ("通知公告", "/col/col2/index.html")]
+    assert "# [[columns]]" in Path(site.path).read_text(encoding="utf-8")  # the robots-closed column, left out
+    assert [(c.name, c.url) for c in edu.columns] == [("招生", "/gkmlpt/index#101"), ("通知", "/gkmlpt/index#102")]
+    assert not site.default_agency and edu.name == "余杭区教育局"
+    again = runner.invoke(main, ["--data-dir", str(tmp_path / "d"), "sources", "--sources-dir", str(sources_dir), "add",
+                                 portal.url + "/gkmlpt/index", "--id", "yh-jyj", "--allow-private"])  # fmt: skip
+    assert again.exit_code != 0 and "already exists" in again.output
+    crawl = runner.invoke(
+        main, ["--data-dir", str(tmp_path / "d"), "crawl", "--all", "--sources-dir", str(sources_dir), "--no-index"]
+    )
+    assert crawl.exit_code == 0, crawl.output
+    with Catalog(make_settings(tmp_path / "d").catalog_path) as catalog:
+        urls = {d.doc.url.removeprefix(portal.url) for d in catalog.iter_documents()}
+    assert urls == {p.path for p in PAGES} | {a["url"] for arts in GKMLPT.values() for a in arts}
+
+
+def test_sources_add_on_a_page_without_any_list_says_what_to_give(portal: FakeServer, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from xxgk.cli import main
+
+    portal.route("/about.html", Reply(200, "<html><body><h1>关于本站</h1><p>联系我们</p></body></html>".encode(), {}))
+    result = CliRunner().invoke(
+        main, ["--data-dir", str(tmp_path), "sources", "--sources-dir", str(tmp_path / "s"), "add", portal.url + "/about.html",
+               "--allow-private"],
+    )  # fmt: skip
+    assert result.exit_code == 1 and "没有找到带日期的文件列表" in result.output
+    assert not (tmp_path / "s").exists()

@@ -38,10 +38,33 @@ class Item:
     written: date | None = None
     attachments: list[AttachmentSpec] = field(default_factory=list)
     path: str = ""
+    # The multi-agency portal: who the page names as publisher ("" when it names none), whether the
+    # page states its date, and the date its list and URL show (a migration's, for the old archive).
+    publisher: str | None = None
+    dated: bool = True
+    listed: date | None = None
+    signed: bool = True  # the body ends with the issuing body and the date (落款)
 
     @property
     def body_text(self) -> str:
         return "\n".join(self.paragraphs)
+
+    @property
+    def list_date(self) -> date:
+        """The date the column list (and the URL) shows."""
+        return self.listed or self.published
+
+    @property
+    def expected_agency(self) -> str:
+        """The 发布机构 a careful reader finds: as the page states it, else the signature's issuer, else none."""
+        if self.publisher is None:
+            return self.agency.name
+        return self.publisher or (self.paragraphs[-2] if self.signed else "")
+
+    @property
+    def expected_published(self) -> date | None:
+        """The 发布日期 a careful reader finds: as stated, else the signature's date, else unknown."""
+        return self.published if self.dated or self.signed else None
 
 
 @dataclass
@@ -69,6 +92,8 @@ class Agency:
     doc_prefix: str
     topics: list[str]
     columns: list[Column]
+    publishers: list[str] = field(default_factory=list)  # a portal publishing for many agencies
+    migrated: date | None = None  # the day a site migration re-issued the old archive (its URLs and lists)
 
 
 TOWNS = [
@@ -142,6 +167,15 @@ LAWS = [
     "中华人民共和国教育法",
     "中华人民共和国基本医疗卫生与健康促进法",
 ]
+QZF_TOPICS = ["优化营商环境", "城乡居民医疗保险", "老旧小区改造", "就业创业补贴", "安全生产", "农村集体资产管理", "数字化改革"]
+QZF_PUBLISHERS = [
+    "余杭区人民政府办公室",
+    "余杭区发展和改革局",
+    "余杭区财政局",
+    "余杭区人力资源和社会保障局",
+    "余杭区住房和城乡建设局",
+    "余杭区市场监督管理局",
+]
 NUMERALS = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"]
 
 
@@ -187,7 +221,21 @@ def agencies_spec() -> list[Agency]:
         WJ_TOPICS,
         [Column(k, n, s) for k, n, s in wjw_cols],
     )
-    return [mzj, jyj, wjw]
+    qzf_cols = [("zfwj", "政府文件", 14), ("bmwj", "部门文件", 18), ("lswj", "历史文件", 15)]
+    qzf = Agency(
+        "qzf",
+        "余杭区人民政府",
+        "区政府",
+        "hanweb",
+        "utf-8",
+        "002510701",
+        "余政办",
+        QZF_TOPICS,
+        [Column(k, n, s, colid=1229201 + i, unitid=5501 + i) for i, (k, n, s) in enumerate(qzf_cols)],
+        publishers=QZF_PUBLISHERS,
+        migrated=date(2025, 6, 18),
+    )
+    return [mzj, jyj, wjw, qzf]
 
 
 def chinese_date(d: date) -> str:
@@ -231,7 +279,7 @@ class _Writer:
                     f"关于开展{topic}专项检查的通知",
                 ]
             )
-        if kind in ("政策法规", "政策文件"):
+        if kind in ("政策法规", "政策文件", "政府文件", "部门文件", "历史文件"):
             return self.pick(
                 [
                     f"关于印发《余杭区{topic}管理办法》的通知",
@@ -356,7 +404,8 @@ def build_agencies(seed: int = 20170328) -> list[Agency]:
                     year = 2012 + n
                     published = date(year + 1, 3, 1) + timedelta(days=rng.randrange(28))
                 else:
-                    published = date(2012, 1, 4) + timedelta(days=rng.randrange(13 * 365))
+                    span = 5 if column.name == "历史文件" else 13  # the migrated archive is old
+                    published = date(2012, 1, 4) + timedelta(days=rng.randrange(span * 365))
                     year = published.year
                 title = writer.title(column, topic, year, n)
                 if column.name == "政府信息公开年度报告" and agency.key == "mzj" and year == SEED_TITLE_YEAR:
@@ -367,7 +416,7 @@ def build_agencies(seed: int = 20170328) -> list[Agency]:
                     low, high = (300, 1500) if column.name in ("工作动态", "信息动态", "党务公开") else (800, 5200)
                     paragraphs = writer.body(column, title, topic, published, rng.randint(low, high - 200))
                 serial[published.year] = serial.get(published.year, 0) + 1
-                is_policy = column.name in ("政策法规", "政策文件", "通知公告")
+                is_policy = column.name in ("政策法规", "政策文件", "通知公告", "政府文件", "历史文件")
                 doc_no = f"{agency.doc_prefix}〔{published.year}〕{rng.randint(1, 80)}号" if is_policy else ""
                 item = Item(
                     agency,
@@ -388,8 +437,30 @@ def build_agencies(seed: int = 20170328) -> list[Agency]:
         if agency.encoding == "gbk":
             target = agency.columns[2].items[0]
             target.paragraphs.insert(1, rong)
+    for agency in agencies:
+        if agency.publishers:
+            _portal_statements(agency)
     _assign_paths_and_attachments(agencies, rng)
     return agencies
+
+
+def _portal_statements(agency: Agency) -> None:
+    """What the multi-agency portal's pages state: the government's own files name their office; the
+    departments' files their department; the migrated archive neither date nor publisher, only some a
+    signature (落款) at the end of the body."""
+    for column in agency.columns:
+        for n, item in enumerate(column.items):
+            issuer = agency.publishers[0] if column.key == "zfwj" else agency.publishers[1 + n % (len(agency.publishers) - 1)]
+            item.paragraphs[-2] = issuer
+            if column.key == "lswj":
+                item.publisher, item.dated, item.listed = "", False, agency.migrated
+                if n % 3 == 2:  # no signature: nothing on the page says when or by whom
+                    item.signed = False
+                    del item.paragraphs[-2:]
+            elif column.key == "bmwj" and n % 4 == 3:
+                item.publisher = ""  # the metadata block leaves 发布机构 empty: the signature names it
+            else:
+                item.publisher = issuer
 
 
 def _encodes(text: str, encoding: str) -> bool:
@@ -406,16 +477,21 @@ def _assign_paths_and_attachments(agencies: list[Agency], rng: random.Random) ->
             for i, item in enumerate(column.items):
                 d = item.published
                 if agency.platform == "hanweb":
+                    d = item.list_date
                     item.path = f"/art/{d.year}/{d.month}/{d.day}/art_{column.colid}_{item.number}.html"
                 elif agency.platform == "trs":
                     item.path = f"/{agency.key}/zwgk/{column.key}/{d:%Y%m}/t{d:%Y%m%d}_{item.number}.html"
                 else:
                     item.path = f"/{agency.key}/{column.key}/content/post_{item.number}.html"
-                if column.name in ("政策法规", "政策文件", "通知公告") and i % 5 == 1:
+                if column.name in ("政策法规", "政策文件", "通知公告", "政府文件", "部门文件") and i % 5 == 1:
                     kind = ("pdf", "docx", "doc")[(i // 5) % 3]
                     base = item.path.rsplit("/", 1)[0]
                     name = f"附件：{item.topic}工作情况表.{kind}"
                     lines = [item.title, f"{item.topic}工作情况一览（附件）"] + [
                         rng.choice(item.paragraphs[1:-2] or item.paragraphs) for _ in range(4)
                     ]
-                    item.attachments.append(AttachmentSpec(f"{base}/P0{item.number}{i:03d}.{kind}", name, kind, lines))
+                    path = f"{base}/P0{item.number}{i:03d}.{kind}"
+                    if agency.publishers:  # Hanweb's download handler: the type only in the query, or nowhere
+                        path = f"/module/download/downfile.jsp?classid=0&filename=P0{item.number}{i:03d}.{kind}"
+                        name = "下载" if i % 2 else name
+                    item.attachments.append(AttachmentSpec(path, name, kind, lines))

@@ -50,7 +50,7 @@ def home(agencies: list[Agency]) -> str:
 # -- Hanweb / 大汉 jpage ---------------------------------------------------------------------------
 def _hanweb_record(item: Item) -> str:
     t = escape(item.title, quote=True)
-    return f"<record><![CDATA[<li><a href='{item.path}' title='{t}' target='_blank'>{escape(item.title)}</a><span>{item.published:%Y-%m-%d}</span></li>]]></record>"  # noqa: E501 - a page as portals write it
+    return f"<record><![CDATA[<li><a href='{item.path}' title='{t}' target='_blank'>{escape(item.title)}</a><span>{item.list_date:%Y-%m-%d}</span></li>]]></record>"  # noqa: E501 - a page as portals write it
 
 
 def hanweb_proxy_url(agency: Agency, column: Column, page: int, module_path: str = "/module/web/jpage/dataproxy.jsp") -> str:
@@ -128,6 +128,38 @@ def hanweb_detail(item: Item) -> str:
         f'<div id="zoom">{_paragraphs(item)}</div>{_attachment_links(item)}</div></div>'
     )
     return _page(f"{item.title}", body, head=head) + "<!-- Produced By 大汉网络 大汉版通发布系统 -->\n"
+
+
+def _li(label: str, value: str) -> str:
+    return f"<li><span class='label'>{label}</span><span class='value'>{escape(value)}</span></li>"
+
+
+def portal_detail(item: Item) -> str:
+    """The multi-agency portal (大汉 too, rebuilt in 2025): a metadata list, a definition list for the
+    departments' files, only the 索引号 on the migrated archive; no meta tags, no header line."""
+    a, c = item.agency, item.column
+    if c.key == "lswj":
+        rows = _li("索引号", item.index_no) + _li("发文字号", item.doc_no) + _li("主题分类", item.topic)
+        info = f"<ul class='xxgk-info'>{rows}</ul>"
+    elif c.key == "bmwj":
+        info = (
+            "<dl class='xxgk-info'>"
+            f"<dt>索引号：</dt><dd>{item.index_no}</dd><dt>发布机构：</dt><dd>{escape(item.publisher or '')}</dd>"
+            f"<dt>成文日期：</dt><dd>{item.written or ''}</dd><dt>发布日期：</dt><dd>{item.published:%Y年%m月%d日}</dd>"
+            f"<dt>主题分类：</dt><dd>{escape(item.topic)}</dd></dl>"
+        )
+    else:
+        info = (
+            f"<ul class='xxgk-info'>{_li('索引号', item.index_no)}{_li('发布机构', item.publisher or '')}"
+            f"{_li('发文字号', item.doc_no)}{_li('主题分类', item.topic)}{_li('发布日期', str(item.published))}</ul>"
+        )
+    links = "".join(f'<p><a href="{escape(s.path)}">{escape(s.name)}</a></p>' for s in item.attachments)
+    attach = f'<div class="attach"><p>附件：</p>{links}</div>' if links else ""
+    body = (
+        f'{_nav(a)}<div class="main"><h1 class="title">{escape(item.title)}</h1>{info}'
+        f'<div id="zoom">{_paragraphs(item)}</div>{attach}<div class="share">打印本页 关闭窗口</div></div>'
+    )
+    return _page(f"{item.title}_{a.name}", body) + "<!-- Produced By 大汉网络 大汉版通发布系统 -->\n"
 
 
 # -- TRS WCM ---------------------------------------------------------------------------------------

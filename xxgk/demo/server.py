@@ -98,12 +98,18 @@ class DemoPortal:
                             render.generic_list(agency, column, page),
                         )
                 for item in column.items:
-                    html = {"hanweb": render.hanweb_detail, "trs": render.trs_detail, "generic": render.generic_detail}[
+                    renderer = {"hanweb": render.hanweb_detail, "trs": render.trs_detail, "generic": render.generic_detail}[
                         agency.platform
-                    ](item)
+                    ]
+                    html = (render.portal_detail if agency.publishers else renderer)(item)
                     self._add(item.path, html, agency.encoding, _http_date(item))
                     for att in item.attachments:
-                        if att.kind == "pdf":
+                        if att.path.startswith("/module/download/"):  # a download handler: bytes, no type, no date
+                            data = render.pdf_bytes(att) if att.kind == "pdf" else render.docx_bytes(att)
+                            if att.kind == "doc":
+                                data = doc_bytes(att.lines)
+                            self._staging[att.path] = Page("application/octet-stream", data, "")
+                        elif att.kind == "pdf":
                             self._staging[att.path] = Page("application/pdf", render.pdf_bytes(att), _http_date(item))
                         elif att.kind == "doc":
                             self._staging[att.path] = Page("application/msword", doc_bytes(att.lines), _http_date(item))
@@ -207,9 +213,11 @@ class DemoPortal:
             except (KeyError, ValueError):
                 return 400, Page("text/plain; charset=utf-8", "参数错误".encode())
             return 200, Page("text/xml; charset=utf-8", render.hanweb_dataproxy(column, page, start, end).encode())
-        if parts.path in self.gone:
+        # Hanweb's download handler names its file in the query: the query is part of the page's key.
+        key = raw_path if parts.path.endswith(("downfile.jsp", "download.jsp")) else parts.path
+        if key in self.gone:
             return 410, None
-        page_obj = self.pages.get(parts.path)
+        page_obj = self.pages.get(key)
         return (200, page_obj) if page_obj else (404, None)
 
     # -- serving ------------------------------------------------------------------------------
