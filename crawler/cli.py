@@ -228,7 +228,7 @@ def sources_check(ctx: click.Context, source_id: str, column_names: tuple[str, .
         _say_probe(report)
     errors = sum(len(r.errors) for r in reports)
     warnings = sum(len(r.warnings) for r in reports)
-    click.echo(f"检查了 {len(reports)} 个栏目：错误 {errors}，提示 {warnings}" + ("（需要修改源文件）" if errors else ""))
+    click.echo(f"检查了 {len(reports)} 个栏目：错误 {errors}，提示 {warnings}" + ("（见上面的错误）" if errors else ""))
     if errors:
         raise click.exceptions.Exit(1)
 
@@ -266,7 +266,11 @@ def sources_add(ctx: click.Context, url: str, new_id: str, allow_private: bool, 
         about = f"；样例 {doc.title[:24]}（{doc.published or '日期不详'}，{doc.agency or '发布机构未注明'}）" if doc else ""
         more = f"，另有 {column.more_pages} 个列表页" if column.more_pages else ""
         click.echo(f"  ✓ {column.name}\t{column.url}\t首页 {column.items} 条{more}{about}")
-    click.echo(f"已写入 {path}：请核对后运行 `xxgk sources check {found.id} --all`，再 `xxgk crawl {found.id}`")
+    configured = bool(settings.sources_dir) and Path(settings.sources_dir).resolve() == directory.resolve()
+    flag = "" if configured else f" --sources-dir {directory}"
+    click.echo(f"已写入 {path}：请核对后运行 `xxgk sources{flag} check {found.id} --all`，再 `xxgk crawl {found.id}{flag}`")
+    if not configured:
+        click.echo(f'提示：在设置文件中写 sources_dir = "{directory}"，调度器和 `xxgk crawl --all` 就会包括它。')
 
 
 def _say_nothing_found(found) -> int:  # type: ignore[no-untyped-def]
@@ -293,7 +297,7 @@ def _say_probe(report) -> None:  # type: ignore[no-untyped-def]
             ("标题", "title", doc.title),
             ("发布机构", "agency", doc.agency),
             ("发布日期", "published", doc.published),
-            ("列表日期", "listed", doc.listed if not doc.published else None),
+            ("列表日期", "listed", doc.listed),  # the list's or URL's date: shown, never taken as 发布日期
             ("成文日期", "written", doc.written),
             ("文号", "doc_no", doc.doc_no),
             ("索引号", "index_no", doc.index_no),

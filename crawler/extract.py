@@ -168,13 +168,18 @@ def _small(node: Tag) -> bool:
     return not any(isinstance(child, Tag) and child.name in _BLOCKS for child in node.children)
 
 
-def metadata_table(page: BeautifulSoup | PageIndex) -> dict[str, str]:
+_LAYOUTS = {"td": "metadata table", "th": "metadata table", "dt": "metadata dl/dd", "div": "metadata div label/value"}
+
+
+def metadata_table(page: BeautifulSoup | PageIndex, how: dict[str, str] | None = None) -> dict[str, str]:
     """Label -> value pairs from the page's metadata block, whatever its layout.
 
     Table cells (`td`/`th`), `li > span + span`, `dl > dt + dd`, `div.label + div.value`, a bold
     label followed by text in the same line, and small elements reading "标签：值" (full-width spaces
     and colons too). The first value found for a field wins; an empty value never takes the next label.
+    `how`, when given, receives for each field the layout it was read from (its provenance).
     """
+    how = how if how is not None else {}
     index = _index(page)
     found: dict[str, str] = {}
     for node in index.named(*_LABEL_TAGS):
@@ -187,11 +192,14 @@ def metadata_table(page: BeautifulSoup | PageIndex) -> dict[str, str]:
         value_node = _value_sibling(node)
         if value_node is not None:
             value = "" if _label(value_node.get_text()) in LABELS else _text(value_node)
+            parent = node.parent.name if node.parent is not None else ""
+            how[field] = _LAYOUTS.get(node.name, f"metadata {parent} > {node.name} + {value_node.name}")
         elif node.parent is not None and node.name not in ("td", "th", "dt"):
             # <li><b>发文字号：</b>民发〔2020〕18号</li>: the rest of the line
             line = _text(node.parent)
             own = _text(node)
             value = line[len(own) :].strip(" :：") if line.startswith(own) and _small(node.parent) else ""
+            how[field] = "metadata bold label"
         else:
             value = ""
         found[field] = value
@@ -204,6 +212,7 @@ def metadata_table(page: BeautifulSoup | PageIndex) -> dict[str, str]:
             field = LABELS.get(_label(label))
             if field and not found.get(field):
                 found[field] = value
+                how[field] = "metadata 标签：值 line"
     return found
 
 
@@ -321,7 +330,8 @@ def extract_document(
     """
     soup = BeautifulSoup(html, "lxml")
     page = PageIndex(soup)
-    table = metadata_table(page)
+    layout: dict[str, str] = {}
+    table = metadata_table(page, layout)
     meta = meta_tags(page)
     container = body_container(page, body_selector)
     attachments = attachment_links(page, url)
@@ -359,7 +369,7 @@ def extract_document(
     written = parse_date(table.get("written", "")) or (signed.date if signed else None)
     stated_source = header_source.group(1) if header_source else ""
     agency, agency_step = _publisher(
-        ("metadata table", table.get("agency", "")),
+        (layout.get("agency", "metadata table"), table.get("agency", "")),
         ("meta ContentSource", meta.get("ContentSource", "")),
         ("list API", listed.get("agency", "")),
         ("header line", stated_source),
@@ -381,10 +391,12 @@ def extract_document(
                 container,
                 page,
                 agency_step,
+                layout,
             )
         )
         if written is not None:
-            trace["written"] = "metadata table" if parse_date(table.get("written", "")) else "signature (落款)"
+            stated = parse_date(table.get("written", ""))
+            trace["written"] = layout.get("written", "metadata table") if stated else "signature (落款)"
         if list_date is not None:
             trace["listed"] = {"list": "list page", "url": "URL"}[list_source]
     doc = Document(
@@ -427,6 +439,7 @@ def _provenance(
     container: Tag | None,
     page: PageIndex,
     agency_step: str,
+    layout: dict[str, str],
 ) -> dict[str, str]:
     """Which step of the cascade supplied each field (for `xxgk sources check`)."""
 
@@ -442,7 +455,7 @@ def _provenance(
         body_step = body_step or "largest block of <p>"
     return {
         "title": first(
-            ("metadata table", bool(table.get("title"))),
+            (layout.get("title", "metadata table"), bool(table.get("title"))),
             ("meta ArticleTitle", bool(meta.get("ArticleTitle"))),
             ("heading", has_heading),
             ("<title>", page.first("title") is not None),
@@ -450,15 +463,16 @@ def _provenance(
         ),
         "agency": agency_step,
         "published": {
-            "table": "metadata table",
+            "table": layout.get("published") or layout.get("generated") or "metadata table",
             "header": "header line",
             "meta": "meta PubDate",
             "api": "list API",
             "signature": "signature (落款)",
         }.get(date_source, ""),
-        "doc_no": first(("metadata table", bool(table.get("doc_no"))), ("list API", "doc_no" in listed)),
-        "index_no": first(("metadata table", bool(table.get("index_no"))), ("list API", "index_no" in listed)),
-        "topic": first(("metadata table", bool(table.get("topic"))), ("list API", "topic" in listed)),
+        **{
+            key: first((layout.get(key, "metadata table"), bool(table.get(key))), ("list API", key in listed))
+            for key in ("doc_no", "index_no", "topic")
+        },
         "body": body_step,
     }
 

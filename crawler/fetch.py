@@ -201,6 +201,12 @@ class Fetcher:
                 failure = self._robots_for(current).failure
                 if failure is not None and failure.reason in ("tls", "dns"):
                     raise failure  # name the real cause: the host could not be reached safely at all
+                if failure is not None:  # not a rule: robots.txt could not be read, so nothing is fetched
+                    raise FetchError(
+                        f"robots.txt of {urlsplit(current).netloc} could not be read ({failure.message}): nothing fetched",
+                        failure.hint or "check that the portal is up",
+                        "robots-unreachable",
+                    )
                 raise FetchError(f"robots.txt disallows {current}", "the portal asks crawlers to stay away", "robots")
             previous = self.catalog.last_good_capture(current) if conditional else None
             extra = {}

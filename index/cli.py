@@ -73,8 +73,9 @@ def search(
         click.echo(f"文号对应文件：{result.doc_no_match}")
     for h in result.hits:
         plain = hit_json(h)["snippet"]
+        when = h.published or ("日期不详" + (f"（列表日期 {h.listed}）" if h.listed else ""))
         click.echo(
-            f"\n{h.id}  {h.score:6.2f}  {h.title}\n  {h.agency} · {h.published or '日期不详'} · {h.category}"
+            f"\n{h.id}  {h.score:6.2f}  {h.title}\n  {h.agency} · {when} · {h.category}"
             f"{' · ' + h.doc_no if h.doc_no else ''}\n  {h.url}\n  {plain}"
         )
         if explain:

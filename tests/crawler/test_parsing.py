@@ -74,6 +74,16 @@ def test_empty_cell_never_takes_the_next_label() -> None:
 WANTED = {"doc_no": "民发〔2020〕18号", "index_no": "000014349/2020-00123", "agency": "民政部", "written": "2020-03-05"}
 
 
+PROVENANCE = {
+    "li > span + span": "metadata li > span + span",
+    "dl > dt + dd": "metadata dl/dd",
+    "div.label + div.value": "metadata div label/value",
+    "bold label, text after it": "metadata bold label",
+    "p lines 标签：值, full-width space and colon": "metadata 标签：值 line",
+    "td / th table": "metadata table",
+}
+
+
 @pytest.mark.parametrize(
     ("layout", "html"),
     [
@@ -114,8 +124,11 @@ WANTED = {"doc_no": "民发〔2020〕18号", "index_no": "000014349/2020-00123",
 )
 def test_every_common_metadata_layout_is_read(layout: str, html: str) -> None:
     page = f"<html><body><div class='main'>{html}<div class='content'><p>正文内容。</p></div></div></body></html>"
-    table = metadata_table(BeautifulSoup(page, "lxml"))
+    how: dict[str, str] = {}
+    table = metadata_table(BeautifulSoup(page, "lxml"), how)
     assert {k: table.get(k) for k in WANTED} == WANTED, layout
+    assert set(how) >= set(WANTED) and len({how[k] for k in WANTED}) == 1, how  # each field says how it was read
+    assert how["doc_no"] == PROVENANCE[layout]
 
 
 def test_a_block_holding_other_blocks_is_never_a_label() -> None:
@@ -217,7 +230,7 @@ def test_an_api_field_named_as_a_publication_date_is_one_and_a_cms_timestamp_is_
         ("metadata table", _page("<p>正文。</p>", header="<table><tr><td>发布机构</td><td>区财政局</td></tr></table>"),
          "区政府", ("区财政局", "metadata table")),
         ("li > span + span", _page("<p>正文。</p>", header="<ul><li><span>发文机关</span><span>区财政局</span></li></ul>"),
-         "区政府", ("区财政局", "metadata table")),
+         "区政府", ("区财政局", "metadata li > span + span")),
         ("header line", _page("<p>正文。</p>", header="<div>发布时间：2020-01-15 15:28　来源：区卫健局</div>"),
          "区政府", ("区卫健局", "header line")),
         ("来源 then 时间 on one line", _page("<p>正文。</p>", header="<p>来源:区人民政府办公室 时间:2017-01-12 10:01</p>"),
@@ -228,7 +241,7 @@ def test_an_api_field_named_as_a_publication_date_is_one_and_a_cms_timestamp_is_
         ("meta ContentSource", _page("<p>正文。</p>", head='<meta name="ContentSource" content="区教育局">'),
          "区政府", ("区教育局", "meta ContentSource")),
         ("traditional label", _page("<p>正文。</p>", header="<ul><li>發布機關: 廣州市增城區人民政府辦公室</li></ul>"),
-         "", ("廣州市增城區人民政府辦公室", "metadata table")),
+         "", ("廣州市增城區人民政府辦公室", "metadata 标签：值 line")),
         ("signature", _page(_SIGNED + "<p>区住房和城乡建设局</p><p>2012年3月5日</p>"), "区政府",
          ("区住房和城乡建设局", "signature")),
         ("nothing stated, no default", _page("<p>正文。</p>"), "", ("", "")),
