@@ -17,6 +17,8 @@ FIELDS = (
     "id", "source", "url", "title", "agency", "published", "published_source", "listed", "listed_source",
     "category", "doc_no", "index_no", "text",
 )  # fmt: skip
+PUBLISHED_SOURCES = ("table", "header", "meta", "api", "signature", "import")
+LISTED_SOURCES = ("list", "url", "import")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _TEXT_FIELDS = ("title", "agency", "category", "doc_no", "index_no", "text", "source", "published_source", "listed_source")
 
@@ -95,6 +97,12 @@ def parse_line(line: str, default_source: str = "import") -> tuple[str | None, D
     if not (data.get("title") or "").strip():
         raise ValueError("field 'title' is required")
     published, listed = _date_field(data, "published"), _date_field(data, "listed")
+    for key, allowed in (("published_source", PUBLISHED_SOURCES), ("listed_source", LISTED_SOURCES)):
+        if data.get(key) and data[key] not in allowed:
+            raise ValueError(
+                f"field {key!r} must be one of {', '.join(allowed)}, got {data[key]!r}"
+                + ("; a list or URL date is not a publication date: give it as 'listed'" if data[key] in LISTED_SOURCES else "")
+            )
     doc_id = data.get("id")
     if doc_id is not None and (not isinstance(doc_id, str) or not _ID.match(doc_id)):
         raise ValueError("field 'id' must be 1-64 letters, digits, '-' or '_'")

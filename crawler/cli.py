@@ -246,6 +246,8 @@ def sources_add(ctx: click.Context, url: str, new_id: str, allow_private: bool, 
 
     settings = _context(ctx).settings
     directory = Path(ctx.meta.get("sources_dir") or settings.sources_dir or "sources")
+    if new_id and (directory / f"{new_id}.toml").exists() and not force:  # say so before any request
+        raise click.UsageError(f"{directory / (new_id + '.toml')} already exists; pass --force to overwrite it")
     found = discover(url, settings, allow_private=allow_private, source_id_=new_id)
     path = directory / f"{found.id}.toml"
     if path.exists() and not force:

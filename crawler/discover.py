@@ -18,8 +18,8 @@ from crawler.errors import FetchError, SourceError
 from crawler.extract import extract_item
 from crawler.fetch import Fetcher, FetchResult
 from crawler.links import is_attachment_link
-from crawler.listing import ListItem, ListRequest, parse_listing
-from crawler.probe import throwaway_fetcher
+from crawler.listing import ListItem, parse_listing
+from crawler.probe import first_list, throwaway_fetcher
 from crawler.sources import Column, Source
 
 log = logging.getLogger(__name__)
@@ -184,28 +184,14 @@ def _get(fetcher: Fetcher, url: str, form: bytes | None = None) -> FetchResult |
 
 
 def _listing(fetcher: Fetcher, source: Source, url: str) -> tuple[list[ListItem], int, str]:
-    """(items of the column's first list page, further list pages, note) following an index page once."""
-    form: bytes | None = None
-    for _ in range(2):
-        try:
-            result = fetcher.get(url, form=form)
-        except FetchError as exc:
-            return [], 0, "robots.txt 不允许抓取" if exc.reason == "robots" else f"无法读取：{exc.message}"
-        if result.status != 200:
-            return [], 0, f"列表页返回 HTTP {result.status}"
-        text, _ = decode(result.body, result.content_type, source.charset)
-        listing = parse_listing(source.platform, text, url, source.selectors)
-        if listing.items or not listing.more_pages:
-            return list(listing.items), len(listing.more_pages), ""
-        following = listing.more_pages[0]
-        url, form = (following.url, _form(following)) if isinstance(following, ListRequest) else (following, None)
-    return [], 0, ""
-
-
-def _form(request: ListRequest) -> bytes:
-    from urllib.parse import urlencode
-
-    return urlencode(request.form).encode()
+    """(items of the column's first list page, further list pages, why it is left out: "" when it is not)."""
+    try:
+        found = first_list(fetcher, source, url)
+    except FetchError as exc:
+        return [], 0, "robots.txt 不允许抓取" if exc.reason == "robots" else f"无法读取：{exc.message}"
+    if found.status != 200:
+        return [], 0, f"列表页返回 HTTP {found.status}"
+    return found.items, found.more_pages, ""
 
 
 def discover(entry: str, settings: Settings, allow_private: bool = False, source_id_: str = "") -> Discovery:

@@ -88,6 +88,7 @@ def disposition_name(value: str) -> str:
 def file_name(link: AttachmentLink, disposition: str) -> str:
     """The attachment's name once fetched: a link text naming no file yields to the server's file name."""
     served = disposition_name(disposition)
-    if served and not _has_ext(link.name):
-        return served if _GENERIC.match(link.name) or not link.name or link.name == link.url.rsplit("/", 1)[-1] else link.name
-    return link.name
+    if not served or _has_ext(link.name):
+        return link.name
+    names_nothing = not link.name or _GENERIC.match(link.name) or link.name == link.url.rsplit("/", 1)[-1]
+    return served if names_nothing else link.name

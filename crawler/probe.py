@@ -92,33 +92,56 @@ def _no_items_hint(source: Source, column: Column, list_url: str, text: str, sta
     return f"{list_url} 中找不到带日期的链接列表：用 [selectors] list_item 写出列表项的 CSS 选择器", True
 
 
+@dataclass
+class FirstList:
+    """A column's first list page as the platform adapter reads it (after an index page, for gkmlpt)."""
+
+    url: str
+    status: int = 0
+    text: str = ""
+    items: list[ListItem] = field(default_factory=list)
+    more_pages: int = 0
+
+
+def first_list(fetcher: Fetcher, source: Source, url: str, into: FirstList | None = None) -> FirstList:
+    """The first list page of the column at `url`, following an index page once; raises FetchError.
+
+    `into`, when given, is filled as the pages are read (so a caller catching the error knows which
+    page failed)."""
+    found = into if into is not None else FirstList(url)
+    form: bytes | None = None
+    for _ in range(2):  # an index page may only lead to the real list (gkmlpt)
+        found.url = url
+        result = fetcher.get(url, form=form)
+        found.status = result.status
+        found.text, _ = decode(result.body, result.content_type, source.charset)
+        listing = parse_listing(source.platform, found.text, url, source.selectors)
+        found.items, found.more_pages = list(listing.items), len(listing.more_pages)
+        if found.items or not listing.more_pages or found.status != 200:
+            break
+        following = listing.more_pages[0]
+        if isinstance(following, ListRequest):  # a list that must be POSTed (Hanweb jpage ranges)
+            url, form = following.url, urlencode(following.form).encode()
+        else:
+            url, form = following, None
+    return found
+
+
 def _probe_column(source: Source, column: Column, fetcher: Fetcher) -> ProbeReport:
     report = ProbeReport(column=column.name)
-    url, form = source.absolute(column.url), None
-    text, status = "", 0
+    listed = FirstList(source.absolute(column.url))
     try:
-        for _ in range(2):  # an index page may only lead to the real list (gkmlpt)
-            report.list_url = url
-            result = fetcher.get(url, form=form)
-            status = result.status
-            text, _ = decode(result.body, result.content_type, source.charset)
-            listing = parse_listing(source.platform, text, url, source.selectors)
-            report.items, report.more_pages = list(listing.items), len(listing.more_pages)
-            if report.items or not listing.more_pages or status != 200:
-                break
-            following = listing.more_pages[0]
-            if isinstance(following, ListRequest):  # a list that must be POSTed (Hanweb jpage ranges)
-                url, form = following.url, urlencode(following.form).encode()
-            else:
-                url, form = following, None
+        first_list(fetcher, source, listed.url, listed)
     except FetchError as exc:
+        report.list_url = listed.url
         if exc.reason == "robots":
             report.warnings.append(f"robots.txt 不允许抓取栏目“{column.name}”：抓取时跳过它，其他栏目照常（包括撤回检测）")
         else:
             report.errors.append(f"列表页 {report.list_url} 无法读取：{exc.message}（{exc.hint}）")
         return report
+    report.list_url, report.items, report.more_pages = listed.url, listed.items, listed.more_pages
     if not report.items:
-        hint, fatal = _no_items_hint(source, column, report.list_url, text, status)
+        hint, fatal = _no_items_hint(source, column, report.list_url, listed.text, listed.status)
         (report.errors if fatal else report.warnings).append(hint)
         return report
     item = report.items[0]
@@ -136,12 +159,9 @@ def _probe_column(source: Source, column: Column, fetcher: Fetcher) -> ProbeRepo
     if not doc.body:
         report.errors.append('详情页没有找到正文：用 [selectors] body 写出正文容器的 CSS 选择器（如 "div.article"）')
     if doc.published is None:
-        listed = (
-            f"（列表日期 {doc.listed}，来自{'网址' if doc.listed_source == 'url' else '列表页'}，不作为发布日期）"
-            if doc.listed
-            else ""
-        )
-        report.warnings.append(f"详情页没有写明发布日期{listed}：此类文件归入“日期不详”，不需要修改")
+        where = "网址" if doc.listed_source == "url" else "列表页"
+        seen = f"（列表日期 {doc.listed}，来自{where}，不作为发布日期）" if doc.listed else ""
+        report.warnings.append(f"详情页没有写明发布日期{seen}：此类文件归入“日期不详”，不需要修改")
     if not doc.agency:
         report.warnings.append(
             "详情页没有写明发布机构：显示为“未注明”；只有整个网站都由一个机关发布时，才在源文件中写 default_agency = true"

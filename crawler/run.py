@@ -200,7 +200,7 @@ class _Run:
         self.progress = progress
         self.should_stop = should_stop
         self.budget = settings.max_pages_per_source
-        # List pages fetched this run, by URL without fragment: gkmlpt's columns share one index page.
+        # Pages columns name by fragment, fetched this run: gkmlpt's columns share one index page.
         self.list_pages: dict[str, FetchResult] = {}
         # Set by execute() for the duration of the run:
         self.fetcher: Fetcher
@@ -282,10 +282,10 @@ class _Run:
         return incomplete, listed
 
     def _list_page(self, page_url: str, form: bytes | None) -> FetchResult:
-        """A list page; a GET of a page already fetched this run (another column's fragment) is not sent again."""
-        if form is not None:
+        """A list page; a page several columns name by fragment (gkmlpt's index#21023) is fetched once per run."""
+        key, fragment = urldefrag(page_url)
+        if form is not None or not fragment:
             return self.fetcher.get(page_url, form=form)
-        key = urldefrag(page_url).url
         if key not in self.list_pages:
             self.list_pages[key] = self.fetcher.get(page_url)
         else:
@@ -371,18 +371,25 @@ class _Run:
             return None
         stored = catalog.get(doc.doc_id) if links else None  # only attachments need the previous version
         known = {a.url: a for a in stored.doc.attachments} if stored else {}
-        fetched = (self._fetch_attachment(link, known.get(link.url), result.not_modified) for link in links)
+        # Only a page recorded before and unchanged since vouches for its links (an interrupted run recorded nothing).
+        unchanged = result.not_modified and stored is not None
+        fetched = (self._fetch_attachment(link, known.get(link.url), unchanged) for link in links)
         attachments = [a for a in fetched if a is not None]
         return _Pending(doc, result.record_id, result.capture_id, attachments)
 
-    def _still_fresh(self, previous: Attachment | None, page_unchanged: bool) -> bool:
-        """Whether an attachment need not be asked for: its page answered 304, it was archived whole
-        within `attachment_recheck_days`, and the server gave no validator to ask conditionally with."""
-        if previous is None or not page_unchanged or not previous.sha256 or previous.error:
+    def _still_fresh(self, url: str, previous: Attachment | None, page_unchanged: bool) -> bool:
+        """Whether a link need not be asked for again: its recorded page answered 304, the server gave no
+        validator to ask conditionally with, and within `attachment_recheck_days` it was archived whole as
+        the attachment recorded (or answered with a web page: not an attachment)."""
+        if not page_unchanged:
             return False
-        capture = self.catalog.last_good_capture(previous.url)
-        last = self.catalog.last_fetched_at(previous.url)
+        capture = self.catalog.last_good_capture(url)
+        last = self.catalog.last_fetched_at(url)
         if capture is None or capture.etag or capture.last_modified or last is None:
+            return False
+        if previous is not None and (not previous.sha256 or previous.error):
+            return False
+        if previous is None and not capture.content_type.lower().startswith(("text/html", "application/xhtml")):
             return False
         return datetime.now(UTC) - parse_time(last) < timedelta(days=self.source.attachment_recheck_days)
 
@@ -390,8 +397,8 @@ class _Run:
         """The attachment, or a future of it while its text is extracted beside the crawl; None when the
         link answered with a web page instead of a file (not an attachment)."""
         url, name = link.url, link.name
-        if self._still_fresh(previous, page_unchanged):
-            return previous
+        if self._still_fresh(url, previous, page_unchanged):
+            return previous  # None: a web page last time, still not an attachment
         try:
             result = self.fetcher.get(url, max_bytes=self.settings.max_attachment_bytes)
         except FetchError as exc:

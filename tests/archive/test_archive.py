@@ -214,6 +214,8 @@ def test_export_import_round_trip_and_bad_lines(tmp_path: Path) -> None:
         {"url": "http://a.gov.cn/3.html", "title": "日期错误", "published": "2019-13-01"},
         {"url": "http://a.gov.cn/4.html", "title": "未知字段", "colour": "red"},
         {"url": "http://a.gov.cn/5.html", "title": "没有日期也可以"},
+        {"url": "http://a.gov.cn/6.html", "title": "网址日期不是发布日期", "published": "2025-06-01", "published_source": "url"},
+        {"url": "http://a.gov.cn/7.html", "title": "迁移", "listed": "2025-06-01", "listed_source": "url"},
     ]
     source = tmp_path / "in.jsonl"
     source.write_text(
@@ -223,9 +225,10 @@ def test_export_import_round_trip_and_bad_lines(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["--data-dir", str(first.data_dir), "import", str(source), "--no-index"])
     assert result.exit_code == 1  # some lines were skipped
-    for number in (3, 4, 5, 6):
+    for number in (3, 4, 5, 6, 8):
         assert f"in.jsonl:{number}: skipped" in result.output
-    assert "新增 3" in result.output
+    assert "give it as 'listed'" in result.output
+    assert "新增 4" in result.output
     exported = tmp_path / "out.jsonl"
     assert runner.invoke(main, ["--data-dir", str(first.data_dir), "export", "-o", str(exported)]).exit_code == 0
     rows = [json.loads(line) for line in exported.read_text(encoding="utf-8").splitlines()]

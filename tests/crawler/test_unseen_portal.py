@@ -251,9 +251,8 @@ def test_an_unseen_portal_is_read_as_it_states_itself_with_no_wasted_request(por
     assert later and all("If-None-Match" in s.headers for s in later if s.path in archived)
     assert not [s.path for s in later if "filename=2506021010123.pdf" in s.path or "fileid=78" in s.path]
     assert [s.path for s in later if "If-None-Match" not in s.headers] == [
-        "/module/download/download.jsp?fileid=77",  # answered with a web page: never archived as a file
-        "/module/download/downfile.jsp?classid=0&showname=x&filename=nothing.pdf",  # 404 last time
-    ]
+        "/module/download/downfile.jsp?classid=0&showname=x&filename=nothing.pdf",  # 404 last time: asked again
+    ]  # (download.jsp?fileid=77 answered with a web page last time: not asked again while its page is unchanged)
 
 
 def test_a_disallowed_column_leaves_withdrawal_detection_on_for_the_others(portal: FakeServer, tmp_path: Path) -> None:
@@ -314,3 +313,17 @@ def test_sources_add_on_a_page_without_any_list_says_what_to_give(portal: FakeSe
     )  # fmt: skip
     assert result.exit_code == 1 and "没有找到带日期的文件列表" in result.output
     assert not (tmp_path / "s").exists()
+
+
+def test_attachments_without_validators_are_rechecked_after_attachment_recheck_days(portal: FakeServer, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    settings = make_settings(tmp_path)
+    site = [replace(_sources(portal)[0], attachment_recheck_days=0)]  # 0: every run
+    _crawl(settings, site)
+    start = len(portal.log)
+    report = _crawl(settings, site)[0]
+    again = [s.path for s in portal.log[start:]]
+    assert "/module/download/downfile.jsp?classid=0&filename=2506021010123.pdf" in again
+    assert "/module/download/download.jsp?fileid=78" in again
+    assert (report.new, report.changed) == (0, 0)  # the same bytes: the same attachments, no new version
