@@ -84,6 +84,10 @@ _OTHER_DATES = "".join(
 _HEADER_DATE = re.compile(
     rf"(?:发布日期|发布时间|{_OTHER_DATES}(?:日期|时间))\s*[:：]\s*(\d{{4}}\s*[-/.年]\s*\d{{1,2}}\s*[-/.月]\s*\d{{1,2}})"
 )
+_FULL_DATE = re.compile(r"(?:19|20)\d{2}\s*(?:-|/|\.|年)\s*\d{1,2}\s*(?:-|/|\.|月)\s*\d{1,2}")
+# A line naming another date (成文日期, 实施日期 ...) says nothing about when the page was published.
+_OTHER_WHEN = "成文 生效 废止 实施 失效 截止 更新 修改 开始 结束 印发".split()
+_OTHER_LABEL = re.compile("(?:" + "|".join(_OTHER_WHEN) + ")(?:日期|时间)|今天|今日|星期|周[一二三四五六日]")
 _HEADER_SOURCE = re.compile(r"[来來]源\s*[:：]\s*([^\s|:：]+)(?=$|[\s|])")
 _INLINE = re.compile(r"^\s*([^:：]{2,6})\s*[:：]\s*(.+)$")
 
@@ -356,6 +360,7 @@ def extract_document(
     published, date_source, raw = _first_date(
         ("table", table.get("published", "")),
         ("header", header_date.group(1) if header_date else ""),
+        ("header", date_under_title(heading, container)),
         ("meta", meta.get("PubDate", "")),
         ("api", listed.get("published", "")),
         ("table", table.get("generated", "")),
@@ -418,6 +423,28 @@ def extract_document(
         body=body,
     )
     return doc, attachments
+
+
+_INFO_LINE_CHARS = 100  # an info line under a title is short; a paragraph of the text is not
+
+
+def date_under_title(heading: Tag | None, container: Tag | None) -> str:
+    """An unlabelled date in the short info line right after the title (`<h1>…</h1><div class="info">
+    2023-06-01 …</div>`): the page stating its date without a label. "" when there is none."""
+    if heading is None:
+        return ""
+    for anchor in (heading, heading.parent):
+        if anchor is None:
+            continue
+        for steps, sibling in enumerate(s for s in anchor.next_siblings if isinstance(s, Tag)):
+            if steps >= 2 or sibling is container or (container is not None and container in sibling.descendants):
+                break
+            text = _text(sibling)
+            if text and len(text) <= _INFO_LINE_CHARS and _FULL_DATE.search(text) and not _OTHER_LABEL.search(text):
+                return _FULL_DATE.search(text).group(0)  # type: ignore[union-attr]
+        if any(isinstance(s, Tag) for s in anchor.next_siblings):
+            break
+    return ""
 
 
 def _publisher(*candidates: tuple[str, str]) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from index.api import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
     QUERY_FIELDS,
+    UNKNOWN_YEAR,
     UNSTATED,
     QueryError,
     SearchRequest,
@@ -37,6 +38,9 @@ def _facet_view(result: SearchResult, req: SearchRequest) -> list[dict[str, Any]
         shown = [v for v in values if v.count or v.selected]
         if facet == "validity" and all(v.value == UNSTATED and not v.selected for v in shown):
             continue  # no document here states its 有效性: nothing to choose from
+        kept = shown[:FACET_SHOWN]
+        # The undated (日期不详) and unnamed (未注明) stay reachable however many years or agencies there are.
+        kept += [v for v in shown[FACET_SHOWN:] if v.value in (UNKNOWN_YEAR, UNSTATED) or v.selected]
         out.append(
             {
                 "name": facet,
@@ -50,8 +54,7 @@ def _facet_view(result: SearchResult, req: SearchRequest) -> list[dict[str, Any]
                         "selected": v.selected,
                         "toggle_url": state_url(**{facet: None if v.selected else v.value}),
                     }
-                    for v in shown[:FACET_SHOWN]
-                    if v.count or v.selected
+                    for v in kept
                 ],
             }
         )

@@ -247,3 +247,23 @@ def test_document_page_has_related_documents_permalink_and_find_box(client, inde
     assert f'href="/doc/{doc.id}"' in html and 'id="find"' in html and "doc.js" in html
     related = client.get(f"/doc/{doc.id}.json").get_json()["related"]
     assert related and all(r["id"] != doc.id for r in related)
+
+
+def test_undated_and_unnamed_documents_are_reachable_from_the_facets(client) -> None:  # type: ignore[no-untyped-def]
+    """Pages stating no date file under 日期不详 (last, however many years), showing their list date;
+    pages naming no publisher under 未注明; sorting by date places them by their list date."""
+    data = client.get("/search.json?q=").get_json()
+    years = next(f for f in data["facets"] if f["name"] == "year")["values"]
+    dated = [y["value"] for y in years[:-1]]
+    assert years[-1]["value"] == "日期不详" and dated == sorted(dated, reverse=True)
+    undated = client.get("/search.json" + years[-1]["toggle_url"][1:]).get_json()
+    assert undated["total"] == years[-1]["count"] > 0
+    assert all(h["published"] is None and h["listed"] for h in undated["hits"])
+    page = client.get("/" + years[-1]["toggle_url"][1:]).get_data(as_text=True)
+    assert "日期不详（列表日期 " in page
+    agencies = next(f for f in data["facets"] if f["name"] == "agency")["values"]
+    unnamed = next(a for a in agencies if a["value"] == "未注明")
+    assert client.get("/search.json" + unnamed["toggle_url"][1:]).get_json()["total"] == unnamed["count"] > 0
+    by_date = client.get("/search.json?q=&sort=date&size=50").get_json()["hits"]
+    keys = [(h["published"] or h["listed"], h["published"] is not None) for h in by_date]
+    assert keys == sorted(keys, reverse=True)
