@@ -12,6 +12,8 @@ _CN_NUM = {
     "○": 0,
     "零": 0,
     "O": 0,
+    "Ｏ": 0,
+    "0": 0,
     "一": 1,
     "二": 2,
     "三": 3,
@@ -24,7 +26,7 @@ _CN_NUM = {
     "十": 10,
 }
 _NUMERIC = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})(?!\d)")
-_CN = re.compile(r"([〇○零一二三四五六七八九O]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")
+_CN = re.compile(r"([〇○零一二三四五六七八九OＯ0]{4})\s*年\s*([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")
 _URL_HANWEB = re.compile(r"/art/(\d{4})/(\d{1,2})/(\d{1,2})/")
 _URL_TRS = re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_\d+")
 
@@ -79,7 +81,7 @@ def date_from_url(url: str, today: date | None = None) -> date | None:
 # The signature (落款) at the end of a document: the issuing body on its own line(s), then the date.
 _SIGN_DATE = (
     r"(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
-    r"|[〇○零一二三四五六七八九O]{4}\s*年\s*[一二三四五六七八九十]{1,3}\s*月\s*[一二三四五六七八九十]{1,3}\s*日"
+    r"|[〇○零一二三四五六七八九OＯ0]{4}\s*年\s*[一二三四五六七八九十]{1,3}\s*月\s*[一二三四五六七八九十]{1,3}\s*日"
     r"|(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2})"
 )
 _SIGN_LINE = re.compile(rf"^(?:(?P<issuer>\S.*?)\s+)?[（(]?\s*(?P<date>{_SIGN_DATE})\s*[)）]?$")
@@ -88,6 +90,7 @@ _ISSUER_END = (
     "处", "科", "镇", "乡", "街道", "办事处", "公司", "集团", "学校", "大学", "馆", "社", "室", "组", "府",
 )  # fmt: skip
 _SENTENCE = re.compile(r"[，。；！？：:、“”《》,;!?]")
+_PARENTHESISED = re.compile(r"^[（(][^）)]{1,10}[)）]$")
 _NOTE = re.compile(r"^(?:[（(].*[)）]|(?:抄送|附件|联系人|联系电话|主题词|签发|公开方式|印发|信息公开选项)\S*.*|.*印发)$")
 SIGNATURE_LINES = 8  # how far from the end of the body a signature may be
 
@@ -130,11 +133,14 @@ def signature(body: str, today: date | None = None) -> Signature | None:
         if value is None:
             return None
         issuer = _issuer(match.group("issuer") or "")
-        above = tail[back - 1] if back > 0 else ""
+        k = back - 1
+        while k >= 0 and _PARENTHESISED.match(tail[k]):  # （盖章） between the issuer and the date
+            k -= 1
+        above = tail[k] if k >= 0 else ""
         if not issuer and above:
             issuer = _issuer(above)
             # Joint documents stack their issuers; the first of the block leads.
-            k = back - 2
+            k -= 1
             while issuer and k >= 0 and _issuer(tail[k]):
                 issuer = _issuer(tail[k])
                 k -= 1
