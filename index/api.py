@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from index.agreement import Agreement
 
 BACKENDS = next(s.choices for s in SETTINGS if s.name == "index_backend")
-FACETS = ("category", "agency", "year", "month", "validity", "status")
+FACETS = ("category", "agency", "year", "month", "listyear", "validity", "status")  # listyear: 列表年份 of the undated
 UNKNOWN_YEAR = "日期不详"  # the year facet of a document whose page states no date (list dates do not count)
 UNSTATED = "未注明"  # the 有效性 facet of a document that states none
 SORTS = ("relevance", "date")

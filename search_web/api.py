@@ -136,6 +136,7 @@ SEARCH_PARAMS = [
     _param("agency", "发布机构 facet value"),
     _param("year", "Year facet value"),
     _param("month", "Month 01-12 (needs year)"),
+    _param("listyear", "List year YYYY of documents stating no date (needs year=日期不详)"),
     _param("validity", "有效性 facet value"),
     _param("status", "active or withdrawn"),
     _param("from", "Published on or after (YYYY-MM-DD)"),

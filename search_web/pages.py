@@ -32,8 +32,10 @@ from search_web.suggest import suggestions
 def _facet_view(result: SearchResult, req: SearchRequest) -> list[dict[str, Any]]:
     out = []
     for facet in FACETS:
-        if facet == "month" and "year" not in req.filters:
+        if facet == "month" and req.filters.get("year", UNKNOWN_YEAR) == UNKNOWN_YEAR:
             continue  # months are offered within a chosen year
+        if facet == "listyear" and req.filters.get("year") != UNKNOWN_YEAR:
+            continue  # the list years of the documents stating no date, offered within 日期不详
         values = result.facets.get(facet, [])
         shown = [v for v in values if v.count or v.selected]
         if facet == "validity" and all(v.value == UNSTATED and not v.selected for v in shown):

@@ -15,16 +15,28 @@ from index.api import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
     SORTS,
+    UNKNOWN_YEAR,
     SearchRequest,
 )
 from search_web import get_settings
 
-FACET_LABELS = {"category": "栏目", "agency": "发布机构", "year": "年份", "month": "月份", "validity": "有效性", "status": "状态"}
+FACET_LABELS = {
+    "category": "栏目",
+    "agency": "发布机构",
+    "year": "年份",
+    "month": "月份",
+    "listyear": "列表年份",
+    "validity": "有效性",
+    "status": "状态",
+}
 STATUS_LABELS = {"active": "公开中", "withdrawn": "已撤回"}
 _MONTH = re.compile(r"^(0[1-9]|1[0-2])$")
+_YEAR = re.compile(r"^(19|20)\d{2}$")
 SORT_LABELS = {"relevance": "按相关度", "date": "按日期"}
 FACET_SHOWN = 12
-_STATE_KEYS = ("q", "category", "agency", "year", "month", "validity", "status", "from", "to", "sort", "size", "literal")
+_STATE_KEYS = (
+    "q", "category", "agency", "year", "month", "listyear", "validity", "status", "from", "to", "sort", "size", "literal",
+)  # fmt: skip
 
 
 def bad_parameter(message: str) -> None:
@@ -74,6 +86,8 @@ def parse_request() -> SearchRequest:
             filters[facet] = value
     if "month" in filters and (not _MONTH.match(filters["month"]) or "year" not in filters):
         bad_parameter("月份应为 01 到 12，并且要先选定年份。")
+    if "listyear" in filters and (not _YEAR.match(filters["listyear"]) or filters.get("year") != UNKNOWN_YEAR):
+        bad_parameter(f"列表年份应为四位数字，并且要先选定年份“{UNKNOWN_YEAR}”。")
     if "status" in filters and filters["status"] not in STATUS_LABELS:
         bad_parameter("状态只能是 active（公开中）或 withdrawn（已撤回）。")
     date_from, date_to = _date_arg("from"), _date_arg("to")
@@ -94,11 +108,12 @@ def parse_request() -> SearchRequest:
 def state_url(**changes: Any) -> str:
     """The current search with some parameters changed (None removes one); the page resets.
 
-    A month belongs to its year: changing or removing the year drops the month.
+    A month belongs to its year: changing or removing the year drops the month (and the 列表年份,
+    offered within 日期不详).
     """
     state = {k: request.args.get(k, "") for k in _STATE_KEYS}
     if "year" in changes:
-        state["month"] = ""
+        state["month"] = state["listyear"] = ""
     state.update({k: ("" if v is None else str(v)) for k, v in changes.items()})
     return "/?" + urlencode({k: v for k, v in state.items() if v})
 
@@ -109,4 +124,6 @@ def facet_display(facet: str, value: str) -> str:
         return f"{int(value)}月" if value.isdigit() else value
     if facet == "status":
         return STATUS_LABELS.get(value, value)
+    if facet == "listyear":
+        return f"列表 {value}"
     return value

@@ -195,6 +195,9 @@ class WhooshEngine:
         listdate = np.fromiter(reader.column_reader("listdate"), dtype=np.int64)
         # Sorting by date: the stated date, else the list date (after the dated documents of that day).
         self._when = np.where(pubdate > 0, pubdate * 2 + 1, listdate * 2)
+        # 列表年份 of the documents stating no date (the facet offered within 日期不详).
+        undated_list = np.where(pubdate > 0, 0, listdate) // 10000
+        self._cols["listyear"] = _Column.of([str(y) if y else "" for y in undated_list.tolist()])
         self._cols["month"] = _Column.of([f"{p // 100 % 100:02d}" if p else "" for p in pubdate.tolist()])
 
     @_guarded
@@ -849,6 +852,8 @@ class WhooshEngine:
                 ordered = sorted(items, key=lambda kv: (kv[0] != UNKNOWN_YEAR, kv[0]), reverse=True)
             elif f == "month":
                 ordered = sorted((kv for kv in items if kv[0]), key=lambda kv: kv[0])
+            elif f == "listyear":
+                ordered = sorted((kv for kv in items if kv[0]), key=lambda kv: kv[0], reverse=True)
             else:
                 ordered = sorted(items, key=lambda kv: (-kv[1], kv[0]))
             values = [FacetValue(v, n, filters.get(f) == v) for v, n in ordered]

@@ -258,9 +258,19 @@ def test_undated_and_unnamed_documents_are_reachable_from_the_facets(client) -> 
     assert years[-1]["value"] == "日期不详" and dated == sorted(dated, reverse=True)
     undated = client.get("/search.json" + years[-1]["toggle_url"][1:]).get_json()
     assert undated["total"] == years[-1]["count"] > 0
+    assert client.get("/search.json?q=year:日期不详").get_json()["total"] == undated["total"]  # the query language too
     assert all(h["published"] is None and h["listed"] for h in undated["hits"])
     page = client.get("/" + years[-1]["toggle_url"][1:]).get_data(as_text=True)
     assert "日期不详（列表日期 " in page
+    # Within 日期不详: their 列表年份, as a facet of its own (a count equals the results of clicking it).
+    names = [f["name"] for f in undated["facets"]]
+    assert "listyear" in names and "month" not in names
+    list_years = next(f for f in undated["facets"] if f["name"] == "listyear")["values"]
+    assert list_years and sum(v["count"] for v in list_years) == undated["total"]
+    narrowed = client.get("/search.json" + list_years[0]["toggle_url"][1:]).get_json()
+    assert narrowed["total"] == list_years[0]["count"]
+    assert all(h["listed"].startswith(list_years[0]["value"]) for h in narrowed["hits"])
+    assert client.get("/search.json?q=&listyear=2025").status_code == 400  # only within 日期不详
     agencies = next(f for f in data["facets"] if f["name"] == "agency")["values"]
     unnamed = next(a for a in agencies if a["value"] == "未注明")
     assert client.get("/search.json" + unnamed["toggle_url"][1:]).get_json()["total"] == unnamed["count"] > 0
