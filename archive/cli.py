@@ -64,8 +64,9 @@ def export_cmd(obj: Context, fmt: str, output: str | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--source", default="import", help="Source id for lines without one.")
 @click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
+@click.option("--strict", is_flag=True, help="Refuse lines with fields this program does not know (default: ignore them).")
 @pass_ctx
-def import_cmd(obj: Context, file: str, source: str, no_index: bool) -> None:
+def import_cmd(obj: Context, file: str, source: str, no_index: bool, strict: bool) -> None:
     """Load documents from a JSON-lines file (url, title, agency, published, listed, category, doc_no, index_no, text, id)."""
     from archive.transfer import import_documents
 
@@ -73,9 +74,12 @@ def import_cmd(obj: Context, file: str, source: str, no_index: bool) -> None:
     with catalog, open(file, encoding="utf-8-sig") as fh:
         lines = fh.readlines()
         with progress_bar("导入", sum(1 for line in lines if line.strip())) as tick:
-            report = import_documents(catalog, lines, source, progress=tick)
+            report = import_documents(catalog, lines, source, progress=tick, strict=strict)
         for number, message in report.errors:
             click.echo(f"{file}:{number}: skipped: {message}", err=True)
+        if report.ignored:
+            named = "、".join(f"{name}（{count} 行）" for name, count in sorted(report.ignored.items()))
+            click.echo(f"提示：忽略了本程序不认识的字段 {named}；加 --strict 可拒绝含有这些字段的行。", err=True)
         click.echo(f"导入：新增 {report.new}，变更 {report.changed}，未变 {report.unchanged}，跳过 {len(report.errors)} 行")
         if not no_index:
             click.echo(obj.derived.refresh(obj.settings, catalog))

@@ -31,6 +31,7 @@ class ImportReport:
     changed: int = 0
     unchanged: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    ignored: dict[str, int] = field(default_factory=dict)  # unknown field -> lines that had it (not --strict)
 
 
 def _row(stored_id: str, doc: Document) -> dict[str, Any]:
@@ -77,8 +78,13 @@ def _date_field(data: dict[str, Any], key: str) -> date | None:
         raise ValueError(f"field {key!r} must be YYYY-MM-DD, got {data[key]!r}") from None
 
 
-def parse_line(line: str, default_source: str = "import") -> tuple[str | None, Document]:
-    """(explicit id or None, Document) from one JSON line; ValueError says what is wrong."""
+def parse_line(
+    line: str, default_source: str = "import", strict: bool = False, ignored: dict[str, int] | None = None
+) -> tuple[str | None, Document]:
+    """(explicit id or None, Document) from one JSON line; ValueError says what is wrong.
+
+    Fields this program does not know (another tool's `lang`, `notes` ...) are ignored and counted in
+    `ignored`, unless `strict`, which refuses the line."""
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -86,8 +92,11 @@ def parse_line(line: str, default_source: str = "import") -> tuple[str | None, D
     if not isinstance(data, dict):
         raise ValueError("each line must be a JSON object")
     unknown = sorted(set(data) - set(FIELDS))
-    if unknown:
+    if unknown and strict:
         raise ValueError(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}")
+    for name in unknown:
+        if ignored is not None:
+            ignored[name] = ignored.get(name, 0) + 1
     for key in _TEXT_FIELDS:
         if data.get(key) is not None and not isinstance(data[key], str):
             raise ValueError(f"field {key!r} must be a string")
@@ -124,7 +133,11 @@ def parse_line(line: str, default_source: str = "import") -> tuple[str | None, D
 
 
 def import_documents(
-    catalog: Catalog, lines: Iterable[str], default_source: str = "import", progress: Callable[[int], None] | None = None
+    catalog: Catalog,
+    lines: Iterable[str],
+    default_source: str = "import",
+    progress: Callable[[int], None] | None = None,
+    strict: bool = False,
 ) -> ImportReport:
     """Validate every line, then record the good ones in one transaction; bad lines are reported and skipped.
 
@@ -136,7 +149,7 @@ def import_documents(
         if not line.strip():
             continue
         try:
-            parsed.append(parse_line(line, default_source))
+            parsed.append(parse_line(line, default_source, strict, report.ignored))
         except ValueError as exc:
             report.errors.append((number, str(exc)))
     now = utcnow()

@@ -22,6 +22,25 @@ from search_web.params import FACET_LABELS, bad_parameter, facet_display, parse_
 
 FEED_ENTRIES = 50
 CSV_FIELDS = ("id", "title", "agency", "category", "doc_no", "published", "listed", "url", "doc_url", "snippet")
+CSV_HEADERS = {
+    "id": "编号",
+    "title": "标题",
+    "agency": "发布机构",
+    "category": "栏目",
+    "doc_no": "文号",
+    "published": "发布日期",
+    "listed": "列表日期",
+    "url": "原文网址",
+    "doc_url": "档案页面",
+    "snippet": "摘要",
+}
+# A cell a spreadsheet would read as a formula (OWASP "CSV injection"): shown as text instead.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """`value`, with a text cell that starts like a formula prefixed by an apostrophe."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
 def _absolute(path: str) -> str:
@@ -68,11 +87,13 @@ def search_csv() -> Any:
     except QueryError as exc:
         bad_parameter(exc.message)
 
+    english = request.args.get("header", "") == "en"  # field names for scripts; people get Chinese headers
+
     def rows() -> Any:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        yield "\ufeff" + out.getvalue()
+        writer.writerow({f: f if english else CSV_HEADERS[f] for f in CSV_FIELDS})
+        yield "\ufeff" + out.getvalue()  # the BOM makes Excel and WPS read UTF-8
         sent, page, result = 0, 1, first
         while True:
             for hit in result.hits:
@@ -80,7 +101,7 @@ def search_csv() -> Any:
                     return
                 out.seek(0)
                 out.truncate()
-                writer.writerow(_hit_row(hit))
+                writer.writerow({k: spreadsheet_safe(v) for k, v in _hit_row(hit).items()})
                 yield out.getvalue()
                 sent += 1
             page += 1
@@ -90,6 +111,6 @@ def search_csv() -> Any:
 
     return Response(
         stream_with_context(rows()),
-        mimetype="text/csv; charset=utf-8",
+        content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": "attachment; filename=xxgk-search.csv", "X-Total-Results": str(first.total)},
     )

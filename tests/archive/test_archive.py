@@ -225,10 +225,12 @@ def test_export_import_round_trip_and_bad_lines(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["--data-dir", str(first.data_dir), "import", str(source), "--no-index"])
     assert result.exit_code == 1  # some lines were skipped
-    for number in (3, 4, 5, 6, 8):
+    for number in (3, 4, 5, 8):
         assert f"in.jsonl:{number}: skipped" in result.output
+    assert "in.jsonl:6: skipped" not in result.output  # another tool's field is ignored, with one warning
+    assert "忽略了本程序不认识的字段 colour（1 行）" in result.output
     assert "give it as 'listed'" in result.output
-    assert "新增 4" in result.output
+    assert "新增 5" in result.output
     exported = tmp_path / "out.jsonl"
     assert runner.invoke(main, ["--data-dir", str(first.data_dir), "export", "-o", str(exported)]).exit_code == 0
     rows = [json.loads(line) for line in exported.read_text(encoding="utf-8").splitlines()]
@@ -391,3 +393,16 @@ def test_a_version_4_catalog_keeps_its_reports_as_the_reports_part(tmp_path: Pat
     with Catalog(path) as catalog:
         assert catalog.part_version("reports") == 1
         assert [r["agency"] for r in stored_reports(catalog)] == ["某局"]
+
+
+def test_import_strict_refuses_fields_it_does_not_know(tmp_path: Path) -> None:
+    source = tmp_path / "other-tool.jsonl"
+    source.write_text(
+        json.dumps({"url": "http://a.gov.cn/1.html", "title": "通知", "lang": "zh", "notes": "x"}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    strict = runner.invoke(main, ["--data-dir", str(tmp_path / "a"), "import", str(source), "--no-index", "--strict"])
+    assert strict.exit_code == 1 and "unknown field(s) lang, notes" in strict.output and "新增 0" in strict.output
+    lenient = runner.invoke(main, ["--data-dir", str(tmp_path / "b"), "import", str(source), "--no-index"])
+    assert lenient.exit_code == 0 and "新增 1" in lenient.output and "lang（1 行）、notes（1 行）" in lenient.output

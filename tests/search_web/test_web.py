@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from archive.catalog import Catalog
 from archive.models import Attachment, Document
 from index.whoosh.sync import rebuild
@@ -133,9 +135,12 @@ def test_csv_export_streams_the_whole_result_set_up_to_the_cap(client, indexed) 
     import io
 
     total = client.get("/search.json?q=工作").get_json()["total"]
-    response = client.get("/search.csv?q=工作")
+    response = client.get("/search.csv?q=工作&header=en")
     rows = list(csvlib.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset
+    people = client.get("/search.csv?q=工作").get_data()
+    assert people.startswith("\ufeff编号,标题,发布机构,栏目,文号,发布日期,列表日期,原文网址,档案页面,摘要".encode())
     assert total > 50 and len(rows) == total and len({r["id"] for r in rows}) == total  # past the first page
     assert all(r["doc_url"].endswith("/doc/" + r["id"]) and "<" not in r["snippet"] for r in rows)
     from search_web import create_app
@@ -143,6 +148,17 @@ def test_csv_export_streams_the_whole_result_set_up_to_the_cap(client, indexed) 
     capped = create_app(indexed.replace(max_export_rows=7)).test_client()
     assert len(list(csvlib.DictReader(io.StringIO(capped.get("/search.csv?q=工作").get_data(as_text=True))))) == 7
     assert client.get("/search.csv?page=x").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "value, cell",
+    [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1", "'+1"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
+     ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("关于=号的通知", "关于=号的通知"), ("", ""), (None, None)],
+)  # fmt: skip
+def test_csv_cells_that_start_like_formulas_are_neutralised(value, cell) -> None:  # type: ignore[no-untyped-def]
+    from search_web.exports import spreadsheet_safe
+
+    assert spreadsheet_safe(value) == cell
 
 
 def test_month_within_year_validity_and_status_facets(client, revised) -> None:  # type: ignore[no-untyped-def]
