@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from bs4 import BeautifulSoup
 from flask import Blueprint, Response, abort, jsonify, render_template
@@ -79,6 +81,40 @@ def capture_text(capture_id: int, as_json: bool = False) -> Any:
     )
 
 
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|]+')
+
+
+# Extensions a download may keep from its URL when the bytes say nothing more specific.
+_PLAIN_EXTENSIONS = frozenset("pdf doc docx xls xlsx wps et ofd zip rar 7z txt csv".split())
+
+
+def download_name(url: str, extension: str, fallback: str) -> str:
+    """The file name a capture downloads under: its URL's (robots.txt, 附件.pdf, or the file a download
+    handler names in its query), with the extension of what the bytes are (`extension`, "bin" when
+    unknown: then only a document's extension from the URL is kept); else `fallback`."""
+    parts = urlsplit(url)
+    candidates = [unquote(parts.path.rsplit("/", 1)[-1])]
+    candidates += [unquote(v).rsplit("/", 1)[-1] for _, v in parse_qsl(parts.query)]
+    for name in candidates:
+        stem, dot, ext = _UNSAFE_NAME.sub("_", name).strip(" .").rpartition(".")
+        if not (stem and dot and ext.isalnum() and len(ext) <= 5) or ext.lower() in ("jsp", "asp", "aspx", "php", "do"):
+            continue
+        if extension == "doc" and ext.lower() in ("xls", "wps", "et", "ppt"):
+            pass  # one container (OLE) for all of these: the URL tells which
+        elif extension != "bin" and ext.lower() != extension:
+            ext = extension  # what the bytes are decides how the file opens
+        elif extension == "bin" and ext.lower() not in _PLAIN_EXTENSIONS:
+            ext = "bin"
+        return f"{stem[:100]}.{ext}"
+    return fallback
+
+
+def _disposition(name: str) -> str:
+    """`attachment` with an ASCII file name for old clients and the UTF-8 one (RFC 6266 / 5987)."""
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
 @bp.get("/capture/<int:capture_id>/raw")
 def capture_raw(capture_id: int) -> Any:
     capture, _, record, body = _load(capture_id)
@@ -93,6 +129,7 @@ def capture_raw(capture_id: int) -> Any:
     else:
         extension = _EXTENSIONS.get(mime) or ("docx" if "wordprocessingml" in mime else "bin")
         response.headers["Content-Type"] = mime
-        response.headers["Content-Disposition"] = f'attachment; filename="capture-{capture.id}.{extension}"'
+        name = download_name(capture.url, extension, f"capture-{capture.id}.{extension}")
+        response.headers["Content-Disposition"] = _disposition(name)
         response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import abort, jsonify, render_template, request
 from markupsafe import Markup, escape
@@ -13,6 +12,7 @@ from markupsafe import Markup, escape
 from index.api import IndexMissingError, QueryError
 from search_web import get_catalog, get_engine
 from search_web.diff import body_diff, field_changes
+from search_web.params import search_state
 
 _DOC_ID = re.compile(r"^[0-9a-f]{16}$")
 
@@ -50,8 +50,7 @@ def document_page(doc_id: str) -> Any:
         for i in range(len(versions) - 1, 0, -1)
     ]
     attachment_copies = {a.url: catalog.last_good_capture(a.url) for a in doc.attachments}
-    referrer = request.referrer or ""
-    back = referrer[len(request.host_url) - 1 :] if referrer.startswith(request.host_url + "?") else ""
+    state = search_state()  # the results this page was opened from (query, filters, sort, page)
     return render_template(
         "doc.html",
         stored=stored,
@@ -60,7 +59,7 @@ def document_page(doc_id: str) -> Any:
         q=q,
         versions=versions,
         related=_related(stored),
-        back_url=back or ("/?" + urlencode({"q": q}) if q else "/"),
+        back_url="/?" + state if state else "/",
         changes=changes,
         captures=catalog.captures_for(doc_id),
         attachment_copies=attachment_copies,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
@@ -25,7 +24,15 @@ from index.api import (
     result_json,
 )
 from search_web import get_catalog, get_engine, get_settings
-from search_web.params import FACET_LABELS, FACET_SHOWN, SORT_LABELS, facet_display, parse_request, state_url
+from search_web.params import (
+    FACET_LABELS,
+    FACET_SHOWN,
+    SORT_LABELS,
+    facet_display,
+    parse_request,
+    search_state,
+    state_url,
+)
 from search_web.suggest import suggestions
 
 
@@ -101,7 +108,7 @@ def search_page() -> Any:
         state_url=state_url,
         facets=_facet_view(result, req) if result else [],
         Markup=Markup,
-        q_param=urlencode({"q": req.q}) if req.q else "",
+        q_param=search_state(),
     )
     return render_template("search.html", **context), 400 if error else 200
 

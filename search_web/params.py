@@ -84,6 +84,8 @@ def parse_request() -> SearchRequest:
             bad_parameter(f"{FACET_LABELS[facet]}参数过长。")
         if value:
             filters[facet] = value
+    if "year" in filters and not (_YEAR.match(filters["year"]) or filters["year"] in (UNKNOWN_YEAR, "未知")):
+        bad_parameter(f"年份应为四位数字（如 2019），或“{UNKNOWN_YEAR}”。")
     if "month" in filters and (not _MONTH.match(filters["month"]) or "year" not in filters):
         bad_parameter("月份应为 01 到 12，并且要先选定年份。")
     if "listyear" in filters and (not _YEAR.match(filters["listyear"]) or filters.get("year") != UNKNOWN_YEAR):
@@ -103,6 +105,13 @@ def parse_request() -> SearchRequest:
         page_size=page_size,
         literal=args.get("literal", "") not in ("", "0"),
     )
+
+
+def search_state(with_page: bool = True) -> str:
+    """The current search's parameters as a query string ("" for none): what a document page keeps
+    so that its "back to results" link returns to the same results, filters and page."""
+    keys = _STATE_KEYS + (("page",) if with_page else ())
+    return urlencode({k: v for k in keys if (v := request.args.get(k, ""))})
 
 
 def state_url(**changes: Any) -> str:

@@ -293,3 +293,36 @@ def test_undated_and_unnamed_documents_are_reachable_from_the_facets(client) -> 
     by_date = client.get("/search.json?q=&sort=date&size=50").get_json()["hits"]
     keys = [(h["published"] or h["listed"], h["published"] is not None) for h in by_date]
     assert keys == sorted(keys, reverse=True)
+
+
+@pytest.mark.parametrize(
+    "url, extension, expected",
+    [
+        ("http://a/robots.txt", "bin", "robots.txt"),
+        ("http://a/module/download/downfile.jsp?classid=0&filename=P02506.pdf", "pdf", "P02506.pdf"),
+        ("http://a/%E9%99%84%E4%BB%B6.docx", "docx", "附件.docx"),
+        ("http://a/table.xls", "doc", "table.xls"),  # an OLE file: the URL says which kind
+        ("http://a/report.pdf", "bin", "report.pdf"),
+        ("http://a/evil.html", "bin", "evil.bin"),  # never a name that would open as a page
+        ("http://a/fake.pdf", "zip", "fake.zip"),  # the bytes decide how it opens
+        ("http://a/attach/0/1/3255421", "pdf", "capture-7.pdf"),
+        ('http://a/x/a"b<c>.pdf', "pdf", "a_b_c_.pdf"),
+    ],
+)
+def test_a_capture_downloads_under_a_name_from_its_url(url: str, extension: str, expected: str) -> None:
+    from search_web.archived import download_name
+
+    assert download_name(url, extension, f"capture-7.{extension}") == expected
+
+
+def test_back_to_results_keeps_every_filter_and_a_bad_year_is_a_400(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/?q=工作&category=工作动态&sort=date&page=2").get_data(as_text=True)
+    link = re.search(r'<h3><a href="(/doc/[0-9a-f]+\?[^"]+)"', page)
+    assert link is not None
+    doc = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    back = re.search(r'<p class="back"><a href="([^"]+)"', doc)
+    assert back is not None
+    kept = back.group(1).replace("&amp;", "&")
+    assert all(part in kept for part in ("q=", "category=", "sort=date", "page=2"))
+    for path in ("/?year=abcd", "/search.json?year=abcd", "/feed.atom?year=abcd", "/search.csv?year=abcd"):
+        assert client.get(path).status_code == 400, path
