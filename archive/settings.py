@@ -64,6 +64,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("secret_key", "", "Key signing the staff session cookie; empty = a random key kept in <data_dir>/secret_key."),
     Setting("cookie_secure", True, "Send the staff session cookie over HTTPS only (browsers allow it on localhost)."),
     Setting(
+        "trusted_proxies",
+        0,
+        "Reverse proxies in front of the site whose X-Forwarded-For/-Proto/-Host are believed (0: none; 1: one nginx).",
+    ),
+    Setting(
         "index_writer_mb",
         1024,
         "Memory each rebuild worker fills with postings before it writes a segment (a sync: at most 256).",

@@ -44,6 +44,7 @@ class CrawlReport:
 
     source_id: str
     run_id: int = 0
+    name: str = ""  # the source's name (the agency or site), for pages that list runs
     new: int = 0
     changed: int = 0
     unchanged: int = 0
@@ -62,6 +63,7 @@ class CrawlReport:
     def as_dict(self) -> dict[str, object]:
         return {
             "source": self.source_id,
+            "name": self.name,
             "new": self.new,
             "changed": self.changed,
             "unchanged": self.unchanged,
@@ -152,7 +154,7 @@ def crawl_source(
     `robots` cache to the runs of sources sharing a host, so that robots.txt is read once for all.
     """
     with source_lock(settings.data_path, source.id).acquire():
-        report = CrawlReport(source.id)
+        report = CrawlReport(source.id, name=source.name)
         report.run_id = catalog.begin_run(source.id, trigger)
         status, error, log_file = "failed", "", ""
         try:

@@ -52,6 +52,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.add_template_global(json_twin)
     app.add_template_filter(web_url)
     errors.init_app(app)
+    if settings.trusted_proxies > 0:
+        # Behind nginx every client shares the proxy's address: take the client's from the headers the
+        # configured number of proxies set (and only those; a client cannot forge past them).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     @app.after_request
     def security_headers(response: Any) -> Any:
@@ -124,7 +131,7 @@ def json_twin() -> str:
     elif path == "/reports/":
         twin = "/reports.json"
     elif path.startswith("/admin"):
-        twin = "/admin/status.json"
+        return "/admin/status.json"  # the staff status takes no parameters
     elif path.endswith("/"):
         twin = path.rstrip("/") + ".json"
     else:

@@ -8,25 +8,29 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash
 
 from archive.catalog import Catalog, beat_age_s, is_alive
-from search_web import get_catalog, get_settings
+from search_web import get_catalog, get_settings, throttle
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 SCHEDULER = "scheduler"
-LOGIN_WINDOW_S = 300
-LOGIN_ATTEMPTS = 5
 SESSION_KEY = "xxgk_admin"
-_failures: defaultdict[str, deque[float]] = defaultdict(deque)
-_failures_lock = threading.Lock()
+MESSAGES = {
+    "requested": "{source}：已提交抓取请求，调度进程将在下次轮询时开始抓取。",
+    "requested-offline": "{source}：已提交抓取请求；调度进程当前未运行，启动后将处理此请求。",
+}
+
+
+@bp.after_request
+def staff_pages_are_not_kept(response: Any) -> Any:
+    """Staff pages hold run reports and a CSRF token: never stored by a browser or a proxy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def csrf_token() -> str:
@@ -52,18 +56,6 @@ def _enabled() -> None:
         abort(404)
 
 
-def _limited(client: str) -> float:
-    """Seconds until this client may try again (0 when it may)."""
-    now = time.monotonic()
-    with _failures_lock:
-        attempts = _failures[client]
-        while attempts and attempts[0] < now - LOGIN_WINDOW_S:
-            attempts.popleft()
-        if len(attempts) >= LOGIN_ATTEMPTS:
-            return attempts[0] + LOGIN_WINDOW_S - now
-    return 0.0
-
-
 def _signed_in() -> bool:
     return bool(session.get(SESSION_KEY))
 
@@ -82,23 +74,26 @@ def _require_login() -> Any:
 @bp.get("/login")
 def login() -> Any:
     _enabled()
-    return render_template("admin_login.html", csrf_token=csrf_token(), error="", next=request.args.get("next", ""))
+    return render_template("admin_login.html", csrf_token=csrf_token(), error="", next=request.args.get("next", ""), no_twin=True)
 
 
 @bp.post("/login")
 def login_post() -> Any:
     _enabled()
     _check_csrf()
+    # The client as the trusted proxies (setting trusted_proxies) report it; failures are counted in
+    # the catalog, so the limit holds whichever worker answers.
     client = request.remote_addr or "?"
-    wait = _limited(client)
+    wait = throttle.wait_s(get_catalog(), client)
     if wait > 0:
-        return render_template(
-            "admin_login.html", csrf_token=csrf_token(), next="", error=f"尝试次数过多，请 {int(wait) + 1} 秒后再试。"
-        ), 429
+        seconds = int(wait) + 1
+        page = render_template(
+            "admin_login.html", csrf_token=csrf_token(), next="", error=f"尝试次数过多，请 {seconds} 秒后再试。", no_twin=True
+        )
+        return page, 429, {"Retry-After": str(seconds)}
     if not check_password_hash(get_settings().admin_password_hash, request.form.get("password", "")):
-        with _failures_lock:
-            _failures[client].append(time.monotonic())
-        return render_template("admin_login.html", csrf_token=csrf_token(), next="", error="密码错误。"), 401
+        throttle.record_failure(get_settings().catalog_path, client)
+        return render_template("admin_login.html", csrf_token=csrf_token(), next="", error="密码错误。", no_twin=True), 401
     session.clear()
     session[SESSION_KEY] = True
     session["csrf"] = secrets.token_urlsafe(32)  # a fresh token after login
@@ -129,6 +124,7 @@ def source_rows(catalog: Catalog) -> tuple[list[dict[str, Any]], dict[str, Any]]
         rows.append(
             {
                 "id": source_id,
+                "name": ((last or {}).get("report") or {}).get("name") or source_id,
                 "next_run": next_runs.get(source_id),
                 "pending": source_id in pending,
                 "running": source_id in info.get("running", []),
@@ -158,9 +154,12 @@ def dashboard() -> Any:
     if gate is not None:
         return gate
     rows, scheduler = source_rows(get_catalog())
-    return render_template(
-        "admin.html", rows=rows, scheduler=scheduler, csrf_token=csrf_token(), message=request.args.get("msg", "")
-    )
+    # Messages are named by code (never text from the URL, which anyone could write a phishing line into).
+    names = {r["id"]: r["name"] for r in rows}
+    source = request.args.get("source", "")
+    template = MESSAGES.get(request.args.get("msg", ""), "")
+    message = template.format(source=names[source]) if template and source in names else ""
+    return render_template("admin.html", rows=rows, scheduler=scheduler, csrf_token=csrf_token(), message=message)
 
 
 @bp.get("/status.json")
@@ -181,9 +180,5 @@ def crawl_now(source_id: str) -> Any:
         abort(404)
     with Catalog(get_settings().catalog_path) as catalog:
         catalog.request_crawl(source_id, f"web {request.remote_addr or '?'}")
-    note = (
-        "已提交抓取请求，调度进程将在下次轮询时开始抓取。"
-        if scheduler["alive"]
-        else "已提交抓取请求；调度进程当前未运行，启动后将处理此请求。"
-    )
-    return redirect(url_for("admin.dashboard", msg=f"{source_id}：{note}"))
+    code = "requested" if scheduler["alive"] else "requested-offline"
+    return redirect(url_for("admin.dashboard", msg=code, source=source_id))

@@ -14,8 +14,13 @@ log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: "请求参数有误。",
+    401: "请先登录管理页面。",
+    403: "没有权限进行此操作：请先登录管理页面，并从本站的页面提交。",
     404: "页面不存在。",
     405: "不支持的请求方法。",
+    413: "提交的内容过大。",
+    414: "网址过长：请缩短检索词或去掉一些筛选条件。",
+    429: "请求过于频繁，请稍后再试。",
     500: "服务器内部错误，请稍后再试。",
     503: "检索服务暂不可用。",
 }
@@ -44,7 +49,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         status = exc.code or 500
-        message = exc.description if status == 400 and exc.description else MESSAGES.get(status, exc.name)
+        # Our own 400s describe what to fix; for every other status the Chinese text of its kind.
+        message = exc.description if status == 400 and exc.description else MESSAGES.get(status, f"请求未能完成（{status}）。")
         return error_response(status, message)
 
     @app.errorhandler(Exception)

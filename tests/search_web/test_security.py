@@ -294,22 +294,31 @@ def test_admin_without_a_password_hash_does_not_exist(client) -> None:  # type: 
     assert client.post("/admin/login", data={"password": "x"}).status_code == 404
 
 
-def test_admin_login_is_rate_limited(staff) -> None:  # type: ignore[no-untyped-def]
-    from search_web import admin
+def _forget_failed_logins(settings: Settings) -> None:
+    from search_web import throttle
 
-    admin._failures.clear()
+    with Catalog(settings.catalog_path) as catalog:
+        catalog.ensure_part(throttle.PART)
+        catalog.conn.execute("DELETE FROM login_failures")
+
+
+def test_admin_login_is_rate_limited(staff) -> None:  # type: ignore[no-untyped-def]
+    _forget_failed_logins(staff[1])
     client = staff[0].test_client()
     codes = [_login(client, "wrong password").status_code for _ in range(6)]
     assert codes[:5] == [401] * 5 and codes[5] == 429
-    assert _login(client).status_code == 429  # even the right password waits
-    admin._failures.clear()
+    refused = _login(client)
+    assert refused.status_code == 429  # even the right password waits
+    assert 0 < int(refused.headers["Retry-After"]) <= 300
+    other = staff[0].test_client()
+    other.environ_base["REMOTE_ADDR"] = "192.0.2.7"  # another address is not held back
+    assert _login(other, "wrong password").status_code == 401
+    _forget_failed_logins(staff[1])
     assert _login(client).status_code == 302
 
 
 def test_admin_shows_sources_and_crawl_now_files_a_request(staff) -> None:  # type: ignore[no-untyped-def]
-    from search_web import admin
-
-    admin._failures.clear()
+    _forget_failed_logins(staff[1])
     app, settings = staff
     client = app.test_client()
     _login(client)
@@ -327,7 +336,8 @@ def test_admin_shows_sources_and_crawl_now_files_a_request(staff) -> None:  # ty
         assert [r["source_id"] for r in catalog.pending_requests()] == ["demo-mzj"]
         catalog.take_requests()
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "已提交抓取请求" in page
+    assert "余杭区民政局：已提交抓取请求" in page  # sources by their agency's name, the message by its code
+    assert '<th scope="row">余杭区民政局 <small class="source-id">demo-mzj</small></th>' in html
     assert client.post("/admin/crawl/no-such-source", data={"csrf_token": token}).status_code == 404
 
 
@@ -384,3 +394,68 @@ def test_admin_password_command_prints_a_hash_that_logs_in(tmp_path: Path) -> No
     assert check_password_hash(hashed, PASSWORD) and PASSWORD not in hashed
     short = CliRunner().invoke(main, ["admin-password"], input="short\nshort\n")
     assert short.exit_code != 0 and "10" in short.output
+
+
+@pytest.mark.slow
+def test_login_limit_holds_across_gunicorn_workers_and_counts_clients_behind_a_trusted_proxy(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.processes import free_port, http_status, process_env, wait_for
+
+    data = tmp_path / "data"
+    Catalog(data / "catalog.sqlite3").close()
+    port = free_port()
+    web = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "-b", f"127.0.0.1:{port}", "search_web.wsgi:app"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=process_env(
+            XXGK_DATA_DIR=str(data),
+            XXGK_ADMIN_PASSWORD_HASH=generate_password_hash(PASSWORD),
+            XXGK_COOKIE_SECURE="false",
+            XXGK_TRUSTED_PROXIES="1",
+        ),
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def attempt(client: httpx.Client, address: str, password: str = "wrong password") -> httpx.Response:
+        headers = {"X-Forwarded-For": address}
+        token = _csrf(client.get(base + "/admin/login", headers=headers).text)
+        return client.post(base + "/admin/login", data={"password": password, "csrf_token": token}, headers=headers)
+
+    try:
+        assert wait_for(lambda: http_status(base + "/healthz") is not None, 30)
+        with httpx.Client(headers={"Connection": "close"}) as one, httpx.Client(headers={"Connection": "close"}) as two:
+            codes = [attempt(one, "198.51.100.1").status_code for _ in range(6)]
+            other = attempt(two, "198.51.100.2")
+            right = attempt(one, "198.51.100.1", PASSWORD)
+    finally:
+        web.send_signal(signal.SIGTERM)
+        _, err = web.communicate(timeout=30)
+    assert err.count("Booting worker") == 4
+    assert codes == [401] * 5 + [429]  # the sixth is refused, whichever of the four workers answered
+    assert other.status_code == 401  # another client behind the same proxy is not held back
+    assert right.status_code == 429 and int(right.headers["Retry-After"]) > 0
+
+
+def test_staff_pages_show_no_text_from_the_url_are_never_stored_and_refuse_in_chinese(staff) -> None:  # type: ignore[no-untyped-def]
+    _forget_failed_logins(staff[1])
+    client = staff[0].test_client()
+    login = client.get("/admin/login")
+    assert login.headers["Cache-Control"] == "no-store"
+    assert 'id="json-twin"' not in login.get_data(as_text=True)  # its JSON twin would only answer 401
+    refused = client.post("/admin/crawl/demo-mzj")
+    assert refused.status_code == 403 and "请先登录管理页面" in refused.get_data(as_text=True)
+    assert "Forbidden" not in refused.get_data(as_text=True)
+    _login(client)
+    phishing = client.get("/admin/?msg=系统升级，请到 http://evil.example 重新输入密码&source=demo-mzj")
+    assert phishing.headers["Cache-Control"] == "no-store"
+    assert "evil.example" not in phishing.get_data(as_text=True) and 'id="admin-message"' not in phishing.get_data(as_text=True)
+    shown = client.get("/admin/?msg=requested&source=demo-mzj").get_data(as_text=True)
+    assert "余杭区民政局：已提交抓取请求" in shown
+    assert 'id="admin-message"' not in client.get("/admin/?msg=requested&source=no-such-source").get_data(as_text=True)
