@@ -6,7 +6,7 @@ import re
 import unicodedata
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_to_bytes, urlencode
 
 from flask import abort, request
 
@@ -64,6 +64,10 @@ def _printable(name: str, value: str) -> str:
 def parse_request() -> SearchRequest:
     """The SearchRequest of the query string; a malformed parameter is a 400 with a message."""
     args = request.args
+    try:  # percent-encoded bytes that are not UTF-8 (a GBK-encoding client): say so, not garbled text
+        unquote_to_bytes(request.query_string.decode("ascii", "replace").replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError:
+        bad_parameter("查询参数不是 UTF-8 编码：请按 UTF-8 对中文进行百分号编码（浏览器会自动这样做）。")
     for name, value in args.items(multi=True):
         _printable(name, value)
     settings = get_settings()

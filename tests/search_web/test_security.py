@@ -459,3 +459,60 @@ def test_staff_pages_show_no_text_from_the_url_are_never_stored_and_refuse_in_ch
     shown = client.get("/admin/?msg=requested&source=demo-mzj").get_data(as_text=True)
     assert "余杭区民政局：已提交抓取请求" in shown
     assert 'id="admin-message"' not in client.get("/admin/?msg=requested&source=no-such-source").get_data(as_text=True)
+
+
+def _raw_http(port: int, request: bytes) -> bytes:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+@pytest.mark.slow
+def test_xxgk_serve_runs_gunicorn_and_its_own_refusals_are_chinese_pages_with_the_security_headers(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from tests.processes import free_port, http_status, process_env, wait_for
+
+    port = free_port()
+    site = subprocess.Popen(
+        [sys.executable, "-m", "xxgk", "--data-dir", str(tmp_path / "data"), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=process_env(),
+    )
+    try:
+        assert wait_for(lambda: http_status(f"http://127.0.0.1:{port}/help") == 200, 30)
+        answers = {
+            "too long": _raw_http(port, b"GET /search.json?q=" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "garbage": _raw_http(port, b"GARBAGE\r\n\r\n"),
+            "unencoded": _raw_http(port, "GET /search.json?q=推进会 HTTP/1.1\r\nHost: x\r\n\r\n".encode()),
+            "site": _raw_http(port, b"GET /help HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        }
+    finally:
+        site.send_signal(signal.SIGTERM)
+        out, _ = site.communicate(timeout=30)
+    assert "搜索页已就绪" in out
+    for name, expected in (("too long", b"414"), ("garbage", b"400"), ("unencoded", b"400")):
+        head, _, body = answers[name].partition(b"\r\n\r\n")
+        assert head.split(b" ")[1] == expected, name
+        assert b"Content-Security-Policy: default-src 'self'" in head and b"X-Content-Type-Options: nosniff" in head, name
+        assert "出错了".encode() in body, name
+    assert "百分号编码".encode() in answers["unencoded"]
+    site_head = answers["site"].partition(b"\r\n\r\n")[0].decode("latin-1")
+    server = next((line for line in site_head.split("\r\n") if line.lower().startswith("server:")), "")
+    assert "Werkzeug" not in site_head and not any(c.isdigit() for c in server)  # no version revealed
+
+
+def test_percent_encoded_bytes_that_are_not_utf8_are_a_friendly_400(client) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/search.json?q=%CD%C6%BD%F8", "/?q=%FF"):  # 推进 in GBK; a lone byte
+        response = client.get(path)
+        assert response.status_code == 400 and "UTF-8" in response.get_data(as_text=True), path
+    assert client.get("/search.json?q=%E6%8E%A8%E8%BF%9B").status_code == 200

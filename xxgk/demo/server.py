@@ -228,7 +228,8 @@ class DemoPortal:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True  # headers and body go out as separate writes
-            server_version = "DemoPortal/1.0"
+            server_version = "DemoPortal"
+            sys_version = ""  # no Python version in the Server header
 
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
                 length = int(self.headers.get("Content-Length") or 0)
