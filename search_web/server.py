@@ -2,6 +2,10 @@
 
 Requests the server itself refuses (a request line too long or malformed, headers too large) get the
 same Chinese error page and security headers as the site's own errors, from `ErrorPageWorker`.
+
+gunicorn parts used beyond its documented custom-application API, both in this module only and both
+guarded by tests/search_web/test_security.py::test_xxgk_serve_runs_gunicorn_…: `Worker.handle_error`
+(overridden to write our page) and `Arbiter.LISTENERS` (the bound address, printed once ready).
 """
 
 from __future__ import annotations
