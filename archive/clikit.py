@@ -45,7 +45,7 @@ class Context:
             from archive import logs
 
             self._settings = load_settings(self.config, overrides=self.overrides)
-            logs.configure(self.level, self._settings.log_format)
+            logs.configure(self.level, self._settings.log_format, self._settings.timezone)
         return self._settings
 
 

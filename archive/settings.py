@@ -64,6 +64,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("secret_key", "", "Key signing the staff session cookie; empty = a random key kept in <data_dir>/secret_key."),
     Setting("cookie_secure", True, "Send the staff session cookie over HTTPS only (browsers allow it on localhost)."),
     Setting(
+        "hsts_max_age",
+        0,
+        "Seconds browsers should reach the site by HTTPS only (Strict-Transport-Security); 0 sends no such header.",
+    ),
+    Setting(
         "trusted_proxies",
         0,
         "Reverse proxies in front of the site whose X-Forwarded-For/-Proto/-Host are believed (0: none; 1: one nginx).",

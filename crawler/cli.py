@@ -141,7 +141,8 @@ def status(obj: Context, sources_dir: str | None, as_json: bool) -> None:
     with Catalog(settings.catalog_path) as catalog:
         beat = catalog.heartbeat("scheduler")
         alive = is_alive(beat, settings.scheduler_poll_s)
-        next_runs = (beat or {}).get("info", {}).get("next_runs", {}) if alive else {}
+        info = (beat or {}).get("info", {}) if alive else {}
+        next_runs, schedules = info.get("next_runs", {}), info.get("schedules", {})
         pending = {r["source_id"] for r in catalog.pending_requests()}  # one query, not one per source
         rows = []
         for source_id in sorted(set(sources) | {r["source_id"] for r in catalog.runs()}):
@@ -149,7 +150,8 @@ def status(obj: Context, sources_dir: str | None, as_json: bool) -> None:
             rows.append(
                 {
                     "source": source_id,
-                    "schedule": sources[source_id].schedule if source_id in sources else "",
+                    # The scheduler's own plan when it runs (it may read other source files than this command).
+                    "schedule": schedules.get(source_id) or (sources[source_id].schedule if source_id in sources else ""),
                     "last_run": last,
                     "next_run": next_runs.get(source_id),
                     "consecutive_failures": catalog.consecutive_failures(source_id),
@@ -159,15 +161,24 @@ def status(obj: Context, sources_dir: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"scheduler": {"alive": alive, **(beat or {})}, "sources": rows}, ensure_ascii=False, indent=2))
         return
+    from crawler.schedule import zone
+
+    tz = zone(settings)
+
+    def local(stamp: str) -> str:  # every time in the configured zone, with its offset
+        return parse_time(stamp).astimezone(tz).isoformat(sep=" ", timespec="seconds")
+
     if alive and beat:
-        click.echo(f"调度器：运行中（进程 {beat['pid']}，{beat['host']}，最近心跳 {beat['beat_at']}）")
+        click.echo(f"调度器：运行中（进程 {beat['pid']}，{beat['host']}，最近心跳 {local(beat['beat_at'])}）")
     elif beat:
-        click.echo(f"调度器：未运行（最近心跳 {beat['beat_at']}{'，已正常停止' if beat['info'].get('stopped_at') else ''}）")
+        stopped = "，已正常停止" if beat["info"].get("stopped_at") else ""
+        click.echo(f"调度器：未运行（最近心跳 {local(beat['beat_at'])}{stopped}）")
     else:
         click.echo("调度器：从未运行（`xxgk scheduler`）")
     for row in rows:
         last = row["last_run"]
-        click.echo(f"{row['source']}  计划 {row['schedule'] or '无（仅手动）'}")
+        plan = row["schedule"] or ("见调度器" if row["next_run"] else "无（仅手动）")
+        click.echo(f"{row['source']}  计划 {plan}")
         if last:
             report = last["report"] or {}
             took = ""
@@ -175,7 +186,7 @@ def status(obj: Context, sources_dir: str | None, as_json: bool) -> None:
                 took = f"，用时 {(parse_time(last['finished_at']) - parse_time(last['started_at'])).total_seconds():.0f} 秒"
             failed = sum((report.get("failed") or {}).values())
             click.echo(
-                f"  上次 {last['started_at']}（{last['trigger'] or 'manual'}）{last['status']}{took}："
+                f"  上次 {local(last['started_at'])}（{last['trigger'] or 'manual'}）{last['status']}{took}："
                 f"新增 {report.get('new', 0)}，变更 {report.get('changed', 0)}，撤回 {report.get('withdrawn', 0)}，失败 {failed}"
             )
             if last["error"]:
@@ -185,7 +196,7 @@ def status(obj: Context, sources_dir: str | None, as_json: bool) -> None:
         else:
             click.echo("  尚未抓取")
         if row["next_run"]:
-            click.echo(f"  下次 {row['next_run']}")
+            click.echo(f"  下次 {local(row['next_run'])}")
         if row["consecutive_failures"] >= settings.failure_backoff_after:
             click.echo(f"  ⚠ 连续失败 {row['consecutive_failures']} 次，已退避（间隔逐次加倍）")
         if row["pending_request"]:

@@ -158,7 +158,7 @@ def crawl_source(
         report.run_id = catalog.begin_run(source.id, trigger)
         status, error, log_file = "failed", "", ""
         try:
-            with crawl_context(source.id, report.run_id, settings.log_dir, settings.log_format) as log_path:
+            with crawl_context(source.id, report.run_id, settings.log_dir, settings.log_format, settings.timezone) as log_path:
                 log_file = str(log_path)
                 log.info("crawl run %d of %s started (%s)", report.run_id, source.id, trigger)
                 try:

@@ -258,7 +258,14 @@ class CrawlScheduler:
                 jobs[job.id] = next_run.isoformat() if next_run else None
         with self._guard:
             running = sorted(self._running)
-        return {"next_runs": jobs, "running": running, "stopping": self.stopping.is_set(), "polls": self._polls}
+        schedules = {source_id: self.sources[source_id].schedule for source_id in jobs if source_id in self.sources}
+        return {
+            "next_runs": jobs,
+            "schedules": schedules,  # what `xxgk status` shows beside the next run, as the scheduler has it
+            "running": running,
+            "stopping": self.stopping.is_set(),
+            "polls": self._polls,
+        }
 
     def _on_event(self, event: JobEvent) -> None:
         if event.code == EVENT_JOB_MAX_INSTANCES:

@@ -16,6 +16,8 @@ from archive.catalog import Catalog
 from archive.settings import Settings, load_settings
 from index.api import SearchBackend, open_backend
 
+# The site uses no camera, microphone, location, payment or USB: no page (or frame) may ask for them.
+PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -66,6 +68,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS)
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if settings.hsts_max_age > 0:  # only for a site served over HTTPS (set behind the TLS proxy)
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={settings.hsts_max_age}")
         return response
 
     @app.teardown_appcontext

@@ -28,7 +28,7 @@ from gunicorn.http.errors import (
 from gunicorn.workers.gthread import ThreadWorker
 
 from archive.settings import Settings
-from search_web import CSP, create_app
+from search_web import CSP, PERMISSIONS, create_app
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,9 @@ def error_bytes(status: int, reason: str, message: str) -> bytes:
         f"Content-Security-Policy: {CSP}\r\n"
         "X-Content-Type-Options: nosniff\r\n"
         "Referrer-Policy: same-origin\r\n"
-        "X-Frame-Options: DENY\r\n\r\n"
+        "X-Frame-Options: DENY\r\n"
+        f"Permissions-Policy: {PERMISSIONS}\r\n"
+        "Cross-Origin-Opener-Policy: same-origin\r\n\r\n"
     )
     return head.encode("ascii") + body
 

@@ -324,3 +324,34 @@ def test_cron_weekdays_follow_crontab(expr: str, fires: str) -> None:
     tz = ZoneInfo("Asia/Shanghai")
     after = datetime(2026, 11, 28, 12, 0, tzinfo=tz)  # a Saturday
     assert cron_trigger(expr, tz).get_next_fire_time(None, after).strftime("%Y-%m-%d %H:%M") == fires
+
+
+def test_status_and_logs_speak_the_configured_time_zone_and_the_schedulers_plan(tmp_path: Path) -> None:
+    import logging
+    import os
+    from zoneinfo import ZoneInfo
+
+    from click.testing import CliRunner
+
+    from archive import logs
+    from archive.catalog import Catalog, parse_time
+    from xxgk.cli import main
+
+    data = tmp_path / "d"
+    with Catalog(data / "catalog.sqlite3") as catalog:
+        run_id = catalog.begin_run("portal-a", "schedule")
+        catalog.finish_run(run_id, "ok", {"new": 1})
+        started = catalog.last_run("portal-a")["started_at"]
+        # A scheduler that reads its own source files: it knows the plan this command cannot.
+        catalog.beat("scheduler", os.getpid(), "host", started, {"next_runs": {"portal-a": "2026-12-01T02:15:00+08:00"},
+                                                                 "schedules": {"portal-a": "15 2 * * *"}})  # fmt: skip
+    result = CliRunner().invoke(main, ["--data-dir", str(data), "status"])
+    assert result.exit_code == 0, result.output
+    local = parse_time(started).astimezone(ZoneInfo("Asia/Shanghai")).isoformat(sep=" ", timespec="seconds")
+    assert f"上次 {local}" in result.output and "+08:00" in local
+    assert "portal-a  计划 15 2 * * *" in result.output and "下次 2026-12-01 02:15:00+08:00" in result.output
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "抓取开始", None, None)
+    record.created, record.msecs = 0.0, 0.0  # 1970-01-01 00:00 UTC
+    logs.ContextFilter().filter(record)
+    assert logs.formatter("text", "Asia/Shanghai").format(record).startswith("1970-01-01 08:00:00,000+08:00 INFO")
+    assert '"time": "1970-01-01T08:00:00.000+08:00"' in logs.formatter("json", "Asia/Shanghai").format(record)

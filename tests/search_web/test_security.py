@@ -504,6 +504,7 @@ def test_xxgk_serve_runs_gunicorn_and_its_own_refusals_are_chinese_pages_with_th
         head, _, body = answers[name].partition(b"\r\n\r\n")
         assert head.split(b" ")[1] == expected, name
         assert b"Content-Security-Policy: default-src 'self'" in head and b"X-Content-Type-Options: nosniff" in head, name
+        assert b"Permissions-Policy: camera=()" in head and b"Cross-Origin-Opener-Policy: same-origin" in head, name
         assert "出错了".encode() in body, name
     assert "百分号编码".encode() in answers["unencoded"]
     site_head = answers["site"].partition(b"\r\n\r\n")[0].decode("latin-1")

@@ -103,6 +103,16 @@ def test_security_headers(client) -> None:
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "camera=()" in response.headers["Permissions-Policy"]
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in response.headers  # only when hsts_max_age is set (HTTPS)
+
+
+def test_hsts_only_when_configured(indexed) -> None:  # type: ignore[no-untyped-def]
+    from search_web import create_app
+
+    response = create_app(indexed.replace(hsts_max_age=31536000)).test_client().get("/help")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
 
 
 def test_missing_index_is_a_clear_503(tmp_path) -> None:
