@@ -197,3 +197,13 @@ def healthz() -> Any:
     if problems:
         body.update(error="；".join(problems), status=503)
     return jsonify(body), 200 if not problems else 503
+
+
+def favicon() -> Any:
+    """The site's icon where a browser asks for it by habit (pages name favicon.svg)."""
+    from pathlib import Path
+
+    from flask import Response, current_app
+
+    icon = Path(current_app.static_folder or "static") / "favicon.svg"
+    return Response(icon.read_bytes(), mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})

@@ -18,6 +18,7 @@ ROUTES = (
     ("/healthz", pages.healthz),
     ("/feed.atom", exports.feed),
     ("/search.csv", exports.search_csv),
+    ("/favicon.ico", pages.favicon),
 )
 
 for _rule, _view in ROUTES:

@@ -102,6 +102,32 @@ def test_document_page_and_phone_width(site: str, browser) -> None:
     page.close()
 
 
+@pytest.mark.parametrize("width,height,label", [(390, 844, "phone"), (1366, 900, "desktop")])
+def test_the_filters_are_one_tap_above_the_results_on_a_phone(site: str, browser, width, height, label) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
+    page.goto(site + "/?q=通知")
+    first_hit = page.locator("li.hit").first.bounding_box()
+    toggle = page.locator("#filter-toggle")
+    facets = page.locator("aside.facets")
+    if label == "phone":
+        assert toggle.is_visible() and not facets.is_visible()
+        assert toggle.bounding_box()["y"] < first_hit["y"] < height  # the control and a result on the first screen
+        toggle.click()
+        assert facets.is_visible()
+        assert facets.bounding_box()["y"] < page.locator("li.hit").first.bounding_box()["y"]  # the facets above
+        page.locator("section.facet[data-facet=year] a.facet-link").first.click()
+        page.wait_for_url("**year=*")
+        assert "（已选 1 项）" in page.locator("#filter-toggle").inner_text()
+    else:
+        assert not toggle.is_visible() and facets.is_visible()  # the sidebar, as before
+    page.goto(site + "/?q=通知")
+    if label == "phone":
+        page.locator("#filter-toggle").click()
+    page.screenshot(path=str(ARTIFACTS / f"filters-{label}.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    page.close()
+
+
 def test_versions_diff_and_withdrawn_badge(revised_site: str, revised, browser) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1100, "height": 1000}, locale="zh-CN")
     page.goto(f"{revised_site}/doc/{revised.edited_id}")
@@ -272,4 +298,27 @@ def test_print_layout_hides_the_tools(revised_site: str, revised, browser) -> No
     assert not page.locator(".doc-tools").is_visible() and not page.locator(".site-header").is_visible()
     assert page.locator("table.metadata").is_visible() and page.locator(".cite").is_visible()
     page.pdf(path=str(ARTIFACTS / "document-print.pdf"))
+    page.close()
+
+
+def test_phone_tables_say_they_scroll_and_the_find_tools_fit_one_row(site: str, indexed: Settings, browser) -> None:
+    from archive.catalog import Catalog
+    from reports.extract import extract_all
+
+    with Catalog(indexed.catalog_path) as catalog:
+        extract_all(catalog)
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page.goto(site + "/reports/agency/余杭区民政局")
+    box = page.locator(".table-scroll").first
+    assert box.evaluate("b => b.scrollWidth > b.clientWidth")  # the later years lie off-screen...
+    assert "scrolls" in (box.get_attribute("class") or "")  # ...and the page says so
+    assert "左右滑动" in box.evaluate("b => getComputedStyle(b, '::before').content")
+    assert page.locator('svg[role="img"] text').first.bounding_box()["height"] >= 9  # chart labels one can read
+    page.screenshot(path=str(ARTIFACTS / "reports-phone.png"))
+    page.goto(site + "/?q=信息公开 年度报告")
+    page.locator("li.hit h3 a").first.click()
+    page.wait_for_url("**/doc/*")
+    rows = {round(page.locator(sel).bounding_box()["y"]) for sel in ("#find", "#find-prev", "#find-next")}
+    assert len(rows) == 1  # the box and its two buttons on one line
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391
     page.close()

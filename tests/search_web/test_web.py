@@ -336,3 +336,16 @@ def test_back_to_results_keeps_every_filter_and_a_bad_year_is_a_400(client) -> N
     assert all(part in kept for part in ("q=", "category=", "sort=date", "page=2"))
     for path in ("/?year=abcd", "/search.json?year=abcd", "/feed.atom?year=abcd", "/search.csv?year=abcd"):
         assert client.get(path).status_code == 400, path
+
+
+def test_a_document_pages_title_is_its_title_only(client) -> None:  # type: ignore[no-untyped-def]
+    hit = client.get("/search.json?q=年度报告").get_json()["hits"][0]
+    page = client.get(f"/doc/{hit['id']}").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", page, re.S)
+    assert title is not None and title.group(1) == f"{hit['title']} - 政务公开档案检索"  # no markup in the browser tab
+
+
+def test_the_site_has_an_icon(client) -> None:  # type: ignore[no-untyped-def]
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.get_data()
+    assert 'rel="icon"' in client.get("/help").get_data(as_text=True)
