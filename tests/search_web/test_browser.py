@@ -195,6 +195,10 @@ def _walk(base: str, revised, browser, width: int, height: int, label: str) -> N
     def state() -> dict[str, str]:
         return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
+    def open_filters() -> None:  # on a phone the facets wait behind the 筛选 switch
+        if page.locator("#filter-toggle").is_visible() and not page.locator("aside.facets").is_visible():
+            page.locator("#filter-toggle").click()
+
     def shot(name: str) -> None:
         nonlocal step
         step += 1
@@ -209,6 +213,7 @@ def _walk(base: str, revised, browser, width: int, height: int, label: str) -> N
     total = int(page.locator("#total").inner_text())
     shot("search")
 
+    open_filters()
     page.locator(f'section.facet[data-facet="category"] a.facet-link:has-text("{doc.category}")').first.click()
     page.wait_for_url("**category=*")
     assert state() == {"q": "通知", "category": doc.category}
@@ -216,8 +221,10 @@ def _walk(base: str, revised, browser, width: int, height: int, label: str) -> N
     assert 0 < narrowed <= total
     shot("facet")
 
+    open_filters()
     page.locator(f'section.facet[data-facet="year"] a.facet-link:has-text("{doc.published.year}")').first.click()
     page.wait_for_url("**year=*")
+    open_filters()
     page.locator(f'section.facet[data-facet="month"] a.facet-link:has-text("{doc.published.month}月")').first.click()
     page.wait_for_url("**month=*")
     assert state()["month"] == f"{doc.published.month:02d}" and state()["year"] == str(doc.published.year)
@@ -322,3 +329,48 @@ def test_phone_tables_say_they_scroll_and_the_find_tools_fit_one_row(site: str, 
     assert len(rows) == 1  # the box and its two buttons on one line
     assert page.evaluate("document.documentElement.scrollWidth") <= 391
     page.close()
+
+
+@pytest.fixture(scope="module")
+def staff_site(indexed: Settings):  # type: ignore[no-untyped-def]
+    from werkzeug.security import generate_password_hash
+
+    server, url = _serve(indexed.replace(admin_password_hash=generate_password_hash("演示密码-a11y"), cookie_secure=False))
+    yield url
+    server.shutdown()
+
+
+@pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
+def test_axe_finds_no_serious_or_critical_violation(
+    site: str, staff_site: str, indexed: Settings, browser, width, height
+) -> None:  # type: ignore[no-untyped-def]
+    from axe_playwright_python.sync_playwright import Axe
+
+    from archive.catalog import Catalog
+    from reports.extract import extract_all
+
+    with Catalog(indexed.catalog_path) as catalog:
+        extract_all(catalog)
+    axe = Axe()
+    page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
+    page.goto(site + "/?q=信息公开 年度报告")
+    doc = page.locator("li.hit h3 a").first.get_attribute("href")
+    pages = ["/", "/?q=信息公开 年度报告", doc, "/reports/", "/reports/agency/余杭区民政局", "/help"]
+    found: dict[str, list[tuple[str, str, int]]] = {}
+    for path in pages:
+        page.goto(site + str(path))
+        if width < 500 and page.locator("#filter-toggle").is_visible():
+            page.locator("#filter-toggle").click()  # the facets as a phone user opens them
+        found[str(path)] = _serious(axe.run(page).response)
+    page.goto(staff_site + "/admin/login")
+    found["/admin/login"] = _serious(axe.run(page).response)
+    page.fill("#password", "演示密码-a11y")
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url("**/admin/")
+    found["/admin/"] = _serious(axe.run(page).response)
+    page.close()
+    assert found == {path: [] for path in found}
+
+
+def _serious(response: dict) -> list[tuple[str, str, int]]:  # type: ignore[type-arg]
+    return [(v["id"], v["impact"], len(v["nodes"])) for v in response["violations"] if v["impact"] in ("serious", "critical")]
