@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
@@ -38,3 +41,14 @@ def http_status(url: str) -> int | None:
         return httpx.get(url, timeout=5).status_code
     except httpx.HTTPError:
         return None
+
+
+def start_gunicorn(port: int, workers: int, **env: str) -> subprocess.Popen[str]:
+    """`gunicorn -w WORKERS search_web.wsgi:app` on loopback `port`, as docs/deploy.md runs it (output piped)."""
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "-w", str(workers), "-b", f"127.0.0.1:{port}", "search_web.wsgi:app"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=process_env(**env),
+    )

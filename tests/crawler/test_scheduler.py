@@ -19,7 +19,7 @@ import pytest
 
 from archive.catalog import Catalog, parse_time
 from tests.fakeserver import FakeServer, Reply
-from tests.processes import free_port, http_status, process_env, wait_for
+from tests.processes import free_port, http_status, process_env, start_gunicorn, wait_for
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
@@ -278,13 +278,7 @@ def test_web_app_under_gunicorn_with_four_workers_starts_no_jobs(tmp_path: Path)
     data = tmp_path / "d"
     sources = _source(tmp_path / "sources", "every-second", server, "* * * * * *")
     port = free_port()
-    web = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "-b", f"127.0.0.1:{port}", "search_web.wsgi:app"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=process_env(XXGK_DATA_DIR=str(data), XXGK_SOURCES_DIR=str(sources)),
-    )
+    web = start_gunicorn(port, 4, XXGK_DATA_DIR=str(data), XXGK_SOURCES_DIR=str(sources))
     try:
         assert wait_for(lambda: http_status(f"http://127.0.0.1:{port}/healthz") is not None, 30)
         statuses = {http_status(f"http://127.0.0.1:{port}/?q=通知") for _ in range(8)}

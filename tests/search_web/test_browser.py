@@ -35,6 +35,11 @@ def _serve(settings: Settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def site(indexed: Settings) -> str:
+    from archive.catalog import Catalog
+    from reports.extract import extract_all
+
+    with Catalog(indexed.catalog_path) as catalog:
+        extract_all(catalog)  # the report pages have their figures, as after any crawl
     server, url = _serve(indexed)
     yield url
     server.shutdown()
@@ -308,12 +313,7 @@ def test_print_layout_hides_the_tools(revised_site: str, revised, browser) -> No
     page.close()
 
 
-def test_phone_tables_say_they_scroll_and_the_find_tools_fit_one_row(site: str, indexed: Settings, browser) -> None:
-    from archive.catalog import Catalog
-    from reports.extract import extract_all
-
-    with Catalog(indexed.catalog_path) as catalog:
-        extract_all(catalog)
+def test_phone_tables_say_they_scroll_and_the_find_tools_fit_one_row(site: str, browser) -> None:
     page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
     page.goto(site + "/reports/agency/余杭区民政局")
     box = page.locator(".table-scroll").first
@@ -341,16 +341,9 @@ def staff_site(indexed: Settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
-def test_axe_finds_no_serious_or_critical_violation(
-    site: str, staff_site: str, indexed: Settings, browser, width, height
-) -> None:  # type: ignore[no-untyped-def]
+def test_axe_finds_no_serious_or_critical_violation(site: str, staff_site: str, browser, width, height) -> None:  # type: ignore[no-untyped-def]
     from axe_playwright_python.sync_playwright import Axe
 
-    from archive.catalog import Catalog
-    from reports.extract import extract_all
-
-    with Catalog(indexed.catalog_path) as catalog:
-        extract_all(catalog)
     axe = Axe()
     page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
     page.goto(site + "/?q=信息公开 年度报告")

@@ -399,27 +399,21 @@ def test_admin_password_command_prints_a_hash_that_logs_in(tmp_path: Path) -> No
 @pytest.mark.slow
 def test_login_limit_holds_across_gunicorn_workers_and_counts_clients_behind_a_trusted_proxy(tmp_path: Path) -> None:
     import signal
-    import subprocess
-    import sys
 
     import httpx
 
-    from tests.processes import free_port, http_status, process_env, wait_for
+    from tests.processes import free_port, http_status, start_gunicorn, wait_for
 
     data = tmp_path / "data"
     Catalog(data / "catalog.sqlite3").close()
     port = free_port()
-    web = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "-b", f"127.0.0.1:{port}", "search_web.wsgi:app"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=process_env(
-            XXGK_DATA_DIR=str(data),
-            XXGK_ADMIN_PASSWORD_HASH=generate_password_hash(PASSWORD),
-            XXGK_COOKIE_SECURE="false",
-            XXGK_TRUSTED_PROXIES="1",
-        ),
+    web = start_gunicorn(
+        port,
+        4,
+        XXGK_DATA_DIR=str(data),
+        XXGK_ADMIN_PASSWORD_HASH=generate_password_hash(PASSWORD),
+        XXGK_COOKIE_SECURE="false",
+        XXGK_TRUSTED_PROXIES="1",
     )
     base = f"http://127.0.0.1:{port}"
 
