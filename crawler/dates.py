@@ -85,7 +85,8 @@ _SIGN_DATE = (
     r"|(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2})"
 )
 _SIGN_LINE = re.compile(rf"^(?:(?P<issuer>\S.*?)\s+)?[（(]?\s*(?P<date>{_SIGN_DATE})\s*[)）]?$")
-_ISSUER_END = (
+# How the name of an issuing body (a 局, 委员会, 人民政府, 街道办事处 ...) ends.
+ISSUER_END = (
     "局", "委", "办", "办公室", "政府", "委员会", "中心", "院", "厅", "部", "署", "所", "站", "队", "会",
     "处", "科", "镇", "乡", "街道", "办事处", "公司", "集团", "学校", "大学", "馆", "社", "室", "组", "府",
 )  # fmt: skip
@@ -109,7 +110,7 @@ def _issuer(line: str) -> str:
     first = line.split()[0] if line.split() else ""
     if not 2 <= len(first) <= 40 or _SENTENCE.search(first) or first[-1].isdigit():
         return ""
-    return first if first.endswith(_ISSUER_END) else ""
+    return first if first.endswith(ISSUER_END) else ""
 
 
 def signature(body: str, today: date | None = None) -> Signature | None:

@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 from archive.charset import decode
 from archive.models import Document
 from archive.settings import Settings
-from crawler.dates import parse_date
+from crawler.dates import ISSUER_END, parse_date
 from crawler.errors import FetchError, SourceError
 from crawler.extract import extract_item
 from crawler.fetch import Fetcher, FetchResult
@@ -33,7 +33,6 @@ _GKMLPT = re.compile(r"""window\._CONFIG\s*=|SID\s*:\s*['"]?\w+""")
 _TITLE_PARTS = re.compile(r"\s*[_|－—-]\s*")
 _PAGER = frozenset("首页 上一页 下一页 尾页 末页 上页 下页 前一页 后一页 跳转 返回".split())
 _MORE = ("更多", "more", "MORE", "查看更多")  # a block's link to its column: named by the column's other links
-_ORG_END = ("局", "委", "办", "办公室", "政府", "委员会", "中心", "院", "厅", "部", "署", "镇", "乡", "街道")
 
 
 @dataclass
@@ -84,7 +83,7 @@ def site_name(html: str) -> str:
         return _bare(str(meta.get("content")).strip())
     title = " ".join((soup.title.get_text() if soup.title else "").split())
     parts = [_bare(p) for p in _TITLE_PARTS.split(title) if p]
-    named = [p for p in parts if p.endswith(_ORG_END)]
+    named = [p for p in parts if p.endswith(ISSUER_END)]
     return (named or parts or [""])[-1]
 
 

@@ -77,16 +77,14 @@ BODY_SELECTORS = (
 )
 _SPACES = re.compile(r"[\s\u3000\xa0]+")
 _LAYOUT_SPACE = re.compile(r"[ \t\r\f\v]+")
-# 日期/时间 of the header line, not the 成文日期, 实施日期, 截止时间 ... of some other statement.
-_OTHER_DATES = "".join(
-    f"(?<!{w})" for w in "成文 生效 废止 实施 失效 截止 更新 修改 开始 结束 办理 受理 申报 报名 会议 活动".split()
-)
+# The 日期/时间 of other statements (成文日期, 实施日期, 截止时间 ...): none says when the page was published.
+_OTHER_WHEN = "成文 生效 废止 实施 失效 截止 更新 修改 开始 结束 印发 办理 受理 申报 报名 会议 活动".split()
 _HEADER_DATE = re.compile(
-    rf"(?:发布日期|发布时间|{_OTHER_DATES}(?:日期|时间))\s*[:：]\s*(\d{{4}}\s*[-/.年]\s*\d{{1,2}}\s*[-/.月]\s*\d{{1,2}})"
+    rf"(?:发布日期|发布时间|{''.join(f'(?<!{w})' for w in _OTHER_WHEN)}(?:日期|时间))"
+    r"\s*[:：]\s*(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2})"
 )
 _FULL_DATE = re.compile(r"(?:19|20)\d{2}\s*(?:-|/|\.|年)\s*\d{1,2}\s*(?:-|/|\.|月)\s*\d{1,2}")
-# A line naming another date (成文日期, 实施日期 ...) says nothing about when the page was published.
-_OTHER_WHEN = "成文 生效 废止 实施 失效 截止 更新 修改 开始 结束 印发".split()
+# An info line naming another date, or a clock (今天是…星期日), is not the page's date.
 _OTHER_LABEL = re.compile("(?:" + "|".join(_OTHER_WHEN) + ")(?:日期|时间)|今天|今日|星期|周[一二三四五六日]")
 _HEADER_SOURCE = re.compile(r"[来來]源\s*[:：]\s*([^\s|:：]+)(?=$|[\s|])")
 _INLINE = re.compile(r"^\s*([^:：]{2,6})\s*[:：]\s*(.+)$")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from email.message import Message
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
+
+from archive.filenames import names_in_url
 
 ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip", ".rar", ".et", ".7z", ".txt")
 # Download handlers of the CMS platforms: Hanweb downfile.jsp / download.jsp, DownFile?fileName=, ...
@@ -30,15 +32,7 @@ def _has_ext(text: str) -> bool:
 
 def file_name_in_url(url: str) -> str:
     """A file name the URL carries: its path's last part, or a query value ending in a file extension."""
-    parts = urlsplit(url)
-    last = unquote(parts.path.rsplit("/", 1)[-1])
-    if _has_ext(last):
-        return last
-    for _, value in parse_qsl(parts.query, keep_blank_values=True):
-        value = unquote(value).rsplit("/", 1)[-1]
-        if _has_ext(value):
-            return value
-    return ""
+    return next((name for name in names_in_url(url) if _has_ext(name)), "")
 
 
 def is_attachment_link(url: str, text: str, css_class: str = "") -> bool:

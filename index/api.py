@@ -18,6 +18,7 @@ from archive.settings import SETTINGS
 from index.analysis import normalize  # noqa: F401 - text as the index compares it, for callers outside index
 from index.errors import EngineError, IndexMissingError, QueryError  # noqa: F401 - the errors callers catch
 from index.query import FIELDS as QUERY_FIELDS  # noqa: F401 - the field names the query language knows
+from index.query import UNKNOWN_YEAR, year_value  # noqa: F401 - the year facet's value for undated documents
 
 if TYPE_CHECKING:
     from archive.catalog import Catalog
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 BACKENDS = next(s.choices for s in SETTINGS if s.name == "index_backend")
 FACETS = ("category", "agency", "year", "month", "listyear", "validity", "status")  # listyear: 列表年份 of the undated
-UNKNOWN_YEAR = "日期不详"  # the year facet of a document whose page states no date (list dates do not count)
 UNSTATED = "未注明"  # the 有效性 facet of a document that states none
 SORTS = ("relevance", "date")
 MAX_PAGE_SIZE = 50

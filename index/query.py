@@ -23,6 +23,15 @@ FIELDS = {
     "date": "date",
     "日期": "date",
 }
+UNKNOWN_YEAR = "日期不详"  # the year of a document whose page states no date (list dates do not count)
+_UNKNOWN_YEAR_ALIASES = frozenset((UNKNOWN_YEAR, "不详", "未知"))  # 未知: what earlier versions called it
+
+
+def year_value(text: str) -> str:
+    """A year as the index holds it: YYYY, or UNKNOWN_YEAR for any of its names."""
+    return UNKNOWN_YEAR if text in _UNKNOWN_YEAR_ALIASES else text
+
+
 MAX_CLAUSES = 12
 PASTED_CHARS = 20  # plain text this long (an unbalanced quote in it, or spaces) is a pasted passage
 _TOKEN = re.compile(r'\s*(-?)(?:([A-Za-z_]+|标题|机构|文号|栏目|年份|日期)[:：])?("([^"]*)"?|\S+)')
@@ -147,8 +156,10 @@ def parse_query(q: str, max_chars: int = 500) -> ParsedQuery:
             raise QueryError("暂不支持通配符，请直接输入词语；中文词语会自动按片段匹配。")
         if key == "date":
             date_bounds(text)  # validate now: a bad date is a parse error
-        elif key == "year" and not re.fullmatch(r"\d{4}|未知|日期不详|不详", text):
-            raise QueryError(f"年份“{text}”应为四位数字，如 year:2019；时间段请用 date:2019-01..2019-06。")
+        elif key == "year":
+            text = year_value(text)
+            if not re.fullmatch(r"\d{4}", text) and text != UNKNOWN_YEAR:
+                raise QueryError(f"年份“{text}”应为四位数字，如 year:2019；时间段请用 date:2019-01..2019-06。")
         clause = Clause(text=text, field=key, phrase=quoted is not None, negated=negated)
         if pending_or:
             if negated or groups[-1][0].negated:

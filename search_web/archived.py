@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import quote
 
 from bs4 import BeautifulSoup
 from flask import Blueprint, Response, abort, jsonify, render_template
@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template
 from archive.catalog import Capture
 from archive.charset import decode
 from archive.errors import ArchiveError
+from archive.filenames import names_in_url
 from archive.sniff import is_html, sniff_content_type
 from archive.store import StoredResponse, WarcStore
 from search_web import get_catalog, get_settings
@@ -92,10 +93,7 @@ def download_name(url: str, extension: str, fallback: str) -> str:
     """The file name a capture downloads under: its URL's (robots.txt, 附件.pdf, or the file a download
     handler names in its query), with the extension of what the bytes are (`extension`, "bin" when
     unknown: then only a document's extension from the URL is kept); else `fallback`."""
-    parts = urlsplit(url)
-    candidates = [unquote(parts.path.rsplit("/", 1)[-1])]
-    candidates += [unquote(v).rsplit("/", 1)[-1] for _, v in parse_qsl(parts.query)]
-    for name in candidates:
+    for name in names_in_url(url):
         stem, dot, ext = _UNSAFE_NAME.sub("_", name).strip(" .").rpartition(".")
         if not (stem and dot and ext.isalnum() and len(ext) <= 5) or ext.lower() in ("jsp", "asp", "aspx", "php", "do"):
             continue

@@ -17,6 +17,7 @@ from index.api import (
     SORTS,
     UNKNOWN_YEAR,
     SearchRequest,
+    year_value,
 )
 from search_web import get_settings
 
@@ -88,7 +89,9 @@ def parse_request() -> SearchRequest:
             bad_parameter(f"{FACET_LABELS[facet]}参数过长。")
         if value:
             filters[facet] = value
-    if "year" in filters and not (_YEAR.match(filters["year"]) or filters["year"] in (UNKNOWN_YEAR, "未知")):
+    if "year" in filters:
+        filters["year"] = year_value(filters["year"])
+    if "year" in filters and not (_YEAR.match(filters["year"]) or filters["year"] == UNKNOWN_YEAR):
         bad_parameter(f"年份应为四位数字（如 2019），或“{UNKNOWN_YEAR}”。")
     if "month" in filters and (not _MONTH.match(filters["month"]) or "year" not in filters):
         bad_parameter("月份应为 01 到 12，并且要先选定年份。")

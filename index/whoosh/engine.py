@@ -195,9 +195,8 @@ class WhooshEngine:
         listdate = np.fromiter(reader.column_reader("listdate"), dtype=np.int64)
         # Sorting by date: the stated date, else the list date (after the dated documents of that day).
         self._when = np.where(pubdate > 0, pubdate * 2 + 1, listdate * 2)
-        # 列表年份 of the documents stating no date (the facet offered within 日期不详).
-        undated_list = np.where(pubdate > 0, 0, listdate) // 10000
-        self._cols["listyear"] = _Column.of([str(y) if y else "" for y in undated_list.tolist()])
+        # 列表年份 of the documents stating no date (only those have a listdate; the facet within 日期不详).
+        self._cols["listyear"] = _Column.of([str(d // 10000) if d else "" for d in listdate.tolist()])
         self._cols["month"] = _Column.of([f"{p // 100 % 100:02d}" if p else "" for p in pubdate.tolist()])
 
     @_guarded
@@ -507,8 +506,7 @@ class WhooshEngine:
                 docs = union([docs, phrase_docs(cache, "doc_no", grams)], cache.doc_count)
             return _Plan(docs, [("doc_no", g, DOC_NO) for g in grams], [])
         if clause.field == "year":
-            year = UNKNOWN_YEAR if clause.text in ("未知", "不详") else clause.text
-            return _Plan(cache.get("year", year).ids, [], [])
+            return _Plan(cache.get("year", clause.text).ids, [], [])
         if clause.field == "date":
             low, high = date_bounds(clause.text)
             pubdate = self._pubdate
