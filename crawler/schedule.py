@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT = "scheduler"
 MAX_BACKOFF = timedelta(days=7)
 MIN_GRACE_S = 60
+JUST_CRAWLED = timedelta(seconds=60)  # a trigger time this soon after a run ended is served by that run
 
 AfterCrawl = Callable[[Settings, Catalog], Any]
 
@@ -63,7 +64,8 @@ def plan_source(source: Source, last_run: dict[str, Any] | None, tz: ZoneInfo, n
     """The job of a source and whether a run was missed while no scheduler was running.
 
     Missed = never crawled, the last run was cut short, or a trigger time passed since the last run
-    started. However many trigger times passed, the catch-up is one run.
+    ended (a trigger time while it ran, or within `JUST_CRAWLED` after, is served by it: a scheduler
+    started right after a manual crawl does not repeat it). However many passed, the catch-up is one run.
     """
     if not source.schedule:
         return Plan(source.id, None, 0, "")
@@ -73,7 +75,9 @@ def plan_source(source: Source, last_run: dict[str, Any] | None, tz: ZoneInfo, n
         return Plan(source.id, trigger, grace, "never crawled")
     if last_run["status"] in ("interrupted", "running"):
         return Plan(source.id, trigger, grace, f"last run {last_run['id']} was {last_run['status']}")
-    due = trigger.get_next_fire_time(None, parse_time(last_run["started_at"]).astimezone(tz))
+    ended = last_run.get("finished_at")
+    served = parse_time(ended) + JUST_CRAWLED if ended else parse_time(last_run["started_at"])
+    due = trigger.get_next_fire_time(None, served.astimezone(tz))
     if due is not None and due <= now:
         return Plan(source.id, trigger, grace, f"missed the run due {due:%Y-%m-%d %H:%M %Z}")
     return Plan(source.id, trigger, grace, "")

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -349,3 +350,51 @@ def test_status_and_logs_speak_the_configured_time_zone_and_the_schedulers_plan(
     logs.ContextFilter().filter(record)
     assert logs.formatter("text", "Asia/Shanghai").format(record).startswith("1970-01-01 08:00:00,000+08:00 INFO")
     assert '"time": "1970-01-01T08:00:00.000+08:00"' in logs.formatter("json", "Asia/Shanghai").format(record)
+
+
+def _run_row(status: str, started: datetime, finished: datetime | None) -> dict[str, object]:
+    return {"id": 7, "status": status, "started_at": started.isoformat(), "finished_at": finished and finished.isoformat()}
+
+
+@pytest.mark.parametrize(
+    ("schedule", "run", "now", "catch_up"),
+    [
+        # `make run`'s shape: the demo crawled its sources a moment ago and starts the scheduler just
+        # after a minute boundary passed; that trigger is served by the crawl that just ended.
+        ("* * * * *", ("ok", "10:00:10", "10:00:35"), "10:01:05", ""),
+        ("* * * * *", ("ok", "10:00:50", "10:00:58"), "10:01:57", ""),
+        # ... but a scheduler that started more than a minute after the run ended missed a trigger.
+        ("* * * * *", ("ok", "10:00:10", "10:00:35"), "10:02:05", "missed the run due"),
+        # A daily schedule down over its trigger time: caught up, whoever ran last.
+        ("15 2 * * *", ("ok", "02:15:00", "02:20:00"), "+1 02:16:00", "missed the run due"),
+        ("15 2 * * *", ("failed", "02:15:00", "02:15:30"), "+3 09:00:00", "missed the run due"),
+        # A manual crawl that ended just before the trigger time stands for it; one long before does not.
+        ("15 2 * * *", ("ok", "02:10:00", "02:14:30"), "02:16:00", ""),
+        ("15 2 * * *", ("ok", "01:00:00", "01:05:00"), "02:16:00", "missed the run due"),
+        # A trigger time while the run was going is served by it (the scheduler would have skipped it).
+        ("15 2 * * *", ("ok", "02:00:00", "02:40:00"), "03:00:00", ""),
+        ("15 2 * * *", ("interrupted", "02:00:00", "02:10:00"), "02:11:00", "last run 7 was interrupted"),
+        ("15 2 * * *", None, "02:11:00", "never crawled"),
+    ],
+)
+def test_a_run_is_caught_up_only_when_a_trigger_time_passed_unserved(
+    schedule: str, run: tuple[str, str, str] | None, now: str, catch_up: str
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from crawler.schedule import plan_source
+    from crawler.sources import load_sources
+    from xxgk.demo import demo_sources_dir
+
+    tz = ZoneInfo("Asia/Shanghai")
+    day = datetime(2026, 3, 2, tzinfo=tz)
+
+    def at(text: str) -> datetime:
+        days, _, clock = text.rpartition(" ")
+        hour, minute, second = map(int, clock.split(":"))
+        return day + timedelta(days=int(days or 0), hours=hour, minutes=minute, seconds=second)
+
+    source = replace(load_sources([demo_sources_dir()])["demo-mzj"], schedule=schedule)
+    last = _run_row(run[0], at(run[1]).astimezone(UTC), at(run[2]).astimezone(UTC)) if run else None
+    plan = plan_source(source, last, tz, at(now))
+    assert plan.catch_up.startswith(catch_up) if catch_up else plan.catch_up == "", plan.catch_up

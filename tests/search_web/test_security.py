@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -475,6 +477,12 @@ def test_xxgk_serve_runs_gunicorn_and_its_own_refusals_are_chinese_pages_with_th
     from tests.processes import free_port, http_status, process_env, wait_for
 
     port = free_port()
+    docs = [
+        Document(
+            source_id="t", url="http://x/1", title="全区推进会召开", body="推进会部署信息公开工作。", published=date(2016, 3, 1)
+        )
+    ]
+    _archive(tmp_path / "data", docs)
     site = subprocess.Popen(
         [sys.executable, "-m", "xxgk", "--data-dir", str(tmp_path / "data"), "serve", "--port", str(port)],
         stdout=subprocess.PIPE,
@@ -485,22 +493,42 @@ def test_xxgk_serve_runs_gunicorn_and_its_own_refusals_are_chinese_pages_with_th
     try:
         assert wait_for(lambda: http_status(f"http://127.0.0.1:{port}/help") == 200, 30)
         answers = {
-            "too long": _raw_http(port, b"GET /search.json?q=" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "too long": _raw_http(port, b"GET /search?q=" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "too long json": _raw_http(port, b"GET /search.json?q=" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
             "garbage": _raw_http(port, b"GARBAGE\r\n\r\n"),
-            "unencoded": _raw_http(port, "GET /search.json?q=推进会 HTTP/1.1\r\nHost: x\r\n\r\n".encode()),
+            "control": _raw_http(port, b"GET /api/x\x01y HTTP/1.1\r\nHost: x\r\n\r\n"),
             "site": _raw_http(port, b"GET /help HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
         }
+        # A target with raw UTF-8 (as curl sends it) is served like the percent-encoded one; raw GBK
+        # bytes reach the site's own friendly 400.
+        tail = " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        unencoded = _raw_http(port, ("GET /search.json?q=推进会&year=2016" + tail).encode())
+        encoded = _raw_http(port, ("GET /search.json?q=%E6%8E%A8%E8%BF%9B%E4%BC%9A&year=2016" + tail).encode())
+        gbk = _raw_http(port, ("GET /search.json?q=推进" + tail).encode("gbk"))
+        path_unencoded = _raw_http(port, ("GET /帮助" + tail).encode())
     finally:
         site.send_signal(signal.SIGTERM)
         out, _ = site.communicate(timeout=30)
     assert "搜索页已就绪" in out
-    for name, expected in (("too long", b"414"), ("garbage", b"400"), ("unencoded", b"400")):
+    for name, expected in (("too long", b"414"), ("too long json", b"414"), ("garbage", b"400"), ("control", b"400")):
         head, _, body = answers[name].partition(b"\r\n\r\n")
         assert head.split(b" ")[1] == expected, name
         assert b"Content-Security-Policy: default-src 'self'" in head and b"X-Content-Type-Options: nosniff" in head, name
         assert b"Permissions-Policy: camera=()" in head and b"Cross-Origin-Opener-Policy: same-origin" in head, name
-        assert "出错了".encode() in body, name
-    assert "百分号编码".encode() in answers["unencoded"]
+        if name in ("too long json", "control"):  # JSON routes get the site's JSON error form
+            assert b"Content-Type: application/json" in head, name
+            error = json.loads(body)
+            assert error["ok"] is False and error["status"] == int(expected) and error["error"], name
+        else:
+            assert b"Content-Type: text/html" in head and "出错了".encode() in body, name
+    head, _, body = unencoded.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"200", head
+    raw, percent = json.loads(body), json.loads(encoded.partition(b"\r\n\r\n")[2])
+    raw.pop("took_ms"), percent.pop("took_ms")
+    assert raw["query"] == "推进会" and raw["total"] == 1 and raw == percent
+    head, _, body = gbk.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"400" and "UTF-8" in json.loads(body)["error"]
+    assert path_unencoded.split(b" ")[1] == b"404" and "页面不存在".encode() in path_unencoded
     site_head = answers["site"].partition(b"\r\n\r\n")[0].decode("latin-1")
     server = next((line for line in site_head.split("\r\n") if line.lower().startswith("server:")), "")
     assert "Werkzeug" not in site_head and not any(c.isdigit() for c in server)  # no version revealed
