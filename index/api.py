@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from archive.catalog import Catalog
     from archive.settings import Settings
     from index.agreement import Agreement
+    from index.relations.store import RelationsSync
+    from index.relations.view import DocumentRelations
 
 BACKENDS = next(s.choices for s in SETTINGS if s.name == "index_backend")
 FACETS = ("category", "agency", "year", "month", "listyear", "validity", "status")  # listyear: 列表年份 of the undated
@@ -65,6 +67,7 @@ class Hit:
     tier: str = "all"  # the rung of the relaxation ladder: exact, all (words), most (words), similar (text)
     missing: tuple[str, ...] = ()  # for "most": the query words this document lacks
     listed: date | None = None  # 列表日期: the list page's or URL's date of a document that states none
+    validity: str = ""  # 有效性: the page's own, else as its relations say (已废止, 已修订), else 未注明
 
 
 _MARK = re.compile(r"</?mark>")
@@ -82,6 +85,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "published": hit.published.isoformat() if hit.published else None,
         "listed": hit.listed.isoformat() if hit.listed else None,
         "status": hit.status,
+        "validity": hit.validity or None,
         "score": round(hit.score, 3),
         "tier": hit.tier,
         "missing": list(hit.missing),
@@ -237,3 +241,17 @@ def index_writer(settings: Settings) -> IndexWriter:
 
         return WhooshWriter(settings)
     raise ValueError(f"unknown index_backend {settings.index_backend!r}; known: {', '.join(BACKENDS)}")
+
+
+def sync_relations(catalog: Catalog, rebuild: bool = False) -> RelationsSync:
+    """Bring the document relations (references, their types and targets) up to date with the catalog."""
+    from index.relations.store import sync_relations as sync
+
+    return sync(catalog, rebuild=rebuild)
+
+
+def document_relations(catalog: Catalog, doc_id: str) -> DocumentRelations | None:
+    """A document's relations both ways, its derived validity and its chain (None before the first sync)."""
+    from index.relations.view import document_relations as relations
+
+    return relations(catalog, doc_id)

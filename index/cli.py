@@ -12,13 +12,16 @@ from archive.clikit import Context, pass_ctx, progress_bar
 @click.command()
 @pass_ctx
 def reindex(obj: Context) -> None:
-    """Rebuild the search index from the catalog (new directory, then an atomic swap)."""
+    """Rebuild the document relations and the search index from the catalog (new directory, then an atomic swap)."""
     from archive.catalog import Catalog
-    from index.api import index_writer
+    from index.api import index_writer, sync_relations
 
     settings = obj.settings
-    with Catalog(settings.catalog_path) as catalog, progress_bar("重建索引", catalog.count()) as tick:
-        count = index_writer(settings).rebuild(catalog, progress=tick)
+    with Catalog(settings.catalog_path) as catalog:
+        relations = sync_relations(catalog, rebuild=True)
+        click.echo(f"文件关系已重建：{relations.references} 处引用，其中 {relations.resolved} 处指向存档中的文件")
+        with progress_bar("重建索引", catalog.count()) as tick:
+            count = index_writer(settings).rebuild(catalog, progress=tick)
     click.echo(f"索引已重建：{count} 篇文档")
 
 
@@ -83,7 +86,47 @@ def search(
             click.echo(f"  [{TIER_LABELS[h.tier]}{lacks}]")
 
 
+@click.command()
+@click.argument("doc_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def relations(obj: Context, doc_id: str, as_json: bool) -> None:
+    """A document's relations: what it cites, repeals, amends, replaces, interprets or reposts, and what does so to it."""
+    from archive.catalog import Catalog
+    from archive.errors import XxgkError
+    from index.api import document_relations
+
+    with Catalog(obj.settings.catalog_path, readonly=True) as catalog:
+        stored = catalog.get(doc_id)
+        if stored is None:
+            raise XxgkError(f"存档中没有文档 {doc_id}", "文档编号见检索结果或 `xxgk search --json` 的 id")
+        found = document_relations(catalog, doc_id)
+    if found is None:
+        raise XxgkError("文件关系尚未生成", "运行 `xxgk reindex`（或一次抓取）后再查看")
+    if as_json:
+        click.echo(json.dumps({"id": doc_id, "title": stored.doc.title, **found.as_dict()}, ensure_ascii=False, indent=2))
+        return
+    click.echo(stored.doc.title)
+    validity = found.validity
+    if validity.value:
+        source = "页面标注" if validity.stated else "由关系推断"
+        click.echo(f"有效性：{validity.value}（{source}）")
+    if validity.derived and validity.by:
+        click.echo(f"  {validity.derived}：{validity.by.title}（{validity.by.published or '日期不详'}）")
+        click.echo(f"  依据：{validity.by.sentence}")
+    if validity.conflict:
+        click.echo(f"  注意：页面标注“{validity.stated}”，但存档中的后续文件已将其废止")
+    if found.chain:
+        click.echo("版本沿革：" + " → ".join(f"{s.title}（{s.role}，{s.published or '日期不详'}）" for s in found.chain))
+    if not found.links:
+        click.echo("（未发现与其他文件的关系）")
+    for link in found.links:
+        where = link.doc_id or ("未收录" if not link.candidates else f"无法确定：{len(link.candidates)} 个同名文件")
+        click.echo(f"\n{link.label}  {link.title}{'  ' + link.doc_no if link.doc_no else ''}  [{where}]")
+        click.echo(f"  “{link.sentence}”")
+
+
 def register(root: click.Group) -> None:
     """Add this package's commands to the `xxgk` command."""
-    for command in (reindex, search):
+    for command in (reindex, search, relations):
         root.add_command(command)

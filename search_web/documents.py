@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, jsonify, render_template, request
 from markupsafe import Markup, escape
 
-from index.api import IndexMissingError, QueryError
+from index.api import IndexMissingError, QueryError, document_relations
 from search_web import get_catalog, get_engine
 from search_web.diff import body_diff, field_changes
 from search_web.params import search_state
@@ -50,6 +50,7 @@ def document_page(doc_id: str) -> Any:
         for i in range(len(versions) - 1, 0, -1)
     ]
     attachment_copies = {a.url: catalog.last_good_capture(a.url) for a in doc.attachments}
+    relations = document_relations(catalog, doc_id)
     state = search_state()  # the results this page was opened from (query, filters, sort, page)
     return render_template(
         "doc.html",
@@ -59,6 +60,8 @@ def document_page(doc_id: str) -> Any:
         q=q,
         versions=versions,
         related=_related(stored),
+        relations=relations,
+        link_groups=_grouped(relations.links) if relations else [],
         back_url="/?" + state if state else "/",
         changes=changes,
         captures=catalog.captures_for(doc_id),
@@ -66,6 +69,14 @@ def document_page(doc_id: str) -> Any:
         title_html=title_html,
         found_by_doc_no=request.args.get("found") == "doc_no" and bool(q),
     )
+
+
+def _grouped(links: list[Any]) -> list[tuple[str, list[Any]]]:
+    """Links under their labels (废止, 被废止, 修订 ...), in the order the relations module gives them."""
+    groups: dict[str, list[Any]] = {}
+    for link in links:
+        groups.setdefault(link.label, []).append(link)
+    return list(groups.items())
 
 
 def _related(stored: Any) -> list[dict[str, Any]]:
@@ -79,6 +90,7 @@ def _related(stored: Any) -> list[dict[str, Any]]:
 def document_json(doc_id: str) -> Any:
     stored = _load_doc(doc_id)
     captures = get_catalog().captures_for(doc_id)
+    relations = document_relations(get_catalog(), doc_id)
     return jsonify(
         {
             "ok": True,
@@ -86,6 +98,7 @@ def document_json(doc_id: str) -> Any:
             "status": stored.status,
             "first_seen": stored.first_seen,
             "related": _related(stored),
+            "relations": relations.as_dict() if relations else None,
             "last_seen": stored.last_seen,
             "versions": stored.version_count,
             "document": stored.doc.to_dict(),

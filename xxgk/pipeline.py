@@ -16,18 +16,23 @@ class Refreshed:
 
     indexed: int  # documents written to the index
     reports: int  # annual reports found and extracted
+    relations: int = 0  # references between archived documents (resolved ones)
 
     def describe(self, what: str = "索引已更新") -> str:
-        return f"{what}：{self.indexed} 篇文档；年度报告数据：{self.reports} 份"
+        return f"{what}：{self.indexed} 篇文档；年度报告数据：{self.reports} 份；文件关系：{self.relations} 条"
 
 
-def refresh_derived(settings: Settings, catalog: Catalog) -> Refreshed:
-    """Sync the index with the catalog's changes, then extract the annual reports again."""
-    from index.api import index_writer
+def refresh_derived(settings: Settings, catalog: Catalog, rebuild: bool = False) -> Refreshed:
+    """Derive the relations, sync the index with the catalog's changes, then extract the annual reports again.
+
+    Relations come first: a document's derived validity (已废止) is what the index's 有效性 facet shows.
+    """
+    from index.api import index_writer, sync_relations
     from reports.extract import extract_all
 
+    relations = sync_relations(catalog, rebuild=rebuild)
     indexed = index_writer(settings).sync(catalog)
-    return Refreshed(indexed=indexed, reports=len(extract_all(catalog)))
+    return Refreshed(indexed=indexed, reports=len(extract_all(catalog)), relations=relations.resolved)
 
 
 def verify_index(settings: Settings) -> bool:

@@ -882,6 +882,7 @@ class WhooshEngine:
             tier=tier,
             missing=tuple(missing or ()),
             listed=listed,
+            validity=fields.get("validity", ""),
         )
 
     @_guarded

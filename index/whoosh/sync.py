@@ -8,7 +8,7 @@ import logging
 import os
 import pickle
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from index import analysis, dictionary, learned, vocabulary
 from index.api import UNKNOWN_YEAR, UNSTATED
 from index.docno import parse_doc_no
 from index.errors import IndexMissingError
+from index.relations.store import validity_changes
 from index.whoosh import bulk
 from index.whoosh.codec import codec
 from index.whoosh.schema import SCHEMA_VERSION, build_schema
@@ -32,8 +33,11 @@ META_FILE = "xxgk-index.json"
 PARALLEL_FROM = 2000
 
 
-def document_fields(stored: StoredDocument) -> dict[str, Any]:
-    """Index fields of a catalog document; attachment text is indexed with its document."""
+def document_fields(stored: StoredDocument, derived: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Index fields of a catalog document; attachment text is indexed with its document.
+
+    `derived` holds the documents' validity as their relations say (已废止, 已修订): the 有效性 facet
+    shows it where the page states none."""
     doc = stored.doc
     attachment_text = "\n".join(a.text for a in doc.attachments if a.text)
     text = doc.body + ("\n" + attachment_text if attachment_text else "")
@@ -56,7 +60,7 @@ def document_fields(stored: StoredDocument) -> dict[str, Any]:
         "pubdate": int(doc.published.strftime("%Y%m%d")) if doc.published else 0,
         "listdate": int(doc.listed.strftime("%Y%m%d")) if doc.listed and not doc.published else 0,
         "status": stored.status,
-        "validity": doc.validity or UNSTATED,
+        "validity": doc.validity or (derived or {}).get(stored.id) or UNSTATED,
         "url": doc.url,
         "text": text,
         "seq": stored.seq,
@@ -184,6 +188,7 @@ def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], Non
     try:
         seq = catalog.max_seq()
         total = catalog.count()
+        derived, vseq = validity_changes(catalog, 0)
         words, groups = _domain_words(settings, catalog)
         learned.save(new_dir, groups)
         dict_id = dictionary.save(new_dir, words)
@@ -199,7 +204,7 @@ def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], Non
             # A forked worker opens its own connection; in this process the caller's catalog is used.
             source = contextlib.nullcontext(catalog) if os.getpid() == parent else Catalog(catalog.path, readonly=True)
             with source as part:
-                yield from (document_fields(s) for s in part.iter_documents(since_seq=lo, until_seq=hi))
+                yield from (document_fields(s, derived) for s in part.iter_documents(since_seq=lo, until_seq=hi))
 
         count = bulk.build(ix, documents, cuts, settings.index_writer_mb, progress)
         ix.close()
@@ -208,6 +213,7 @@ def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], Non
             {
                 "schema_version": SCHEMA_VERSION,
                 "catalog_seq": seq,
+                "relations_vseq": vseq,
                 "documents": count,
                 "dict_id": dict_id,
                 "built_at": datetime.now(UTC).isoformat(),
@@ -242,15 +248,22 @@ def _sync(settings: Settings, catalog: Catalog) -> int:
         return _rebuild(settings, catalog)
     log.info("index sync started: catalog changes after %s", meta.get("catalog_seq", 0))
     seq = catalog.max_seq()
+    derived, vseq = validity_changes(catalog, 0)
+    moved = set(validity_changes(catalog, int(meta.get("relations_vseq", 0)))[0])  # another crawl repealed them
     changed = 0
     try:
         with ix.writer(limitmb=min(settings.index_writer_mb, 256), codec=codec()) as writer:
             for stored in catalog.iter_documents(since_seq=int(meta.get("catalog_seq", 0))):
-                writer.update_document(**document_fields(stored))
+                writer.update_document(**document_fields(stored, derived))
+                moved.discard(stored.id)
                 changed += 1
+            for doc_id in sorted(moved):
+                if (other := catalog.get(doc_id)) is not None:
+                    writer.update_document(**document_fields(other, derived))
+                    changed += 1
     finally:
         ix.close()
-    meta.update(catalog_seq=seq, documents=catalog.count(), synced_at=datetime.now(UTC).isoformat())
+    meta.update(catalog_seq=seq, relations_vseq=vseq, documents=catalog.count(), synced_at=datetime.now(UTC).isoformat())
     _write_meta(index_dir.resolve(), meta)
     log.info("index synced: %d documents updated", changed)
     return changed

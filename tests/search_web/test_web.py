@@ -349,3 +349,43 @@ def test_the_site_has_an_icon(client) -> None:  # type: ignore[no-untyped-def]
     icon = client.get("/favicon.ico")
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.get_data()
     assert 'rel="icon"' in client.get("/help").get_data(as_text=True)
+
+
+def test_a_repealed_document_says_so_links_its_replacement_and_its_relations_are_in_the_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from index.api import sync_relations
+    from tests.index.test_relations_store import _doc, _id
+
+    settings = make_settings(tmp_path)
+    with Catalog(settings.catalog_path) as catalog:
+        for name in ("a1", "a2", "a3", "a4", "x1", "x2", "x3"):
+            catalog.record_document(_doc(name), None)
+        sync_relations(catalog)
+        rebuild(settings, catalog)
+    client = create_app(settings).test_client()
+    html = client.get(f"/doc/{_id('a1')}").get_data(as_text=True)
+    note = re.search(r'<p class="repealed"[^>]*>(.*?)</p>', html, re.S)
+    assert note and "已废止" in note.group(1) and f'href="/doc/{_id("a3")}"' in note.group(1) and "同时废止" in note.group(1)
+    relations = html[html.index('id="relations"') :]
+    assert "版本沿革" in relations and "被废止" in relations and "被修订" in relations and "被引用" in relations
+    chain = re.findall(r'<span class="role">(.*?)</span>', relations)
+    assert chain == ["本文件", "修订", "替代文件"]
+    assert "有效性" in html and "已废止 <small>（页面未标注，由后续文件推断）</small>" in html
+    # An unarchived law is named as such; a title two archived documents share is left open, with both.
+    assert "《社会救助暂行办法》" in relations and "（未收录）" in relations
+    tie = client.get(f"/doc/{_id('x3')}").get_data(as_text=True)
+    assert "存档中有 2 个同名文件" in tie and f'href="/doc/{_id("x1")}"' in tie and f'href="/doc/{_id("x2")}"' in tie
+    data = client.get(f"/doc/{_id('a1')}.json").get_json()["relations"]
+    assert data["validity"]["derived"] == "已废止" and data["validity"]["by"]["doc_id"] == _id("a3")
+    assert {(link["kind"], link["direction"], link["doc_id"]) for link in data["links"]} >= {
+        ("repeals", "in", _id("a3")),
+        ("amends", "in", _id("a2")),
+        ("cites", "in", _id("a4")),
+    }
+    # Results mark it, and the 有效性 facet counts what the relations say.
+    found = client.get("/search.json?q=最低生活保障办法").get_json()
+    repealed = {h["id"] for h in found["hits"] if h["validity"] == "已废止"}
+    assert repealed == {_id("a1"), _id("a2")}
+    facet = next(f for f in found["facets"] if f["name"] == "validity")
+    assert {v["value"]: v["count"] for v in facet["values"]}["已废止"] == 2
+    page = client.get("/?q=最低生活保障办法").get_data(as_text=True)
+    assert page.count('<span class="badge">已废止</span>') == 2

@@ -181,12 +181,12 @@ def test_failing_worker_keeps_the_old_index(tmp_path: Path, monkeypatch: pytest.
     before = settings.index_path.resolve()
     real = sync.document_fields
 
-    def broken(stored: Any) -> dict[str, Any]:
+    def broken(stored: Any, *derived: Any) -> dict[str, Any]:
         if stored.doc.url.endswith("filler0200.html"):  # in the second worker's range
             if failure == "killed":
                 os.kill(os.getpid(), signal.SIGKILL)
             raise ValueError("a broken document")
-        return real(stored)
+        return real(stored, *derived)
 
     monkeypatch.setattr(sync, "document_fields", broken)
     monkeypatch.setattr(sync, "PARALLEL_FROM", 10)

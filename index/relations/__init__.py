@@ -1,0 +1,1 @@
+"""Document relations: references found in the text, typed by their sentence, resolved to archived documents."""

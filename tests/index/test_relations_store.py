@@ -1,0 +1,235 @@
+"""Relations as derived data: kept in the catalog, synced after each change, equal to a rebuild from scratch,
+and the index's 有效性 facet following them (a long-running engine and a fresh one agree)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+import tempfile
+import tomllib
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import hypothesis.strategies as st
+from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from archive.catalog import Catalog
+from archive.models import Document, doc_id_for
+from index.api import SearchRequest, document_relations, sync_relations
+from index.whoosh.engine import WhooshEngine
+from index.whoosh.sync import rebuild, sync
+from tests.conftest import make_settings
+from xxgk.cli import main
+
+CORPUS = tomllib.loads((Path(__file__).resolve().parents[1] / "relations_eval" / "corpus.toml").read_text(encoding="utf-8"))[
+    "doc"
+]
+BY_NAME = {d["id"]: d for d in CORPUS}
+# Documents dense in relations (each repeals, amends or is repealed by another here): a few random
+# arrivals already build and break validity chains. x1-x3 add a reference two documents could mean.
+POOL = ("a1", "a2", "a3", "b1", "b2", "c0", "c1", "m1", "i0", "i1", "e1", "e2", "x2", "x3")
+_ACTING = re.compile("废止|停止执行|不再执行|代替|修改|修订|失效|调整")
+
+
+def _doc(name: str, edited: bool = False) -> Document:
+    d = BY_NAME[name]
+    body = str(d["body"])
+    if edited:  # the portal edits the document: the sentences that act on other documents are gone
+        body = "\n".join(line for line in body.splitlines() if not _ACTING.search(line)) + "\n（已更正）"
+    return Document(
+        source_id="t",
+        url=f"http://xxgk.example.gov.cn/{name}.html",
+        title=str(d["title"]),
+        doc_no=str(d.get("doc_no", "")),
+        published=d.get("published"),
+        body=body,
+        category="政策文件",
+        agency="余杭区人民政府",
+    )
+
+
+def _id(name: str) -> str:
+    return doc_id_for("t", f"http://xxgk.example.gov.cn/{name}.html")
+
+
+def _dump(path: Path) -> tuple[list[tuple[Any, ...]], dict[str, str]]:
+    """The stored relations and the non-empty derived validity, comparable across catalogs."""
+    conn = sqlite3.connect(path)
+    try:
+        refs = conn.execute(
+            "SELECT doc_id, ord, kind, title, doc_no, mention, sentence, target, candidates, how"
+            " FROM doc_references ORDER BY doc_id, ord"
+        ).fetchall()
+        validity = dict(conn.execute("SELECT doc_id, value FROM derived_validity WHERE value != ''").fetchall())
+    finally:
+        conn.close()
+    return refs, validity
+
+
+def _from_scratch(catalog_path: Path) -> tuple[list[tuple[Any, ...]], dict[str, str]]:
+    copy = Path(tempfile.mkdtemp(prefix="xxgk-rel-")) / "catalog.sqlite3"
+    try:
+        source, target = sqlite3.connect(catalog_path), sqlite3.connect(copy)  # WAL: the backup API sees it all
+        source.backup(target)
+        source.close()
+        target.close()
+        with Catalog(copy) as catalog:
+            sync_relations(catalog, rebuild=True)
+        return _dump(copy)
+    finally:
+        shutil.rmtree(copy.parent, ignore_errors=True)
+
+
+def _validity_facet(engine: WhooshEngine) -> dict[str, int]:
+    result = engine.search(SearchRequest(page_size=1))
+    return {v.value: v.count for v in result.facets["validity"]}
+
+
+def test_a_later_crawl_resolves_old_references_and_the_facet_follows(tmp_path: Path) -> None:
+    data = make_settings(tmp_path / "data")
+    with Catalog(data.catalog_path) as catalog:
+        catalog.record_document(_doc("a3"), None)  # the 2021 办法 arrives before the ones it repeals
+        sync_relations(catalog)
+        rebuild(data, catalog)
+        engine = WhooshEngine(data.index_path)
+        try:
+            assert _validity_facet(engine) == {"未注明": 1}
+            for name in ("a1", "a2"):
+                catalog.record_document(_doc(name), None)
+            sync_relations(catalog)
+            sync(data, catalog)
+            engine.refresh()
+            a1 = document_relations(catalog, _id("a1"))
+            assert a1 is not None and a1.validity.derived == "已废止" and a1.validity.by.doc_id == _id("a3")  # type: ignore[union-attr]
+            assert [(s.doc_id, s.role) for s in a1.chain] == [(_id("a1"), "本文件"), (_id("a2"), "修订"), (_id("a3"), "替代文件")]
+            assert _validity_facet(engine) == {"已废止": 2, "未注明": 1}
+            # The portal edits the 2021 办法: the repeal sentence is gone, so are the derived values,
+            # in the long-running engine as in a fresh one, though a1 and a2 themselves did not change.
+            catalog.record_document(_doc("a3", edited=True), None)
+            sync_relations(catalog)
+            sync(data, catalog)
+            engine.refresh()
+            fresh = WhooshEngine(data.index_path)
+            try:
+                assert _validity_facet(engine) == _validity_facet(fresh) == {"已修订": 1, "未注明": 2}
+            finally:
+                fresh.close()
+        finally:
+            engine.close()
+        assert _dump(data.catalog_path) == _from_scratch(data.catalog_path)
+
+
+def test_the_page_states_validity_first_and_a_clash_is_flagged(tmp_path: Path) -> None:
+    data = make_settings(tmp_path / "data")
+    with Catalog(data.catalog_path) as catalog:
+        catalog.record_document(replace(_doc("b1"), validity="有效"), None)
+        catalog.record_document(_doc("b2"), None)
+        sync_relations(catalog)
+        found = document_relations(catalog, _id("b1"))
+    assert found is not None
+    assert (found.validity.stated, found.validity.derived, found.validity.value, found.validity.conflict) == (
+        "有效",
+        "已废止",
+        "有效",
+        True,
+    )
+
+
+def test_xxgk_relations_and_reindex_on_the_command_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    settings_ = make_settings(data)
+    with Catalog(settings_.catalog_path) as catalog:
+        for name in ("a1", "a2", "a3", "a4", "x1", "x2", "x3"):
+            catalog.record_document(_doc(name), None)
+    runner = CliRunner()
+    done = runner.invoke(main, ["--data-dir", str(data), "reindex"])
+    assert done.exit_code == 0, done.output
+    assert "文件关系已重建" in done.output
+    shown = runner.invoke(main, ["--data-dir", str(data), "relations", _id("a1")])
+    assert shown.exit_code == 0, shown.output
+    assert "有效性：已废止（由关系推断）" in shown.output and "被废止" in shown.output and "被修订" in shown.output
+    assert "同时废止" in shown.output  # the evidence sentence
+    ambiguous = runner.invoke(main, ["--data-dir", str(data), "relations", _id("x3"), "--json"])
+    links = json.loads(ambiguous.output)["links"]
+    tie = next(link for link in links if link["title"].startswith("《关于做好防汛工作的通知》"))
+    assert tie["doc_id"] is None and sorted(tie["candidates"]) == sorted([_id("x1"), _id("x2")])
+    missing = runner.invoke(main, ["--data-dir", str(data), "relations", "0123456789abcdef"])
+    assert missing.exit_code == 1 and "存档中没有文档" in missing.output
+
+
+class RelationsFollowCatalog(RuleBasedStateMachine):
+    """Random arrivals, edits and withdrawals; after each sync the relations equal a rebuild, and the
+    有效性 facet of a long-running engine equals a fresh engine's and the catalog's own truth."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = Path(tempfile.mkdtemp(prefix="xxgk-rel-state-"))
+        self.settings = make_settings(self.tmp / "data")
+        self.catalog = Catalog(self.settings.catalog_path)
+        self.present: set[str] = set()
+        self.engine: WhooshEngine | None = None
+        self.synced = False
+
+    @initialize(names=st.lists(st.sampled_from(POOL), min_size=1, max_size=6, unique=True))
+    def start(self, names: list[str]) -> None:
+        for name in names:
+            self.catalog.record_document(_doc(name), None)
+        self.present = set(names)
+        sync_relations(self.catalog)
+        rebuild(self.settings, self.catalog)
+        self.engine = WhooshEngine(self.settings.index_path)
+        self.synced = True
+
+    @rule(names=st.lists(st.sampled_from(POOL), min_size=1, max_size=4, unique=True), edited=st.booleans())
+    def arrive_or_edit(self, names: list[str], edited: bool) -> None:
+        for name in names:
+            self.catalog.record_document(_doc(name, edited=edited and name in self.present), None)
+        self.present |= set(names)
+        self.synced = False
+
+    @rule(data=st.data())
+    def withdraw(self, data: st.DataObject) -> None:
+        if self.present:
+            self.catalog.mark_withdrawn(_id(data.draw(st.sampled_from(sorted(self.present)))))
+            self.synced = False
+
+    @rule()
+    def crawl_done(self) -> None:
+        """What follows every crawl: relations first, then the index."""
+        sync_relations(self.catalog)
+        sync(self.settings, self.catalog)
+        self.synced = True
+
+    @invariant()
+    def derived_equals_source(self) -> None:
+        if not self.synced or self.engine is None:
+            return
+        assert _dump(self.settings.catalog_path) == _from_scratch(self.settings.catalog_path)
+        self.engine.refresh()
+        fresh = WhooshEngine(self.settings.index_path)
+        try:
+            truth: Counter[str] = Counter()
+            for stored in self.catalog.iter_documents():
+                found = document_relations(self.catalog, stored.id)
+                truth[(found.validity.value if found else "") or "未注明"] += 1
+            assert _validity_facet(self.engine) == _validity_facet(fresh) == dict(truth)
+        finally:
+            fresh.close()
+
+    def teardown(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+        self.catalog.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+TestRelationsFollowCatalog = RelationsFollowCatalog.TestCase
+TestRelationsFollowCatalog.settings = settings(
+    max_examples=20, stateful_step_count=6, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
