@@ -47,6 +47,17 @@ class SearchRequest:
     page: int = 1
     page_size: int = 20
     literal: bool = False  # no synonyms and no typo correction: the words as typed
+    collapse: bool = True  # one result per group of reposts and copies (facets then count groups)
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Another member of a result's group: a repost or copy of the same content."""
+
+    id: str
+    title: str
+    agency: str
+    published: date | None
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,7 @@ class Hit:
     missing: tuple[str, ...] = ()  # for "most": the query words this document lacks
     listed: date | None = None  # 列表日期: the list page's or URL's date of a document that states none
     validity: str = ""  # 有效性: the page's own, else as its relations say (已废止, 已修订), else 未注明
+    copies: tuple[Copy, ...] = ()  # the group's other members, collapsed under this result
 
 
 _MARK = re.compile(r"</?mark>")
@@ -86,6 +98,10 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "listed": hit.listed.isoformat() if hit.listed else None,
         "status": hit.status,
         "validity": hit.validity or None,
+        "copies": [
+            {"id": c.id, "title": c.title, "agency": c.agency, "published": c.published.isoformat() if c.published else None}
+            for c in hit.copies
+        ],
         "score": round(hit.score, 3),
         "tier": hit.tier,
         "missing": list(hit.missing),
@@ -117,6 +133,7 @@ class SearchResult:
     expanded: list[str] = field(default_factory=list)  # synonym-table words searched beside the query's
     corrected: str = ""  # the corrected query whose results these are ("" when the query was searched as typed)
     tier_counts: dict[str, int] = field(default_factory=dict)  # results per rung of the relaxation ladder
+    collapsed: int = 0  # documents not shown because another member of their group is (0: nothing collapsed)
 
 
 TIER_LABELS = {"exact": "完整匹配", "all": "包含全部词语", "most": "包含部分词语", "similar": "文字相近"}
@@ -135,6 +152,8 @@ def result_json(result: SearchResult) -> dict[str, Any]:
         "expanded": result.expanded,
         "corrected": result.corrected or None,
         "tiers": result.tier_counts,
+        "collapsed": result.collapsed,
+        "facet_counts": "groups" if result.collapsed else "documents",
         "hits": [hit_json(h) for h in result.hits],
     }
 

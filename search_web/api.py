@@ -37,6 +37,21 @@ _HIT = {
         "doc_url": {"type": "string"},
         "tier": {"enum": list(TIER_LABELS)},
         "missing": {"type": "array", "items": {"type": "string"}},
+        "validity": _STR_OR_NULL,
+        "copies": {
+            "type": "array",
+            "description": "The other members of this result's group (reposts and copies of the same content).",
+            "items": {
+                "type": "object",
+                "required": ["id", "title", "agency", "published"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "title": {"type": "string"},
+                    "agency": {"type": "string"},
+                    "published": _STR_OR_NULL,
+                },
+            },
+        },
     },
 }
 _FACET = {
@@ -78,6 +93,8 @@ _SEARCH = {
         "expanded": {"type": "array", "items": {"type": "string"}},
         "corrected": _STR_OR_NULL,
         "tiers": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "collapsed": {"type": "integer", "minimum": 0, "description": "Documents not listed: another member of their group is."},
+        "facet_counts": {"enum": ["groups", "documents"]},
         "literal": {"type": "boolean"},
         "filters": {"type": "object"},
         "from": _STR_OR_NULL,
@@ -101,6 +118,15 @@ _DOC = {
         "document": {"type": "object"},
         "captures": {"type": "array", "items": {"type": "object"}},
         "related": {"type": "array", "items": {"type": "object"}},
+        "relations": {
+            "type": ["object", "null"],
+            "description": "Links both ways (cites, repeals, amends, replaces, interprets, reposts), validity, chain.",
+            "properties": {
+                "links": {"type": "array", "items": {"type": "object"}},
+                "validity": {"type": "object"},
+                "chain": {"type": "array", "items": {"type": "object"}},
+            },
+        },
     },
 }
 _OBJECT_OK = {"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}}}
@@ -145,6 +171,7 @@ SEARCH_PARAMS = [
     _param("page", "Page 1-100"),
     _param("size", "Results per page, 1-50"),
     _param("literal", "1: the words as typed (no synonyms, no typo correction)"),
+    _param("collapse", "0: list every document; by default reposts and copies of the same content show once"),
 ]
 
 

@@ -148,6 +148,7 @@ def search_json() -> Any:
             "query": req.q,
             **result_json(result),
             "literal": req.literal,
+            "collapse": req.collapse,
             "filters": req.filters,
             "from": req.date_from.isoformat() if req.date_from else None,
             "to": req.date_to.isoformat() if req.date_to else None,

@@ -37,6 +37,7 @@ SORT_LABELS = {"relevance": "按相关度", "date": "按日期"}
 FACET_SHOWN = 12
 _STATE_KEYS = (
     "q", "category", "agency", "year", "month", "listyear", "validity", "status", "from", "to", "sort", "size", "literal",
+    "collapse",
 )  # fmt: skip
 
 
@@ -99,6 +100,9 @@ def parse_request() -> SearchRequest:
         bad_parameter(f"列表年份应为四位数字，并且要先选定年份“{UNKNOWN_YEAR}”。")
     if "status" in filters and filters["status"] not in STATUS_LABELS:
         bad_parameter("状态只能是 active（公开中）或 withdrawn（已撤回）。")
+    collapse = args.get("collapse", "").strip()
+    if collapse not in ("", "0", "1"):
+        bad_parameter("collapse 只能是 1（合并相同内容，默认）或 0（逐篇列出）。")
     date_from, date_to = _date_arg("from"), _date_arg("to")
     if date_from and date_to and date_from > date_to:
         bad_parameter("起始日期不能晚于结束日期。")
@@ -111,6 +115,7 @@ def parse_request() -> SearchRequest:
         page=int(raw_page),
         page_size=page_size,
         literal=args.get("literal", "") not in ("", "0"),
+        collapse=collapse != "0",
     )
 
 

@@ -11,9 +11,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+import numpy as np
+
 from archive.catalog import Catalog, SchemaPart, StoredDocument, utcnow
+from index.docno import parse_doc_no
+from index.relations import similar
 from index.relations.extract import extract
 from index.relations.resolve import Candidate, Resolver, keys_of
 
@@ -51,14 +56,24 @@ PART = SchemaPart(
             extractor TEXT NOT NULL,
             updated_at TEXT NOT NULL
         );
-        -- 已废止 / 已修订 as the relations say (value '' once they no longer do). vseq numbers the
-        -- changes, so that the index re-reads exactly the documents whose derived validity moved.
-        CREATE TABLE derived_validity (
+        -- MinHash of each document's core text, with the numbers it states (near-duplicate grouping).
+        CREATE TABLE doc_fingerprints (
             doc_id TEXT PRIMARY KEY REFERENCES documents (id),
-            value TEXT NOT NULL,
+            minhash BLOB NOT NULL,
+            numbers TEXT NOT NULL,
+            own TEXT NOT NULL,
+            doc_no TEXT NOT NULL
+        );
+        -- What the index takes from the relations: validity (已废止, 已修订) and the group of reposts
+        -- and copies ('' when none). vseq numbers the changes, so that the index re-reads exactly
+        -- the documents whose derived fields moved.
+        CREATE TABLE derived_fields (
+            doc_id TEXT PRIMARY KEY REFERENCES documents (id),
+            validity TEXT NOT NULL DEFAULT '',
+            group_id TEXT NOT NULL DEFAULT '',
             vseq INTEGER NOT NULL
         );
-        CREATE INDEX derived_validity_vseq ON derived_validity (vseq);
+        CREATE INDEX derived_fields_vseq ON derived_fields (vseq);
         """,
     },
 )
@@ -72,7 +87,8 @@ class RelationsSync:
     references: int  # references stored in all
     resolved: int  # of which resolved to an archived document
     changed: int  # references whose target changed in this sync
-    validity_changed: int = 0  # documents whose derived validity (已废止, 已修订) changed
+    derived_changed: int = 0  # documents whose derived validity (已废止, 已修订) or group changed
+    groups: int = 0  # groups of reposts and copies
 
 
 def _candidate(stored: StoredDocument) -> Candidate:
@@ -101,23 +117,24 @@ def sync_relations(catalog: Catalog, rebuild: bool = False) -> RelationsSync:
     top = catalog.max_seq()
     with catalog.transaction():
         if since == 0:
-            catalog.conn.execute("DELETE FROM doc_references")
-            catalog.conn.execute("DELETE FROM doc_keys")
+            for table in ("doc_references", "doc_keys", "doc_fingerprints"):
+                catalog.conn.execute(f"DELETE FROM {table}")
         extracted = 0
         for stored in catalog.iter_documents(since_seq=since, until_seq=top):
             extracted += 1
             _extract_one(catalog, stored)
         changed = _resolve_all(catalog) if extracted or since == 0 else 0
-        moved = _derive_validity(catalog) if extracted or since == 0 else 0
+        moved = _derive_fields(catalog) if extracted or since == 0 else 0
         catalog.conn.execute(
             "INSERT INTO relations_state (only, seq, extractor, updated_at) VALUES (1, ?, ?, ?) "
             "ON CONFLICT (only) DO UPDATE SET seq=excluded.seq, extractor=excluded.extractor, updated_at=excluded.updated_at",
             (top, EXTRACTOR_VERSION, utcnow()),
         )
     total, resolved = catalog.conn.execute("SELECT COUNT(*), COUNT(target) FROM doc_references").fetchone()
-    result = RelationsSync(extracted, int(total), int(resolved), changed, moved)
+    grouped = catalog.conn.execute("SELECT COUNT(DISTINCT group_id) FROM derived_fields WHERE group_id != ''").fetchone()[0]
+    result = RelationsSync(extracted, int(total), int(resolved), changed, moved, int(grouped))
     log.info(
-        "relations: %d documents extracted, %d references (%d resolved), %d changed, %d validity changes",
+        "relations: %d documents extracted, %d references (%d resolved), %d changed, %d derived changes, %d groups",
         *vars(result).values(),
     )
     return result
@@ -137,6 +154,21 @@ def _extract_one(catalog: Catalog, stored: StoredDocument) -> None:
         "INSERT OR IGNORE INTO doc_keys (doc_id, kind, key) VALUES (?, ?, ?)",
         [(stored.id, kind, key) for kind, key in keys_of(_candidate(stored))],
     )
+    conn.execute("DELETE FROM doc_fingerprints WHERE doc_id=?", (stored.id,))
+    text = document_text(stored)
+    hashed = similar.minhash(similar.core_text(text))
+    if hashed is not None:
+        parsed = parse_doc_no(doc.doc_no) if doc.doc_no else None
+        conn.execute(
+            "INSERT INTO doc_fingerprints (doc_id, minhash, numbers, own, doc_no) VALUES (?, ?, ?, ?, ?)",
+            (
+                stored.id,
+                hashed.tobytes(),
+                json.dumps(sorted(similar.core_numbers(text))),
+                json.dumps(sorted(similar.numbers_in(doc.title + " " + doc.doc_no))),
+                parsed.key if parsed else "",
+            ),
+        )
 
 
 def _resolve_all(catalog: Catalog) -> int:
@@ -166,42 +198,67 @@ def _resolve_all(catalog: Catalog) -> int:
     return len(updates)
 
 
-def _derive_validity(catalog: Catalog) -> int:
-    """Recompute every document's derived validity; the changed ones get the next vseq. Returns how many."""
+def _groups(catalog: Catalog, published: dict[str, Any]) -> dict[str, str]:
+    """Each grouped document's group id: the group's earliest member (by date, then id)."""
+    conn = catalog.conn
+    reposts: dict[str, set[str]] = {}
+    for doc_id, target in conn.execute("SELECT doc_id, target FROM doc_references WHERE kind='reposts' AND target IS NOT NULL"):
+        reposts.setdefault(doc_id, set()).add(target)
+    prints = [
+        similar.Print(
+            row[0],
+            np.frombuffer(row[1], dtype=np.uint64),
+            frozenset(json.loads(row[2])),
+            frozenset(json.loads(row[3])),
+            row[4],
+            frozenset(reposts.get(row[0], ())),
+        )
+        for row in conn.execute("SELECT doc_id, minhash, numbers, own, doc_no FROM doc_fingerprints")
+    ]
+    out: dict[str, str] = {}
+    for members in similar.groups(prints):
+        first = min(members, key=lambda d: (published.get(d) or date.max, d))
+        out.update({d: first for d in members})
+    return out
+
+
+def _derive_fields(catalog: Catalog) -> int:
+    """Recompute every document's derived validity and group; the changed ones get the next vseq. Returns how many."""
     from index.relations.view import derived_validity
 
     conn = catalog.conn
-    rows = conn.execute(
-        f"""SELECT r.target, r.kind, r.sentence, s.published AS source_published, t.published AS target_published
-            FROM doc_references r JOIN ({_PUBLISHED}) s ON s.id = r.doc_id JOIN ({_PUBLISHED}) t ON t.id = r.target
-            WHERE r.kind IN ('repeals', 'replaces', 'amends') AND r.target IS NOT NULL AND r.target != r.doc_id"""
-    ).fetchall()
+    published = {row[0]: _date(row[1]) for row in conn.execute(_PUBLISHED)}
     incoming: dict[str, list[tuple[str, str, Any]]] = {}
-    published: dict[str, Any] = {}
-    for row in rows:
-        incoming.setdefault(row["target"], []).append((row["kind"], row["sentence"], _date(row["source_published"])))
-        published[row["target"]] = _date(row["target_published"])
-    now = {doc_id: derived_validity(links, published[doc_id]) for doc_id, links in incoming.items()}
-    before = {row[0]: row[1] for row in conn.execute("SELECT doc_id, value FROM derived_validity")}
-    moved = {d: v for d, v in now.items() if v and before.get(d, "") != v}
-    moved.update({d: "" for d, v in before.items() if v and not now.get(d)})
+    for target, kind, sentence, source in conn.execute(
+        """SELECT target, kind, sentence, doc_id FROM doc_references
+           WHERE kind IN ('repeals', 'replaces', 'amends') AND target IS NOT NULL AND target != doc_id"""
+    ):
+        incoming.setdefault(target, []).append((kind, sentence, published.get(source)))
+    validity = {doc_id: derived_validity(links, published.get(doc_id)) for doc_id, links in incoming.items()}
+    group = _groups(catalog, published)
+    now = {d: (validity.get(d, ""), group.get(d, "")) for d in set(validity) | set(group)}
+    now = {d: v for d, v in now.items() if v != ("", "")}
+    before = {row[0]: (row[1], row[2]) for row in conn.execute("SELECT doc_id, validity, group_id FROM derived_fields")}
+    moved = {d: v for d, v in now.items() if before.get(d, ("", "")) != v}
+    moved.update({d: ("", "") for d, v in before.items() if v != ("", "") and d not in now})
     if moved:
-        vseq = int(conn.execute("SELECT COALESCE(MAX(vseq), 0) FROM derived_validity").fetchone()[0]) + 1
+        vseq = int(conn.execute("SELECT COALESCE(MAX(vseq), 0) FROM derived_fields").fetchone()[0]) + 1
         conn.executemany(
-            "INSERT INTO derived_validity (doc_id, value, vseq) VALUES (?, ?, ?) "
-            "ON CONFLICT (doc_id) DO UPDATE SET value=excluded.value, vseq=excluded.vseq",
-            [(d, v, vseq) for d, v in moved.items()],
+            "INSERT INTO derived_fields (doc_id, validity, group_id, vseq) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (doc_id) DO UPDATE SET validity=excluded.validity, group_id=excluded.group_id, vseq=excluded.vseq",
+            [(d, v, g, vseq) for d, (v, g) in moved.items()],
         )
     return len(moved)
 
 
-def validity_changes(catalog: Catalog, after_vseq: int) -> tuple[dict[str, str], int]:
-    """Derived validity of the documents changed after `after_vseq` (all when 0), and the latest vseq."""
+def derived_changes(catalog: Catalog, after_vseq: int) -> tuple[dict[str, tuple[str, str]], int]:
+    """(validity, group id) of the documents whose derived fields changed after `after_vseq` (all when 0),
+    and the latest vseq."""
     if not catalog.ensure_part(PART):
         return {}, 0
-    rows = catalog.conn.execute("SELECT doc_id, value FROM derived_validity WHERE vseq > ?", (after_vseq,)).fetchall()
-    top = catalog.conn.execute("SELECT COALESCE(MAX(vseq), 0) FROM derived_validity").fetchone()[0]
-    return {row[0]: row[1] for row in rows}, int(top)
+    rows = catalog.conn.execute("SELECT doc_id, validity, group_id FROM derived_fields WHERE vseq > ?", (after_vseq,)).fetchall()
+    top = catalog.conn.execute("SELECT COALESCE(MAX(vseq), 0) FROM derived_fields").fetchone()[0]
+    return {row[0]: (row[1], row[2]) for row in rows}, int(top)
 
 
 _PUBLISHED = """SELECT d.id, json_extract(v.data, '$.published') AS published
@@ -209,8 +266,6 @@ _PUBLISHED = """SELECT d.id, json_extract(v.data, '$.published') AS published
 
 
 def _date(text: str | None) -> Any:
-    from datetime import date
-
     try:
         return date.fromisoformat(text) if text else None
     except ValueError:

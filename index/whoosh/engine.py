@@ -24,6 +24,7 @@ from index.api import (
     MAX_PAGE_SIZE,
     TIER_LABELS,
     UNKNOWN_YEAR,
+    Copy,
     FacetValue,
     Hit,
     IndexedDocument,
@@ -105,6 +106,45 @@ class _Column:
         index = {v: i for i, v in enumerate(values)}
         codes = np.fromiter((index.get(v, -1) for v in raw), dtype=np.int32, count=len(raw))
         return cls([str(v) for v in values], codes)
+
+
+MAX_COPIES = 50  # members of a group listed under its shown document
+
+
+def _day(yyyymmdd: int) -> date | None:
+    return date(yyyymmdd // 10000, yyyymmdd // 100 % 100, yyyymmdd % 100) if yyyymmdd else None
+
+
+def _one_per_group(group: np.ndarray | None, tiers: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """A mask keeping, of each group (group >= 0), the member of the best tier and then the highest key."""
+    keep = np.ones(len(tiers), dtype=bool)
+    if group is None:
+        return keep
+    grouped = np.flatnonzero(group >= 0)
+    if not len(grouped):
+        return keep
+    order = grouped[np.lexsort((-key[grouped], tiers[grouped], group[grouped]))]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = group[order][1:] != group[order][:-1]
+    keep[order[~first]] = False
+    return keep
+
+
+def _distinct(docnums: np.ndarray, group: np.ndarray | None) -> int:
+    """How many results `docnums` are when each group counts once."""
+    if group is None:
+        return int(len(docnums))
+    g = group[docnums]
+    return int(np.count_nonzero(g < 0) + len(np.unique(g[g >= 0])))
+
+
+def _once_per_group(codes: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Facet codes with each (value, group) pair kept once: a group counts once under each of its values."""
+    grouped = groups >= 0
+    if not np.any(grouped):
+        return codes
+    pairs = np.unique(np.stack([codes[grouped], groups[grouped]]), axis=1)
+    return np.concatenate([codes[~grouped], pairs[0]])
 
 
 def _guarded(method: _F) -> _F:
@@ -198,6 +238,10 @@ class WhooshEngine:
         # 列表年份 of the documents stating no date (only those have a listdate; the facet within 日期不详).
         self._cols["listyear"] = _Column.of([str(d // 10000) if d else "" for d in listdate.tolist()])
         self._cols["month"] = _Column.of([f"{p // 100 % 100:02d}" if p else "" for p in pubdate.tolist()])
+        # The group of reposts and copies of each document (-1: none); results show one per group.
+        group = _Column.of(list(reader.column_reader("group")))
+        blank = group.values.index("") if "" in group.values else -2
+        self._group = np.where(group.codes == blank, -1, group.codes).astype(np.int64)
 
     @_guarded
     def refresh(self) -> None:
@@ -664,17 +708,23 @@ class WhooshEngine:
                 better = self._correction(parsed, full)
                 if better is not None:
                     corrected, parsed, plan = better
-            facets, allowed = self._facet_counts(plan.docs, request)
-            total = int(len(allowed))
+            collapse = request.collapse and bool(np.any(self._group[plan.docs] >= 0))
+            group = self._group if collapse else None
+            facets, allowed = self._facet_counts(plan.docs, request, group)
+            total = _distinct(allowed, group)
             page_count = max(1, -(-total // page_size))
             page = min(page, page_count)
             wanted = page * page_size
             tiers = plan.tiers[np.searchsorted(plan.docs, allowed)] if len(allowed) else plan.tiers[:0]
             if parsed.empty or request.sort == "date":
-                order = np.lexsort((-allowed, -self._when[allowed]))[:wanted]
+                # By date, a group is shown by its earliest member: the original, not a later repost.
+                keep = _one_per_group(group[allowed] if group is not None else None, tiers, -self._when[allowed])
+                order = [i for i in np.lexsort((-allowed, -self._when[allowed])) if keep[i]][:wanted]
                 ranked = [(int(allowed[i]), 0.0, int(tiers[i])) for i in order]
             else:
-                ranked, timed_out = self._ranked(plan, allowed, tiers, wanted, started + self.time_limit_s)
+                ranked, timed_out = self._ranked(
+                    plan, allowed, tiers, wanted, started + self.time_limit_s, group[allowed] if group is not None else None
+                )
                 if timed_out:
                     notice = "查询耗时较长，排序只用了部分词语；请加上更具体的词或筛选条件。"
             if len(tiers) and not np.any(tiers <= ALL_WORDS) and parsed.text_groups():
@@ -682,7 +732,14 @@ class WhooshEngine:
             notice = "".join(part for part in (read_as, notice) if part)
             needles = query_needles(parsed.positive_texts() + plan.expanded, self.dict_id)
             hits = [
-                self._hit(searcher.stored_fields(d), score, needles, TIER_NAMES[tier], self._lacking(plan, d, tier))
+                self._hit(
+                    searcher.stored_fields(d),
+                    score,
+                    needles,
+                    TIER_NAMES[tier],
+                    self._lacking(plan, d, tier),
+                    self._copies(d, group),
+                )
                 for d, score, tier in ranked[(page - 1) * page_size :]
             ]
             exact_id = self._doc_no_target(parsed)
@@ -699,7 +756,20 @@ class WhooshEngine:
             expanded=plan.expanded,
             corrected=corrected,
             tier_counts={TIER_NAMES[t]: int(c) for t, c in zip(*np.unique(tiers, return_counts=True))},
+            collapsed=int(len(allowed)) - total,
         )
+
+    def _copies(self, docnum: int, group: np.ndarray | None) -> tuple[Copy, ...]:
+        """The other members of a shown document's group (reposts and copies), earliest first."""
+        if group is None or group[docnum] < 0:
+            return ()
+        members = np.flatnonzero((group == group[docnum]) & self._live)
+        members = members[members != docnum][:MAX_COPIES]
+        out = []
+        for d in members[np.argsort(self._when[members], kind="stable")]:
+            fields = self._searcher.stored_fields(int(d))
+            out.append(Copy(fields["id"], fields.get("title", ""), fields.get("agency", ""), _day(fields.get("pubdate") or 0)))
+        return tuple(out)
 
     def _correction(self, parsed: ParsedQuery, full: int) -> tuple[str, ParsedQuery, _Plan] | None:
         """A one-character correction of the query from the index's own vocabulary, or None.
@@ -768,7 +838,7 @@ class WhooshEngine:
         return 0 if exact is None else len(exact)
 
     def _ranked(
-        self, plan: _Plan, allowed: np.ndarray, tiers: np.ndarray, wanted: int, deadline: float
+        self, plan: _Plan, allowed: np.ndarray, tiers: np.ndarray, wanted: int, deadline: float, group: np.ndarray | None = None
     ) -> tuple[list[tuple[int, float, int]], bool]:
         """Top `wanted` of `allowed`, tier by tier; in a tier by BM25F plus phrase bonus, equal scores newest first.
 
@@ -800,9 +870,10 @@ class WhooshEngine:
             scores[hit] += DOC_KEY_BOOST
         # One key: the score to 4 decimals (float noise is a tie), then the date (newest first among equals).
         key = np.round(scores.astype(np.float64), 4) * 1e4 * 1e9 + self._when[allowed]
+        shown = _one_per_group(group, tiers, key)  # a group is shown by its highest-ranked member
         out: list[tuple[int, float, int]] = []
         for tier in range(len(TIER_NAMES)):
-            members = np.flatnonzero(tiers == tier)
+            members = np.flatnonzero((tiers == tier) & shown)
             if not len(members) or len(out) >= wanted:
                 continue
             keep = min(len(members), wanted - len(out))
@@ -820,8 +891,13 @@ class WhooshEngine:
         found = found[self._live[found]] if len(found) else found
         return str(self._searcher.stored_fields(int(found[0]))["id"]) if len(found) == 1 else ""
 
-    def _facet_counts(self, docnums: np.ndarray, request: SearchRequest) -> tuple[dict[str, list[FacetValue]], np.ndarray]:
-        """Per facet, counts under every other filter (so a count equals the results of clicking it)."""
+    def _facet_counts(
+        self, docnums: np.ndarray, request: SearchRequest, group: np.ndarray | None = None
+    ) -> tuple[dict[str, list[FacetValue]], np.ndarray]:
+        """Per facet, counts under every other filter (so a count equals the results of clicking it).
+
+        With `group`, a group of reposts and copies counts once under each value its members have
+        (as the collapsed results of clicking it show it once)."""
         filters = {k: v for k, v in request.filters.items() if k in FACETS and v}
         base = np.ones(len(docnums), dtype=bool)
         if request.date_from:
@@ -844,6 +920,8 @@ class WhooshEngine:
                 if other != f:
                     keep &= m
             codes = col.codes[docnums[keep]]
+            if group is not None:
+                codes = _once_per_group(codes, group[docnums[keep]])
             counts = np.bincount(codes[codes >= 0], minlength=len(col.values))
             items = [(col.values[i], int(n)) for i in np.flatnonzero(counts) for n in (counts[i],)]
             if f == "year":  # newest first; 日期不详 last
@@ -861,7 +939,13 @@ class WhooshEngine:
         return facets, docnums[every]
 
     def _hit(
-        self, fields: dict[str, Any], score: float, needles: list[str], tier: str = "all", missing: list[str] | None = None
+        self,
+        fields: dict[str, Any],
+        score: float,
+        needles: list[str],
+        tier: str = "all",
+        missing: list[str] | None = None,
+        copies: tuple[Copy, ...] = (),
     ) -> Hit:
         pubdate = fields.get("pubdate") or 0
         published = date(pubdate // 10000, pubdate // 100 % 100, pubdate % 100) if pubdate else None
@@ -883,6 +967,7 @@ class WhooshEngine:
             missing=tuple(missing or ()),
             listed=listed,
             validity=fields.get("validity", ""),
+            copies=copies,
         )
 
     @_guarded

@@ -13,7 +13,7 @@ from whoosh.formats import Positions
 
 from index.analysis import ANALYZER_VERSION, BigramTokenizer, ChineseTokenizer
 
-SCHEMA_VERSION = f"7.{ANALYZER_VERSION}"  # 4: packed positions; 5: catalog seq; 6: agency searchable; 7: list dates
+SCHEMA_VERSION = f"8.{ANALYZER_VERSION}"  # 4: packed positions; 5: catalog seq; 6: agency searchable; 7: list dates; 8: groups
 
 
 class CompactPositions(Positions):
@@ -78,6 +78,8 @@ def build_schema(dict_id: str = "") -> Schema:
         listdate=NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),
         status=ID(stored=True, sortable=True),
         validity=ID(stored=True, sortable=True),
+        # The group of reposts and copies a document belongs to (its earliest member's id; "" alone).
+        group=ID(stored=True, sortable=True),
         url=STORED,
         text=STORED,
         # The catalog's change sequence of the indexed version: `xxgk verify --index` compares it.

@@ -22,7 +22,7 @@ from index import analysis, dictionary, learned, vocabulary
 from index.api import UNKNOWN_YEAR, UNSTATED
 from index.docno import parse_doc_no
 from index.errors import IndexMissingError
-from index.relations.store import validity_changes
+from index.relations.store import derived_changes
 from index.whoosh import bulk
 from index.whoosh.codec import codec
 from index.whoosh.schema import SCHEMA_VERSION, build_schema
@@ -33,11 +33,12 @@ META_FILE = "xxgk-index.json"
 PARALLEL_FROM = 2000
 
 
-def document_fields(stored: StoredDocument, derived: Mapping[str, str] | None = None) -> dict[str, Any]:
+def document_fields(stored: StoredDocument, derived: Mapping[str, tuple[str, str]] | None = None) -> dict[str, Any]:
     """Index fields of a catalog document; attachment text is indexed with its document.
 
-    `derived` holds the documents' validity as their relations say (已废止, 已修订): the 有效性 facet
-    shows it where the page states none."""
+    `derived` holds (validity, group id) as the documents' relations say: the 有效性 facet shows
+    已废止 or 已修订 where the page states none, and results collapse a group of reposts and copies."""
+    validity, group = (derived or {}).get(stored.id, ("", ""))
     doc = stored.doc
     attachment_text = "\n".join(a.text for a in doc.attachments if a.text)
     text = doc.body + ("\n" + attachment_text if attachment_text else "")
@@ -60,7 +61,8 @@ def document_fields(stored: StoredDocument, derived: Mapping[str, str] | None = 
         "pubdate": int(doc.published.strftime("%Y%m%d")) if doc.published else 0,
         "listdate": int(doc.listed.strftime("%Y%m%d")) if doc.listed and not doc.published else 0,
         "status": stored.status,
-        "validity": doc.validity or (derived or {}).get(stored.id) or UNSTATED,
+        "validity": doc.validity or validity or UNSTATED,
+        "group": group,
         "url": doc.url,
         "text": text,
         "seq": stored.seq,
@@ -188,7 +190,7 @@ def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], Non
     try:
         seq = catalog.max_seq()
         total = catalog.count()
-        derived, vseq = validity_changes(catalog, 0)
+        derived, vseq = derived_changes(catalog, 0)
         words, groups = _domain_words(settings, catalog)
         learned.save(new_dir, groups)
         dict_id = dictionary.save(new_dir, words)
@@ -248,8 +250,9 @@ def _sync(settings: Settings, catalog: Catalog) -> int:
         return _rebuild(settings, catalog)
     log.info("index sync started: catalog changes after %s", meta.get("catalog_seq", 0))
     seq = catalog.max_seq()
-    derived, vseq = validity_changes(catalog, 0)
-    moved = set(validity_changes(catalog, int(meta.get("relations_vseq", 0)))[0])  # another crawl repealed them
+    derived, vseq = derived_changes(catalog, 0)
+    # Documents another document's arrival repealed, or grouped with a repost: changed though they did not.
+    moved = set(derived_changes(catalog, int(meta.get("relations_vseq", 0)))[0])
     changed = 0
     try:
         with ix.writer(limitmb=min(settings.index_writer_mb, 256), codec=codec()) as writer:

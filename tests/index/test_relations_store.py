@@ -11,6 +11,7 @@ import tempfile
 import tomllib
 from collections import Counter
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,31 @@ CORPUS = tomllib.loads((Path(__file__).resolve().parents[1] / "relations_eval" /
 BY_NAME = {d["id"]: d for d in CORPUS}
 # Documents dense in relations (each repeals, amends or is repealed by another here): a few random
 # arrivals already build and break validity chains. x1-x3 add a reference two documents could mean.
-POOL = ("a1", "a2", "a3", "b1", "b2", "c0", "c1", "m1", "i0", "i1", "e1", "e2", "x2", "x3")
+POOL = ("a1", "a2", "a3", "b1", "b2", "c0", "c1", "m1", "i0", "i1", "e1", "x2", "x3", "orig", "rep1", "rep2", "next")
 _ACTING = re.compile("废止|停止执行|不再执行|代替|修改|修订|失效|调整")
+
+
+def _generated() -> dict[str, dict[str, Any]]:
+    """A long 办法, two agencies' reposts of it, and the same 办法 of the next year (a look-alike)."""
+    import random
+
+    from tests.relations_eval.pairs import TOPICS, _next_year, _policy, _repost
+
+    rng = random.Random(7)
+    base = _policy(TOPICS[0], 2019, 600, rng, ["全区各级各部门要加强组织领导，明确工作责任，确保各项政策落实到位。"] * 5)
+    docs = {
+        "orig": (base, "余杭区民政局", date(2019, 3, 1)),
+        "rep1": (_repost(base, "临平区民政局", with_head=False), "临平区民政局", date(2019, 3, 8)),
+        "rep2": (_repost(base, "钱塘区民政局", with_head=True), "钱塘区民政局", date(2019, 3, 9)),
+        "next": (_next_year(base, 2019, 600, 700), "余杭区民政局", date(2020, 3, 1)),
+    }
+    return {
+        name: {"id": name, "title": doc.title, "doc_no": doc.doc_no, "body": doc.body, "agency": agency, "published": when}
+        for name, (doc, agency, when) in docs.items()
+    }
+
+
+BY_NAME.update(_generated())
 
 
 def _doc(name: str, edited: bool = False) -> Document:
@@ -50,7 +74,7 @@ def _doc(name: str, edited: bool = False) -> Document:
         published=d.get("published"),
         body=body,
         category="政策文件",
-        agency="余杭区人民政府",
+        agency=str(d.get("agency", "余杭区人民政府")),
     )
 
 
@@ -58,21 +82,26 @@ def _id(name: str) -> str:
     return doc_id_for("t", f"http://xxgk.example.gov.cn/{name}.html")
 
 
-def _dump(path: Path) -> tuple[list[tuple[Any, ...]], dict[str, str]]:
-    """The stored relations and the non-empty derived validity, comparable across catalogs."""
+def _dump(path: Path) -> tuple[list[tuple[Any, ...]], dict[str, tuple[str, str]]]:
+    """The stored relations and the non-empty derived fields (validity, group), comparable across catalogs."""
     conn = sqlite3.connect(path)
     try:
         refs = conn.execute(
             "SELECT doc_id, ord, kind, title, doc_no, mention, sentence, target, candidates, how"
             " FROM doc_references ORDER BY doc_id, ord"
         ).fetchall()
-        validity = dict(conn.execute("SELECT doc_id, value FROM derived_validity WHERE value != ''").fetchall())
+        validity = {
+            row[0]: (row[1], row[2])
+            for row in conn.execute(
+                "SELECT doc_id, validity, group_id FROM derived_fields WHERE validity != '' OR group_id != ''"
+            )
+        }
     finally:
         conn.close()
     return refs, validity
 
 
-def _from_scratch(catalog_path: Path) -> tuple[list[tuple[Any, ...]], dict[str, str]]:
+def _from_scratch(catalog_path: Path) -> tuple[list[tuple[Any, ...]], dict[str, tuple[str, str]]]:
     copy = Path(tempfile.mkdtemp(prefix="xxgk-rel-")) / "catalog.sqlite3"
     try:
         source, target = sqlite3.connect(catalog_path), sqlite3.connect(copy)  # WAL: the backup API sees it all
@@ -87,7 +116,7 @@ def _from_scratch(catalog_path: Path) -> tuple[list[tuple[Any, ...]], dict[str, 
 
 
 def _validity_facet(engine: WhooshEngine) -> dict[str, int]:
-    result = engine.search(SearchRequest(page_size=1))
+    result = engine.search(SearchRequest(page_size=1, collapse=False))  # counts documents
     return {v.value: v.count for v in result.facets["validity"]}
 
 
@@ -219,6 +248,14 @@ class RelationsFollowCatalog(RuleBasedStateMachine):
                 found = document_relations(self.catalog, stored.id)
                 truth[(found.validity.value if found else "") or "未注明"] += 1
             assert _validity_facet(self.engine) == _validity_facet(fresh) == dict(truth)
+            # One result per group of reposts and copies, the same in both engines and as the catalog says.
+            groups = Counter(g for _, g in _dump(self.settings.catalog_path)[1].values() if g)
+            everything = SearchRequest(page_size=50)
+            kept, new = self.engine.search(everything), fresh.search(everything)
+            assert kept.total == new.total == self.catalog.count() - sum(n - 1 for n in groups.values())
+            assert sorted((h.id, tuple(c.id for c in h.copies)) for h in kept.hits) == sorted(
+                (h.id, tuple(c.id for c in h.copies)) for h in new.hits
+            )
         finally:
             fresh.close()
 
@@ -233,3 +270,50 @@ TestRelationsFollowCatalog = RelationsFollowCatalog.TestCase
 TestRelationsFollowCatalog.settings = settings(
     max_examples=20, stateful_step_count=6, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+
+
+def test_reposts_and_copies_collapse_to_one_result_and_the_facets_count_groups(tmp_path: Path) -> None:
+    data = make_settings(tmp_path / "data")
+    with Catalog(data.catalog_path) as catalog:
+        for name in ("orig", "rep1", "rep2", "next", "a1"):
+            catalog.record_document(_doc(name), None)
+        done = sync_relations(catalog)
+        rebuild(data, catalog)
+    assert done.groups == 1
+    engine = WhooshEngine(data.index_path)
+    try:
+        found = engine.search(SearchRequest(q="最低生活保障"))
+        shown = {h.id: h for h in found.hits}
+        # The original and its two reposts are one result, shown by its best-ranked member with the others
+        # listed; the next year's 办法 (other numbers) and the 2016 one are results of their own.
+        group = {_id("orig"), _id("rep1"), _id("rep2")}
+        assert len(group & set(shown)) == 1 and {_id("next"), _id("a1")} <= set(shown)
+        first = next(h for h in found.hits if h.id in group)
+        assert {c.id for c in first.copies} == group - {first.id}
+        assert found.total == 3 and found.collapsed == 2
+        agency = {v.value: v.count for v in found.facets["agency"]}
+        assert agency == {"余杭区民政局": 2, "临平区民政局": 1, "钱塘区民政局": 1, "余杭区人民政府": 1}
+        # Clicking a repost's agency shows that repost: a count is what its click finds.
+        narrowed = engine.search(SearchRequest(q="最低生活保障", filters={"agency": "临平区民政局"}))
+        assert [h.id for h in narrowed.hits] == [_id("rep1")] and narrowed.total == 1
+        # By date, the group is shown by its earliest member, the original.
+        by_date = engine.search(SearchRequest(q="最低生活保障", sort="date"))
+        assert group & {h.id for h in by_date.hits} == {_id("orig")}
+        # collapse=0 lists every document and counts documents.
+        every = engine.search(SearchRequest(q="最低生活保障", collapse=False))
+        assert every.total == 5 and every.collapsed == 0 and all(not h.copies for h in every.hits)
+        assert {v.value: v.count for v in every.facets["agency"]}["余杭区民政局"] == 2
+    finally:
+        engine.close()
+
+
+def test_the_judged_near_duplicate_pairs_group_with_no_false_merge() -> None:
+    from tests.relations_eval.pairs import judge, judged_pairs
+
+    pairs = judged_pairs()
+    assert len(pairs) >= 40
+    assert {p.kind for p in pairs} >= {"copy", "traditional", "repost", "next year", "revised", "template reports"}
+    outcomes = [(p.same, judge(p)[0]) for p in pairs]
+    assert not [p.kind for p, (same, grouped) in zip(pairs, outcomes) if grouped and not same]  # no false merge
+    same = [grouped for same, grouped in outcomes if same]
+    assert sum(same) / len(same) >= 0.9

@@ -389,3 +389,30 @@ def test_a_repealed_document_says_so_links_its_replacement_and_its_relations_are
     assert {v["value"]: v["count"] for v in facet["values"]}["已废止"] == 2
     page = client.get("/?q=最低生活保障办法").get_data(as_text=True)
     assert page.count('<span class="badge">已废止</span>') == 2
+
+
+def test_reposts_show_once_with_the_others_listed_and_collapse_0_lists_them_all(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from index.api import sync_relations
+    from tests.index.test_relations_store import _doc, _id
+
+    settings = make_settings(tmp_path)
+    with Catalog(settings.catalog_path) as catalog:
+        for name in ("orig", "rep1", "rep2", "next"):
+            catalog.record_document(_doc(name), None)
+        sync_relations(catalog)
+        rebuild(settings, catalog)
+    client = create_app(settings).test_client()
+    html = client.get("/?q=最低生活保障").get_data(as_text=True)
+    assert html.count('<details class="copies">') == 1 and "另有 2 个机关发布相同内容" in html
+    copies = html[html.index('<details class="copies">') :].split("</details>")[0]
+    assert len(re.findall(r'href="/doc/[0-9a-f]{16}"', copies)) == 2
+    assert 'id="collapsed-note"' in html and "collapse=0" in html
+    data = client.get("/search.json?q=最低生活保障").get_json()
+    assert data["total"] == 2 and data["collapsed"] == 2 and data["facet_counts"] == "groups"
+    listed = {h["id"]: [c["id"] for c in h["copies"]] for h in data["hits"]}
+    assert sorted(len(v) for v in listed.values()) == [0, 2]
+    every = client.get("/search.json?q=最低生活保障&collapse=0").get_json()
+    assert every["total"] == 4 and every["facet_counts"] == "documents" and all(not h["copies"] for h in every["hits"])
+    assert {h["id"] for h in every["hits"]} == {_id(n) for n in ("orig", "rep1", "rep2", "next")}
+    assert "合并相同内容" in client.get("/?q=最低生活保障&collapse=0").get_data(as_text=True)
+    assert client.get("/search.json?q=x&collapse=maybe").status_code == 400
