@@ -26,6 +26,14 @@ def ensure_archive(n: int) -> Settings:
     data = CACHE / f"archive-{n}"
     settings = load_settings(env={}, overrides={"data_dir": str(data)})
     ready = data / "ready"
+    if ready.exists():
+        from index.errors import IndexMissingError
+        from index.whoosh.sync import check_index
+
+        try:
+            check_index(settings.index_path)
+        except IndexMissingError:  # built by an older version of the schema: build it again
+            ready.unlink()
     if not ready.exists():
         from index.whoosh.sync import rebuild
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import click
 
@@ -50,7 +53,7 @@ def search(
 ) -> None:
     """Search the index from the terminal (ranked: id, score, title, url, snippet)."""
 
-    from index.api import TIER_LABELS, SearchRequest, hit_json, open_backend, result_json
+    from index.api import TIER_LABELS, SearchRequest, document_relations, hit_json, open_backend, result_json
 
     settings = obj.settings
     engine = open_backend(settings)
@@ -60,7 +63,12 @@ def search(
     finally:
         engine.close()
     if as_json:
-        click.echo(json.dumps({"query": query, **result_json(result)}, ensure_ascii=False, indent=2))
+        data = result_json(result)
+        with _catalog(settings) as catalog:  # each hit with its relations, as its document page shows them
+            for hit in data["hits"]:
+                found = document_relations(catalog, hit["id"]) if catalog is not None else None
+                hit["relations"] = found.as_dict() if found else None
+        click.echo(json.dumps({"query": query, **data}, ensure_ascii=False, indent=2))
         return
     click.echo(f"共 {result.total} 条结果（{result.took_ms:.0f} 毫秒）")
     if result.corrected:
@@ -77,8 +85,11 @@ def search(
     for h in result.hits:
         plain = hit_json(h)["snippet"]
         when = h.published or ("日期不详" + (f"（列表日期 {h.listed}）" if h.listed else ""))
+        marks = "".join(f" [{v}]" for v in (h.validity,) if v in ("已废止", "已修订")) + (
+            f" [另有 {len(h.copies)} 篇相同内容]" if h.copies else ""
+        )
         click.echo(
-            f"\n{h.id}  {h.score:6.2f}  {h.title}\n  {h.agency} · {when} · {h.category}"
+            f"\n{h.id}  {h.score:6.2f}  {h.title}{marks}\n  {h.agency} · {when} · {h.category}"
             f"{' · ' + h.doc_no if h.doc_no else ''}\n  {h.url}\n  {plain}"
         )
         if explain:
@@ -124,6 +135,18 @@ def relations(obj: Context, doc_id: str, as_json: bool) -> None:
         where = link.doc_id or ("未收录" if not link.candidates else f"无法确定：{len(link.candidates)} 个同名文件")
         click.echo(f"\n{link.label}  {link.title}{'  ' + link.doc_no if link.doc_no else ''}  [{where}]")
         click.echo(f"  “{link.sentence}”")
+
+
+@contextmanager
+def _catalog(settings: Any) -> Iterator[Any]:
+    """The catalog, read-only, or None when there is none yet."""
+    from archive.catalog import Catalog
+
+    if not settings.catalog_path.exists():
+        yield None
+        return
+    with Catalog(settings.catalog_path, readonly=True) as catalog:
+        yield catalog
 
 
 def register(root: click.Group) -> None:

@@ -15,6 +15,7 @@ from archive.settings import Settings, load_settings
 from archive.store import WarcStore
 from crawler.run import CrawlReport, crawl_source
 from crawler.sources import Source, load_sources
+from index.api import sync_relations
 from index.whoosh.sync import rebuild
 from xxgk.demo import demo_sources_dir
 from xxgk.demo.server import DemoPortal
@@ -77,9 +78,9 @@ def crawled(portal: DemoPortal, demo_sources: dict[str, Source], tmp_path_factor
 
 @pytest.fixture(scope="session")
 def indexed(crawled: Crawled) -> Settings:
-    from index.whoosh.sync import rebuild
-
+    """The crawled archive with what every crawl derives: the relations, then the index."""
     with Catalog(crawled.settings.catalog_path) as catalog:
+        sync_relations(catalog)
         rebuild(crawled.settings, catalog)
     return crawled.settings
 
@@ -124,6 +125,7 @@ def revised(tmp_path_factory: pytest.TempPathFactory) -> Revised:
         first = crawl_source(source, settings, catalog, store)
         portal.revise()
         second = crawl_source(source, settings, catalog, store)
+        sync_relations(catalog)  # what every crawl derives: the relations, then the index
         rebuild(settings, catalog)
     assert portal.edited and portal.withdrawn
     yield Revised(

@@ -34,7 +34,9 @@ _DOCNO = re.compile(r"[\u3400-\u9fff]{2,12}(?:〔|\()(?:19|20)\d{2}(?:〕|\))第
 _LEAD_IN = re.compile(
     "^.*(?:根据|依据|依照|遵照|按照|参照|参考|对照|执行|落实|贯彻|废止|修订|修改|转发|印发|关于|结合|详见|参见|的|和|与|及|或)"
 )
-_SENTENCE = re.compile(r"[^。!?\n]+[。!?]?")
+_SENTENCE = re.compile(r"[^。!?！？\n]+[。!?！？]?")
+# A sentence can hold a mention only with a title bracket or a 号; a list heading ends with a colon.
+_MAY_REFER = re.compile(r"[《〈]|[号號]|[:：]\s*$")
 _CLAUSE_END = ",;:"
 _SELF_ISSUING = re.compile("^(?:印发|发布|公布|颁布|下发|出台)")
 _INTERPRET_WORDS = re.compile(r"^(?:关于)?(?:一图读懂|图解|解读)[:\s]*|的?(?:政策)?(?:解读|图解|问答)$")
@@ -100,8 +102,8 @@ def is_document_title(title: str) -> bool:
     return bool(_DOC_KIND.search(text)) and not _DOC_KIND.fullmatch(text)
 
 
-def _titles(norm: str) -> list[str]:
-    """The outermost 《…》 titles of a normalised text (inner 《》 or 〈〉 kept inside)."""
+def _bracketed(norm: str) -> list[tuple[int, int]]:
+    """(start, end) of each outermost 《…》 of a normalised text, brackets included (inner 《》 kept inside)."""
     found, depth, start = [], 0, 0
     for i, ch in enumerate(norm):
         if ch == "《":
@@ -111,23 +113,18 @@ def _titles(norm: str) -> list[str]:
         elif ch == "》" and depth:
             depth -= 1
             if depth == 0:
-                found.append(norm[start + 1 : i])
+                found.append((start, i + 1))
     return found
+
+
+def _titles(norm: str) -> list[str]:
+    """The outermost 《…》 titles of a normalised text, without their brackets."""
+    return [norm[start + 1 : end - 1] for start, end in _bracketed(norm)]
 
 
 def mentions(norm: str) -> list[Mention]:
     """The mentions in a normalised sentence, in order; a 文号 right after a 《title》 joins it."""
-    spans: list[Mention] = []
-    depth, start = 0, 0
-    for i, ch in enumerate(norm):
-        if ch == "《":
-            if depth == 0:
-                start = i
-            depth += 1
-        elif ch == "》" and depth:
-            depth -= 1
-            if depth == 0 and i - start > 2:
-                spans.append(Mention(start, i + 1, norm[start + 1 : i], ""))
+    spans = [Mention(start, end, norm[start + 1 : end - 1], "") for start, end in _bracketed(norm) if end - start > 3]
     for m in _DOCNO.finditer(norm):
         if any(s.start <= m.start() < s.end for s in spans):
             continue  # a 文号 inside a title is part of the title
@@ -252,25 +249,26 @@ def extract(title: str, body: str, doc_no: str = "") -> list[Reference]:
             continue
         for m in _SENTENCE.finditer(line):
             sentence = m.group(0)
+            if not _MAY_REFER.search(sentence):
+                carried = ""  # no mention and no list heading: a list the previous lines announced has ended
+                continue
             norm = normalize(sentence)
             spans = mentions(norm)
             typed, carried = _typed(norm, spans, carried)
             for kind, s in typed:
                 key = title_key(s.title) if s.title else ""
-                if (
-                    (s.doc_no in own)
-                    or (key in own and not s.doc_no)
-                    or (s.title and not s.doc_no and not is_document_title(s.title))
-                ):
-                    continue  # itself (a same-titled document of another year has another 文号), or not a document
+                # Itself (a same-titled document of another year has another 文号), or not a document.
+                if s.doc_no in own or (not s.doc_no and (key in own or not is_document_title(s.title))):
+                    continue
                 if describes and kind in ("repeals", "amends", "replaces"):
                     kind = "cites"
                 refs.append(Reference(kind, key, s.doc_no, norm[s.start : s.end], sentence.strip()))
-    return _merged(refs)
+    return _merged(refs, title)
 
 
-def _merged(refs: list[Reference]) -> list[Reference]:
-    """One reference per (type, target): the first sentence is the evidence; a stronger type wins over cites."""
+def _merged(refs: list[Reference], title: str) -> list[Reference]:
+    """One reference per target: a stronger type wins over cites; the evidence is the first sentence of
+    the text that names it (the title says less: 关于修改《X》的通知 vs 对《X》作如下修改)."""
     out: dict[tuple[str, str], Reference] = {}
     order: list[tuple[str, str]] = []
     targets: dict[str, tuple[str, str]] = {}
@@ -282,7 +280,10 @@ def _merged(refs: list[Reference]) -> list[Reference]:
         if known and known in out:
             first = out[known]
             better = ref if first.kind == "cites" and ref.kind != "cites" else first
-            merged = Reference(better.kind, first.title or ref.title, first.doc_no or ref.doc_no, better.mention, better.sentence)
+            evidence = ref if first.sentence == title and ref.sentence != title else better
+            merged = Reference(
+                better.kind, first.title or ref.title, first.doc_no or ref.doc_no, evidence.mention, evidence.sentence
+            )
             out[known] = merged
         else:
             known = (ref.kind, target)

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +29,7 @@ from index.relations.resolve import Candidate, Resolver, keys_of
 log = logging.getLogger(__name__)
 
 EXTRACTOR_VERSION = "1"
+PARALLEL_FROM = 2000  # a rebuild of this many documents or more is shared among two forked workers
 
 PART = SchemaPart(
     "relations",
@@ -64,6 +69,12 @@ PART = SchemaPart(
             own TEXT NOT NULL,
             doc_no TEXT NOT NULL
         );
+        -- Its LSH band keys (documents sharing one are compared) and the pairs found similar.
+        CREATE TABLE doc_bands (doc_id TEXT NOT NULL REFERENCES documents (id), band_key INTEGER NOT NULL);
+        CREATE INDEX doc_bands_doc ON doc_bands (doc_id);
+        CREATE INDEX doc_bands_key ON doc_bands (band_key);
+        CREATE TABLE doc_pairs (a TEXT NOT NULL, b TEXT NOT NULL, similarity REAL NOT NULL, PRIMARY KEY (a, b));
+        CREATE INDEX doc_pairs_b ON doc_pairs (b);
         -- What the index takes from the relations: validity (已废止, 已修订) and the group of reposts
         -- and copies ('' when none). vseq numbers the changes, so that the index re-reads exactly
         -- the documents whose derived fields moved.
@@ -117,13 +128,19 @@ def sync_relations(catalog: Catalog, rebuild: bool = False) -> RelationsSync:
     top = catalog.max_seq()
     with catalog.transaction():
         if since == 0:
-            for table in ("doc_references", "doc_keys", "doc_fingerprints"):
+            for table in ("doc_references", "doc_keys", "doc_fingerprints", "doc_bands", "doc_pairs"):
                 catalog.conn.execute(f"DELETE FROM {table}")
-        extracted = 0
-        for stored in catalog.iter_documents(since_seq=since, until_seq=top):
-            extracted += 1
-            _extract_one(catalog, stored)
-        changed = _resolve_all(catalog) if extracted or since == 0 else 0
+        touched: set[str] = set()
+        for derived in _derive_all(catalog, since, top):
+            touched.add(derived.doc_id)
+            _store(catalog, derived, replace=since > 0)
+        extracted = len(touched)
+        retargeted = _resolve_all(catalog) if extracted or since == 0 else set()
+        changed = len(retargeted)
+        if since == 0:
+            _pair_all(catalog)
+        elif touched:
+            _pair_some(catalog, touched)
         moved = _derive_fields(catalog) if extracted or since == 0 else 0
         catalog.conn.execute(
             "INSERT INTO relations_state (only, seq, extractor, updated_at) VALUES (1, ?, ?, ?) "
@@ -140,39 +157,85 @@ def sync_relations(catalog: Catalog, rebuild: bool = False) -> RelationsSync:
     return result
 
 
-def _extract_one(catalog: Catalog, stored: StoredDocument) -> None:
-    conn = catalog.conn
-    conn.execute("DELETE FROM doc_references WHERE doc_id=?", (stored.id,))
-    conn.execute("DELETE FROM doc_keys WHERE doc_id=?", (stored.id,))
+@dataclass(frozen=True)
+class _Derived:
+    """One document's rows for the three tables: its references, its keys, its fingerprint (or None)."""
+
+    doc_id: str
+    references: list[tuple[Any, ...]]
+    keys: list[tuple[str, str, str]]
+    fingerprint: tuple[Any, ...] | None
+    bands: list[tuple[str, int]]
+
+
+def _derive(stored: StoredDocument) -> _Derived:
+    """Everything relations keep of one document, computed from it alone (so any process can)."""
     doc = stored.doc
-    refs = extract(doc.title, document_text(stored), doc.doc_no)
+    text = document_text(stored)
+    refs = extract(doc.title, text, doc.doc_no)
+    printed = similar.fingerprint(text)
+    fingerprint, bands = None, []
+    if printed is not None:
+        bands = [(stored.id, key) for key in similar.band_keys(printed[0])]
+        parsed = parse_doc_no(doc.doc_no) if doc.doc_no else None
+        own = sorted(similar.numbers_in(doc.title + " " + doc.doc_no))
+        fingerprint = (
+            stored.id,
+            printed[0].tobytes(),
+            json.dumps(sorted(printed[1])),
+            json.dumps(own),
+            parsed.key if parsed else "",
+        )
+    return _Derived(
+        stored.id,
+        [(stored.id, i, r.kind, r.title, r.doc_no, r.mention, r.sentence) for i, r in enumerate(refs)],
+        [(stored.id, kind, key) for kind, key in keys_of(_candidate(stored))],
+        fingerprint,
+        bands,
+    )
+
+
+def _store(catalog: Catalog, derived: _Derived, replace: bool) -> None:
+    conn = catalog.conn
+    if replace:
+        for table in ("doc_references", "doc_keys", "doc_fingerprints", "doc_bands"):
+            conn.execute(f"DELETE FROM {table} WHERE doc_id=?", (derived.doc_id,))
     conn.executemany(
         "INSERT INTO doc_references (doc_id, ord, kind, title, doc_no, mention, sentence) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(stored.id, i, r.kind, r.title, r.doc_no, r.mention, r.sentence) for i, r in enumerate(refs)],
+        derived.references,
     )
-    conn.executemany(
-        "INSERT OR IGNORE INTO doc_keys (doc_id, kind, key) VALUES (?, ?, ?)",
-        [(stored.id, kind, key) for kind, key in keys_of(_candidate(stored))],
-    )
-    conn.execute("DELETE FROM doc_fingerprints WHERE doc_id=?", (stored.id,))
-    text = document_text(stored)
-    hashed = similar.minhash(similar.core_text(text))
-    if hashed is not None:
-        parsed = parse_doc_no(doc.doc_no) if doc.doc_no else None
+    conn.executemany("INSERT OR IGNORE INTO doc_keys (doc_id, kind, key) VALUES (?, ?, ?)", derived.keys)
+    if derived.fingerprint is not None:
         conn.execute(
-            "INSERT INTO doc_fingerprints (doc_id, minhash, numbers, own, doc_no) VALUES (?, ?, ?, ?, ?)",
-            (
-                stored.id,
-                hashed.tobytes(),
-                json.dumps(sorted(similar.core_numbers(text))),
-                json.dumps(sorted(similar.numbers_in(doc.title + " " + doc.doc_no))),
-                parsed.key if parsed else "",
-            ),
+            "INSERT INTO doc_fingerprints (doc_id, minhash, numbers, own, doc_no) VALUES (?, ?, ?, ?, ?)", derived.fingerprint
         )
+    conn.executemany("INSERT INTO doc_bands (doc_id, band_key) VALUES (?, ?)", derived.bands)
 
 
-def _resolve_all(catalog: Catalog) -> int:
-    """Resolve every stored reference against every document's keys; returns how many targets changed."""
+def _derive_range(job: tuple[str, int, int]) -> list[_Derived]:
+    """A forked worker's share of a rebuild: the documents with lo < seq <= hi, read on its own connection."""
+    path, lo, hi = job
+    with Catalog(Path(path), readonly=True) as catalog:
+        return [_derive(stored) for stored in catalog.iter_documents(since_seq=lo, until_seq=hi)]
+
+
+def _derive_all(catalog: Catalog, since: int, top: int) -> Iterator[_Derived]:
+    """Every changed document's rows; a rebuild of many documents is shared among forked workers."""
+    total = catalog.count() if since == 0 else 0
+    workers = min(os.cpu_count() or 1, 2) if total >= PARALLEL_FROM and hasattr(os, "fork") else 1
+    if workers == 1:
+        yield from (_derive(stored) for stored in catalog.iter_documents(since_seq=since, until_seq=top))
+        return
+    cuts = catalog.seq_cuts(workers * 8)
+    cuts[-1] = top
+    jobs = [(str(catalog.path), lo, hi) for lo, hi in zip(cuts, cuts[1:]) if hi > lo]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for part in pool.imap(_derive_range, jobs):
+            yield from part
+
+
+def _resolve_all(catalog: Catalog) -> set[str]:
+    """Resolve every stored reference against every document's keys; returns the documents whose targets changed."""
     from index.relations.extract import Reference
 
     conn = catalog.conn
@@ -195,28 +258,79 @@ def _resolve_all(catalog: Catalog) -> int:
         if (where.target, candidates, where.how) != (row["target"], row["candidates"], row["how"]):
             updates.append((where.target, candidates, where.how, row["doc_id"], row["ord"]))
     conn.executemany("UPDATE doc_references SET target=?, candidates=?, how=? WHERE doc_id=? AND ord=?", updates)
-    return len(updates)
+    return {row[3] for row in updates}
 
 
-def _groups(catalog: Catalog, published: dict[str, Any]) -> dict[str, str]:
-    """Each grouped document's group id: the group's earliest member (by date, then id)."""
+def _reposting(catalog: Catalog) -> set[str]:
+    """The 转发 pages: documents with a reposts reference (resolved or not)."""
+    return {row[0] for row in catalog.conn.execute("SELECT DISTINCT doc_id FROM doc_references WHERE kind='reposts'")}
+
+
+def _prints(catalog: Catalog, reposting: set[str], ids: list[str] | None = None) -> list[similar.Print]:
+    """The stored fingerprints (of `ids`, or all), each marked when it is a 转发 page."""
     conn = catalog.conn
-    reposts: dict[str, set[str]] = {}
-    for doc_id, target in conn.execute("SELECT doc_id, target FROM doc_references WHERE kind='reposts' AND target IS NOT NULL"):
-        reposts.setdefault(doc_id, set()).add(target)
-    prints = [
+    sql = "SELECT doc_id, minhash, numbers, own, doc_no FROM doc_fingerprints"
+    rows = (
+        conn.execute(sql).fetchall()
+        if ids is None
+        else [r for chunk in _chunks(ids) for r in conn.execute(sql + f" WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk)]
+    )
+    return [
         similar.Print(
             row[0],
             np.frombuffer(row[1], dtype=np.uint64),
             frozenset(json.loads(row[2])),
             frozenset(json.loads(row[3])),
             row[4],
-            frozenset(reposts.get(row[0], ())),
+            row[0] in reposting,
         )
-        for row in conn.execute("SELECT doc_id, minhash, numbers, own, doc_no FROM doc_fingerprints")
+        for row in rows
     ]
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _pair_all(catalog: Catalog) -> None:
+    """Every similar pair of the archive, found through the LSH bands in memory (a rebuild)."""
+    pairs = similar.pairs(_prints(catalog, _reposting(catalog)))
+    catalog.conn.executemany("INSERT INTO doc_pairs (a, b, similarity) VALUES (?, ?, ?)", pairs)
+
+
+def _pair_some(catalog: Catalog, ids: set[str]) -> None:
+    """The pairs of the documents `ids` found again: compared with those sharing a band key with them."""
+    conn = catalog.conn
+    for chunk in _chunks(sorted(ids)):
+        marks = ",".join("?" * len(chunk))
+        conn.execute(f"DELETE FROM doc_pairs WHERE a IN ({marks}) OR b IN ({marks})", chunk + chunk)
+    reposting = _reposting(catalog)
+    mine = {p.id: p for p in _prints(catalog, reposting, sorted(ids))}
+    found: dict[tuple[str, str], float] = {}
+    for doc_id, printed in mine.items():
+        keys = [row[0] for row in conn.execute("SELECT band_key FROM doc_bands WHERE doc_id=?", (doc_id,))]
+        if not keys:
+            continue
+        others = [
+            row[0]
+            for row in conn.execute(
+                f"SELECT DISTINCT doc_id FROM doc_bands WHERE band_key IN ({','.join('?' * len(keys))}) AND doc_id != ?",
+                (*keys, doc_id),
+            )
+        ]
+        for other in _prints(catalog, reposting, others):
+            if (sim := similar.similar_enough(printed, other)) is not None:
+                found[(min(doc_id, other.id), max(doc_id, other.id))] = sim
+    conn.executemany(
+        "INSERT OR REPLACE INTO doc_pairs (a, b, similarity) VALUES (?, ?, ?)", [(a, b, s) for (a, b), s in found.items()]
+    )
+
+
+def _groups(catalog: Catalog, published: dict[str, Any]) -> dict[str, str]:
+    """Each grouped document's group id: the group's earliest member (by date, then id)."""
     out: dict[str, str] = {}
-    for members in similar.groups(prints):
+    for members in similar.components(catalog.conn.execute("SELECT a, b FROM doc_pairs")):
         first = min(members, key=lambda d: (published.get(d) or date.max, d))
         out.update({d: first for d in members})
     return out

@@ -120,6 +120,9 @@ class DocumentRelations:
         }
 
 
+# The other document's fields, joined by primary key (a join through a subquery would read every document).
+_OTHER = """json_extract(v.data, '$.title') AS other_title, json_extract(v.data, '$.published') AS other_published,
+            json_extract(v.data, '$.doc_no') AS other_doc_no"""
 _DOC = """SELECT d.id, json_extract(v.data, '$.title') AS title, json_extract(v.data, '$.published') AS published,
                  json_extract(v.data, '$.doc_no') AS doc_no, json_extract(v.data, '$.validity') AS validity
           FROM documents d JOIN versions v ON v.id = d.current_version"""
@@ -137,8 +140,9 @@ def _links(catalog: Catalog, doc_id: str) -> list[Link]:
     out: list[Link] = []
     seen: set[tuple[str, str, str]] = set()
     rows = conn.execute(
-        f"""SELECT r.*, o.title AS other_title, o.published AS other_published, o.doc_no AS other_doc_no
-            FROM doc_references r LEFT JOIN ({_DOC}) o ON o.id = r.target WHERE r.doc_id = ? ORDER BY r.ord""",
+        f"""SELECT r.*, {_OTHER} FROM doc_references r
+            LEFT JOIN documents d ON d.id = r.target LEFT JOIN versions v ON v.id = d.current_version
+            WHERE r.doc_id = ? ORDER BY r.ord""",
         (doc_id,),
     ).fetchall()
     for r in rows:
@@ -159,8 +163,9 @@ def _links(catalog: Catalog, doc_id: str) -> list[Link]:
             )
         )
     rows = conn.execute(
-        f"""SELECT r.*, o.title AS other_title, o.published AS other_published, o.doc_no AS other_doc_no
-            FROM doc_references r JOIN ({_DOC}) o ON o.id = r.doc_id WHERE r.target = ? ORDER BY o.published, r.doc_id""",
+        f"""SELECT r.*, {_OTHER} FROM doc_references r
+            JOIN documents d ON d.id = r.doc_id JOIN versions v ON v.id = d.current_version
+            WHERE r.target = ? ORDER BY other_published, r.doc_id""",
         (doc_id,),
     ).fetchall()
     for r in rows:

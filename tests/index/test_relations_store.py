@@ -188,6 +188,10 @@ def test_xxgk_relations_and_reindex_on_the_command_line(tmp_path: Path) -> None:
     links = json.loads(ambiguous.output)["links"]
     tie = next(link for link in links if link["title"].startswith("《关于做好防汛工作的通知》"))
     assert tie["doc_id"] is None and sorted(tie["candidates"]) == sorted([_id("x1"), _id("x2")])
+    searched = runner.invoke(main, ["--data-dir", str(data), "search", "余杭区最低生活保障办法", "--json"])
+    hits = {h["id"]: h for h in json.loads(searched.output)["hits"]}
+    assert hits[_id("a1")]["relations"]["validity"]["derived"] == "已废止" and hits[_id("a1")]["validity"] == "已废止"
+    assert "[已废止]" in runner.invoke(main, ["--data-dir", str(data), "search", "余杭区最低生活保障办法"]).output
     missing = runner.invoke(main, ["--data-dir", str(data), "relations", "0123456789abcdef"])
     assert missing.exit_code == 1 and "存档中没有文档" in missing.output
 

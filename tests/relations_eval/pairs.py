@@ -68,7 +68,8 @@ def _repost(original: Doc, agency: str, with_head: bool) -> Doc:
             "2023年5月6日",
         ]
     )
-    return Doc(f"{agency}关于转发{original.title}的通知", "", body)
+    own = f"{agency[:2]}政办〔2023〕{len(agency)}号" if with_head else ""  # a repost has its own 文号, or none
+    return Doc(f"{agency}关于转发{original.title}的通知", own, body)
 
 
 def _reflow(doc: Doc) -> Doc:
@@ -166,20 +167,19 @@ def judged_pairs() -> list[Pair]:
     return out + _reports()
 
 
-def _print(doc: Doc, name: str, reposts: frozenset[str] = frozenset()) -> Print | None:
+def _print(doc: Doc, name: str, reposting: bool = False) -> Print | None:
     mh = minhash(core_text(doc.body))
     parsed = parse_doc_no(doc.doc_no) if doc.doc_no else None
     if mh is None:
         return None
     return Print(
-        name, mh, core_numbers(doc.body), numbers_in(doc.title + " " + doc.doc_no), parsed.key if parsed else "", reposts
+        name, mh, core_numbers(doc.body), numbers_in(doc.title + " " + doc.doc_no), parsed.key if parsed else "", reposting
     )
 
 
 def judge(pair: Pair, threshold: float = THRESHOLD) -> tuple[bool, float]:
     """(grouped, similarity) of a pair as the grouping rule decides."""
-    reposts = frozenset({"a"}) if "repost" in pair.kind else frozenset()
-    a, b = _print(pair.a, "a"), _print(pair.b, "b", reposts)
+    a, b = _print(pair.a, "a"), _print(pair.b, "b", reposting="repost" in pair.kind)
     if a is None or b is None:
         return False, 0.0
     sim = similarity(a.minhash, b.minhash)

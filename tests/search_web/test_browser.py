@@ -367,3 +367,36 @@ def test_axe_finds_no_serious_or_critical_violation(site: str, staff_site: str, 
 
 def _serious(response: dict) -> list[tuple[str, str, int]]:  # type: ignore[type-arg]
     return [(v["id"], v["impact"], len(v["nodes"])) for v in response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_a_repealed_document_leads_to_its_replacement_and_reposts_show_as_one_group(site: str, browser) -> None:
+    from xxgk.demo.showcase import QUERIES
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    repealed_query, _, repost_query = (q for _, q in QUERIES)
+    page.goto(f"{site}/?q={repealed_query}")
+    first = page.locator("ol.hits li.hit").first
+    assert "已废止" in first.locator(".meta").inner_text()
+    first.locator("h3 a").click()
+    note = page.locator("#validity-note")
+    assert "已废止" in note.inner_text() and "同时废止" in note.inner_text()
+    chain = page.locator("ol.chain li").all_inner_texts()
+    assert [c.split()[0] for c in chain] == ["本文件", "修订", "替代文件"]
+    page.screenshot(path=str(ARTIFACTS / "relations-repealed.png"), full_page=True)
+    note.locator("a").first.click()
+    page.wait_for_load_state()
+    assert "余杭区困难群众临时救助办法" in page.locator("h1").inner_text() and "实施" not in page.locator("h1").inner_text()
+    assert page.locator("#relations").get_by_text("废止", exact=True).count() == 1  # the 2021 办法 repeals the 2016 one
+
+    page.goto(f"{site}/?q={repost_query}")
+    groups = page.locator("details.copies")
+    assert groups.count() == 1 and "另有 2 个机关发布相同内容" in groups.first.locator("summary").inner_text()
+    listed = groups.first.locator("ul a")
+    assert not listed.first.is_visible()  # folded until asked
+    groups.first.locator("summary").click()
+    assert listed.count() == 2 and listed.first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "relations-reposts.png"), full_page=True)
+    page.locator("#collapsed-note a").click()
+    page.wait_for_load_state()
+    assert page.locator("ol.hits li.hit").count() >= 3 and page.locator("details.copies").count() == 0
+    page.close()

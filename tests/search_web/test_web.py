@@ -175,7 +175,11 @@ def test_month_within_year_validity_and_status_facets(client, revised) -> None: 
     data = client.get("/search.json?q=工作").get_json()
     names = [f["name"] for f in data["facets"]]
     assert "month" not in names and "status" in names  # months only within a year
-    assert "validity" not in names  # no demo page states 有效性: the facet would offer only 未注明
+    # No demo page states 有效性; the one its relations show repealed is 已废止, the rest 未注明.
+    validity = next(f for f in data["facets"] if f["name"] == "validity")
+    assert {v["value"] for v in validity["values"]} <= {"已废止", "已修订", "未注明"}
+    repealed = client.get("/search.json?validity=已废止&collapse=0").get_json()
+    assert [h["title"] for h in repealed["hits"]] == ["余杭区民政局关于印发《余杭区困难群众临时救助实施办法》的通知"]
     year = next(f for f in data["facets"] if f["name"] == "year")["values"][0]
     in_year = client.get("/search.json" + year["toggle_url"][1:]).get_json()
     months = next(f for f in in_year["facets"] if f["name"] == "month")["values"]
@@ -416,3 +420,14 @@ def test_reposts_show_once_with_the_others_listed_and_collapse_0_lists_them_all(
     assert {h["id"] for h in every["hits"]} == {_id(n) for n in ("orig", "rep1", "rep2", "next")}
     assert "合并相同内容" in client.get("/?q=最低生活保障&collapse=0").get_data(as_text=True)
     assert client.get("/search.json?q=x&collapse=maybe").status_code == 400
+
+
+def test_an_archived_hanweb_xml_list_answer_reads_as_text(revised) -> None:  # type: ignore[no-untyped-def]
+    from search_web import create_app
+
+    with Catalog(revised.settings.catalog_path) as catalog:
+        xml = next(c for c in catalog.all_captures() if "dataproxy.jsp" in c.url and c.record_type == "response")
+    client = create_app(revised.settings).test_client()
+    data = client.get(f"/capture/{xml.id}.json").get_json()
+    assert data["ok"] and data["text"], data  # the list's items, read from the CDATA as HTML
+    assert client.get(f"/capture/{xml.id}").status_code == 200

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.processes import free_port, process_env, wait_for
+from xxgk.demo.showcase import QUERIES
 
 
 @pytest.mark.slow
@@ -31,6 +32,13 @@ def test_demo_serves_the_seed_report_and_its_scheduler_does_not_repeat_the_crawl
             # The scheduler starts beside the site, right after the demo's own crawls of every source.
             assert wait_for(lambda: "scheduler started" in err_path.read_text(), 60), err_path.read_text()
             found = httpx.get(f"http://127.0.0.1:{port}/search.json", params={"q": "信息公开 年度报告"}, timeout=30).json()
+            # The relation examples the output names each show what they say.
+            printed = out_path.read_text()
+            shows = {}
+            for _, query in QUERIES:
+                assert query in printed
+                answer = httpx.get(f"http://127.0.0.1:{port}/search.json", params={"q": query}, timeout=30)
+                shows[query] = answer.json()["hits"][0]
             health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
         finally:
             demo.send_signal(signal.SIGTERM)
@@ -44,3 +52,7 @@ def test_demo_serves_the_seed_report_and_its_scheduler_does_not_repeat_the_crawl
     top = found["hits"][0]
     assert "2016" in top["title"] and "余杭区民政局" in top["title"], top["title"]
     assert health.status_code == 200
+    repealed, interpretation, repost = (shows[q] for _, q in QUERIES)
+    assert repealed["validity"] == "已废止" and "2016" not in repealed["title"] and "实施办法" in repealed["title"]
+    assert "解读" in interpretation["title"]
+    assert len(repost["copies"]) == 2 and {c["agency"] for c in repost["copies"]} == {"余杭区卫生健康局", "余杭区教育局"}

@@ -117,6 +117,9 @@ def demo(
         demo_password = secrets.token_urlsafe(9)
         settings = settings.replace(admin_password_hash=generate_password_hash(demo_password))
         click.echo(f"管理页面 /admin/ 的演示密码：{demo_password}（仅本次运行有效）")
+    from xxgk.demo.showcase import QUERIES
+
+    click.echo("文件关系示例（在搜索页输入）：" + "；".join(f"{what}：{query}" for what, query in QUERIES))
     try:
         run_server(settings.replace(port=_free_port(settings.host, settings.port)))
     finally:

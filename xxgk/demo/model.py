@@ -441,6 +441,10 @@ def build_agencies(seed: int = 20170328) -> list[Agency]:
         if agency.publishers:
             _portal_statements(agency)
     _assign_paths_and_attachments(agencies, rng)
+    from xxgk.demo.showcase import add_showcase  # written documents that show relations (after the generated ones)
+
+    for item in add_showcase(agencies):
+        item.path = item_path(item)
     return agencies
 
 
@@ -471,18 +475,22 @@ def _encodes(text: str, encoding: str) -> bool:
     return True
 
 
+def item_path(item: Item) -> str:
+    """The path of an item's page, as its agency's platform writes it."""
+    agency, column, d = item.agency, item.column, item.published
+    if agency.platform == "hanweb":
+        d = item.list_date
+        return f"/art/{d.year}/{d.month}/{d.day}/art_{column.colid}_{item.number}.html"
+    if agency.platform == "trs":
+        return f"/{agency.key}/zwgk/{column.key}/{d:%Y%m}/t{d:%Y%m%d}_{item.number}.html"
+    return f"/{agency.key}/{column.key}/content/post_{item.number}.html"
+
+
 def _assign_paths_and_attachments(agencies: list[Agency], rng: random.Random) -> None:
     for agency in agencies:
         for column in agency.columns:
             for i, item in enumerate(column.items):
-                d = item.published
-                if agency.platform == "hanweb":
-                    d = item.list_date
-                    item.path = f"/art/{d.year}/{d.month}/{d.day}/art_{column.colid}_{item.number}.html"
-                elif agency.platform == "trs":
-                    item.path = f"/{agency.key}/zwgk/{column.key}/{d:%Y%m}/t{d:%Y%m%d}_{item.number}.html"
-                else:
-                    item.path = f"/{agency.key}/{column.key}/content/post_{item.number}.html"
+                item.path = item_path(item)
                 if column.name in ("政策法规", "政策文件", "通知公告", "政府文件", "部门文件") and i % 5 == 1:
                     kind = ("pdf", "docx", "doc")[(i // 5) % 3]
                     base = item.path.rsplit("/", 1)[0]
