@@ -719,7 +719,8 @@ class WhooshEngine:
             if parsed.empty or request.sort == "date":
                 # By date, a group is shown by its earliest member: the original, not a later repost.
                 keep = _one_per_group(group[allowed] if group is not None else None, tiers, -self._when[allowed])
-                order = [i for i in np.lexsort((-allowed, -self._when[allowed])) if keep[i]][:wanted]
+                order = np.lexsort((-allowed, -self._when[allowed]))
+                order = order[keep[order]][:wanted]
                 ranked = [(int(allowed[i]), 0.0, int(tiers[i])) for i in order]
             else:
                 ranked, timed_out = self._ranked(
