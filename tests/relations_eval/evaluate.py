@@ -1,5 +1,6 @@
 """Judged relation extraction: every labelled document's references, typed and resolved, against the labels;
-prints precision and recall per relation type.
+prints precision and recall per relation type. A found relation is right when its source, type and
+target are labelled and its evidence sentence holds the labelled words.
 
 Usage: python -m tests.relations_eval.evaluate [--show-misses]
 """
@@ -11,6 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.analysis import normalize
 from index.docno import parse_doc_no
 from index.relations.extract import KINDS, extract, title_key
 from index.relations.resolve import Candidate, Resolver
@@ -42,9 +44,10 @@ def _target(text: str) -> str:
     return "?" + (parsed.key if parsed else title_key(text[1:]))
 
 
-def load() -> tuple[list[dict[str, object]], set[tuple[str, str, str]]]:
+def load() -> tuple[list[dict[str, object]], dict[tuple[str, str, str], str]]:
+    """The documents, and each labelled (source, kind, target) with the words of its evidence sentence."""
     docs = tomllib.loads((HERE / "corpus.toml").read_text(encoding="utf-8"))["doc"]
-    labels = {(str(d["id"]), kind, _target(target)) for d in docs for kind, target in d.get("rel", [])}
+    labels = {(str(d["id"]), kind, _target(target)): evidence for d in docs for kind, target, evidence in d.get("rel", [])}
     return docs, labels
 
 
@@ -69,16 +72,20 @@ def scores(show_misses: bool = False) -> list[Score]:
         # An unresolved reference counts once, under the key its label uses (else its first key).
         target = next((t for t in targets if (src, kind, t) in labels), targets[0])
         predicted[(src, kind, target)] = sentence
+    # Right: the labelled relation, with the labelled words in its evidence sentence.
+    right = {t for t in predicted if t in labels and normalize(labels[t]) in normalize(predicted[t])}
     out = []
     for kind in KINDS:
         want = {t for t in labels if t[1] == kind}
         got = {t for t in predicted if t[1] == kind}
-        out.append(Score(kind, len(want), len(got), len(want & got)))
+        out.append(Score(kind, len(want), len(got), len(want & got & right)))
         if show_misses:
             for miss in sorted(want - got):
                 print(f"  missed  {miss}", file=sys.stderr)
             for extra in sorted(got - want):
                 print(f"  extra   {extra}  ← {predicted[extra][:60]}", file=sys.stderr)
+            for wrong in sorted((want & got) - right):
+                print(f"  evidence {wrong}: {predicted[wrong][:60]} (labelled: {labels[wrong]})", file=sys.stderr)
     return out
 
 
