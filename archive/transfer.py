@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from archive.catalog import Catalog, utcnow
 from archive.models import Document
+from archive.spreadsheet import spreadsheet_safe
 
 FIELDS = (
     "id", "source", "url", "title", "agency", "published", "published_source", "listed", "listed_source",
@@ -53,7 +54,8 @@ def _row(stored_id: str, doc: Document) -> dict[str, Any]:
 
 
 def export_documents(catalog: Catalog, out: TextIO, fmt: str = "jsonl") -> int:
-    """Write every document (current version) to `out`; returns the count."""
+    """Write every document (current version) to `out`; returns the count. In CSV, a text cell that
+    starts like a formula (= + - @) is prefixed with an apostrophe, as the site's CSV export does."""
     count = 0
     writer = None
     if fmt == "csv":
@@ -61,8 +63,8 @@ def export_documents(catalog: Catalog, out: TextIO, fmt: str = "jsonl") -> int:
         writer.writeheader()
     for stored in catalog.iter_documents():
         row = _row(stored.id, stored.doc)
-        if writer is not None:
-            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        if writer is not None:  # a spreadsheet opens the CSV: no cell may run as a formula
+            writer.writerow({k: spreadsheet_safe("" if v is None else v) for k, v in row.items()})
         else:
             out.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
         count += 1

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Response, render_template, request, stream_with_context
 
+from archive.spreadsheet import spreadsheet_safe
 from index.api import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
@@ -34,13 +35,6 @@ CSV_HEADERS = {
     "doc_url": "档案页面",
     "snippet": "摘要",
 }
-# A cell a spreadsheet would read as a formula (OWASP "CSV injection"): shown as text instead.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """`value`, with a text cell that starts like a formula prefixed by an apostrophe."""
-    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
 def _absolute(path: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
+from archive.spreadsheet import spreadsheet_safe
 from index.api import QueryError
 from reports.store import stored_reports
 from search_web import get_catalog
@@ -271,7 +272,7 @@ def figures_csv() -> Any:
     fields = ["agency", "year", "key", "label", "value", "unit", "section", "source", "format", "title", "doc_url"]
     writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)  # no cell runs as a formula
     return Response(
         "\ufeff" + out.getvalue(),
         mimetype="text/csv; charset=utf-8",

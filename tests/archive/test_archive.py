@@ -406,3 +406,20 @@ def test_import_strict_refuses_fields_it_does_not_know(tmp_path: Path) -> None:
     assert strict.exit_code == 1 and "unknown field(s) lang, notes" in strict.output and "新增 0" in strict.output
     lenient = runner.invoke(main, ["--data-dir", str(tmp_path / "b"), "import", str(source), "--no-index"])
     assert lenient.exit_code == 0 and "新增 1" in lenient.output and "lang（1 行）、notes（1 行）" in lenient.output
+
+
+def test_csv_export_writes_formula_like_cells_as_text(tmp_path: Path) -> None:
+    import csv
+
+    settings = make_settings(tmp_path)
+    with Catalog(settings.catalog_path) as catalog:
+        for n, title in enumerate(
+            ['=HYPERLINK("http://evil.example","点我")', "+86 热线", "-", "@SUM(A1)", "关于印发办法的通知"]
+        ):
+            catalog.record_document(Document(source_id="t", url=f"http://a.gov.cn/{n}.html", title=title, body="正文。"), None)
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(main, ["--data-dir", str(settings.data_dir), "export", "--format", "csv", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8-sig") as fh:
+        titles = sorted(row["title"] for row in csv.DictReader(fh))
+    assert titles == sorted(['\'=HYPERLINK("http://evil.example","点我")', "'+86 热线", "'-", "'@SUM(A1)", "关于印发办法的通知"])

@@ -221,3 +221,49 @@ def test_report_published_as_an_attached_pdf_is_recognised_and_read(tmp_path: Pa
         [report] = extract_all(catalog)
     assert (report.agency, report.year, report.format) == ("某某县司法局", 2022, "standard")
     assert {f.key: f.value for f in report.figures} == tables.expected()
+
+
+def test_figures_csv_writes_formula_like_text_as_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import csv as csvlib
+
+    from archive.catalog import Catalog
+    from archive.models import Document
+    from reports.store import replace_reports
+    from search_web import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    with Catalog(settings.catalog_path) as catalog:
+        catalog.record_document(Document(source_id="t", url="http://a.gov.cn/r.html", title="年报", body="正文。"), None)
+        doc_id = next(catalog.iter_documents()).id
+        figure = {
+            "key": "staff",
+            "label": '=HYPERLINK("http://evil.example")',
+            "value": -3,
+            "unit": "人",
+            "section": "六",
+            "source": "@x",
+        }
+        replace_reports(
+            catalog,
+            [
+                {
+                    "doc_id": doc_id,
+                    "agency": "某局",
+                    "year": 2020,
+                    "title": "+1 年报",
+                    "format": "prose",
+                    "figures": [figure],
+                    "checks": [],
+                    "problems": [],
+                }
+            ],
+        )
+    body = create_app(settings).test_client().get("/reports/figures.csv").get_data(as_text=True).lstrip("\ufeff")
+    row = next(csvlib.DictReader(io.StringIO(body)))
+    assert (row["label"], row["source"], row["title"], row["value"]) == (
+        '\'=HYPERLINK("http://evil.example")',
+        "'@x",
+        "'+1 年报",
+        "-3",
+    )

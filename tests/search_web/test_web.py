@@ -166,7 +166,7 @@ def test_csv_export_streams_the_whole_result_set_up_to_the_cap(client, indexed) 
      ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("关于=号的通知", "关于=号的通知"), ("", ""), (None, None)],
 )  # fmt: skip
 def test_csv_cells_that_start_like_formulas_are_neutralised(value, cell) -> None:  # type: ignore[no-untyped-def]
-    from search_web.exports import spreadsheet_safe
+    from archive.spreadsheet import spreadsheet_safe
 
     assert spreadsheet_safe(value) == cell
 
