@@ -26,8 +26,13 @@ MESSAGES = {
 }
 
 
+def json_path(path: str) -> bool:
+    """Whether a path is a JSON route (its errors are JSON too): .json twins and /api/."""
+    return path.endswith(".json") or path.startswith("/api/")
+
+
 def wants_json() -> bool:
-    return request.path.endswith(".json") or request.path.startswith("/api/")
+    return json_path(request.path)
 
 
 def error_response(status: int, message: str, hint: str = "") -> Any:

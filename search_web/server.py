@@ -40,6 +40,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from archive.settings import Settings
 from search_web import CSP, PERMISSIONS, create_app
+from search_web.errors import json_path
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +101,9 @@ def encode_target(line: bytes) -> bytes:
 
 
 def json_route(start: bytes) -> bool:
-    """Whether a request line (or its first bytes) asks for a JSON route: .json or /api/, as the site decides."""
+    """Whether a request line (or its first bytes) asks for a JSON route, by the site's own rule."""
     target = start.partition(b" ")[2].split(b" ", 1)[0]
-    path = re.split(rb"[?#]", target, maxsplit=1)[0]
-    return path.endswith(b".json") or path.startswith(b"/api/")
+    return json_path(re.split(rb"[?#]", target, maxsplit=1)[0].decode("latin-1"))
 
 
 class _Request(Request):  # type: ignore[misc]

@@ -52,21 +52,13 @@ def _content(body: str) -> str:
     return normalize("\n".join(kept))
 
 
-def core_text(body: str) -> str:
-    """The content of a document's text: wrapper lines dropped, normalised, punctuation and spaces removed."""
-    return _KEEP.sub("", _content(body))
-
-
 def fingerprint(body: str) -> tuple[np.ndarray, frozenset[str]] | None:
-    """(MinHash, numbers) of a text's content, normalised once; None when too short to compare."""
+    """(MinHash of the core text, the numbers it states) of a text, normalised once; None when too short.
+
+    Numbers are read before punctuation goes, so 〔2017〕26号 is two."""
     content = _content(body)
     hashed = minhash(_KEEP.sub("", content))
     return None if hashed is None else (hashed, frozenset(_NUMBER.findall(content)))
-
-
-def core_numbers(body: str) -> frozenset[str]:
-    """The numbers the content of a text states (read before punctuation goes, so 〔2017〕26号 is two)."""
-    return frozenset(_NUMBER.findall(_content(body)))
 
 
 def _coefficients() -> tuple[np.ndarray, np.ndarray]:

@@ -240,7 +240,7 @@ def _resolve_all(catalog: Catalog) -> set[str]:
 
     conn = catalog.conn
     docs = [
-        Candidate(row[0], row[1] or "", row[2] or "", _date(row[3]))
+        Candidate(row[0], row[1] or "", row[2] or "", parse_day(row[3]))
         for row in conn.execute(
             """SELECT d.id, json_extract(v.data, '$.title'), json_extract(v.data, '$.doc_no'),
                       json_extract(v.data, '$.published')
@@ -341,7 +341,7 @@ def _derive_fields(catalog: Catalog) -> int:
     from index.relations.view import derived_validity
 
     conn = catalog.conn
-    published = {row[0]: _date(row[1]) for row in conn.execute(_PUBLISHED)}
+    published = {row[0]: parse_day(row[1]) for row in conn.execute(_PUBLISHED)}
     incoming: dict[str, list[tuple[str, str, Any]]] = {}
     for target, kind, sentence, source in conn.execute(
         """SELECT target, kind, sentence, doc_id FROM doc_references
@@ -379,7 +379,8 @@ _PUBLISHED = """SELECT d.id, json_extract(v.data, '$.published') AS published
                 FROM documents d JOIN versions v ON v.id = d.current_version"""
 
 
-def _date(text: str | None) -> Any:
+def parse_day(text: str | None) -> date | None:
+    """An ISO date as the catalog's JSON stores it; None when absent or unreadable."""
     try:
         return date.fromisoformat(text) if text else None
     except ValueError:

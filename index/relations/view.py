@@ -10,7 +10,7 @@ from typing import Any
 
 from archive.catalog import Catalog
 from index.analysis import normalize
-from index.relations.store import PART
+from index.relations.store import PART, parse_day
 
 KIND_LABELS = {
     ("cites", "out"): "引用",
@@ -128,13 +128,6 @@ _DOC = """SELECT d.id, json_extract(v.data, '$.title') AS title, json_extract(v.
           FROM documents d JOIN versions v ON v.id = d.current_version"""
 
 
-def _day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
 def _links(catalog: Catalog, doc_id: str) -> list[Link]:
     conn = catalog.conn
     out: list[Link] = []
@@ -156,7 +149,7 @@ def _links(catalog: Catalog, doc_id: str) -> list[Link]:
                 "out",
                 r["target"],
                 r["other_title"] if r["target"] else r["mention"],
-                _day(r["other_published"]),
+                parse_day(r["other_published"]),
                 r["sentence"],
                 tuple(json.loads(r["candidates"])),
                 (r["other_doc_no"] or "") if r["target"] else r["doc_no"],
@@ -179,7 +172,7 @@ def _links(catalog: Catalog, doc_id: str) -> list[Link]:
                 "in",
                 r["doc_id"],
                 r["other_title"],
-                _day(r["other_published"]),
+                parse_day(r["other_published"]),
                 r["sentence"],
                 (),
                 r["other_doc_no"] or "",
@@ -213,7 +206,7 @@ def _validity(links: list[Link], stated: str, published: date | None) -> Validit
     repealed = [link for link, effect in effects if effect == REPEALED]
     amended = [link for link, effect in effects if effect == AMENDED]
     by = (repealed or amended)[-1] if repealed or amended else None
-    derived = derived_validity([(x.kind, x.sentence, x.published) for x in incoming], published)
+    derived = REPEALED if repealed else AMENDED if amended else ""
     conflict = bool(stated) and derived == REPEALED and bool(_IN_FORCE.search(stated))
     return Validity(stated, derived, by, conflict)
 
@@ -285,6 +278,6 @@ def document_relations(catalog: Catalog, doc_id: str) -> DocumentRelations | Non
     if row is None:
         return None
     links = _links(catalog, doc_id)
-    published = _day(row["published"])
+    published = parse_day(row["published"])
     validity = _validity(links, (row["validity"] or "").strip(), published)
     return DocumentRelations(links, validity, _chain(catalog, doc_id, row["title"] or "", published, links))

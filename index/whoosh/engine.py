@@ -948,10 +948,7 @@ class WhooshEngine:
         missing: list[str] | None = None,
         copies: tuple[Copy, ...] = (),
     ) -> Hit:
-        pubdate = fields.get("pubdate") or 0
-        published = date(pubdate // 10000, pubdate // 100 % 100, pubdate % 100) if pubdate else None
-        listdate = fields.get("listdate") or 0
-        listed = date(listdate // 10000, listdate // 100 % 100, listdate % 100) if listdate else None
+        published, listed = _day(fields.get("pubdate") or 0), _day(fields.get("listdate") or 0)
         return Hit(
             id=fields["id"],
             title=fields.get("title", ""),

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 
 from index.docno import parse_doc_no
-from index.relations.similar import THRESHOLD, Print, core_numbers, core_text, minhash, numbers_in, same_document, similarity
+from index.relations.similar import THRESHOLD, Print, fingerprint, numbers_in, same_document, similarity
 from xxgk.demo.corpus import people_daily_sentences, seed_report
 
 TOPICS = (
@@ -168,13 +168,12 @@ def judged_pairs() -> list[Pair]:
 
 
 def _print(doc: Doc, name: str, reposting: bool = False) -> Print | None:
-    mh = minhash(core_text(doc.body))
-    parsed = parse_doc_no(doc.doc_no) if doc.doc_no else None
-    if mh is None:
+    printed = fingerprint(doc.body)  # as the archive stores it
+    if printed is None:
         return None
-    return Print(
-        name, mh, core_numbers(doc.body), numbers_in(doc.title + " " + doc.doc_no), parsed.key if parsed else "", reposting
-    )
+    parsed = parse_doc_no(doc.doc_no) if doc.doc_no else None
+    own = numbers_in(doc.title + " " + doc.doc_no)
+    return Print(name, printed[0], printed[1], own, parsed.key if parsed else "", reposting)
 
 
 def judge(pair: Pair, threshold: float = THRESHOLD) -> tuple[bool, float]:
