@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from html import escape
 
-from index.analysis import HMM, normalize, normalize_with_map, segmenter, word_runs
+from index.analysis import cut, normalize, normalize_with_map, segmenter, word_runs
 
 SNIPPET_CHARS = 140
 MAX_OCCURRENCES = 400
@@ -43,11 +43,7 @@ def _compound_bounds(word: str, dict_id: str) -> frozenset[int]:
 
 @lru_cache(maxsize=8192)
 def _block_words(block: str, dict_id: str) -> tuple[tuple[int, int], ...]:
-    out, start = [], 0
-    for word in segmenter(dict_id).cut(block, HMM=HMM):
-        out.append((start, start + len(word)))
-        start += len(word)
-    return tuple(out)
+    return tuple((start, end) for _, start, end in cut(block, dict_id))
 
 
 class _Words:

@@ -135,3 +135,37 @@ def test_domain_dictionary_keeps_agency_and_place_names_whole() -> None:
     analysis.load_dictionary(ident, words)
     assert analysis.word_runs("鸬鸟镇山沟沟景区管理办法", ident) == [["鸬鸟镇山沟沟景区管理办法"]]
     assert analysis.word_runs("鸬鸟镇山沟沟景区管理办法") != [["鸬鸟镇山沟沟景区管理办法"]]
+
+
+def _identity_texts() -> list[str]:
+    """Texts as the archive holds them: the judged corpus, the seed report, demo sentences, and odd characters."""
+    from tests.search_eval.corpus import documents
+    from xxgk.demo.corpus import people_daily_sentences, seed_report
+
+    texts = [normalize(f"{d.title}\n{d.body}") for d in documents(distractors=60)]
+    title, body, _ = seed_report()
+    texts.append(normalize(f"{title}\n{body}"))
+    texts.extend(normalize(s) for s in people_daily_sentences()[:400])
+    texts.append(normalize("𠀀𠀁测试 g.a 柯亨 C++ 3.5% 余政〔2021〕3号 #tag & e-mail_x 2021年度 ①②"))
+    return texts
+
+
+def test_jieba_rs_cuts_exactly_as_jieba_with_and_without_a_domain_dictionary() -> None:
+    from index import analysis, dictionary
+    from tests.search_eval.corpus import documents
+
+    texts = _identity_texts()
+    docs = documents(distractors=0)
+    words = dictionary.collect(
+        [d.agency for d in docs], [d.title for d in docs], [d.body for d in docs], [d.doc_no for d in docs]
+    )
+    ident = dictionary.dict_id(words)
+    analysis.load_dictionary(ident, words)
+    assert analysis._fast_cutter("") is not None and analysis._fast_cutter(ident) is not None  # the accelerator is in use
+    for dict_id in ("", ident):
+        differ = [t for t in texts if analysis.cut(t, dict_id) != analysis.cut(t, dict_id, fast=False)]
+        assert not differ, f"jieba-rs and jieba cut {len(differ)} texts differently, e.g. {differ[0][:80]!r}"
+    # The domain dictionary's words are whole words for both cutters (余杭区民政局 is one of them).
+    agency = normalize(docs[0].agency)
+    assert [w for w, _, _ in analysis.cut(agency + "关于", ident)][0] == agency
+    assert [w for w, _, _ in analysis.cut(agency + "关于", ident, fast=False)][0] == agency
