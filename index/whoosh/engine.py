@@ -34,12 +34,13 @@ from index.api import (
     SearchRequest,
     SearchResult,
 )
+from index.build import META_FILE
 from index.docno import parse_doc_no
 from index.errors import EngineError, QueryError
 from index.highlight import highlight_all, query_needles, snippet
 from index.query import Clause, ParsedQuery, date_bounds, parse_query
 from index.whoosh.postings import PostingCache, intersect, phrase_docs, union
-from index.whoosh.sync import META_FILE, check_index, open_index
+from index.whoosh.sync import check_index, open_index
 
 log = logging.getLogger(__name__)
 _F = TypeVar("_F", bound=Callable[..., Any])

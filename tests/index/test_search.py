@@ -262,8 +262,8 @@ def test_exact_phrase_ranks_above_scattered_words(tmp_path) -> None:
 def test_index_with_another_analyzer_asks_for_reindex(tmp_path) -> None:
     import json
 
+    from index.build import META_FILE
     from index.errors import IndexMissingError
-    from index.whoosh.sync import META_FILE
 
     settings, engine = _tiny_index(tmp_path, {"a": {"title": "通知"}})
     engine.close()

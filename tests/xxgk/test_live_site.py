@@ -21,8 +21,9 @@ from archive.store import WarcStore
 from crawler.run import crawl_source
 from crawler.sources import load_sources
 from index.api import MAX_PAGE_SIZE, SearchRequest
+from index.build import META_FILE
 from index.whoosh.engine import WhooshEngine
-from index.whoosh.sync import META_FILE, rebuild
+from index.whoosh.sync import rebuild
 from tests.conftest import make_settings, write_sources
 from tests.processes import free_port, process_env, wait_for
 from xxgk.demo import demo_sources_dir

@@ -13,7 +13,7 @@ from whoosh import index as whoosh_index
 
 from archive.catalog import Catalog
 from archive.models import Document
-from index import analysis, dictionary
+from index import analysis, build, dictionary
 from index.api import SearchRequest
 from index.whoosh import sync
 from index.whoosh.bulk import BulkWriter, bigram_arrays
@@ -95,9 +95,9 @@ def test_bulk_segment_equals_whoosh_segment(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr("index.whoosh.bulk.CHUNK_POSTINGS", 200)
     catalog = _catalog(tmp_path)
     analysis.configure(tmp_path / "cache")
-    words, _ = sync._domain_words(make_settings(tmp_path / "data"), catalog)
+    words, _ = build.domain_words(make_settings(tmp_path / "data"), catalog)
     dict_id = dictionary.save(tmp_path, words)
-    fields = [sync.document_fields(s) for s in catalog.iter_documents()]
+    fields = [build.document_fields(s) for s in catalog.iter_documents()]
     plain = _dump(_build(tmp_path / "plain", dict_id, fields, bulk=False))
     bulk = _dump(_build(tmp_path / "bulk", dict_id, fields, bulk=True))
     assert len(plain["stored"]) == len(fields) > 280
