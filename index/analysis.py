@@ -445,6 +445,30 @@ def word_tokens(
         pos += 1
 
 
+def word_lists(norm: str, dict_id: str = "") -> tuple[list[str], list[int]]:
+    """The index-mode word tokens of normalised text as (texts, positions): `word_tokens` without
+    offsets and boosts, built as plain lists (the rebuild's fast path; a sub-word's boost is its field's)."""
+    words: list[str] = []
+    positions: list[int] = []
+    add_word, add_pos = words.append, positions.append
+    shape = _word_shape
+    pos = 0
+    for word, _, _ in cut(norm, dict_id):
+        if word == " ":
+            continue
+        parts = shape(word, dict_id)
+        if parts is None:
+            pos += 1
+            continue
+        add_word(word)
+        add_pos(pos)
+        for g, _ in parts:
+            add_word(g)
+            add_pos(pos)
+        pos += 1
+    return words, positions
+
+
 @functools.lru_cache(maxsize=1 << 18)
 def _word_shape(word: str, dict_id: str) -> tuple[tuple[str, int], ...] | None:
     """None for punctuation, else the word's sub-words with their offsets (a dictionary's words never

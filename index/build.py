@@ -1,12 +1,14 @@
 """What every index engine builds from the same way: a catalog document's index fields, the domain
-dictionary's words, the index's meta file, and the atomic swap of a rebuilt index directory."""
+dictionary's words, the index's meta file, and a rebuild's new directory with its atomic swap."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from archive.settings import Settings
 from index import dictionary, learned, vocabulary
 from index.api import UNKNOWN_YEAR, UNSTATED
 from index.docno import parse_doc_no
+from index.relations.store import derived_changes
 
 META_FILE = "xxgk-index.json"
 INDEX_LOCK_WAIT_S = 600.0  # a rebuild of a large archive can hold the writer lock for minutes
@@ -115,3 +118,66 @@ def domain_words(settings: Settings, catalog: Catalog) -> tuple[list[str], list[
     table = vocabulary.load_synonyms(settings.synonyms_file or None).with_groups(groups)
     words = dictionary.collect(agencies, titles, texts, doc_nos, table.dictionary_words())
     return words, groups
+
+
+@dataclass
+class Build:
+    """A rebuild in progress: its new directory and what every engine's build starts from."""
+
+    dir: Path
+    seq: int  # the catalog's last change, included
+    derived: dict[str, tuple[str, str]]  # (validity, group) as the relations say, by document id
+    vseq: int
+    dict_id: str
+    count: int = 0  # documents indexed: the engine sets it
+
+
+@contextlib.contextmanager
+def new_build(settings: Settings, catalog: Catalog, meta: Mapping[str, Any]) -> Iterator[Build]:
+    """A new index directory beside the current one, with the domain dictionary and learned synonyms
+    saved; when the block ends its meta (`meta` and the build's figures) is written and it is swapped
+    in, and when the block fails it is removed."""
+    link = settings.index_path
+    link.parent.mkdir(parents=True, exist_ok=True)
+    new_dir = link.with_name(f"{link.name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}")
+    new_dir.mkdir()
+    try:
+        seq = catalog.max_seq()
+        derived, vseq = derived_changes(catalog, 0)
+        words, groups = domain_words(settings, catalog)
+        learned.save(new_dir, groups)
+        build = Build(new_dir, seq, derived, vseq, dictionary.save(new_dir, words))
+        yield build
+        figures = {"catalog_seq": seq, "relations_vseq": vseq, "documents": build.count, "dict_id": build.dict_id}
+        write_meta(new_dir, {**meta, **figures, "built_at": datetime.now(UTC).isoformat()})
+    except BaseException:
+        shutil.rmtree(new_dir, ignore_errors=True)
+        raise
+    swap(link, new_dir)
+
+
+@dataclass
+class SyncPlan:
+    """What a sync writes: documents changed since the index's catalog seq, then those whose derived
+    fields moved (another document's arrival repealed them or grouped them with a repost)."""
+
+    documents: list[StoredDocument]
+    derived: dict[str, tuple[str, str]]
+    seq: int
+    vseq: int
+
+    @classmethod
+    def of(cls, catalog: Catalog, meta: Mapping[str, Any]) -> SyncPlan:
+        seq = catalog.max_seq()
+        derived, vseq = derived_changes(catalog, 0)
+        moved = set(derived_changes(catalog, int(meta.get("relations_vseq", 0)))[0])
+        changed = list(catalog.iter_documents(since_seq=int(meta.get("catalog_seq", 0))))
+        moved -= {s.id for s in changed}
+        changed += [other for doc_id in sorted(moved) if (other := catalog.get(doc_id)) is not None]
+        return cls(changed, derived, seq, vseq)
+
+    def record(self, index_dir: Path, meta: dict[str, Any], catalog: Catalog) -> None:
+        """The index's meta after the sync: the seqs it now includes."""
+        now = datetime.now(UTC).isoformat()
+        meta.update(catalog_seq=self.seq, relations_vseq=self.vseq, documents=catalog.count(), synced_at=now)
+        write_meta(index_dir, meta)

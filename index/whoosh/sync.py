@@ -6,9 +6,7 @@ import contextlib
 import logging
 import os
 import pickle
-import shutil
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +15,9 @@ from whoosh import index as whoosh_index
 from archive.catalog import Catalog
 from archive.locks import index_lock
 from archive.settings import Settings
-from index import analysis, dictionary, learned
-from index.build import INDEX_LOCK_WAIT_S, document_fields, domain_words, read_meta, swap, write_meta
+from index import analysis, dictionary
+from index.build import INDEX_LOCK_WAIT_S, SyncPlan, document_fields, new_build, read_meta
 from index.errors import IndexMissingError
-from index.relations.store import derived_changes
 from index.whoosh import bulk
 from index.whoosh.codec import codec
 from index.whoosh.schema import SCHEMA_VERSION, build_schema
@@ -80,24 +77,13 @@ def rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], None
 def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], None] | None = None) -> int:
     log.info("index rebuild started")
     analysis.configure(settings.cache_dir)
-    link = settings.index_path
-    link.parent.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-    new_dir = link.with_name(f"{link.name}-{stamp}")
-    new_dir.mkdir()
-    try:
-        seq = catalog.max_seq()
-        total = catalog.count()
-        derived, vseq = derived_changes(catalog, 0)
-        words, groups = domain_words(settings, catalog)
-        learned.save(new_dir, groups)
-        dict_id = dictionary.save(new_dir, words)
-        ix = whoosh_index.create_in(str(new_dir), build_schema(dict_id))
+    with new_build(settings, catalog, {"schema_version": SCHEMA_VERSION}) as build:
+        ix = whoosh_index.create_in(str(build.dir), build_schema(build.dict_id))
         # Forked workers (they inherit the loaded dictionaries) each index a range of the catalog
         # into segments of their own; the segments are committed together.
-        cuts = catalog.seq_cuts(bulk.worker_count(total, PARALLEL_FROM))
-        cuts[-1] = seq
-
+        cuts = catalog.seq_cuts(bulk.worker_count(catalog.count(), PARALLEL_FROM))
+        cuts[-1] = build.seq
+        derived = build.derived
         parent = os.getpid()
 
         def documents(lo: int, hi: int) -> Iterator[dict[str, Any]]:
@@ -106,25 +92,10 @@ def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], Non
             with source as part:
                 yield from (document_fields(s, derived) for s in part.iter_documents(since_seq=lo, until_seq=hi))
 
-        count = bulk.build(ix, documents, cuts, settings.index_writer_mb, progress)
+        build.count = bulk.build(ix, documents, cuts, settings.index_writer_mb, progress)
         ix.close()
-        write_meta(
-            new_dir,
-            {
-                "schema_version": SCHEMA_VERSION,
-                "catalog_seq": seq,
-                "relations_vseq": vseq,
-                "documents": count,
-                "dict_id": dict_id,
-                "built_at": datetime.now(UTC).isoformat(),
-            },
-        )
-    except BaseException:
-        shutil.rmtree(new_dir, ignore_errors=True)
-        raise
-    swap(link, new_dir)
-    log.info("index rebuilt: %d documents in %s", count, new_dir.name)
-    return count
+    log.info("index rebuilt: %d documents in %s", build.count, build.dir.name)
+    return build.count
 
 
 def sync(settings: Settings, catalog: Catalog) -> int:
@@ -147,25 +118,15 @@ def _sync(settings: Settings, catalog: Catalog) -> int:
     except IndexMissingError:
         return _rebuild(settings, catalog)
     log.info("index sync started: catalog changes after %s", meta.get("catalog_seq", 0))
-    seq = catalog.max_seq()
-    derived, vseq = derived_changes(catalog, 0)
-    # Documents another document's arrival repealed, or grouped with a repost: changed though they did not.
-    moved = set(derived_changes(catalog, int(meta.get("relations_vseq", 0)))[0])
-    changed = 0
+    plan = SyncPlan.of(catalog, meta)
     try:
         with ix.writer(limitmb=min(settings.index_writer_mb, 256), codec=codec()) as writer:
-            for stored in catalog.iter_documents(since_seq=int(meta.get("catalog_seq", 0))):
-                writer.update_document(**document_fields(stored, derived))
-                moved.discard(stored.id)
-                changed += 1
-            for doc_id in sorted(moved):
-                if (other := catalog.get(doc_id)) is not None:
-                    writer.update_document(**document_fields(other, derived))
-                    changed += 1
+            for stored in plan.documents:
+                writer.update_document(**document_fields(stored, plan.derived))
     finally:
         ix.close()
-    meta.update(catalog_seq=seq, relations_vseq=vseq, documents=catalog.count(), synced_at=datetime.now(UTC).isoformat())
-    write_meta(index_dir.resolve(), meta)
+    plan.record(index_dir.resolve(), meta, catalog)
+    changed = len(plan.documents)
     log.info("index synced: %d documents updated", changed)
     return changed
 
