@@ -447,7 +447,7 @@ def word_tokens(
 
 def word_lists(norm: str, dict_id: str = "") -> tuple[list[str], list[int]]:
     """The index-mode word tokens of normalised text as (texts, positions): `word_tokens` without
-    offsets and boosts, built as plain lists (the rebuild's fast path; a sub-word's boost is its field's)."""
+    offsets and boosts, built as plain lists (the tantivy rebuild's fast path)."""
     words: list[str] = []
     positions: list[int] = []
     add_word, add_pos = words.append, positions.append
