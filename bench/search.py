@@ -210,7 +210,7 @@ def main() -> None:
     def pct(p: float, values: list[float] = times) -> float:
         return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
-    reader = engine._searcher.reader()  # noqa: SLF001 - the benchmark reports the index's shape
+    reader = engine._reader._searcher.reader()  # noqa: SLF001 - the benchmark reports the index's shape
     segments = [(r.doc_count_all(), r.doc_count_all() - r.doc_count()) for r, _ in reader.leaf_readers()]
     print(f"# {platform.node()} · Python {platform.python_version()} · {date.today()} · {engine.doc_count():,} documents")
     print(f"segments (documents, deleted): {segments}")

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from index.sets import EMPTY, intersect
 from index.whoosh.internals import length_codes, posting_blocks
 
-EMPTY = np.zeros(0, dtype=np.int64)
 K1, B = 1.2, 0.75
 FIELD_B = {"title": 0.3, "title_ng": 0.3}
 
@@ -198,29 +198,3 @@ def phrase_docs(cache: PostingCache, field: str, run: list[str], within: np.ndar
             return EMPTY
     assert keys is not None
     return np.unique(keys >> 32)
-
-
-def union(arrays: list[np.ndarray], size: int) -> np.ndarray:
-    """Sorted union of sorted document-number arrays (a bitmap over `size` documents when they are big)."""
-    arrays = [a for a in arrays if len(a)]
-    if not arrays:
-        return EMPTY
-    if len(arrays) == 1:
-        return arrays[0]
-    if sum(len(a) for a in arrays) * 16 < size:
-        return np.unique(np.concatenate(arrays))
-    mask = np.zeros(size, dtype=bool)
-    for a in arrays:
-        mask[a] = True
-    return np.flatnonzero(mask).astype(np.int64)
-
-
-def intersect(a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
-    """Sorted intersection of two sorted document-number arrays."""
-    if not len(a) or not len(b):
-        return EMPTY
-    if (len(a) + len(b)) * 16 < size:
-        return np.intersect1d(a, b, assume_unique=True)
-    mask = np.zeros(size, dtype=bool)
-    mask[a] = True
-    return b[mask[b]]

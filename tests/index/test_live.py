@@ -340,12 +340,12 @@ def test_an_engine_failure_is_a_friendly_503_and_turns_healthz_not_ok(tmp_path: 
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = records.append  # type: ignore[method-assign]
-    logging.getLogger("index.whoosh.engine").addHandler(handler)
+    logging.getLogger("index.engine").addHandler(handler)
     try:
         answers = [client.get(f"/search.json?q={w} {v}") for w in WORDS for v in ("第1稿", "现将")]
         pages = [client.get(f"/?q={w}") for w in WORDS]
     finally:
-        logging.getLogger("index.whoosh.engine").removeHandler(handler)
+        logging.getLogger("index.engine").removeHandler(handler)
     failed = [a for a in answers if a.status_code != 200]
     assert failed, "the damaged index answered every query"
     assert all(a.status_code == 503 and a.get_json()["error"] == "检索服务暂时出错，请稍后再试。" for a in failed)
