@@ -53,7 +53,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_query_chars", 500, "Longest accepted search query (a pasted paragraph)."),
     Setting("synonyms_file", "", "Extra synonyms TOML (groups = [[...], ...]), merged with the shipped table."),
     Setting(
-        "index_backend", "whoosh", "Search engine of the index (rebuild with `xxgk reindex` after a change).", choices=("whoosh",)
+        "index_backend",
+        "whoosh",
+        "Search engine `xxgk reindex` builds the index with (whoosh or tantivy; syncs keep the index's own).",
+        choices=("whoosh", "tantivy"),
     ),
     Setting("max_export_rows", 5000, "Most results one CSV export of a search returns."),
     Setting(

@@ -21,28 +21,29 @@ from archive.transfer import import_documents  # noqa: E402
 CACHE = Path(os.environ.get("XXGK_BENCH_DIR", Path(__file__).resolve().parent / ".cache"))
 
 
-def ensure_archive(n: int) -> Settings:
-    """The data directory of an archive of `n` generated documents, built (once) when missing."""
-    data = CACHE / f"archive-{n}"
-    settings = load_settings(env={}, overrides={"data_dir": str(data)})
+def ensure_archive(n: int, backend: str = "whoosh") -> Settings:
+    """The data directory of an archive of `n` generated documents indexed by `backend`, built (once) when missing."""
+    data = CACHE / (f"archive-{n}" if backend == "whoosh" else f"archive-{n}-{backend}")
+    settings = load_settings(env={}, overrides={"data_dir": str(data), "index_backend": backend})
     ready = data / "ready"
     if ready.exists():
         from index.errors import IndexMissingError
-        from index.whoosh.sync import check_index
+        from index.tantivy.writer import check_index as tantivy_check
+        from index.whoosh.sync import check_index as whoosh_check
 
         try:
-            check_index(settings.index_path)
+            (whoosh_check if backend == "whoosh" else tantivy_check)(settings.index_path)
         except IndexMissingError:  # built by an older version of the schema: build it again
             ready.unlink()
     if not ready.exists():
-        from index.whoosh.sync import rebuild
+        from index.api import index_writer
 
         data.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         with Catalog(settings.catalog_path) as catalog:
             if catalog.count() < n:
                 import_documents(catalog, make_lines(n))
-            rebuild(settings, catalog)
+            index_writer(settings, backend).rebuild(catalog)
         ready.write_text(f"{time.perf_counter() - started:.1f}\n")
     return settings
 

@@ -4,7 +4,7 @@ Each query is one `engine.search`: parse, match, category/year/agency (and the o
 ranking, and highlighted snippets for the first page. Prints p50/p95/p99 over the query mix and
 the process's memory (RSS) once the searcher is warm.
 
-Usage: python bench/search.py [N] [--deleted PCT] [--keywords-only]   (default 100000; the archive is
+Usage: python bench/search.py [N] [--deleted PCT] [--keywords-only] [--backend whoosh|tantivy]   (default 100000; the archive is
 generated once into bench/.cache). Every other request of the mix is of the kinds people type (pasted
 text, short forms, questions, typos, run-together words, punctuation and number variants); with
 --keywords-only the mix is the keyword requests alone, as measured before those kinds were added.
@@ -188,14 +188,19 @@ def main() -> None:
         at = args.index("--deleted")
         deleted = float(args[at + 1])
         del args[at : at + 2]
+    backend = "whoosh"
+    if "--backend" in args:
+        at = args.index("--backend")
+        backend = args[at + 1]
+        del args[at : at + 2]
     people = "--keywords-only" not in args
     args = [a for a in args if a != "--keywords-only"]
     n = int(args[0]) if args else 100_000
-    settings = ensure_edited(n, deleted) if deleted else ensure_archive(n)
-    from index.whoosh.engine import WhooshEngine
+    settings = ensure_edited(n, deleted) if deleted else ensure_archive(n, backend)
+    from index.api import open_backend
 
     before = rss_mb()
-    engine = WhooshEngine(settings.index_path)
+    engine = open_backend(settings)
     requests = query_mix(600, people=people)
     for req in requests[:50]:  # warm: dictionary, columns, OS page cache
         engine.search(req)
@@ -210,10 +215,14 @@ def main() -> None:
     def pct(p: float, values: list[float] = times) -> float:
         return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
-    reader = engine._reader._searcher.reader()  # noqa: SLF001 - the benchmark reports the index's shape
-    segments = [(r.doc_count_all(), r.doc_count_all() - r.doc_count()) for r, _ in reader.leaf_readers()]
-    print(f"# {platform.node()} · Python {platform.python_version()} · {date.today()} · {engine.doc_count():,} documents")
-    print(f"segments (documents, deleted): {segments}")
+    print(
+        f"# {platform.node()} · Python {platform.python_version()} · {date.today()} · {engine.status().documents:,} documents"
+        f" · {engine.status().backend}"
+    )
+    if backend == "whoosh":
+        reader = engine._reader._searcher.reader()  # type: ignore[attr-defined]  # noqa: SLF001 - the index's shape
+        segments = [(r.doc_count_all(), r.doc_count_all() - r.doc_count()) for r, _ in reader.leaf_readers()]
+        print(f"segments (documents, deleted): {segments}")
     print(f"queries: {len(times)}, median matches {statistics.median(totals):,.0f}, max {max(totals):,}")
     print(f"p50 {pct(50):.1f} ms · p95 {pct(95):.1f} ms · p99 {pct(99):.1f} ms · max {times[-1]:.1f} ms")
     for name, part in (("keyword kinds", timed[0::2]), ("people's kinds", timed[1::2])):

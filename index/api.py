@@ -1,5 +1,6 @@
 """The index's interface: backend-neutral search types, the `SearchBackend` and `IndexWriter` protocols,
-and `open_backend` / `index_writer`, which pick the engine named by the `index_backend` setting.
+and `open_backend` / `index_writer`, which pick the engine: the one the index on disk was built with,
+else the one the `index_backend` setting names.
 
 Everything outside `index` (the web, reports, the command line) talks to the index through this
 module only; engine types never leak past their sub-package (`index.whoosh`).
@@ -233,17 +234,32 @@ class IndexWriter(Protocol):
         ...
 
 
+def built_backend(settings: Settings) -> str:
+    """The engine of the index on disk, which its meta names ("" when there is no index; an index built
+    before the meta named its engine is Whoosh's)."""
+    from index.build import read_meta
+
+    meta = read_meta(settings.index_path)
+    return str(meta.get("backend") or "whoosh") if meta else ""
+
+
 def open_backend(settings: Settings) -> SearchBackend:
-    """The search backend the settings name, opened on the data directory's index."""
+    """The engine of the index on disk (else the one the settings name), opened on the data directory's index."""
     from index import analysis
+    from index.vocabulary import load_synonyms
 
     analysis.configure(settings.cache_dir)
-    if settings.index_backend == "whoosh":
-        from index.vocabulary import load_synonyms
+    synonyms = load_synonyms(settings.synonyms_file or None)
+    backend = built_backend(settings) or settings.index_backend
+    if backend == "whoosh":
         from index.whoosh.engine import WhooshEngine
 
-        return WhooshEngine(settings.index_path, settings.max_query_chars, synonyms=load_synonyms(settings.synonyms_file or None))
-    raise ValueError(f"unknown index_backend {settings.index_backend!r}; known: {', '.join(BACKENDS)}")
+        return WhooshEngine(settings.index_path, settings.max_query_chars, synonyms=synonyms)
+    if backend == "tantivy":
+        from index.tantivy.engine import TantivyEngine
+
+        return TantivyEngine(settings.index_path, settings.max_query_chars, synonyms=synonyms)
+    raise ValueError(f"unknown index_backend {backend!r}; known: {', '.join(BACKENDS)}")
 
 
 def compare_with_catalog(backend: SearchBackend, catalog: Catalog) -> Agreement:
@@ -253,13 +269,21 @@ def compare_with_catalog(backend: SearchBackend, catalog: Catalog) -> Agreement:
     return compare(backend, catalog)
 
 
-def index_writer(settings: Settings) -> IndexWriter:
-    """The index writer of the backend the settings name."""
-    if settings.index_backend == "whoosh":
+def index_writer(settings: Settings, backend: str = "") -> IndexWriter:
+    """The index writer of `backend`; by default the engine of the index on disk, else the settings' one.
+
+    A sync keeps the engine the index was built with; `xxgk reindex` builds with the settings' engine
+    (or `--backend`), beside the old index, and swaps: that is how an archive changes engine."""
+    backend = backend or built_backend(settings) or settings.index_backend
+    if backend == "whoosh":
         from index.whoosh.sync import WhooshWriter
 
         return WhooshWriter(settings)
-    raise ValueError(f"unknown index_backend {settings.index_backend!r}; known: {', '.join(BACKENDS)}")
+    if backend == "tantivy":
+        from index.tantivy.writer import TantivyWriter
+
+        return TantivyWriter(settings)
+    raise ValueError(f"unknown index_backend {backend!r}; known: {', '.join(BACKENDS)}")
 
 
 def sync_relations(catalog: Catalog, rebuild: bool = False) -> RelationsSync:

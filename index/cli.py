@@ -13,19 +13,25 @@ from archive.clikit import Context, pass_ctx, progress_bar
 
 
 @click.command()
+@click.option(
+    "--backend",
+    type=click.Choice(["whoosh", "tantivy"]),
+    help="Build the index with this engine (default: the index_backend setting); later syncs keep it.",
+)
 @pass_ctx
-def reindex(obj: Context) -> None:
+def reindex(obj: Context, backend: str | None) -> None:
     """Rebuild the document relations and the search index from the catalog (new directory, then an atomic swap)."""
     from archive.catalog import Catalog
     from index.api import index_writer, sync_relations
 
     settings = obj.settings
+    backend = backend or settings.index_backend
     with Catalog(settings.catalog_path) as catalog:
         relations = sync_relations(catalog, rebuild=True)
         click.echo(f"文件关系已重建：{relations.references} 处引用，其中 {relations.resolved} 处指向存档中的文件")
         with progress_bar("重建索引", catalog.count()) as tick:
-            count = index_writer(settings).rebuild(catalog, progress=tick)
-    click.echo(f"索引已重建：{count} 篇文档")
+            count = index_writer(settings, backend).rebuild(catalog, progress=tick)
+    click.echo(f"索引已重建：{count} 篇文档（检索引擎 {backend}）")
 
 
 @click.command()

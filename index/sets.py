@@ -1,6 +1,9 @@
-"""Sorted arrays of document numbers as sets: union and intersection, by bitmap when they are big."""
+"""Sorted arrays of document numbers as sets: union and intersection (by bitmap when they are big),
+lookup of documents in a posting, and BM25's IDF, which every engine's postings share."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -31,3 +34,15 @@ def intersect(a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
     mask = np.zeros(size, dtype=bool)
     mask[a] = True
     return b[mask[b]]
+
+
+def locate(ids: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of the sorted `docs`: its index in the sorted `ids` (0 when absent), and whether it is there."""
+    where = np.searchsorted(ids, docs)
+    where[where >= len(ids)] = 0
+    return where, ids[where] == docs
+
+
+def bm25_idf(live: int, df: int) -> float:
+    """BM25's IDF of a term held by `df` of `live` documents."""
+    return math.log(1 + (live - df + 0.5) / (df + 0.5))

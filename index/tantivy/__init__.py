@@ -1,1 +1,1 @@
-"""The tantivy engine behind the backend-neutral interface (index.api): schema and writer so far."""
+"""The tantivy engine behind the backend-neutral interface (index.api): schema, writer and reader."""

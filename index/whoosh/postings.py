@@ -9,7 +9,6 @@ belongs to one searcher and is dropped with it.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from index.sets import EMPTY, intersect
+from index.sets import EMPTY, bm25_idf, intersect, locate
 from index.whoosh.internals import length_codes, posting_blocks
 
 K1, B = 1.2, 0.75
@@ -151,7 +150,7 @@ class PostingCache:
 
     def idf_of(self, df: int) -> float:
         """BM25's IDF of a term held by `df` live documents."""
-        return math.log(1 + (self.live_count - df + 0.5) / (df + 0.5))
+        return bm25_idf(self.live_count, df)
 
     # -- scoring ----------------------------------------------------------------------------------
     def bm25(self, field: str, posting: Posting, docs: np.ndarray, boost: float) -> np.ndarray:
@@ -159,9 +158,7 @@ class PostingCache:
         out = np.zeros(len(docs), dtype=np.float32)
         if not len(posting.ids) or not len(docs):
             return out
-        where = np.searchsorted(posting.ids, docs)
-        where[where >= len(posting.ids)] = 0
-        present = posting.ids[where] == docs
+        where, present = locate(posting.ids, docs)
         if not present.any():
             return out
         tf = posting.weights[where[present]]

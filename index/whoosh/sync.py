@@ -77,7 +77,7 @@ def rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], None
 def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], None] | None = None) -> int:
     log.info("index rebuild started")
     analysis.configure(settings.cache_dir)
-    with new_build(settings, catalog, {"schema_version": SCHEMA_VERSION}) as build:
+    with new_build(settings, catalog, {"backend": "whoosh", "schema_version": SCHEMA_VERSION}) as build:
         ix = whoosh_index.create_in(str(build.dir), build_schema(build.dict_id))
         # Forked workers (they inherit the loaded dictionaries) each index a range of the catalog
         # into segments of their own; the segments are committed together.

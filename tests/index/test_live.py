@@ -26,7 +26,7 @@ from crawler.run import crawl_source
 from crawler.sources import load_sources
 from index import analysis
 from index.agreement import compare
-from index.api import FACETS, MAX_PAGE_SIZE, SearchRequest, SearchResult
+from index.api import FACETS, MAX_PAGE_SIZE, SearchBackend, SearchRequest, SearchResult, index_writer, open_backend
 from index.whoosh.engine import WhooshEngine
 from index.whoosh.sync import rebuild, sync
 from tests.conftest import make_settings
@@ -61,7 +61,7 @@ def _line(n: int, version: int, words: tuple[str, ...]) -> str:
     )
 
 
-def _all(engine: WhooshEngine, request: SearchRequest) -> tuple[list[str], SearchResult]:
+def _all(engine: SearchBackend, request: SearchRequest) -> tuple[list[str], SearchResult]:
     """Every hit of a request, paging through (ranked ids, first page's result)."""
     first = engine.search(replace(request, page=1, page_size=MAX_PAGE_SIZE))
     ids = [h.id for h in first.hits]
@@ -180,15 +180,17 @@ class IndexFollowsCatalog(RuleBasedStateMachine):
 
     portal: DemoPortal
     source = None
+    backend = "whoosh"
 
     def __init__(self) -> None:
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="xxgk-state-"))
-        self.settings = make_settings(self.tmp / "data")
+        self.settings = make_settings(self.tmp / "data", index_backend=self.backend)
+        self.writer = index_writer(self.settings)
         self.catalog = Catalog(self.settings.catalog_path)
         self.store = WarcStore(self.settings.warc_dir)
         self.versions: dict[int, int] = {}
-        self.engine: WhooshEngine | None = None
+        self.engine: SearchBackend | None = None
         self.synced = False
         self.churns = 0
 
@@ -196,8 +198,8 @@ class IndexFollowsCatalog(RuleBasedStateMachine):
     def start(self) -> None:
         import_documents(self.catalog, [_line(n, 1, (WORDS[n % 6], WORDS[(n + 1) % 6])) for n in range(8)])
         self.versions = {n: 1 for n in range(8)}
-        rebuild(self.settings, self.catalog)
-        self.engine = WhooshEngine(self.settings.index_path)  # kept open across every step
+        self.writer.rebuild(self.catalog)
+        self.engine = open_backend(self.settings)  # kept open across every step
         self.synced = True
 
     @rule(count=st.integers(1, 4))
@@ -234,12 +236,12 @@ class IndexFollowsCatalog(RuleBasedStateMachine):
 
     @rule()
     def incremental_sync(self) -> None:
-        sync(self.settings, self.catalog)
+        self.writer.sync(self.catalog)
         self.synced = True
 
     @rule()
     def full_reindex(self) -> None:
-        rebuild(self.settings, self.catalog)
+        self.writer.rebuild(self.catalog)
         self.synced = True
 
     @invariant()
@@ -247,9 +249,9 @@ class IndexFollowsCatalog(RuleBasedStateMachine):
         if self.engine is None:
             return
         self.engine.refresh()
-        fresh = WhooshEngine(self.settings.index_path)
+        fresh = open_backend(self.settings)
         try:
-            assert self.engine.doc_count() == fresh.doc_count()
+            assert self.engine.status().documents == fresh.status().documents
             for request in QUERIES:
                 kept_ids, kept = _all(self.engine, request)
                 fresh_ids, new = _all(fresh, request)
@@ -303,10 +305,12 @@ def churning_portal():
 
 
 @pytest.mark.slow
-def test_index_follows_catalog_state_machine(churning_portal: DemoPortal) -> None:
+@pytest.mark.parametrize("backend", ["whoosh", "tantivy"])
+def test_index_follows_catalog_state_machine(churning_portal: DemoPortal, backend: str) -> None:
     for word in WORDS:  # the truth above holds only for words the query side keeps whole
         assert [run for run in analysis.word_runs(word, "")] == [[word]], word
     IndexFollowsCatalog.portal = churning_portal
+    IndexFollowsCatalog.backend = backend
     IndexFollowsCatalog.source = load_sources([demo_sources_dir()])["demo-wjw"].with_base_url(churning_portal.url)
     runner = IndexFollowsCatalog.TestCase
     runner.settings = hsettings(

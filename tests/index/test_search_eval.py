@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.search_eval.evaluate import load_queries, run
 
 BASELINE = json.loads((Path(__file__).resolve().parents[1] / "search_eval" / "baseline.json").read_text(encoding="utf-8"))
@@ -24,8 +26,9 @@ def test_judged_queries_cover_every_kind() -> None:
     assert sum(q.kind in PEOPLE_KINDS for q in queries) >= 50 and PEOPLE_KINDS <= kinds
 
 
-def test_search_quality_holds_its_recorded_figures() -> None:
-    summary, per_query = run()
+@pytest.mark.parametrize("backend", ["whoosh", "tantivy"])
+def test_search_quality_holds_its_recorded_figures(backend: str) -> None:
+    summary, per_query = run(backend)
     failures = []
     for group, recorded in BASELINE.items():
         for metric in ("ndcg@10", "recall@10", "mrr"):

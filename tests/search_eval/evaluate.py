@@ -1,7 +1,7 @@
 """Judged search evaluation: build the corpus into a fresh archive and index, run every judged query,
 print nDCG@10, recall@10 and MRR overall and per kind of query.
 
-Usage: python -m tests.search_eval.evaluate [--json] [--show-misses]
+Usage: python -m tests.search_eval.evaluate [--json] [--show-misses] [--backend whoosh|tantivy]
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from pathlib import Path
 
 from archive.catalog import Catalog
 from archive.settings import load_settings
-from index.api import SearchRequest
-from index.whoosh.engine import WhooshEngine
-from index.whoosh.sync import rebuild
+from index.api import SearchBackend, SearchRequest, index_writer, open_backend
 from tests.search_eval.corpus import documents
 
 HERE = Path(__file__).resolve().parent
@@ -54,17 +52,17 @@ def reciprocal_rank(ranked: list[str], rel: dict[str, int]) -> float:
     return next((1.0 / (i + 1) for i, key in enumerate(ranked) if rel.get(key, 0) > 0), 0.0)
 
 
-def build(workdir: Path) -> WhooshEngine:
-    """The corpus recorded in a fresh catalog and indexed with the production build."""
-    settings = load_settings(env={}, overrides={"data_dir": str(workdir)})
+def build(workdir: Path, backend: str = "whoosh") -> SearchBackend:
+    """The corpus recorded in a fresh catalog and indexed with the production build of `backend`."""
+    settings = load_settings(env={}, overrides={"data_dir": str(workdir), "index_backend": backend})
     with Catalog(settings.catalog_path) as catalog:
         for doc in documents():
             catalog.record_document(doc, None)
-        rebuild(settings, catalog)
-    return WhooshEngine(settings.index_path)
+        index_writer(settings).rebuild(catalog)
+    return open_backend(settings)
 
 
-def evaluate(engine: WhooshEngine, queries: list[Judged]) -> tuple[dict[str, dict[str, float]], list[dict[str, object]]]:
+def evaluate(engine: SearchBackend, queries: list[Judged]) -> tuple[dict[str, dict[str, float]], list[dict[str, object]]]:
     keys_by_url = {}
     per_query = []
     sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -92,9 +90,9 @@ def evaluate(engine: WhooshEngine, queries: list[Judged]) -> tuple[dict[str, dic
     return summary, per_query
 
 
-def run() -> tuple[dict[str, dict[str, float]], list[dict[str, object]]]:
+def run(backend: str = "whoosh") -> tuple[dict[str, dict[str, float]], list[dict[str, object]]]:
     with tempfile.TemporaryDirectory() as tmp:
-        engine = build(Path(tmp))
+        engine = build(Path(tmp), backend)
         try:
             return evaluate(engine, load_queries())
         finally:
@@ -102,7 +100,8 @@ def run() -> tuple[dict[str, dict[str, float]], list[dict[str, object]]]:
 
 
 def main() -> None:
-    summary, per_query = run()
+    backend = sys.argv[sys.argv.index("--backend") + 1] if "--backend" in sys.argv else "whoosh"
+    summary, per_query = run(backend)
     if "--json" in sys.argv:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
         return
