@@ -27,6 +27,7 @@ class Derived:
 
     refresh: Callable[[Settings, Catalog], str]  # after a crawl or an import: a one-line summary
     verify: Callable[[Settings], bool]  # `xxgk verify --index`: prints the differences, True when none
+    describe: Callable[[Settings], dict[str, Any]]  # `xxgk status`: the index's engine, size and age
 
 
 class Context:

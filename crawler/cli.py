@@ -158,8 +158,10 @@ def status(obj: Context, sources_dir: str | None, as_json: bool) -> None:
                     "pending_request": source_id in pending,
                 }
             )
+    index = obj.derived.describe(settings)
     if as_json:
-        click.echo(json.dumps({"scheduler": {"alive": alive, **(beat or {})}, "sources": rows}, ensure_ascii=False, indent=2))
+        body = {"scheduler": {"alive": alive, **(beat or {})}, "index": index, "sources": rows}
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
     from crawler.schedule import zone
 
@@ -175,6 +177,11 @@ def status(obj: Context, sources_dir: str | None, as_json: bool) -> None:
         click.echo(f"调度器：未运行（最近心跳 {local(beat['beat_at'])}{stopped}）")
     else:
         click.echo("调度器：从未运行（`xxgk scheduler`）")
+    if "error" in index:
+        click.echo(f"索引：不可用（{index['error']}）")
+    else:
+        updated = f"，最近更新 {local(index['updated_at'])}" if index.get("updated_at") else ""
+        click.echo(f"索引：检索引擎 {index['backend']}，{index['documents']} 篇文档{updated}")
     for row in rows:
         last = row["last_run"]
         plan = row["schedule"] or ("见调度器" if row["next_run"] else "无（仅手动）")

@@ -16,7 +16,9 @@ from xxgk import pipeline
 from xxgk.demo import command as demo_command
 
 DERIVED = Derived(
-    refresh=lambda settings, catalog: pipeline.refresh_derived(settings, catalog).describe(), verify=pipeline.verify_index
+    refresh=lambda settings, catalog: pipeline.refresh_derived(settings, catalog).describe(),
+    verify=pipeline.verify_index,
+    describe=pipeline.index_summary,
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import click
 
@@ -33,6 +34,26 @@ def refresh_derived(settings: Settings, catalog: Catalog, rebuild: bool = False)
     relations = sync_relations(catalog, rebuild=rebuild)
     indexed = index_writer(settings).sync(catalog)
     return Refreshed(indexed=indexed, reports=len(extract_all(catalog)), relations=relations.resolved)
+
+
+def index_summary(settings: Settings) -> dict[str, Any]:
+    """The index as `xxgk status` shows it: engine, documents, when built and last synced ({} when none)."""
+    from index.api import IndexMissingError, open_backend
+
+    try:
+        engine = open_backend(settings)
+    except IndexMissingError as exc:
+        return {"error": str(exc)}
+    try:
+        status = engine.status()
+    finally:
+        engine.close()
+    return {
+        "backend": status.backend,
+        "documents": status.documents,
+        "built_at": status.built_at,
+        "updated_at": status.updated_at,
+    }
 
 
 def verify_index(settings: Settings) -> bool:

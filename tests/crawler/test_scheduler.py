@@ -345,6 +345,7 @@ def test_status_and_logs_speak_the_configured_time_zone_and_the_schedulers_plan(
     local = parse_time(started).astimezone(ZoneInfo("Asia/Shanghai")).isoformat(sep=" ", timespec="seconds")
     assert f"上次 {local}" in result.output and "+08:00" in local
     assert "portal-a  计划 15 2 * * *" in result.output and "下次 2026-12-01 02:15:00+08:00" in result.output
+    assert "索引：不可用" in result.output and "xxgk reindex" in result.output  # no index yet, and the remedy
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "抓取开始", None, None)
     record.created, record.msecs = 0.0, 0.0  # 1970-01-01 00:00 UTC
     logs.ContextFilter().filter(record)

@@ -3,6 +3,7 @@ engine the index was built with; the site reads whichever engine built the index
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -44,11 +45,14 @@ def test_reindex_switches_engine_and_back_and_syncs_keep_it(tmp_path: Path) -> N
     client = create_app(settings).test_client()
     assert client.get("/search.json?q=防汛").get_json()["total"] == 4
     assert client.get("/healthz").get_json()["documents"] == 34
+    assert "索引：检索引擎 tantivy，34 篇文档" in _cli(data, "status")
+    assert json.loads(_cli(data, "status", "--json"))["index"]["backend"] == "tantivy"
 
     out = _cli(data, "reindex", "--backend", "whoosh")
     assert built_backend(settings) == "whoosh"
     client = create_app(settings).test_client()
     assert client.get("/healthz").get_json()["index_backend"] == "whoosh"
+    assert "索引：检索引擎 whoosh，34 篇文档" in _cli(data, "status")
     assert client.get("/search.json?q=防汛").get_json()["total"] == 4
     # Only the current build and the one before it are kept.
     assert len(list(settings.index_path.parent.glob(settings.index_path.name + "-*"))) <= 2
