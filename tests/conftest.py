@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from archive.settings import Settings, load_settings
 from archive.store import WarcStore
 from crawler.run import CrawlReport, crawl_source
 from crawler.sources import Source, load_sources
-from index.api import sync_relations
+from index.api import index_writer, open_backend, sync_relations
 from index.whoosh.sync import rebuild
 from xxgk.demo import demo_sources_dir
 from xxgk.demo.server import DemoPortal
@@ -76,20 +77,27 @@ def crawled(portal: DemoPortal, demo_sources: dict[str, Source], tmp_path_factor
     return Crawled(settings, demo_sources, reports, len(portal.requests))
 
 
-@pytest.fixture(scope="session")
-def indexed(crawled: Crawled) -> Settings:
-    """The crawled archive with what every crawl derives: the relations, then the index."""
-    with Catalog(crawled.settings.catalog_path) as catalog:
+BACKENDS = ("whoosh", "tantivy")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def indexed(request: pytest.FixtureRequest, crawled: Crawled, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The crawled archive with what every crawl derives: the relations, then the index, by each engine
+    (tests that use it run once per engine; each engine's archive is a copy of the one crawl)."""
+    settings = crawled.settings
+    if request.param != "whoosh":
+        data = tmp_path_factory.mktemp(f"data-{request.param}")
+        shutil.copytree(settings.data_path, data, dirs_exist_ok=True, ignore=shutil.ignore_patterns("index*", "locks"))
+        settings = make_settings(data, index_backend=request.param)
+    with Catalog(settings.catalog_path) as catalog:
         sync_relations(catalog)
-        rebuild(crawled.settings, catalog)
-    return crawled.settings
+        index_writer(settings).rebuild(catalog)
+    return settings
 
 
 @pytest.fixture(scope="session")
 def engine(indexed: Settings):
-    from index.whoosh.engine import WhooshEngine
-
-    engine = WhooshEngine(indexed.index_path)
+    engine = open_backend(indexed)
     yield engine
     engine.close()
 
