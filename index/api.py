@@ -3,7 +3,7 @@ and `open_backend` / `index_writer`, which pick the engine: the one the index on
 else the one the `index_backend` setting names.
 
 Everything outside `index` (the web, reports, the command line) talks to the index through this
-module only; engine types never leak past their sub-package (`index.whoosh`).
+module only; engine types never leak past their sub-packages (`index.whoosh`, `index.tantivy`).
 """
 
 from __future__ import annotations

@@ -89,6 +89,11 @@ class Postings(Protocol):
         """BM25 of one term in one field for `docs` (sorted); 0 where the term is absent."""
         ...
 
+    def scores(self, terms: list[tuple[str, str, float]], docs: np.ndarray) -> np.ndarray | None:
+        """The summed BM25 of (field, text, boost) terms for `docs` (sorted) in one pass, when the
+        engine can do that cheaper than term by term; None otherwise."""
+        ...
+
 
 class Reader(Protocol):
     """One unchanging view of an engine's index, as the engine plans and ranks over it."""
@@ -908,13 +913,17 @@ class Engine:
         if not len(allowed):
             return [], False
         cache = self._postings
-        scores = np.zeros(len(allowed), dtype=np.float32)
         timed_out = False
-        for name, text, boost in plan.scoring:
-            if time.perf_counter() > deadline:
-                timed_out = True
-                break
-            scores += cache.bm25(name, cache.get(name, text), allowed, boost)
+        together = cache.scores(plan.scoring, allowed)
+        if together is not None:  # the engine scored every term at once, over these documents only
+            scores = together
+        else:
+            scores = np.zeros(len(allowed), dtype=np.float32)
+            for name, text, boost in plan.scoring:
+                if time.perf_counter() > deadline:
+                    timed_out = True
+                    break
+                scores += cache.bm25(name, cache.get(name, text), allowed, boost)
         for name, run, boost in plan.bonus:
             if timed_out or time.perf_counter() > deadline:
                 timed_out = True

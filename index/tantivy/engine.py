@@ -22,6 +22,7 @@ from index.sets import EMPTY, bm25_idf, intersect, locate
 from index.tantivy.schema import KEYWORDS, NUMBERS
 from index.tantivy.writer import check_index
 
+SCORED_TOGETHER = 5000  # up to this many candidates, all terms are scored in one query over them alone
 _STORED_AS = {"title_text": "title", "doc_no_text": "doc_no"}  # our stored names for the shown text
 
 
@@ -82,6 +83,36 @@ class TantivyPostings:
     def idf(self, posting: TermPosting) -> float:
         return self.idf_of(len(posting.ids))
 
+    def scores(self, terms: list[tuple[str, str, float]], docs: np.ndarray) -> np.ndarray | None:
+        """Every term's BM25 times its boost, summed, for `docs` only: one tantivy query (the terms as
+        boosted alternatives, the documents as a zero-scored filter on their catalog seq), so no
+        term's whole posting is read. The scores are tantivy's, as `bm25` gives them one by one."""
+        if not terms or not len(docs) or len(docs) > SCORED_TOGETHER:
+            return None
+        reader = self._reader
+        schema = reader.schema
+        should = tantivy.Occur.Should
+        wanted = [
+            (should, tantivy.Query.boost_query(tantivy.Query.term_query(schema, f, t), b))
+            for f, t, b in terms
+            if t and reader.doc_freq(f, t)
+        ]
+        out = np.zeros(len(docs), dtype=np.float32)
+        if not wanted:
+            return out
+        within = tantivy.Query.term_set_query(schema, "seq", reader.seqs(docs))
+        query = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, tantivy.Query.boolean_query(wanted)),
+                (tantivy.Occur.Must, tantivy.Query.const_score_query(within, 0.0)),
+            ]
+        )
+        nums, values = reader.matches(query, limit=len(docs))
+        if len(nums):
+            where, present = locate(docs, nums)
+            out[where[present]] = values[present]
+        return out
+
     def idf_of(self, df: int) -> float:
         """BM25's IDF of a term held by `df` live documents (the engine's own weights use it)."""
         return bm25_idf(self.live_count, df)
@@ -125,6 +156,7 @@ class TantivyReader:
             self._addresses[num] = a
         self._live = np.zeros(total, dtype=bool)
         self._live[nums] = True
+        self._seq: np.ndarray | None = None
         self._postings = TantivyPostings(self)
 
     @property
@@ -142,9 +174,15 @@ class TantivyReader:
     def doc_freq(self, field: str, text: str) -> int:
         return int(self._searcher.doc_freq(field, text))
 
-    def matches(self, query: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Document numbers and scores of every live document matching `query` (unsorted)."""
-        hits = self._searcher.search(query, limit=max(1, self._searcher.num_docs), count=False).hits
+    def seqs(self, docs: np.ndarray) -> list[int]:
+        """The catalog seq of each document number (unique per document: what a query can filter on)."""
+        if self._seq is None:
+            self._seq = np.array(self.column("seq"), dtype=np.int64)
+        return list(self._seq[docs].tolist())
+
+    def matches(self, query: Any, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers and scores of the live documents matching `query` (unsorted; all by default)."""
+        hits = self._searcher.search(query, limit=limit or max(1, self._searcher.num_docs), count=False).hits
         if not hits:
             return EMPTY, np.zeros(0, dtype=np.float32)
         scores = np.fromiter((s for s, _ in hits), dtype=np.float32, count=len(hits))

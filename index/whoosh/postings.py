@@ -153,6 +153,10 @@ class PostingCache:
         return bm25_idf(self.live_count, df)
 
     # -- scoring ----------------------------------------------------------------------------------
+    def scores(self, terms: list[tuple[str, str, float]], docs: np.ndarray) -> np.ndarray | None:
+        """None: Whoosh scores term by term from the cached postings (the engine's loop, with its deadline)."""
+        return None
+
     def bm25(self, field: str, posting: Posting, docs: np.ndarray, boost: float) -> np.ndarray:
         """BM25 of one term in one field for `docs` (sorted); 0 where the term is absent."""
         out = np.zeros(len(docs), dtype=np.float32)
