@@ -1,9 +1,11 @@
 """tantivy behind the engine: a `Reader` over one tantivy searcher, and the engine that opens it.
 
 tantivy matches terms and phrases in Rust; the reader hands the engine what it plans with: a term's
-live documents as a sorted array of document numbers, with tantivy's BM25 score of the term in each
-(so the engine's field boosts, tiers and bonuses apply on top, as for Whoosh). A document's number is
-its segment's base plus its id in the segment, fixed for the life of one searcher.
+live documents as a sorted array of document numbers. A document's number is the rank of its catalog
+seq among the searcher's live documents, so tantivy, ordering matches by the seq fast field, hands
+them over already sorted. Scores are tantivy's BM25, asked for the few documents being ranked, every
+term at once (`TantivyPostings.scores`); the engine's field boosts, tiers and bonuses apply on top,
+as for Whoosh.
 """
 
 from __future__ import annotations
@@ -22,23 +24,22 @@ from index.sets import EMPTY, bm25_idf, intersect, locate
 from index.tantivy.schema import KEYWORDS, NUMBERS
 from index.tantivy.writer import check_index
 
-SCORED_TOGETHER = 5000  # up to this many candidates, all terms are scored in one query over them alone
+SCORED_TOGETHER = 5000  # up to this many candidates, the scoring query is filtered to them
+MAX_SCORED_TERMS = 512  # terms whose scores over the whole index are kept (for rankings of many candidates)
 _STORED_AS = {"title_text": "title", "doc_no_text": "doc_no"}  # our stored names for the shown text
 
 
 @dataclass
 class TermPosting:
-    """One term: sorted live document numbers and tantivy's BM25 score of the term in each."""
+    """One term: the sorted numbers of the live documents holding it."""
 
+    field: str
+    text: str
     ids: np.ndarray
-    scores: np.ndarray
 
     @property
     def nbytes(self) -> int:
-        return int(self.ids.nbytes + self.scores.nbytes)
-
-
-_NONE = TermPosting(EMPTY, np.zeros(0, dtype=np.float32))
+        return int(self.ids.nbytes) + 100
 
 
 class TantivyPostings:
@@ -47,10 +48,11 @@ class TantivyPostings:
     def __init__(self, reader: TantivyReader, max_bytes: int = 256 << 20) -> None:
         self._reader = reader
         self.doc_count = reader.size
-        self.live_count = reader.doc_count()
+        self.live_count = reader.size
         self.max_bytes = max_bytes
         self._bytes = 0
         self._cache: OrderedDict[tuple[str, str], TermPosting] = OrderedDict()
+        self._scored: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, field: str, text: str) -> TermPosting:
@@ -60,7 +62,11 @@ class TantivyPostings:
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-        posting = self._read(field, text)
+        reader = self._reader
+        found = (
+            reader.ids(tantivy.Query.term_query(reader.schema, field, text)) if text and reader.doc_freq(field, text) else EMPTY
+        )
+        posting = TermPosting(field, text, found)
         with self._lock:
             if key not in self._cache:
                 self._cache[key] = posting
@@ -70,35 +76,34 @@ class TantivyPostings:
                 self._bytes -= evicted.nbytes
         return posting
 
-    def _read(self, field: str, text: str) -> TermPosting:
-        reader = self._reader
-        if not text or reader.doc_freq(field, text) == 0:
-            return _NONE
-        nums, scores = reader.matches(tantivy.Query.term_query(reader.schema, field, text))
-        if not len(nums):
-            return _NONE
-        order = np.argsort(nums, kind="stable")
-        return TermPosting(nums[order], scores[order])
-
     def idf(self, posting: TermPosting) -> float:
         return self.idf_of(len(posting.ids))
 
-    def scores(self, terms: list[tuple[str, str, float]], docs: np.ndarray) -> np.ndarray | None:
-        """Every term's BM25 times its boost, summed, for `docs` only: one tantivy query (the terms as
-        boosted alternatives, the documents as a zero-scored filter on their catalog seq), so no
-        term's whole posting is read. The scores are tantivy's, as `bm25` gives them one by one."""
-        if not terms or not len(docs) or len(docs) > SCORED_TOGETHER:
-            return None
+    def idf_of(self, df: int) -> float:
+        """BM25's IDF of a term held by `df` live documents (the engine's own weights use it)."""
+        return bm25_idf(self.live_count, df)
+
+    def scores(self, terms: list[tuple[str, str, float]], docs: np.ndarray) -> np.ndarray:
+        """Every term's BM25 times its boost, summed, for `docs` (sorted). For a few candidates it is one
+        tantivy query of the terms as boosted alternatives, filtered to them (a zero-scored filter on
+        their catalog seq), so no term's whole posting is scored; for many, each term's scores over
+        the whole index, read once per searcher."""
+        out = np.zeros(len(docs), dtype=np.float32)
         reader = self._reader
         schema = reader.schema
-        should = tantivy.Occur.Should
         wanted = [
-            (should, tantivy.Query.boost_query(tantivy.Query.term_query(schema, f, t), b))
+            (tantivy.Occur.Should, tantivy.Query.boost_query(tantivy.Query.term_query(schema, f, t), b))
             for f, t, b in terms
             if t and reader.doc_freq(f, t)
         ]
-        out = np.zeros(len(docs), dtype=np.float32)
-        if not wanted:
+        if not wanted or not len(docs):
+            return out
+        if len(docs) > SCORED_TOGETHER:  # many candidates: each term's scores over the index, kept for reuse
+            for f, t, b in terms:
+                if t and reader.doc_freq(f, t):
+                    nums, values = self._scored_posting(f, t)
+                    where, present = locate(nums, docs)
+                    out[present] += b * values[where[present]]
             return out
         within = tantivy.Query.term_set_query(schema, "seq", reader.seqs(docs))
         query = tantivy.Query.boolean_query(
@@ -107,28 +112,36 @@ class TantivyPostings:
                 (tantivy.Occur.Must, tantivy.Query.const_score_query(within, 0.0)),
             ]
         )
-        nums, values = reader.matches(query, limit=len(docs))
+        nums, values = reader.scored(query, len(docs))
         if len(nums):
             where, present = locate(docs, nums)
             out[where[present]] = values[present]
         return out
 
-    def idf_of(self, df: int) -> float:
-        """BM25's IDF of a term held by `df` live documents (the engine's own weights use it)."""
-        return bm25_idf(self.live_count, df)
+    def _scored_posting(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """A term's live documents (sorted) with its BM25 in each, read once per searcher (LRU)."""
+        key = (field, text)
+        with self._lock:
+            found = self._scored.get(key)
+            if found is not None:
+                self._scored.move_to_end(key)
+                return found
+        nums, values = self._reader.scored(tantivy.Query.term_query(self._reader.schema, field, text))
+        order = np.argsort(nums, kind="stable")
+        found = (nums[order], values[order])
+        with self._lock:
+            self._scored[key] = found
+            while len(self._scored) > MAX_SCORED_TERMS:
+                self._scored.popitem(last=False)
+        return found
 
     def bm25(self, field: str, posting: TermPosting, docs: np.ndarray, boost: float) -> np.ndarray:
         """tantivy's BM25 of the term for `docs` (sorted), times `boost`; 0 where the term is absent."""
-        out = np.zeros(len(docs), dtype=np.float32)
-        if not len(posting.ids) or not len(docs):
-            return out
-        where, present = locate(posting.ids, docs)
-        out[present] = boost * posting.scores[where[present]]
-        return out
+        return self.scores([(posting.field, posting.text, boost)], docs) if len(posting.ids) else np.zeros(len(docs), np.float32)
 
 
 class TantivyReader:
-    """One tantivy searcher, its document numbering, and its postings."""
+    """One tantivy searcher, its document numbering (by catalog seq), and its postings."""
 
     def __init__(self, ix: Any, index_dir: Path) -> None:
         self._ix = ix
@@ -137,26 +150,19 @@ class TantivyReader:
         ix.reload()
         self._searcher = ix.searcher()
         self.schema = ix.schema
-        # Every live document's address, numbered segment by segment.
-        hits = self._searcher.search(tantivy.Query.all_query(), limit=max(1, self._searcher.num_docs), count=False).hits
-        addresses = [address for _, address in hits]
-        ends: dict[int, int] = {}
-        for a in addresses:
-            if a.doc >= ends.get(a.segment_ord, 0):
-                ends[a.segment_ord] = a.doc + 1
-        self._base = [0] * (max(ends, default=-1) + 1)
-        total = 0
-        for segment in range(len(self._base)):
-            self._base[segment] = total
-            total += ends.get(segment, 0)
-        self.size = total
-        nums = self._nums(addresses)
-        self._addresses: list[Any] = [None] * total
-        for num, a in zip(nums.tolist(), addresses):
-            self._addresses[num] = a
-        self._live = np.zeros(total, dtype=bool)
-        self._live[nums] = True
-        self._seq: np.ndarray | None = None
+        hits = self._searcher.search(
+            tantivy.Query.all_query(),
+            limit=max(1, self._searcher.num_docs),
+            count=False,
+            order_by_field="seq",
+            order=tantivy.Order.Asc,
+        ).hits
+        self._seq = np.fromiter((k for k, _ in hits), dtype=np.int64, count=len(hits))
+        self._addresses = [a for _, a in hits]
+        self.size = len(hits)
+        self._num_of_seq = np.full(int(self._seq[-1]) + 1 if self.size else 1, -1, dtype=np.int64)
+        self._num_of_seq[self._seq] = np.arange(self.size, dtype=np.int64)
+        self._live = np.ones(self.size, dtype=bool)
         self._postings = TantivyPostings(self)
 
     @property
@@ -167,26 +173,30 @@ class TantivyReader:
     def live(self) -> np.ndarray:
         return self._live
 
-    def _nums(self, addresses: list[Any]) -> np.ndarray:
-        base = self._base
-        return np.fromiter((base[a.segment_ord] + a.doc for a in addresses), dtype=np.int64, count=len(addresses))
-
     def doc_freq(self, field: str, text: str) -> int:
         return int(self._searcher.doc_freq(field, text))
 
     def seqs(self, docs: np.ndarray) -> list[int]:
         """The catalog seq of each document number (unique per document: what a query can filter on)."""
-        if self._seq is None:
-            self._seq = np.array(self.column("seq"), dtype=np.int64)
         return list(self._seq[docs].tolist())
 
-    def matches(self, query: Any, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def ids(self, query: Any) -> np.ndarray:
+        """The sorted numbers of every live document matching `query`."""
+        hits = self._searcher.search(
+            query, limit=max(1, self.size), count=False, order_by_field="seq", order=tantivy.Order.Asc
+        ).hits
+        if not hits:
+            return EMPTY
+        return self._num_of_seq[np.fromiter((k for k, _ in hits), dtype=np.int64, count=len(hits))]
+
+    def scored(self, query: Any, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and scores of the live documents matching `query` (unsorted; all by default)."""
-        hits = self._searcher.search(query, limit=limit or max(1, self._searcher.num_docs), count=False).hits
+        hits = self._searcher.search(query, limit=limit or max(1, self.size), count=False).hits
         if not hits:
             return EMPTY, np.zeros(0, dtype=np.float32)
         scores = np.fromiter((s for s, _ in hits), dtype=np.float32, count=len(hits))
-        return self._nums([a for _, a in hits]), scores
+        seqs = self._searcher.fast_field_values("seq", [a for _, a in hits])
+        return self._num_of_seq[np.array(seqs, dtype=np.int64)], scores
 
     def phrase(self, field: str, run: list[str], within: np.ndarray | None = None) -> np.ndarray:
         if len(run) == 1:
@@ -195,7 +205,7 @@ class TantivyReader:
             if any(self.doc_freq(field, t) == 0 for t in run):
                 return EMPTY
             terms: list[str | tuple[int, str]] = list(run)
-            ids = np.sort(self.matches(tantivy.Query.phrase_query(self.schema, field, terms))[0])
+            ids = self.ids(tantivy.Query.phrase_query(self.schema, field, terms))
         return ids if within is None else intersect(within, ids, self.size)
 
     def stored(self, docnum: int) -> dict[str, Any]:
@@ -203,12 +213,10 @@ class TantivyReader:
         return {_STORED_AS.get(k, k): v[0] for k, v in values.items() if v}
 
     def column(self, name: str) -> list[Any]:
+        if name == "seq":
+            return list(self._seq.tolist())
         if name in NUMBERS:
-            present = np.flatnonzero(self._live)
-            values = self._searcher.fast_field_values(name, [self._addresses[i] for i in present.tolist()])
-            out = np.zeros(self.size, dtype=np.int64)
-            out[present] = np.array([v or 0 for v in values], dtype=np.int64)
-            return list(out.tolist())
+            return [v or 0 for v in self._searcher.fast_field_values(name, self._addresses)]
         assert name in KEYWORDS, name
         column: list[Any] = [""] * self.size
         for value, _ in self._searcher.terms_with_prefix(name, ""):
@@ -217,7 +225,7 @@ class TantivyReader:
         return column
 
     def doc_count(self) -> int:
-        return int(self._searcher.num_docs)
+        return self.size
 
     def _commit_stamp(self) -> tuple[int, int]:
         try:
