@@ -25,6 +25,7 @@ from index.tantivy.schema import KEYWORDS, NUMBERS
 from index.tantivy.writer import check_index
 
 SCORED_TOGETHER = 5000  # up to this many candidates, the scoring query is filtered to them
+FEW_TERMS = 40  # a query of up to this many terms (keywords) is scored from per-term scores kept per searcher
 MAX_SCORED_TERMS = 512  # terms whose scores over the whole index are kept (for rankings of many candidates)
 _STORED_AS = {"title_text": "title", "doc_no_text": "doc_no"}  # our stored names for the shown text
 
@@ -84,10 +85,13 @@ class TantivyPostings:
         return bm25_idf(self.live_count, df)
 
     def scores(self, terms: list[tuple[str, str, float]], docs: np.ndarray) -> np.ndarray:
-        """Every term's BM25 times its boost, summed, for `docs` (sorted). For a few candidates it is one
-        tantivy query of the terms as boosted alternatives, filtered to them (a zero-scored filter on
-        their catalog seq), so no term's whole posting is scored; for many, each term's scores over
-        the whole index, read once per searcher."""
+        """Every term's BM25 times its boost, summed, for `docs` (sorted).
+
+        Keywords (few terms, which recur between requests) and rankings of many candidates use each
+        term's scores over the whole index, read once per searcher. Pasted text (many terms, mostly
+        common bigrams, seen once) over a few candidates is one tantivy query of the terms as boosted
+        alternatives, filtered to the candidates (a zero-scored filter on their catalog seq), so no
+        term's whole posting is scored."""
         out = np.zeros(len(docs), dtype=np.float32)
         reader = self._reader
         schema = reader.schema
@@ -98,7 +102,7 @@ class TantivyPostings:
         ]
         if not wanted or not len(docs):
             return out
-        if len(docs) > SCORED_TOGETHER:  # many candidates: each term's scores over the index, kept for reuse
+        if len(docs) > SCORED_TOGETHER or len(wanted) <= FEW_TERMS:  # each term's scores, kept for reuse
             for f, t, b in terms:
                 if t and reader.doc_freq(f, t):
                     nums, values = self._scored_posting(f, t)

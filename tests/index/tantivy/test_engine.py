@@ -23,6 +23,7 @@ def test_terms_scored_together_equal_the_sum_of_each_terms_bm25(
 ) -> None:
     # Both ways of scoring many terms (one filtered query; each term's kept scores) give tantivy's BM25.
     monkeypatch.setattr("index.tantivy.engine.SCORED_TOGETHER", together)
+    monkeypatch.setattr("index.tantivy.engine.FEW_TERMS", 0)
     _, tantivy_settings, _ = built
     engine = TantivyEngine(tantivy_settings.index_path)
     postings = engine._postings  # noqa: SLF001 - the reader's postings are what is compared
