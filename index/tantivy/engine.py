@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import tantivy
@@ -26,7 +27,6 @@ from index.tantivy.writer import check_index
 
 SCORED_TOGETHER = 5000  # up to this many candidates, the scoring query is filtered to them
 FEW_TERMS = 40  # a query of up to this many terms (keywords) is scored from per-term scores kept per searcher
-MAX_SCORED_TERMS = 512  # terms whose scores over the whole index are kept (for rankings of many candidates)
 _STORED_AS = {"title_text": "title", "doc_no_text": "doc_no"}  # our stored names for the shown text
 
 
@@ -43,6 +43,36 @@ class TermPosting:
         return int(self.ids.nbytes) + 100
 
 
+V = TypeVar("V")
+
+
+class _Lru(Generic[V]):
+    """Values read on first use and kept, least recently used dropped past `max_bytes` (thread-safe)."""
+
+    def __init__(self, max_bytes: int, size: Callable[[V], int]) -> None:
+        self.max_bytes = max_bytes
+        self._size = size
+        self._bytes = 0
+        self._items: OrderedDict[tuple[str, str], V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str], read: Callable[[], V]) -> V:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        value = read()  # outside the lock: another thread may read the same term meanwhile
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = value
+                self._bytes += self._size(value)
+            while self._bytes > self.max_bytes and len(self._items) > 1:
+                _, evicted = self._items.popitem(last=False)
+                self._bytes -= self._size(evicted)
+        return value
+
+
 class TantivyPostings:
     """Term postings of one searcher, read on first use (LRU, bounded in bytes)."""
 
@@ -50,32 +80,17 @@ class TantivyPostings:
         self._reader = reader
         self.doc_count = reader.size
         self.live_count = reader.size
-        self.max_bytes = max_bytes
-        self._bytes = 0
-        self._cache: OrderedDict[tuple[str, str], TermPosting] = OrderedDict()
-        self._scored: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._ids: _Lru[TermPosting] = _Lru(max_bytes, lambda p: p.nbytes)
+        self._scored: _Lru[tuple[np.ndarray, np.ndarray]] = _Lru(max_bytes, lambda v: int(v[0].nbytes + v[1].nbytes))
 
     def get(self, field: str, text: str) -> TermPosting:
-        key = (field, text)
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
         reader = self._reader
-        found = (
-            reader.ids(tantivy.Query.term_query(reader.schema, field, text)) if text and reader.doc_freq(field, text) else EMPTY
-        )
-        posting = TermPosting(field, text, found)
-        with self._lock:
-            if key not in self._cache:
-                self._cache[key] = posting
-                self._bytes += posting.nbytes
-            while self._bytes > self.max_bytes and len(self._cache) > 1:
-                _, evicted = self._cache.popitem(last=False)
-                self._bytes -= evicted.nbytes
-        return posting
+
+        def read() -> TermPosting:
+            held = text and reader.doc_freq(field, text)
+            return TermPosting(field, text, reader.ids(tantivy.Query.term_query(reader.schema, field, text)) if held else EMPTY)
+
+        return self._ids.get((field, text), read)
 
     def idf(self, posting: TermPosting) -> float:
         return self.idf_of(len(posting.ids))
@@ -124,20 +139,13 @@ class TantivyPostings:
 
     def _scored_posting(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """A term's live documents (sorted) with its BM25 in each, read once per searcher (LRU)."""
-        key = (field, text)
-        with self._lock:
-            found = self._scored.get(key)
-            if found is not None:
-                self._scored.move_to_end(key)
-                return found
-        nums, values = self._reader.scored(tantivy.Query.term_query(self._reader.schema, field, text))
-        order = np.argsort(nums, kind="stable")
-        found = (nums[order], values[order])
-        with self._lock:
-            self._scored[key] = found
-            while len(self._scored) > MAX_SCORED_TERMS:
-                self._scored.popitem(last=False)
-        return found
+
+        def read() -> tuple[np.ndarray, np.ndarray]:
+            nums, values = self._reader.scored(tantivy.Query.term_query(self._reader.schema, field, text))
+            order = np.argsort(nums, kind="stable")
+            return nums[order], values[order]
+
+        return self._scored.get((field, text), read)
 
     def bm25(self, field: str, posting: TermPosting, docs: np.ndarray, boost: float) -> np.ndarray:
         """tantivy's BM25 of the term for `docs` (sorted), times `boost`; 0 where the term is absent."""
