@@ -126,7 +126,9 @@ class Catalog(DocumentsMixin, RunsMixin, PartsMixin):
                 f"catalog schema version {current} is newer than this program ({SCHEMA_VERSION})", "upgrade xxgk-archive"
             )
         for version in range(current + 1, SCHEMA_VERSION + 1):
-            with self.transaction():
+            with self.transaction():  # holds the write lock: another process migrating waits here
+                if self._version() >= version:  # it migrated this step while we read the old version
+                    continue
                 run_script(self.conn, _MIGRATIONS[version])
                 if version == 2:
                     self._backfill_attachments()

@@ -40,7 +40,9 @@ class PartsMixin:
         if self.readonly:
             return False
         for version in range(current + 1, part.version + 1):
-            with self.transaction():
+            with self.transaction():  # holds the write lock: another process migrating waits here
+                if self.part_version(part.name) >= version:  # it migrated this step while we read the old version
+                    continue
                 run_script(self.conn, part.migrations[version])
                 self.conn.execute(
                     "INSERT INTO schema_parts (name, version) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET version = ?",

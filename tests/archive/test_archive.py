@@ -380,6 +380,38 @@ def test_a_schema_part_migrates_once_and_readers_wait_for_it(tmp_path: Path) -> 
             reader.ensure_part(v1)
 
 
+def test_two_processes_opening_a_new_catalog_at_once_both_succeed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scheduler creating its catalog while `xxgk status` opens it: the one that read the old version
+    before the other migrated must not run the migrations again ("table schema_parts already exists")."""
+    from archive.catalog import SchemaPart
+
+    path = tmp_path / "catalog.sqlite3"
+    Catalog(path).close()  # the other process has migrated everything
+    stale = {"catalog": True, "part": True}
+    real_version, real_part_version = Catalog._version, Catalog.part_version
+
+    def version_read_before(self: Catalog) -> int:  # this process read the version before that happened
+        if stale["catalog"]:
+            stale["catalog"] = False
+            return 0
+        return real_version(self)
+
+    def part_version_read_before(self: Catalog, name: str) -> int:
+        if stale["part"]:
+            stale["part"] = False
+            return 0
+        return real_part_version(self, name)
+
+    monkeypatch.setattr(Catalog, "_version", version_read_before)
+    with Catalog(path) as catalog:
+        assert real_version(catalog) == SCHEMA_VERSION
+        part = SchemaPart("notes", {1: "CREATE TABLE notes (id INTEGER PRIMARY KEY)"})
+        assert catalog.ensure_part(part)
+        monkeypatch.setattr(Catalog, "part_version", part_version_read_before)
+        assert catalog.ensure_part(part)
+        assert real_part_version(catalog, "notes") == 1
+
+
 def test_a_version_4_catalog_keeps_its_reports_as_the_reports_part(tmp_path: Path) -> None:
     from reports.store import PART, stored_reports
 
