@@ -243,6 +243,22 @@ def built_backend(settings: Settings) -> str:
     return str(meta.get("backend") or "whoosh") if meta else ""
 
 
+def index_summary(settings: Settings) -> dict[str, Any]:
+    """The index as its meta describes it (engine, documents, built and last synced), read without
+    opening it; {"error": ...} when there is none."""
+    from index.build import read_meta
+
+    meta = read_meta(settings.index_path)
+    if not meta:
+        return {"error": f"no search index at {settings.index_path}; run `xxgk reindex` to build it from the archive"}
+    return {
+        "backend": built_backend(settings),
+        "documents": int(meta.get("documents", 0)),
+        "built_at": meta.get("built_at"),
+        "updated_at": meta.get("synced_at") or meta.get("built_at"),
+    }
+
+
 def open_backend(settings: Settings) -> SearchBackend:
     """The engine of the index on disk (else the one the settings name), opened on the data directory's index."""
     from index import analysis
@@ -274,15 +290,17 @@ def index_writer(settings: Settings, backend: str = "") -> IndexWriter:
 
     A sync keeps the engine the index was built with; `xxgk reindex` builds with the settings' engine
     (or `--backend`), beside the old index, and swaps: that is how an archive changes engine."""
+    from index.build import BoundWriter
+
     backend = backend or built_backend(settings) or settings.index_backend
     if backend == "whoosh":
-        from index.whoosh.sync import WhooshWriter
+        from index.whoosh import sync as whoosh
 
-        return WhooshWriter(settings)
+        return BoundWriter(settings, whoosh.rebuild, whoosh.sync)
     if backend == "tantivy":
-        from index.tantivy.writer import TantivyWriter
+        from index.tantivy import writer as tantivy
 
-        return TantivyWriter(settings)
+        return BoundWriter(settings, tantivy.rebuild, tantivy.sync)
     raise ValueError(f"unknown index_backend {backend!r}; known: {', '.join(BACKENDS)}")
 
 

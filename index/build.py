@@ -7,7 +7,7 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -181,3 +181,23 @@ class SyncPlan:
         now = datetime.now(UTC).isoformat()
         meta.update(catalog_seq=self.seq, relations_vseq=self.vseq, documents=catalog.count(), synced_at=now)
         write_meta(index_dir, meta)
+
+
+class BoundWriter:
+    """An `IndexWriter`: one engine's rebuild and sync functions, bound to one settings object."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        rebuild: Callable[[Settings, Catalog, Callable[[int], None] | None], int],
+        sync: Callable[[Settings, Catalog], int],
+    ) -> None:
+        self.settings = settings
+        self._rebuild = rebuild
+        self._sync = sync
+
+    def rebuild(self, catalog: Catalog, progress: Callable[[int], None] | None = None) -> int:
+        return self._rebuild(self.settings, catalog, progress)
+
+    def sync(self, catalog: Catalog) -> int:
+        return self._sync(self.settings, catalog)

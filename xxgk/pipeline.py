@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import click
 
@@ -36,24 +35,11 @@ def refresh_derived(settings: Settings, catalog: Catalog, rebuild: bool = False)
     return Refreshed(indexed=indexed, reports=len(extract_all(catalog)), relations=relations.resolved)
 
 
-def index_summary(settings: Settings) -> dict[str, Any]:
-    """The index as `xxgk status` shows it: engine, documents, when built and last synced ({} when none)."""
-    from index.api import IndexMissingError, open_backend
+def index_summary(settings: Settings) -> dict[str, object]:
+    """`xxgk status`: the index's engine, documents and dates, from its meta (the index is not opened)."""
+    from index.api import index_summary as summary
 
-    try:
-        engine = open_backend(settings)
-    except IndexMissingError as exc:
-        return {"error": str(exc)}
-    try:
-        status = engine.status()
-    finally:
-        engine.close()
-    return {
-        "backend": status.backend,
-        "documents": status.documents,
-        "built_at": status.built_at,
-        "updated_at": status.updated_at,
-    }
+    return summary(settings)
 
 
 def verify_index(settings: Settings) -> bool:

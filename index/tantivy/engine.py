@@ -110,20 +110,18 @@ class TantivyPostings:
         out = np.zeros(len(docs), dtype=np.float32)
         reader = self._reader
         schema = reader.schema
+        held = [(f, t, b) for f, t, b in terms if t and reader.doc_freq(f, t)]
+        if not held or not len(docs):
+            return out
+        if len(docs) > SCORED_TOGETHER or len(held) <= FEW_TERMS:  # each term's scores, kept for reuse
+            for f, t, b in held:
+                nums, values = self._scored_posting(f, t)
+                where, present = locate(nums, docs)
+                out[present] += b * values[where[present]]
+            return out
         wanted = [
-            (tantivy.Occur.Should, tantivy.Query.boost_query(tantivy.Query.term_query(schema, f, t), b))
-            for f, t, b in terms
-            if t and reader.doc_freq(f, t)
+            (tantivy.Occur.Should, tantivy.Query.boost_query(tantivy.Query.term_query(schema, f, t), b)) for f, t, b in held
         ]
-        if not wanted or not len(docs):
-            return out
-        if len(docs) > SCORED_TOGETHER or len(wanted) <= FEW_TERMS:  # each term's scores, kept for reuse
-            for f, t, b in terms:
-                if t and reader.doc_freq(f, t):
-                    nums, values = self._scored_posting(f, t)
-                    where, present = locate(nums, docs)
-                    out[present] += b * values[where[present]]
-            return out
         within = tantivy.Query.term_set_query(schema, "seq", reader.seqs(docs))
         query = tantivy.Query.boolean_query(
             [

@@ -129,16 +129,3 @@ def _sync(settings: Settings, catalog: Catalog) -> int:
     changed = len(plan.documents)
     log.info("index synced: %d documents updated", changed)
     return changed
-
-
-class WhooshWriter:
-    """`IndexWriter` of the Whoosh backend: the functions above, bound to one settings object."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def rebuild(self, catalog: Catalog, progress: Callable[[int], None] | None = None) -> int:
-        return rebuild(self.settings, catalog, progress)
-
-    def sync(self, catalog: Catalog) -> int:
-        return sync(self.settings, catalog)
