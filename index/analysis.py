@@ -49,7 +49,7 @@ _PINYIN = rf"(?<=[{_CJK}])\((?=[^)]*(?:[{_TONED}]|[a-z][1-5]\b))[a-z{_TONED}ü1-
 _LAYOUT = re.compile(rf"(?P<py>{_PINYIN})|(?P<ws>\s+)")
 
 _lock = threading.Lock()
-_fold_table: dict[int, str] | None = None
+_fold_table: list[str] | None = None
 _expanding: re.Pattern[str] | None = None
 _opencc: Any = None
 _base: Any = None
@@ -72,13 +72,17 @@ def _fold_char(ch: str) -> str:
     return "".join(_BRACKETS.get(c, c) for c in folded)
 
 
-def _tables() -> tuple[dict[int, str], re.Pattern[str]]:
-    """A one-to-one translation table for the BMP and a pattern for characters NFKC expands (㈠, ﬁ)."""
+def _tables() -> tuple[list[str], re.Pattern[str]]:
+    """A one-to-one translation table for the BMP and a pattern for characters NFKC expands (㈠, ﬁ).
+
+    The table is a list indexed by code point (itself where nothing changes): `str.translate` with a
+    dict raises and swallows a KeyError for every character the dict lacks, which made folding
+    Chinese text twice as slow. Beyond the BMP, the list's IndexError means "unchanged" just the same."""
     global _fold_table, _expanding
     if _fold_table is None:
         with _lock:
             if _fold_table is None:
-                table: dict[int, str] = {}
+                table = [chr(code) for code in range(0x10000)]
                 expanding: list[str] = []
                 for code in range(0x41, 0x10000):
                     ch = chr(code)
@@ -151,11 +155,25 @@ def _fold(text: str) -> tuple[str, list[int] | None]:
         return _numerals(_to_simplified(text.translate(table))), None
     out: list[str] = []
     offsets: list[int] = []
-    for i, ch in enumerate(text):
-        folded = table.get(ord(ch), ch) if ord(ch) < 0x10000 and not expanding.match(ch) else _fold_char(ch)
+    cursor = 0
+    for m in _one_by_one().finditer(text):  # the table between them, NFKC for each of them
+        at = m.start()
+        if at > cursor:
+            out.append(text[cursor:at].translate(table))
+            offsets.extend(range(cursor, at))
+        folded = _fold_char(m.group())
         out.append(folded)
-        offsets.extend([i] * len(folded))
+        offsets.extend([at] * len(folded))
+        cursor = at + 1
+    out.append(text[cursor:].translate(table))
+    offsets.extend(range(cursor, len(text)))
     return _numerals(_to_simplified("".join(out))), offsets
+
+
+@functools.lru_cache(maxsize=1)
+def _one_by_one() -> re.Pattern[str]:
+    """Characters folded one by one once a text has an expanding one: those, and any beyond the BMP."""
+    return re.compile(_tables()[1].pattern[:-1] + "\U00010000-\U0010ffff]")
 
 
 def is_cjk(ch: str) -> bool:
@@ -450,23 +468,36 @@ def word_lists(norm: str, dict_id: str = "") -> tuple[list[str], list[int]]:
     offsets and boosts, built as plain lists (the tantivy rebuild's fast path)."""
     words: list[str] = []
     positions: list[int] = []
-    add_word, add_pos = words.append, positions.append
-    shape = _word_shape
+    add_word, add_pos, add_words = words.append, positions.append, words.extend
+    known = _index_entries.get(dict_id)
+    if known is None or len(known) > MAX_ENTRIES:
+        known = _index_entries[dict_id] = {}
     pos = 0
     for word, _, _ in cut(norm, dict_id):
-        if word == " ":
-            continue
-        parts = shape(word, dict_id)
-        if parts is None:
-            pos += 1
-            continue
-        add_word(word)
-        add_pos(pos)
-        for g, _ in parts:
-            add_word(g)
+        entry = known.get(word)
+        if entry is None:
+            entry = known[word] = _index_entry(word, dict_id)
+        if len(entry) == 1:  # a word without sub-words, the usual case
+            add_word(word)
             add_pos(pos)
-        pos += 1
+            pos += 1
+        elif entry:
+            add_words(entry)
+            positions += [pos] * len(entry)
+            pos += 1
+        elif word != " ":  # punctuation: a gap
+            pos += 1
     return words, positions
+
+
+MAX_ENTRIES = 1 << 18
+_index_entries: dict[str, dict[str, tuple[str, ...]]] = {}  # dictionary id → word → `_index_entry`
+
+
+def _index_entry(word: str, dict_id: str) -> tuple[str, ...]:
+    """The tokens a word stands for at its position: itself and its sub-words; none for punctuation."""
+    parts = _word_shape(word, dict_id) if word != " " else None
+    return () if parts is None else (word, *(g for g, _ in parts))
 
 
 @functools.lru_cache(maxsize=1 << 18)

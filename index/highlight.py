@@ -10,6 +10,7 @@ never the whole document.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import lru_cache
 from html import escape
 
@@ -17,7 +18,7 @@ from index.analysis import cut, normalize, normalize_with_map, segmenter, word_r
 
 SNIPPET_CHARS = 140
 MAX_OCCURRENCES = 400
-_BLOCK_CHAR = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]")
+_BLOCK_RUN = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
 
 
 @lru_cache(maxsize=4096)
@@ -42,8 +43,11 @@ def _compound_bounds(word: str, dict_id: str) -> frozenset[int]:
 
 
 @lru_cache(maxsize=8192)
-def _block_words(block: str, dict_id: str) -> tuple[tuple[int, int], ...]:
-    return tuple((start, end) for _, start, end in cut(block, dict_id))
+def _block_words(block: str, dict_id: str) -> tuple[tuple[int, ...], tuple[int, ...], frozenset[int], frozenset[int]]:
+    """A block's words as sorted starts and ends, and the same as sets (jieba's words partition it)."""
+    words = [(start, end) for _, start, end in cut(block, dict_id)]
+    starts, ends = tuple(s for s, _ in words), tuple(e for _, e in words)
+    return starts, ends, frozenset(starts), frozenset(ends)
 
 
 class _Words:
@@ -52,13 +56,20 @@ class _Words:
     def __init__(self, norm: str, dict_id: str) -> None:
         self.norm = norm
         self.dict_id = dict_id
+        self._runs: tuple[list[int], list[int]] | None = None
 
     def _block(self, s: int, e: int) -> tuple[int, int]:
-        norm = self.norm
-        while s > 0 and _BLOCK_CHAR.match(norm[s - 1]):
-            s -= 1
-        while e < len(norm) and _BLOCK_CHAR.match(norm[e]):
-            e += 1
+        """[s, e) widened to the runs of block characters it touches on either side."""
+        if self._runs is None:  # the runs of block characters, found once per text
+            found = [m.span() for m in _BLOCK_RUN.finditer(self.norm)]
+            self._runs = ([a for a, _ in found], [b for _, b in found])
+        starts, ends = self._runs
+        i = bisect_right(starts, s - 1) - 1  # the run holding norm[s - 1], if any
+        if s > 0 and i >= 0 and ends[i] > s - 1:
+            s = starts[i]
+        j = bisect_right(starts, e) - 1  # the run holding norm[e], if any
+        if j >= 0 and ends[j] > e:
+            e = ends[j]
         return s, e
 
     def whole(self, s: int, e: int) -> bool:
@@ -67,15 +78,17 @@ class _Words:
         if bs == be:
             return True
         block = self.norm[bs:be]
-        starts, ends = set(), set()
-        for ws, we in _block_words(block, self.dict_id):
-            starts.add(ws)
-            ends.add(we)
-            if ws <= s - bs and e - bs <= we and (ws, we) != (s - bs, e - bs):
-                # Inside one word: allowed on the inner boundaries of a long compound.
-                inner = _compound_bounds(block[ws:we], self.dict_id)
-                return (s - bs == ws or s - bs - ws in inner) and (e - bs == we or e - bs - ws in inner)
-        return s - bs in starts and e - bs in ends
+        starts, ends, start_set, end_set = _block_words(block, self.dict_id)
+        s, e = s - bs, e - bs
+        if s in start_set and e in end_set:
+            return True
+        # Inside one word: allowed on the inner boundaries of a long compound.
+        k = bisect_right(starts, s) - 1
+        if k < 0 or ends[k] < e:
+            return False
+        ws, we = starts[k], ends[k]
+        inner = _compound_bounds(block[ws:we], self.dict_id)
+        return (s == ws or s - ws in inner) and (e == we or e - ws in inner)
 
 
 def query_needles(texts: list[str], dict_id: str = "") -> list[str]:
@@ -136,8 +149,9 @@ def snippet(text: str, needles: list[str], size: int = SNIPPET_CHARS, dict_id: s
         end = min(len(text), size)
         return escape(text[:end]).replace("\n", " ") + ("…" if end < len(text) else "")
     best, best_score = spans[0][0], -1
-    for i, (s, _) in enumerate(spans):
-        window = [sp for sp in spans[i:] if sp[0] < s + size]
+    firsts = [a for a, _ in spans]
+    for i, s in enumerate(firsts):
+        window = spans[i : bisect_right(firsts, s + size - 1, lo=i)]
         score = len({norm[a:b] for a, b in window}) * 100 + len(window)
         if score > best_score:
             best, best_score = s, score

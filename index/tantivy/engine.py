@@ -10,6 +10,7 @@ as for Whoosh.
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from index.tantivy.writer import check_index
 
 SCORED_TOGETHER = 5000  # up to this many candidates, the scoring query is filtered to them
 FEW_TERMS = 40  # a query of up to this many terms (keywords) is scored from per-term scores kept per searcher
+_first, _second = operator.itemgetter(0), operator.itemgetter(1)  # of a hit: (score or sort value, address)
 _STORED_AS = {"title_text": "title", "doc_no_text": "doc_no"}  # our stored names for the shown text
 
 
@@ -197,15 +199,15 @@ class TantivyReader:
         ).hits
         if not hits:
             return EMPTY
-        return self._num_of_seq[np.fromiter((k for k, _ in hits), dtype=np.int64, count=len(hits))]
+        return self._num_of_seq[np.fromiter(map(_first, hits), dtype=np.int64, count=len(hits))]
 
     def scored(self, query: Any, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and scores of the live documents matching `query` (unsorted; all by default)."""
         hits = self._searcher.search(query, limit=limit or max(1, self.size), count=False).hits
         if not hits:
             return EMPTY, np.zeros(0, dtype=np.float32)
-        scores = np.fromiter((s for s, _ in hits), dtype=np.float32, count=len(hits))
-        seqs = self._searcher.fast_field_values("seq", [a for _, a in hits])
+        scores = np.fromiter(map(_first, hits), dtype=np.float32, count=len(hits))
+        seqs = self._searcher.fast_field_values("seq", list(map(_second, hits)))
         return self._num_of_seq[np.array(seqs, dtype=np.int64)], scores
 
     def phrase(self, field: str, run: list[str], within: np.ndarray | None = None) -> np.ndarray:

@@ -11,6 +11,7 @@ terms at the same positions:
 
 from __future__ import annotations
 
+import itertools
 import operator
 from typing import Any
 
@@ -70,7 +71,8 @@ def to_document(values: dict[str, Any]) -> Any:
             doc.add_unsigned(name, value)
         elif name in WORDS:
             words, positions = value
-            tokens = [tantivy.Token(w, p, 0, 0) for w, p in zip(words, positions, strict=True)]
+            zeros = itertools.repeat(0)
+            tokens = list(map(tantivy.Token, words, positions, zeros, zeros))
             doc.add_pre_tokenized_text(name, tantivy.PreTokenizedString("", tokens))
         else:
             doc.add_text(name, value)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from index import analysis, highlight
 from index.analysis import BigramTokenizer, ChineseTokenizer, bigrams, normalize, normalize_with_map, word_runs
 from index.highlight import highlight_all, snippet
 
@@ -169,3 +173,73 @@ def test_jieba_rs_cuts_exactly_as_jieba_with_and_without_a_domain_dictionary() -
     agency = normalize(docs[0].agency)
     assert [w for w, _, _ in analysis.cut(agency + "关于", ident)][0] == agency
     assert [w for w, _, _ in analysis.cut(agency + "关于", ident, fast=False)][0] == agency
+
+
+# -- the fast paths of folding and of word boundaries equal their plain definitions ------------------
+_POOL = "一二三四年第〇十余杭区民政局工作人民共和国马克思…ﬁ㈠Ⅱ𝐀𠀀Ａ，。、 \n（）abc123"
+
+
+def _fold_each_character(text: str) -> tuple[str, list[int]]:
+    """The definition: every character folded on its own, offsets repeated over what it expands to."""
+    table, expanding = analysis._tables()
+    out, offsets = [], []
+    for i, ch in enumerate(text):
+        folded = table[ord(ch)] if ord(ch) < 0x10000 and not expanding.match(ch) else analysis._fold_char(ch)
+        out.append(folded)
+        offsets.extend([i] * len(folded))
+    return analysis._numerals(analysis._to_simplified("".join(out))), offsets
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_POOL, max_size=60))
+def test_folding_runs_between_expanding_characters_equals_folding_each_one(text: str) -> None:
+    text += "…"  # an expanding character: the path that keeps offsets
+    assert analysis._fold(text) == _fold_each_character(text)
+
+
+def _whole_by_scanning(norm: str, s: int, e: int) -> bool:
+    """The definition of a whole-word span: widen to the block characters around it, cut the block,
+    then the span is whole words, or whole parts of the one long word holding it."""
+    block_char = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]")
+    bs, be = s, e
+    while bs > 0 and block_char.match(norm[bs - 1]):
+        bs -= 1
+    while be < len(norm) and block_char.match(norm[be]):
+        be += 1
+    if bs == be:
+        return True
+    block = norm[bs:be]
+    words = [(ws, we) for _, ws, we in analysis.cut(block)]
+    for ws, we in words:
+        if ws <= s - bs and e - bs <= we and (ws, we) != (s - bs, e - bs):
+            inner = highlight._compound_bounds(block[ws:we], "")
+            return (s - bs == ws or s - bs - ws in inner) and (e - bs == we or e - bs - ws in inner)
+    return s - bs in {ws for ws, _ in words} and e - bs in {we for _, we in words}
+
+
+_PIECES = [
+    "中华人民共和国",
+    "马克思主义",
+    "余杭区民政局",
+    "南京市",
+    "长江大桥",
+    "人民",
+    "学习",
+    "，",
+    "、",
+    " ",
+    "ab",
+    "1-2",
+    "的",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8), st.data())
+def test_word_boundaries_from_cached_runs_equal_scanning_for_them(pieces: list[str], data: st.DataObject) -> None:
+    norm = normalize("".join(pieces))
+    if not norm:
+        return
+    s = data.draw(st.integers(0, len(norm) - 1))
+    e = data.draw(st.integers(s + 1, min(len(norm), s + 8)))
+    assert highlight._Words(norm, "").whole(s, e) == _whole_by_scanning(norm, s, e)
