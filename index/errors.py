@@ -21,3 +21,10 @@ class EngineError(XxgkError):
     """The search engine failed on a request it should have answered; logged with its traceback (HTTP 503)."""
 
     status = 503
+
+
+class LayoutError(EngineError):
+    """A tantivy index part is not laid out as `index.tantivy.layout` expects (another tantivy version, or damaged)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "the rebuild stopped, the current index is unchanged; report this with the tantivy version")

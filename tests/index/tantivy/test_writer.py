@@ -3,6 +3,7 @@ index built from the same catalog; a sync replaces edited documents; a foreign i
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -99,19 +100,52 @@ def test_phrases_match_the_same_documents_in_both_engines(built: tuple[Settings,
     wix.close()
 
 
-def test_the_parallel_build_equals_the_serial_one(
+def _everything(ix: Any, searcher: Any) -> dict[str, Any]:
+    """What a reader sees, by catalog seq: each term's documents, positions (as phrases of the
+    text's own word pairs match), stored fields and fast fields."""
+    hits = searcher.search(tantivy.Query.all_query(), limit=max(1, searcher.num_docs)).hits
+    stored = {}
+    for _, address in hits:
+        fields = searcher.doc(address).to_dict()
+        stored[fields["seq"][0]] = fields
+    columns = {
+        name: dict(
+            zip(searcher.fast_field_values("seq", [a for _, a in hits]), searcher.fast_field_values(name, [a for _, a in hits]))
+        )
+        for name in ("pubdate", "listdate")
+    }
+    terms = {
+        field: _tantivy_terms(ix, searcher, (field,)) for field in ("title", "body", "title_ng", "body_ng", "doc_no", "agency")
+    }
+    pairs = {}
+    for fields in list(stored.values())[::5]:
+        words = analysis.word_lists(analysis.normalize(fields["text"][0]))[0]
+        for i in range(0, len(words) - 1, 9):
+            query = tantivy.Query.phrase_query(ix.schema, "body", words[i : i + 2])
+            pairs[tuple(words[i : i + 2])] = _seqs(ix, searcher, query)
+    return {"stored": stored, "columns": columns, "terms": terms, "pairs": pairs}
+
+
+def test_a_rebuild_in_parts_reads_exactly_as_one_built_by_a_single_writer(
     built: tuple[Settings, Settings, Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, tantivy_settings, catalog = built
-    monkeypatch.setattr(tantivy_writer, "PARALLEL_FROM", 1)
+    parts: list[int] = []
+    monkeypatch.setattr(tantivy_writer, "_workers", lambda total: parts.append(total) or 3)
     monkeypatch.setattr(tantivy_writer, "BATCH", 37)
+    heard: list[int] = []
     parallel = make_settings(tmp_path / "p")
-    assert tantivy_writer.rebuild(parallel, catalog) == catalog.count()
-    for settings_pair in ((tantivy_settings, parallel),):
-        (a_ix, a), (b_ix, b) = (_searcher(s) for s in settings_pair)
-        assert a.num_docs == b.num_docs == catalog.count()
-        for fields in (("body",), ("title_ng",)):
-            assert _tantivy_terms(a_ix, a, fields) == _tantivy_terms(b_ix, b, fields)
+    assert tantivy_writer.rebuild(parallel, catalog, heard.append) == catalog.count()
+    assert parts == [catalog.count()]
+    assert heard == sorted(heard) and heard[-1] == catalog.count()  # progress from every part, in total
+    index_dir = parallel.index_path.resolve()
+    assert len(json.loads((index_dir / "meta.json").read_text())["segments"]) >= 3  # joined, not rebuilt serially
+    assert not [p for p in index_dir.iterdir() if p.name.startswith("part-")]
+    single, joined = _everything(*_searcher(tantivy_settings)), _everything(*_searcher(parallel))
+    assert len(single["stored"]) == len(joined["stored"]) == catalog.count()
+    assert len(single["pairs"]) > 100
+    for key in ("stored", "columns", "terms", "pairs"):
+        assert joined[key] == single[key], key
 
 
 def test_a_sync_replaces_edited_documents_and_adds_new_ones(tmp_path: Path) -> None:
