@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from import_export import make_lines  # noqa: E402
+from import_export import iter_lines, make_lines  # noqa: E402
 
 from archive.catalog import Catalog  # noqa: E402
 from archive.settings import Settings, load_settings  # noqa: E402
@@ -21,10 +21,32 @@ from archive.transfer import import_documents  # noqa: E402
 CACHE = Path(os.environ.get("XXGK_BENCH_DIR", Path(__file__).resolve().parent / ".cache"))
 
 
-def ensure_archive(n: int, backend: str = "whoosh") -> Settings:
-    """The data directory of an archive of `n` generated documents indexed by `backend`, built (once) when missing."""
+def catalog_of(n: int) -> Path:
+    """A catalog of `n` generated documents, kept between runs (each archive starts from a copy)."""
+    path = CACHE / f"catalog-{n}.sqlite3"
+    if not path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        with Catalog(path.with_suffix(".tmp")) as catalog:
+            import_documents(catalog, iter_lines(n))
+        os.replace(path.with_suffix(".tmp"), path)
+    return path
+
+
+def archive_settings(n: int, backend: str = "whoosh") -> Settings:
+    """The settings of the bench archive of `n` documents indexed by `backend` (its catalog copied in)."""
     data = CACHE / (f"archive-{n}" if backend == "whoosh" else f"archive-{n}-{backend}")
     settings = load_settings(env={}, overrides={"data_dir": str(data), "index_backend": backend})
+    if not settings.catalog_path.exists():
+        data.mkdir(parents=True, exist_ok=True)
+        with Catalog(catalog_of(n), readonly=True) as source:
+            source.conn.execute("VACUUM INTO ?", (str(settings.catalog_path),))
+    return settings
+
+
+def ensure_archive(n: int, backend: str = "whoosh") -> Settings:
+    """The data directory of an archive of `n` generated documents indexed by `backend`, built (once) when missing."""
+    settings = archive_settings(n, backend)
+    data = settings.data_path
     ready = data / "ready"
     if ready.exists():
         from index.errors import IndexMissingError
@@ -41,8 +63,6 @@ def ensure_archive(n: int, backend: str = "whoosh") -> Settings:
         data.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         with Catalog(settings.catalog_path) as catalog:
-            if catalog.count() < n:
-                import_documents(catalog, make_lines(n))
             index_writer(settings, backend).rebuild(catalog)
         ready.write_text(f"{time.perf_counter() - started:.1f}\n")
     return settings

@@ -10,6 +10,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from archive.catalog import Catalog
@@ -20,29 +21,30 @@ AGENCIES = ["余杭区民政局", "余杭区教育局", "余杭区卫生健康�
 CATEGORIES = ["通知公告", "政策文件", "工作动态", "政府信息公开年度报告"]
 
 
-def make_lines(n: int) -> list[str]:
+def iter_lines(n: int) -> Iterator[str]:
+    """`n` generated documents as import lines, made one at a time (a million do not fit in memory twice)."""
     rng = random.Random(42)
     sentences = people_daily_sentences()
-    lines = []
     for i in range(n):
         year = rng.randint(2010, 2024)
         body = "".join(rng.choice(sentences) for _ in range(rng.randint(4, 20)))
-        lines.append(
-            json.dumps(
-                {
-                    "url": f"http://bench.example.gov.cn/art/{year}/{i}.html",
-                    "title": body[: rng.randint(12, 30)],
-                    "agency": rng.choice(AGENCIES),
-                    "published": f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-                    "category": rng.choice(CATEGORIES),
-                    "doc_no": f"余政〔{year}〕{rng.randint(1, 99)}号" if i % 3 == 0 else "",
-                    "index_no": f"002510{i % 1000:03d}/{year}-{i:05d}",
-                    "text": body,
-                },
-                ensure_ascii=False,
-            )
+        yield json.dumps(
+            {
+                "url": f"http://bench.example.gov.cn/art/{year}/{i}.html",
+                "title": body[: rng.randint(12, 30)],
+                "agency": rng.choice(AGENCIES),
+                "published": f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                "category": rng.choice(CATEGORIES),
+                "doc_no": f"余政〔{year}〕{rng.randint(1, 99)}号" if i % 3 == 0 else "",
+                "index_no": f"002510{i % 1000:03d}/{year}-{i:05d}",
+                "text": body,
+            },
+            ensure_ascii=False,
         )
-    return lines
+
+
+def make_lines(n: int) -> list[str]:
+    return list(iter_lines(n))
 
 
 def main() -> None:

@@ -3,7 +3,8 @@ documents; a second process drives a mix of realistic requests over loopback for
 
 Prints requests/s, p50/p95/p99 latency, the error count and each worker's memory (RSS).
 
-Usage: python bench/load.py [N] [--seconds S] [--workers W] [--clients C]   (default 10000, 60 s, 4, 4)
+Usage: python bench/load.py [N] [--seconds S] [--workers W] [--clients C] [--backend whoosh|tantivy]
+(default 10000, 60 s, 4, 4, whoosh; the site follows the engine the archive's index was built with)
 """
 
 from __future__ import annotations
@@ -112,7 +113,8 @@ def _children(pid: int) -> list[int]:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else 10_000
     seconds, workers, clients = _arg("--seconds", 60), _arg("--workers", 4), _arg("--clients", 4)
-    settings = ensure_archive(n)
+    backend = sys.argv[sys.argv.index("--backend") + 1] if "--backend" in sys.argv else "whoosh"
+    settings = ensure_archive(n, backend)
     from archive.catalog import Catalog
 
     with Catalog(settings.catalog_path) as catalog:
@@ -165,7 +167,7 @@ def main() -> None:
     latencies.sort()
     pct = lambda p: latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]  # noqa: E731
     print(f"# {platform.node()} · {os.cpu_count()} CPUs · Python {platform.python_version()} · {date.today()}")
-    print(f"{n:,} documents · gunicorn -w {workers} · {clients} clients · {seconds} s")
+    print(f"{n:,} documents · {backend} · gunicorn -w {workers} · {clients} clients · {seconds} s")
     print(f"requests: {len(latencies)} ({len(latencies) / seconds:.1f}/s) · errors: {len(errors)}")
     print(f"p50 {pct(50):.0f} ms · p95 {pct(95):.0f} ms · p99 {pct(99):.0f} ms · max {latencies[-1]:.0f} ms")
     print("worker RSS: " + ", ".join(f"{mb:.0f} MB" for mb in rss))
