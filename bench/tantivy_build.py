@@ -57,7 +57,7 @@ def main() -> None:
     print("| documents | engine | rebuild | docs/s | catalog MB per 1,000 | index MB | index MB per 1,000 | parent peak RSS |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for n in sizes or [10_000, 100_000]:
-        catalog_mb = size_mb(catalog_of(n).parent / catalog_of(n).name)
+        catalog_mb = catalog_of(n).stat().st_size / 1e6
         for engine in ("whoosh", "tantivy"):
             if only and engine != only:
                 continue
