@@ -170,11 +170,13 @@ def query_mix(n: int, seed: int = 11, people: bool = True) -> list[SearchRequest
     return out
 
 
-def rss_mb(pid: int | str = "self") -> float:
-    """Resident memory of a process (this one by default), in MB; 0 when it is gone."""
+def rss_mb(pid: int | str = "self", kind: str = "VmRSS") -> float:
+    """Resident memory of a process (this one by default), in MB; 0 when it is gone. `kind` "RssAnon"
+    is the process's own memory, "RssFile" the pages of mapped files (an index tantivy maps) it has
+    touched, which the kernel may drop and which other processes mapping the same files share."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(kind + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -228,7 +230,10 @@ def main() -> None:
     for name, part in (("keyword kinds", timed[0::2]), ("people's kinds", timed[1::2])):
         values = sorted(t for t, _ in part)
         print(f"  {name}: p50 {pct(50, values):.1f} ms · p95 {pct(95, values):.1f} ms")
-    print(f"memory: {rss_mb():.0f} MB RSS warm ({rss_mb() - before:.0f} MB for the open searcher and its caches)")
+    print(
+        f"memory: {rss_mb():.0f} MB RSS warm ({rss_mb() - before:.0f} MB for the open searcher and its caches;"
+        f" {rss_mb(kind='RssAnon'):.0f} MB its own, {rss_mb(kind='RssFile'):.0f} MB of mapped files)"
+    )
     for name, part in (("keyword kinds", timed[0::2]), ("people's kinds", timed[1::2])):
         for ms, req in sorted(part, key=lambda tr: tr[0])[-3:]:
             print(f"  slowest {name}: {ms:.0f} ms  q={req.q[:60]!r} filters={req.filters} sort={req.sort}")
