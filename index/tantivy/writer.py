@@ -56,9 +56,9 @@ def _workers(total: int) -> int:
     return min(MAX_PARTS, len(os.sched_getaffinity(0))) if total >= PARALLEL_FROM else 1
 
 
-def _add_range(writer: Any, catalog: Catalog, lo: int, hi: int, added: Callable[[int], None]) -> int:
+def _add_range(writer: Any, catalog: Catalog, build: Build, lo: int, hi: int, added: Callable[[int], None]) -> int:
     """Analyse and add the catalog documents of seqs (lo, hi]; `added` hears every BATCH."""
-    derived, dict_id = _job["derived"], _job["dict_id"]
+    derived, dict_id = build.derived, build.dict_id
     count = pending = 0
     for stored in catalog.iter_documents(since_seq=lo, until_seq=hi):
         writer.add_document(to_document(analysed(document_fields(stored, derived), dict_id)))
@@ -77,7 +77,7 @@ def _build_part(part_dir: Path, lo: int, hi: int, queue: Any) -> None:
         part_dir.mkdir()
         with Catalog(_job["path"], readonly=True) as catalog:
             writer = tantivy.Index(build_schema(), path=str(part_dir)).writer(heap_size=_job["heap"], num_threads=1)
-            _add_range(writer, catalog, lo, hi, lambda n: queue.put(("added", n)))
+            _add_range(writer, catalog, _job["build"], lo, hi, lambda n: queue.put(("added", n)))
             writer.commit()
             writer.wait_merging_threads()
         queue.put(("done", 0))
@@ -93,7 +93,7 @@ def _index_in_parts(catalog: Catalog, build: Build, heap: int, workers: int, pro
     ranges = [(cuts[k], cuts[k + 1]) for k in range(len(cuts) - 1) if cuts[k + 1] > cuts[k]]
     parts = [build.dir / f"part-{k}" for k in range(len(ranges))]
     _job.clear()
-    _job.update(path=catalog.path, derived=build.derived, dict_id=build.dict_id, heap=heap)
+    _job.update(path=catalog.path, build=build, heap=heap)
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     procs = [
@@ -156,11 +156,7 @@ def _rebuild(settings: Settings, catalog: Catalog, progress: Callable[[int], Non
             build.count = _index_in_parts(catalog, build, heap, workers, progress)
         else:
             writer = tantivy.Index(build_schema(), path=str(build.dir)).writer(heap_size=heap, num_threads=1)
-            _job.update(derived=build.derived, dict_id=build.dict_id)
-            try:
-                build.count = _add_range(writer, catalog, 0, build.seq, _counter(progress))
-            finally:
-                _job.clear()
+            build.count = _add_range(writer, catalog, build, 0, build.seq, _counter(progress))
             writer.commit()
             writer.wait_merging_threads()
     log.info("tantivy index rebuilt: %d documents in %s (%d processes)", build.count, build.dir.name, workers)
