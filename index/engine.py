@@ -45,7 +45,7 @@ from index.docno import parse_doc_no
 from index.errors import EngineError, QueryError
 from index.highlight import highlight_all, query_needles, snippet
 from index.query import Clause, ParsedQuery, date_bounds, parse_query
-from index.sets import EMPTY, intersect, union
+from index.sets import EMPTY, code_keys, intersect, union
 
 log = logging.getLogger(__name__)
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -119,6 +119,10 @@ class Reader(Protocol):
         """One value per document number: category, agency, year, status, validity, group, pubdate, listdate."""
         ...
 
+    def coded_column(self, name: str) -> tuple[list[str], np.ndarray]:
+        """A keyword column as `index.sets.code_values` of `column(name)` gives it."""
+        ...
+
     def doc_count(self) -> int: ...
 
     def up_to_date(self) -> bool: ...
@@ -164,12 +168,13 @@ class _Column:
     values: list[str]
     codes: np.ndarray
 
-    @classmethod
-    def of(cls, raw: list[Any]) -> _Column:
-        values = sorted({v for v in raw if v is not None}, key=str)
-        index = {v: i for i, v in enumerate(values)}
-        codes = np.fromiter((index.get(v, -1) for v in raw), dtype=np.int32, count=len(raw))
-        return cls([str(v) for v in values], codes)
+
+def _listyear(key: int) -> str:
+    return str(key - 1) if key else ""
+
+
+def _month(key: int) -> str:
+    return f"{key - 1:02d}" if key else ""
 
 
 MAX_COPIES = 50  # members of a group listed under its shown document
@@ -298,17 +303,18 @@ class Engine:
         self._live = reader.live
         self._postings = reader.postings
         self._alternatives = {}
-        self._cols = {name: _Column.of(reader.column(name)) for name in _COLUMNS}
+        self._cols = {name: _Column(*reader.coded_column(name)) for name in _COLUMNS}
         pubdate = np.array(reader.column("pubdate"), dtype=np.int64)
         self._pubdate = pubdate
         listdate = np.array(reader.column("listdate"), dtype=np.int64)
         # Sorting by date: the stated date, else the list date (after the dated documents of that day).
         self._when = np.where(pubdate > 0, pubdate * 2 + 1, listdate * 2)
         # 列表年份 of the documents stating no date (only those have a listdate; the facet within 日期不详).
-        self._cols["listyear"] = _Column.of([str(d // 10000) if d else "" for d in listdate.tolist()])
-        self._cols["month"] = _Column.of([f"{p // 100 % 100:02d}" if p else "" for p in pubdate.tolist()])
+        # Keys 0 for no date, else the year or month + 1 (a month may be 00 when only the year is known).
+        self._cols["listyear"] = _Column(*code_keys(np.where(listdate > 0, listdate // 10000 + 1, 0), _listyear))
+        self._cols["month"] = _Column(*code_keys(np.where(pubdate > 0, pubdate // 100 % 100 + 1, 0), _month))
         # The group of reposts and copies of each document (-1: none); results show one per group.
-        group = _Column.of(reader.column("group"))
+        group = _Column(*reader.coded_column("group"))
         blank = group.values.index("") if "" in group.values else -2
         self._group = np.where(group.codes == blank, -1, group.codes).astype(np.int64)
 

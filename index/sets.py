@@ -1,9 +1,12 @@
 """Sorted arrays of document numbers as sets: union and intersection (by bitmap when they are big),
-lookup of documents in a posting, and BM25's IDF, which every engine's postings share."""
+lookup of documents in a posting, BM25's IDF, and per-document columns as codes, which every
+engine's readers share."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -46,3 +49,23 @@ def locate(ids: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def bm25_idf(live: int, df: int) -> float:
     """BM25's IDF of a term held by `df` of `live` documents."""
     return math.log(1 + (live - df + 0.5) / (df + 0.5))
+
+
+def code_values(raw: list[Any]) -> tuple[list[str], np.ndarray]:
+    """A column of one value per document as (its distinct values, sorted as text; each document's
+    index into them, -1 for None)."""
+    values = sorted({v for v in raw if v is not None}, key=str)
+    index = {v: i for i, v in enumerate(values)}
+    codes = np.fromiter((index.get(v, -1) for v in raw), dtype=np.int32, count=len(raw))
+    return [str(v) for v in values], codes
+
+
+def code_keys(keys: np.ndarray, label: Callable[[int], str]) -> tuple[list[str], np.ndarray]:
+    """`code_values` of the column `[label(k) for k in keys]`, computed over the integer keys (`label`
+    one-to-one), without a Python object per document."""
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    labels = [label(int(k)) for k in distinct]
+    order = sorted(range(len(labels)), key=labels.__getitem__)
+    rank = np.empty(len(labels), dtype=np.int32)
+    rank[order] = np.arange(len(labels), dtype=np.int32)
+    return [labels[i] for i in order], rank[inverse.reshape(-1)].astype(np.int32)

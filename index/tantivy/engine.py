@@ -236,6 +236,18 @@ class TantivyReader:
                 column[num] = value
         return column
 
+    def coded_column(self, name: str) -> tuple[list[str], np.ndarray]:
+        """Codes straight from each value's documents: no Python string per document (a keyword field
+        holds one value per document; one without a term reads as "")."""
+        assert name in KEYWORDS, name
+        held = {value: self._postings.get(name, value).ids for value, _ in self._searcher.terms_with_prefix(name, "")}
+        values = sorted(set(held) | ({""} if sum(len(ids) for ids in held.values()) < self.size else set()))
+        codes = np.full(self.size, values.index("") if "" in values else -1, dtype=np.int32)
+        for code, value in enumerate(values):
+            if value in held:
+                codes[held[value]] = code
+        return values, codes
+
     def doc_count(self) -> int:
         return self.size
 

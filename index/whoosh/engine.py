@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from index.engine import Engine
+from index.sets import code_values
 from index.whoosh.postings import PostingCache, phrase_docs
 from index.whoosh.sync import check_index, open_index
 
@@ -32,6 +33,9 @@ class WhooshReader:
 
     def column(self, name: str) -> list[Any]:
         return list(self._searcher.reader().column_reader(name))
+
+    def coded_column(self, name: str) -> tuple[list[str], np.ndarray]:
+        return code_values(self.column(name))
 
     def doc_count(self) -> int:
         return int(self._searcher.doc_count())

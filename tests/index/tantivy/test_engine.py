@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tantivy
 
 from archive.catalog import Catalog
 from archive.settings import Settings
+from index import analysis
 from index.query import parse_query
 from index.sets import locate
+from index.tantivy import writer as tantivy_writer
 from index.tantivy.engine import TantivyEngine
+from tests.conftest import make_settings
 from tests.index.tantivy.test_writer import built  # noqa: F401 - the fixture: a catalog indexed by both engines
+from tests.index.whoosh.test_bulk import _catalog
 from tests.search_eval.evaluate import load_queries
 
 
@@ -49,3 +55,33 @@ def test_terms_scored_together_equal_the_sum_of_each_terms_bm25(
     finally:
         engine.close()
     assert checked >= 30
+
+
+def test_columns_coded_from_postings_equal_the_columns_read_document_by_document(tmp_path: Path) -> None:
+    from index.sets import code_keys, code_values
+    from index.tantivy.schema import KEYWORDS
+
+    catalog = _catalog(tmp_path)
+    settings = make_settings(tmp_path / "t")
+    analysis.configure(tmp_path / "cache")
+    tantivy_writer.rebuild(settings, catalog)
+    documents = list(catalog.iter_documents())
+    catalog.mark_withdrawn(documents[3].id)  # a second status value, and a sync's deletion
+    tantivy_writer.sync(settings, catalog)
+    reader = TantivyEngine(settings.index_path)._reader
+    for name in KEYWORDS:
+        if name == "id" or name == "doc_key":
+            continue
+        values, codes = reader.coded_column(name)
+        expected_values, expected_codes = code_values(reader.column(name))
+        assert values == expected_values, name
+        assert codes.tolist() == expected_codes.tolist(), name
+    days = np.array([0, 20200000, 20201231, 19990105, 20200101, 0, 9990101], dtype=np.int64)
+    for label, keys, plain in (
+        ("month", np.where(days > 0, days // 100 % 100 + 1, 0), [f"{d // 100 % 100:02d}" if d else "" for d in days]),
+        ("year", np.where(days > 0, days // 10000 + 1, 0), [str(d // 10000) if d else "" for d in days]),
+    ):
+        fmt = (lambda k: f"{k - 1:02d}" if k else "") if label == "month" else (lambda k: str(k - 1) if k else "")
+        values, codes = code_keys(keys, fmt)
+        expected_values, expected_codes = code_values(plain)
+        assert (values, codes.tolist()) == (expected_values, expected_codes.tolist()), label
