@@ -101,6 +101,11 @@ class Reader(Protocol):
     @property
     def postings(self) -> Postings: ...
 
+    long_phrases: bool
+    """Whether a phrase of hundreds of tokens costs about what its rarest token does (tantivy, which
+    intersects postings in Rust); Whoosh reads every token's positions into Python, so there pasted
+    text is found by its rarest words and checked on the stored text instead."""
+
     @property
     def live(self) -> np.ndarray:
         """Per document number: not deleted."""
@@ -393,7 +398,9 @@ class Engine:
     def _exact(self, text: str, title_only: bool) -> np.ndarray | None:
         """Documents holding `text` as a string, punctuation-insensitive (None when it has no bigram).
 
-        A long string (pasted text) is checked as a few evenly spread windows of WINDOW bigrams.
+        A long string (pasted text) is one phrase of all its bigrams where the reader makes that cheap;
+        otherwise it is checked on the stored text of the few documents holding its rarest words, or
+        as a few evenly spread windows of WINDOW bigrams.
         """
         cache = self._postings
         n = cache.doc_count
@@ -401,7 +408,7 @@ class Engine:
         if not grams:
             return None
         windows = [grams]
-        if len(grams) > 2 * WINDOW:
+        if len(grams) > 2 * WINDOW and not self._reader.long_phrases:
             found = self._verified(text, title_only)
             if found is not None:
                 return found

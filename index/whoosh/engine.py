@@ -16,6 +16,8 @@ from index.whoosh.sync import check_index, open_index
 class WhooshReader:
     """One Whoosh searcher: postings read into arrays once (`PostingCache`), positions for phrases."""
 
+    long_phrases = False  # a phrase reads every token's positions into Python
+
     def __init__(self, ix: Any) -> None:
         self._ix = ix
         self._searcher = ix.searcher()

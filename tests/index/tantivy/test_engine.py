@@ -21,15 +21,17 @@ from tests.index.whoosh.test_bulk import _catalog
 from tests.search_eval.evaluate import load_queries
 
 
-@pytest.mark.parametrize("together", [5000, 0], ids=["filtered-query", "kept-term-scores"])
+@pytest.mark.parametrize("cost", [0.0, 1e9, "mixed"], ids=["filtered-query", "kept-term-scores", "both"])
 def test_terms_scored_together_equal_the_sum_of_each_terms_bm25(
     built: tuple[Settings, Settings, Catalog],  # noqa: F811
-    together: int,
+    cost: float | str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Both ways of scoring many terms (one filtered query; each term's kept scores) give tantivy's BM25.
-    monkeypatch.setattr("index.tantivy.engine.SCORED_TOGETHER", together)
+    # Every way of scoring many terms (one filtered query; each term's kept scores; some terms kept
+    # and the others in one query) gives tantivy's BM25.
+    monkeypatch.setattr("index.tantivy.engine.QUERY_COST", 0 if cost != 1e9 else cost)
     monkeypatch.setattr("index.tantivy.engine.FEW_TERMS", 0)
+    monkeypatch.setattr("index.tantivy.engine.CANDIDATE_COST", 0.0 if cost == "mixed" else cost)
     _, tantivy_settings, _ = built
     engine = TantivyEngine(tantivy_settings.index_path)
     postings = engine._postings  # noqa: SLF001 - the reader's postings are what is compared
@@ -40,6 +42,10 @@ def test_terms_scored_together_equal_the_sum_of_each_terms_bm25(
             docs = plan.docs
             if not plan.scoring or not len(docs):
                 continue
+            if cost == "mixed":  # every other term's scores kept beforehand
+                for field, text, _ in plan.scoring[::2]:
+                    if engine._reader.doc_freq(field, text):  # noqa: SLF001
+                        postings._scored_posting(field, text)  # noqa: SLF001
             summed = postings.scores(plan.scoring, docs)
             # The reference: each term's own query over the whole index, unfiltered, placed on `docs`.
             one_by_one = np.zeros(len(docs), dtype=np.float32)
