@@ -10,11 +10,16 @@ goes through the functions below, so the private access for reading lives in thi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+import itertools
+import pickle
+import re
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from whoosh.reading import TermNotFound
 
 
 @dataclass(frozen=True)
@@ -28,27 +33,23 @@ class Internal:
     why: str
 
 
-_LEAF = "whoosh.codec.whoosh3.W3LeafMatcher"
 _SEGW = "whoosh.writing.SegmentWriter"
-_BLOCKS = "posting blocks decoded whole (Whoosh's per-posting matcher costs tens of µs per document)"
+_BLOCKS = (
+    "a term's posting bytes read at once and decoded whole (Whoosh's per-posting matcher costs tens of µs per"
+    " document, its block matcher several file calls per block)"
+)
 _COMMIT = "the bulk writer commits segments built by forked workers, which SegmentWriter has no public call for"
 
 INTERNALS: tuple[Internal, ...] = (
-    # Reading: posting blocks as arrays (index/whoosh/postings.py through posting_blocks below).
-    Internal(_LEAF, "_read_ids", "method", "index/whoosh/internals.py", _BLOCKS),
-    Internal(_LEAF, "_read_weights", "method", "index/whoosh/internals.py", _BLOCKS),
-    Internal(_LEAF, "_read_values", "method", "index/whoosh/internals.py", _BLOCKS),
-    Internal(_LEAF, "_next_block", "method", "index/whoosh/internals.py", _BLOCKS),
-    Internal(_LEAF, "_ids", "instance", "index/whoosh/internals.py", _BLOCKS),
-    Internal(_LEAF, "_weights", "instance", "index/whoosh/internals.py", _BLOCKS),
-    Internal(_LEAF, "_values", "instance", "index/whoosh/internals.py", _BLOCKS),
+    # Reading: a term's postings decoded whole (index/whoosh/postings.py through term_postings below).
     Internal(
         "whoosh.reading.SegmentReader",
         "_terms",
         "instance",
         "index/whoosh/internals.py",
-        "the segment's block matcher without the FilterMatcher a segment with deletions adds",
+        "the segment's terms reader: a term's info and postings file, without the FilterMatcher a segment with deletions adds",
     ),
+    Internal("whoosh.codec.whoosh3.W3TermsReader", "_postfile", "instance", "index/whoosh/internals.py", _BLOCKS),
     # Reading: one-byte field lengths as a column (BM25 length normalisation over whole arrays).
     Internal(
         "whoosh.reading.SegmentReader",
@@ -121,29 +122,129 @@ INTERNALS: tuple[Internal, ...] = (
 )
 
 
-def posting_blocks(
-    reader: Any, field: str, text: str, values: bool = False
-) -> Iterator[tuple[np.ndarray, np.ndarray, list[bytes] | None]]:
-    """(document numbers, weights, raw values or None) of each posting block of a term in one
-    segment reader, deleted documents included (segment-local numbers)."""
-    if (field, text) not in reader:
-        return
-    # The segment's own block matcher: `reader.postings()` wraps it in a FilterMatcher when the segment
-    # has deletions, which has no blocks and decodes the first block once more; the caller drops deleted
-    # documents with its own mask instead.
+@dataclass
+class TermPostings:
+    """One term's postings in one segment, deleted documents included (segment-local numbers)."""
+
+    ids: np.ndarray  # int64, ascending
+    weights: np.ndarray  # float32
+    values: list[bytes] | None  # each posting's raw value (positions), when asked for
+
+
+_MAGIC_SIZE = 4  # the header tag at the start of a term's postings
+_PROTO2, _MARK, _TUPLE, _BINFLOAT, _NONE, _BINPUT, _LONG_BINPUT = 0x80, 0x28, 0x74, 0x47, 0x4E, 0x71, 0x72
+_INTS = re.compile(rb"(?:K.|M..|J....)*", re.DOTALL)  # pickled ints: BININT1, BININT2, BININT and their bytes
+
+
+def _after_memo(data: bytes, at: int) -> int:
+    """The offset past a memo store at `at` (the pickler memoises each tuple), or -1."""
+    if data[at] == _BINPUT:
+        return at + 2
+    if data[at] == _LONG_BINPUT:
+        return at + 5
+    return -1
+
+
+def _ids_and_weights(data: bytes, count: int) -> tuple[tuple[int, ...], np.ndarray | None] | None:
+    """A block's id deltas and weights (None: all 1.0) without unpickling its values, or None when the
+    block is not in the common shape (then it is unpickled whole).
+
+    Unpickling a block's values (one bytes object per posting, which protocol 2 stores as a call to
+    `_codecs.encode`) costs several times the rest, and ids-only reads are most reads. The common
+    shape, as pickle protocol 2 writes it for at least 4 postings: PROTO 2; the deltas as MARK, one
+    int opcode each, TUPLE, a memo store; the weights as NONE, one BINFLOAT, or MARK, one BINFLOAT
+    each, TUPLE. The deltas are unpickled on their own, from their bytes cut out of the block."""
+    if count < 4 or len(data) < 4 + 2 * count or data[0] != _PROTO2 or data[2] != _MARK:
+        return None
+    end = _INTS.match(data, 3).end()  # type: ignore[union-attr]  # matches at least the empty string
+    if end >= len(data) or data[end] != _TUPLE:
+        return None
+    deltas = pickle.loads(b"\x80\x02(" + data[3:end] + b"t.")
+    if len(deltas) != count:
+        return None
+    at = _after_memo(data, end + 1)
+    if at < 0 or at >= len(data):
+        return None
+    op = data[at]
+    if op == _NONE:
+        return deltas, None
+    if op == _BINFLOAT:
+        return deltas, np.full(count, np.frombuffer(data, dtype=">f8", count=1, offset=at + 1)[0], dtype=np.float32)
+    if op != _MARK or len(data) < at + 2 + 9 * count or data[at + 1 + 9 * count] != _TUPLE:
+        return None
+    floats = np.frombuffer(data, dtype=np.uint8, count=9 * count, offset=at + 1).reshape(count, 9)
+    if not (floats[:, 0] == _BINFLOAT).all():
+        return None
+    return deltas, floats[:, 1:].copy().view(">f8").ravel().astype(np.float32)
+
+
+def term_postings(reader: Any, field: str, text: str, values: bool = False) -> TermPostings | None:
+    """A term's postings in one segment reader, decoded from its bytes in one read (None: not there).
+
+    The W3 format stores a term as a header tag and blocks, each an int length (negative for the
+    last), a pickled info tuple (count, last id, max weight, compression, min and max length code) and
+    a pickled data tuple (id deltas from the previous id in the block, the first one from 0; weights:
+    None for all 1.0, one float, or one per posting; values). Whoosh's own matcher reads the same
+    bytes through several file calls per block and decodes the deltas one by one in Python.
+    """
+    terms = reader._terms
     fieldobj = reader.schema[field]
-    matcher = reader._terms.matcher(field, fieldobj.to_bytes(text), fieldobj.format)
-    while matcher.is_active():
-        matcher._read_ids()
-        matcher._read_weights()
-        ids = np.asarray(matcher._ids, dtype=np.int64)
-        weights = np.asarray(matcher._weights, dtype=np.float32)
-        raw = None
-        if values:
-            matcher._read_values()
-            raw = list(matcher._values)
-        yield ids, weights, raw
-        matcher._next_block()
+    try:
+        info = terms.term_info(field, fieldobj.to_bytes(text))
+    except TermNotFound:
+        return None
+    if info.is_inlined():  # our codec never inlines (its limit is 1), another codec might
+        inline_ids, inline_weights, inline_values = info.inlined_postings()
+        return TermPostings(
+            np.asarray(inline_ids, dtype=np.int64),
+            np.asarray(inline_weights, dtype=np.float32),
+            list(inline_values) if values else None,
+        )
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps the length as struct.unpack's 1-tuple
+        length = length[0]
+    data = terms._postfile.get(offset, length)
+    stream = io.BytesIO(data)
+    stream.seek(_MAGIC_SIZE)
+    deltas: list[tuple[int, ...]] = []  # each block's, the first of each from 0
+    firsts: list[int] = []  # where each block starts among all postings
+    lasts: list[int] = []  # each block's last id
+    weight_parts: list[np.ndarray] = []
+    raw: list[bytes] | None = [] if values else None
+    total = 0
+    while True:
+        size = int.from_bytes(stream.read(4), "big", signed=True)
+        block_start = stream.tell()
+        count, last_id, _, compression, _, _ = pickle.load(stream)
+        block = data[stream.tell() : block_start + abs(size)]
+        if compression:
+            block = zlib.decompress(block)
+        fast = None if values else _ids_and_weights(block, count)
+        if fast is not None:
+            block_deltas, block_weights = fast
+        else:
+            block_deltas, weights, block_values = pickle.loads(block)
+            if weights is None:
+                block_weights = None
+            elif isinstance(weights, float):
+                block_weights = np.full(count, weights, dtype=np.float32)
+            else:
+                block_weights = np.array(weights, dtype=np.float32)
+            if raw is not None:
+                raw.extend(block_values)
+        deltas.append(block_deltas)
+        firsts.append(total)
+        lasts.append(last_id)
+        total += count
+        weight_parts.append(np.ones(count, dtype=np.float32) if block_weights is None else block_weights)
+        if size < 0:
+            break
+        stream.seek(block_start + size)
+    steps = np.fromiter(itertools.chain.from_iterable(deltas), dtype=np.int64, count=total)
+    # A block's first id is from 0: made a step from the previous block's last id.
+    steps[firsts[1:]] -= np.array(lasts[:-1], dtype=np.int64)
+    ids = np.cumsum(steps)
+    return TermPostings(ids, np.concatenate(weight_parts), raw)
 
 
 def length_codes(reader: Any, field: str) -> np.ndarray | None:

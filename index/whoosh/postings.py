@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from index.sets import EMPTY, bm25_idf, intersect, locate
-from index.whoosh.internals import length_codes, posting_blocks
+from index.whoosh.internals import length_codes, term_postings
 
 K1, B = 1.2, 0.75
 FIELD_B = {"title": 0.3, "title_ng": 0.3}
@@ -97,12 +97,14 @@ class PostingCache:
         counts: list[np.ndarray] = []
         raw: list[bytes] = []
         for leaf, offset in self.leaves:
-            for block_ids, block_weights, values in posting_blocks(leaf.reader(), field, text, positions):
-                ids.append(block_ids + offset)
-                weights.append(block_weights)
-                if values is not None:
-                    raw.append(b"".join(values))
-                    counts.append(np.fromiter((len(v) >> 2 for v in values), dtype=np.int64, count=len(values)))
+            found = term_postings(leaf.reader(), field, text, positions)
+            if found is None:
+                continue
+            ids.append(found.ids + offset)
+            weights.append(found.weights)
+            if found.values is not None:
+                raw.append(b"".join(found.values))
+                counts.append(np.fromiter(map(len, found.values), dtype=np.int64, count=len(found.values)) >> 2)
         if not ids:
             return _NO_POSTING
         posting = Posting(np.concatenate(ids), np.concatenate(weights))

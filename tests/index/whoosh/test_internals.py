@@ -15,7 +15,7 @@ from whoosh.filedb.filestore import RamStorage
 from index.analysis import BigramTokenizer
 from index.whoosh import internals
 from index.whoosh.codec import codec
-from index.whoosh.internals import INTERNALS, Internal, length_codes, posting_blocks
+from index.whoosh.internals import INTERNALS, Internal, length_codes, term_postings
 from index.whoosh.schema import _text
 
 INDEX_DIR = Path(internals.__file__).parent.parent  # all of index/
@@ -108,19 +108,18 @@ def test_the_checker_sees_an_unlisted_private_name(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("deleted", [False, True])
-def test_posting_blocks_equal_the_public_matcher(deleted: bool) -> None:
-    """Block reads give every posting the public per-posting matcher gives, plus the deleted ones."""
+def test_term_postings_equal_the_public_matcher(deleted: bool) -> None:
+    """A whole-term read gives every posting the public per-posting matcher gives, plus the deleted ones."""
     ix = _small_index(deleted)
     with ix.searcher() as searcher:
         for leaf, _ in searcher.leaf_searchers():
             reader = leaf.reader()
-            for text in ("公开", "目录", "开1"):
-                blocks = list(posting_blocks(reader, "body", text, values=True))
-                ids = np.concatenate([b[0] for b in blocks]) if blocks else np.zeros(0, np.int64)
-                weights = np.concatenate([b[1] for b in blocks]) if blocks else np.zeros(0, np.float32)
-                values = [v for b in blocks for v in (b[2] or [])]
+            for text in ("公开", "目录", "开1", "不在"):
+                found = term_postings(reader, "body", text, values=True)
+                assert (found is None) == ((("body", text)) not in reader)
+                ids = found.ids.tolist() if found else []
                 public_ids, public_weights, public_values = [], [], []
-                if (("body", text)) in reader:
+                if found is not None:
                     m = reader.postings("body", text)
                     while m.is_active():
                         public_ids.append(m.id())
@@ -129,13 +128,92 @@ def test_posting_blocks_equal_the_public_matcher(deleted: bool) -> None:
                         m.next()
                 dead = set(range(reader.doc_count_all())) - set(reader.all_doc_ids())
                 if text == "公开" and reader.doc_count_all() > 100:
-                    assert len(blocks) > 1  # the read crosses posting blocks
-                live = [i for i in ids.tolist() if i not in dead]
-                assert live == public_ids
-                assert np.allclose(weights[[i not in dead for i in ids.tolist()]], public_weights)
-                assert [v for i, v in zip(ids.tolist(), values) if i not in dead] == public_values
+                    assert len(ids) > 2 * 128  # the read crosses posting blocks
+                live = [i not in dead for i in ids]
+                assert [i for i, keep in zip(ids, live) if keep] == public_ids
+                assert found is None or np.allclose(found.weights[live], public_weights)
+                assert [v for v, keep in zip(found.values or [] if found else [], live) if keep] == public_values
                 if deleted and text == "公开" and reader.doc_count_all() > 1:
-                    assert dead and dead <= set(ids.tolist())  # the deleted document's posting is still read
+                    assert dead and dead <= set(ids)  # the deleted document's posting is still read
+
+
+@pytest.mark.parametrize("writer", ["bulk", "codec", "compressed"])
+def test_term_postings_read_what_each_writer_wrote(tmp_path: Path, writer: str) -> None:
+    """Terms written whole by the bulk writer (index/whoosh/bulk.py), per posting by Whoosh's writer with
+    our codec, and compressed, read back as Whoosh's own matcher reads them."""
+    from whoosh import index as whoosh_index
+
+    from index.whoosh.bulk import BulkWriter
+    from index.whoosh.codec import Codec
+    from index.whoosh.schema import build_schema
+
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    w = BulkWriter(ix) if writer == "bulk" else ix.writer(codec=codec() if writer == "codec" else Codec(compression=3))
+    for i in range(1500):
+        body = "公开" * (1 + i % 3) + f"目录{i % 11} 养老服务 养老"  # 养老: weight 2 everywhere
+        if i % 300 == 7:
+            body += " 稀有词"  # a sparse term: deltas of 300 (two-byte ints)
+        w.add_document(id=f"d{i}", title=f"通知{i % 5}", body=body, pubdate=20200101 + i % 28)
+    w.commit()
+    with ix.searcher() as searcher:
+        reader = next(leaf.reader() for leaf, _ in searcher.leaf_searchers())
+        for field, text in (("body", "公开"), ("body", "目录"), ("body", "养老"), ("title", "通知"), ("body", "稀有")):
+            m = reader.postings(field, text)
+            expected = []
+            while m.is_active():
+                expected.append((m.id(), m.weight(), m.value()))
+                m.next()
+            assert len(expected) > 4
+            found = term_postings(reader, field, text, values=True)
+            assert found is not None
+            assert list(zip(found.ids.tolist(), found.weights.tolist(), found.values or [])) == expected
+            # Without values, the blocks are decoded without unpickling them: the same ids and weights.
+            bare = term_postings(reader, field, text)
+            assert bare is not None and bare.values is None
+            assert list(zip(bare.ids.tolist(), bare.weights.tolist())) == [(i, wt) for i, wt, _ in expected]
+
+
+@pytest.mark.parametrize(
+    "deltas, weights",
+    [
+        ((1, 2, 3, 255), None),
+        ((7, 256, 300, 65535, 1), 2.0),
+        ((0, 1, 1, 1, 1), (1.0, 2.0, 0.5, 3.0, 1.0)),
+        ((3, 70000, 1, 1), None),  # a four-byte int
+        ((3, 2**31, 1, 1), None),  # a long: not the common shape
+        ((1, 2, 3), None),  # three postings: TUPLE3, no MARK
+        ((1, 2, 3, 4), (1.0, 2.0, 3.0, 4.0)[:3] + (5,)),  # an int weight: not the common shape
+    ],
+)
+def test_block_without_values_equals_the_block_unpickled(deltas: tuple[int, ...], weights: object) -> None:
+    import pickle
+
+    from index.whoosh.internals import _ids_and_weights
+
+    values = tuple(bytes([1, 0, 0, 0]) * (k % 3 + 1) for k in range(len(deltas)))
+    for memo in (False, True):
+        block = pickle.dumps((deltas, weights, values), 2)
+        if memo:  # a long memo store after the deltas, as a pickler past 256 memoised objects writes it
+            block = block.replace(b"tq\x00", b"tr\x00\x00\x00\x00", 1)
+            assert pickle.loads(block) == (deltas, weights, values)
+        fast = _ids_and_weights(block, len(deltas))
+        common = (
+            len(deltas) >= 4
+            and max(deltas) < 2**31
+            and (weights is None or all(isinstance(w, float) for w in (weights if isinstance(weights, tuple) else [weights])))
+        )
+        assert (fast is not None) == common
+        if fast is not None:
+            ids, got = fast
+            assert list(ids) == list(deltas)
+            expected = (
+                [1.0] * len(deltas)
+                if weights is None
+                else [weights] * len(deltas)
+                if isinstance(weights, float)
+                else list(weights)
+            )
+            assert (got.tolist() if got is not None else [1.0] * len(deltas)) == expected
 
 
 def test_length_codes_equal_the_public_lengths() -> None:
