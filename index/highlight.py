@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Sequence
 from functools import lru_cache
 from html import escape
 
@@ -118,7 +119,7 @@ def _spans(norm: str, needles: list[str], dict_id: str, limit: int = MAX_OCCURRE
     return sorted(spans)
 
 
-def _render(text: str, offsets: list[int], spans: list[tuple[int, int]], start: int, end: int) -> str:
+def _render(text: str, offsets: Sequence[int], spans: list[tuple[int, int]], start: int, end: int) -> str:
     """Escaped original text [start, end) (original offsets) with spans (normalised) wrapped in <mark>."""
     pieces, cursor = [], start
     for s, e in spans:

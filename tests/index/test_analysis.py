@@ -88,7 +88,7 @@ def test_traditional_pinyin_and_width_fold_to_the_same_text() -> None:
     # An English abbreviation in brackets is not pinyin.
     assert normalize("政府(GOV)") == "政府(gov)"
     norm, offsets = normalize_with_map("標(biāo)準(zhǔn)")
-    assert norm == "标准" and offsets == [0, 7]
+    assert norm == "标准" and list(offsets) == [0, 7]
 
 
 def test_subwords_share_the_position_and_weigh_less() -> None:
@@ -243,3 +243,57 @@ def test_word_boundaries_from_cached_runs_equal_scanning_for_them(pieces: list[s
     s = data.draw(st.integers(0, len(norm) - 1))
     e = data.draw(st.integers(s + 1, min(len(norm), s + 8)))
     assert highlight._Words(norm, "").whole(s, e) == _whole_by_scanning(norm, s, e)
+
+
+def _layout_one_by_one(folded: str) -> tuple[str, list[int]]:
+    """The definition: one scan of the pinyin-or-whitespace pattern, and the folded offset of every
+    character kept or inserted."""
+    out: list[str] = []
+    offsets: list[int] = []
+    cursor, prev = 0, ""
+    for m in analysis._LAYOUT.finditer(folded):
+        start, end = m.span()
+        if start > cursor:
+            out.append(folded[cursor:start])
+            offsets.extend(range(cursor, start))
+            prev = folded[start - 1]
+        cursor = end
+        nxt = folded[end : end + 1]
+        if m.group("ws") is None or not prev or not nxt or prev == " " or analysis.is_cjk(prev) or analysis.is_cjk(nxt):
+            continue
+        out.append(" ")
+        offsets.append(start)
+        prev = " "
+    return "".join(out) + folded[cursor:], offsets + list(range(cursor, len(folded)))
+
+
+_LAYOUT_PIECES = [
+    "標(biāo)準(zhǔn)",
+    "行(xíng zhèng)",
+    "准(zhun3)",
+    "政府(GOV)",
+    "信息",
+    " ",
+    "\n",
+    "  ",
+    "ab",
+    " cd ",
+    "1 2",
+    "（ｘ）",
+    "公开",
+    "(wén)",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_LAYOUT_PIECES), max_size=10))
+def test_layout_in_two_scans_with_offsets_as_runs_equals_one_scan_offset_by_offset(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    folded, _ = analysis._fold(text)
+    norm, offsets = analysis._layout(folded, True)
+    assert offsets is not None
+    expected_norm, expected = _layout_one_by_one(folded)
+    assert norm == expected_norm
+    assert len(offsets) == len(norm) == len(expected)
+    assert [offsets[i] for i in range(len(offsets))] == expected
+    assert list(offsets) == expected and offsets[-1:] == expected[-1:]
