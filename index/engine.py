@@ -85,6 +85,10 @@ class Postings(Protocol):
 
     def idf_of(self, df: int) -> float: ...
 
+    def doc_freq(self, field: str, text: str) -> int:
+        """How many documents hold the term, from the term dictionary (deleted ones may count)."""
+        ...
+
     def bm25(self, field: str, posting: Any, docs: np.ndarray, boost: float) -> np.ndarray:
         """BM25 of one term in one field for `docs` (sorted); 0 where the term is absent."""
         ...
@@ -554,10 +558,11 @@ class Engine:
         return self._alternatives[key]
 
     def _rarest(self, words: list[str]) -> list[str]:
-        """`words`, rarest first by the dictionary's frequencies (unknown words, names, first): a
-        free stand-in for document frequencies, which would cost a posting read per word."""
-        freq = analysis.segmenter(self.dict_id).FREQ
-        return sorted(words, key=lambda w: (freq.get(w) or 0, -len(w)))
+        """`words`, rarest first by how many documents hold them in the title or the text (from the
+        term dictionary, no posting read); words no document holds come last, as they match nothing."""
+        cache = self._postings
+        held = {w: cache.doc_freq("title", w) + cache.doc_freq("body", w) for w in dict.fromkeys(words)}
+        return sorted(words, key=lambda w: (held[w] == 0, held[w], -len(w)))
 
     def _units(
         self, required: list[str], stripped: str, fields: tuple[tuple[str, float], ...], title_only: bool, literal: bool

@@ -107,6 +107,9 @@ class TantivyPostings:
     def idf(self, posting: TermPosting) -> float:
         return self.idf_of(len(posting.ids))
 
+    def doc_freq(self, field: str, text: str) -> int:
+        return self._reader.doc_freq(field, text) if text else 0
+
     def idf_of(self, df: int) -> float:
         """BM25's IDF of a term held by `df` live documents (the engine's own weights use it)."""
         return bm25_idf(self.live_count, df)

@@ -150,6 +150,10 @@ class PostingCache:
     def idf(self, posting: Posting) -> float:
         return self.idf_of(len(posting.ids))
 
+    def doc_freq(self, field: str, text: str) -> int:
+        """From the term infos of every segment (deleted documents count until a merge drops them)."""
+        return int(self.searcher.doc_frequency(field, text)) if text else 0
+
     def idf_of(self, df: int) -> float:
         """BM25's IDF of a term held by `df` live documents."""
         return bm25_idf(self.live_count, df)

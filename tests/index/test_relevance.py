@@ -248,3 +248,12 @@ def test_a_long_running_engine_sees_synonym_matches_added_after_it_opened(tmp_pa
         with closing(WhooshEngine(settings.index_path)) as fresh:
             for reader in (engine, fresh):
                 assert sorted(h.title for h in reader.search(SearchRequest(q="低保")).hits) == ["new", "old"]
+
+
+def test_a_pasted_passage_is_matched_by_the_words_this_archive_holds_least(tmp_path: Path) -> None:
+    # 工作 is among the dictionary's most frequent words but one document here holds it; 救助站 is rare
+    # in the dictionary but every document here holds it; 望远镜 no document holds, so it matches nothing.
+    bodies = {f"station{i}": f"救助站第{i}次发放物资。" for i in range(4)} | {"work": "救助站年度工作总结。"}
+    with _tiny(tmp_path, bodies) as engine:
+        order = engine._rarest(["望远镜", "救助站", "发放", "工作"])  # noqa: SLF001 - the choice itself
+        assert order == ["工作", "发放", "救助站", "望远镜"]
