@@ -19,6 +19,7 @@ from index.analysis import cut, normalize, normalize_with_map, segmenter, word_r
 
 SNIPPET_CHARS = 140
 MAX_OCCURRENCES = 400
+PASSAGE_WORDS = 12  # a query text of more words is pasted text (the engine matches it by 12 of its words)
 _BLOCK_RUN = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
 
 
@@ -93,13 +94,16 @@ class _Words:
 
 
 def query_needles(texts: list[str], dict_id: str = "") -> list[str]:
-    """Normalised strings to mark: each query text whole, and each of its words."""
+    """Normalised strings to mark: each query text whole, and each of its words; of a pasted passage
+    (more than PASSAGE_WORDS words), only the words of two or more characters, since marking every
+    的 and 在 of a document says nothing and costs a word-boundary check for each."""
     out = []
     for text in texts:
         norm = normalize(text)
         out.append(norm)
         out.extend(part for part in norm.split(" ") if part)
-        out.extend(word for run in word_runs(text, dict_id) for word in run)
+        words = [word for run in word_runs(text, dict_id) for word in run]
+        out.extend(w for w in words if len(w) > 1) if len(words) > PASSAGE_WORDS else out.extend(words)
     return [n for n in dict.fromkeys(out) if n.strip()]
 
 

@@ -78,6 +78,21 @@ def test_highlight_escapes_and_marks_original_characters() -> None:
     assert "<mark>信息公开</mark>" in excerpt and excerpt.startswith("…")
 
 
+def test_a_pasted_passage_marks_itself_and_its_longer_words_not_every_single_character() -> None:
+    from index.highlight import query_needles
+
+    passage = "我们要把群众的事情办好，在教育、医疗和养老服务上下功夫，让人民群众有更多获得感。"
+    needles = query_needles([passage])
+    assert normalize(passage) in needles and {"群众", "教育", "医疗"} <= set(needles)
+    assert not {"的", "在", "和", "把", "让"} & set(needles)
+    document = "前言。在这里和那里。" + passage + "结尾的话。"
+    html = highlight_all(document, needles)
+    assert "<mark>" + passage + "</mark>" in html
+    assert "在这里和那里" in html  # single characters outside the passage are left alone
+    # A short query keeps its single-character words.
+    assert "税" in query_needles(["税 减免"])
+
+
 def test_traditional_pinyin_and_width_fold_to_the_same_text() -> None:
     from index.analysis import normalize
 
