@@ -838,7 +838,7 @@ class Engine:
             doc_no_match=exact_id,
             expanded=plan.expanded,
             corrected=corrected,
-            tier_counts={TIER_NAMES[t]: int(c) for t, c in zip(*np.unique(tiers, return_counts=True))},
+            tier_counts={TIER_NAMES[t]: int(c) for t, c in enumerate(np.bincount(tiers, minlength=len(TIER_NAMES))) if c},
             collapsed=int(len(allowed)) - total,
         )
 

@@ -13,6 +13,17 @@ import numpy as np
 EMPTY = np.zeros(0, dtype=np.int64)
 
 
+def dedupe_sorted(a: np.ndarray) -> np.ndarray:
+    """A sorted array without its repeats. (`np.unique` hashes first, whatever the order: on sorted
+    runs of document numbers it was 10-30 times slower than comparing neighbours.)"""
+    if len(a) < 2:
+        return a
+    keep = np.empty(len(a), dtype=bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a if keep.all() else a[keep]
+
+
 def union(arrays: list[np.ndarray], size: int) -> np.ndarray:
     """Sorted union of sorted document-number arrays (a bitmap over `size` documents when they are big)."""
     arrays = [a for a in arrays if len(a)]
@@ -21,7 +32,9 @@ def union(arrays: list[np.ndarray], size: int) -> np.ndarray:
     if len(arrays) == 1:
         return arrays[0]
     if sum(len(a) for a in arrays) * 16 < size:
-        return np.unique(np.concatenate(arrays))
+        merged = np.concatenate(arrays)
+        merged.sort(kind="stable")  # a merge of the sorted runs
+        return dedupe_sorted(merged)
     mask = np.zeros(size, dtype=bool)
     for a in arrays:
         mask[a] = True

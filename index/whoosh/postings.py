@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from index.sets import EMPTY, bm25_idf, intersect, locate
+from index.sets import EMPTY, bm25_idf, dedupe_sorted, intersect, locate
 from index.whoosh.internals import length_codes, term_postings
 
 K1, B = 1.2, 0.75
@@ -199,9 +199,11 @@ def phrase_docs(cache: PostingCache, field: str, run: list[str], within: np.ndar
         member = np.zeros(n, dtype=bool)
         member[candidates] = True
         mask = member[p.pos_docs]
+        # Sorted by document, then position: a posting's positions ascend within each document.
         k = p.pos_docs[mask] * (1 << 32) + (p.pos[mask] - i + (1 << 20))  # the shift keeps p - i non-negative
-        keys = np.unique(k) if keys is None else np.intersect1d(keys, k)
+        k = dedupe_sorted(k) if bool(np.all(k[1:] >= k[:-1])) else np.unique(k)
+        keys = k if keys is None else keys[locate(k, keys)[1]] if len(k) else EMPTY
         if not len(keys):
             return EMPTY
     assert keys is not None
-    return np.unique(keys >> 32)
+    return dedupe_sorted(keys >> 32)

@@ -86,6 +86,8 @@ def test_relaxed_results_follow_every_full_match(engine: WhooshEngine, indexed: 
     texts = _texts(indexed)
     hits = _all_hits(engine, "2016年 民政 预算")
     assert hits and _in_tier_order(hits)
+    counted = engine.search(SearchRequest(q="2016年 民政 预算")).tier_counts
+    assert counted == {t: n for t in TIERS if (n := sum(h.tier == t for h in hits))} and len(counted) >= 2
     for h in hits:
         if h.tier == "most":
             assert h.missing and all(w not in texts[h.id] for w in h.missing if w != "年")

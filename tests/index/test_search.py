@@ -59,6 +59,7 @@ def test_phrase_matches_across_punctuation_but_not_scattered_words(tmp_path) -> 
         "scattered": "政府网站发布信息，公开征求意见。",
         "punctuated": "市政府，信息公开专栏已更新。",
         "reversed": "公开信息政府。",
+        "every-bigram": "政府信箱收到消息公布后公开信息。",  # 政府 府信 信息 息公 公开, never in a row
     }
     with Catalog(settings.catalog_path) as catalog:
         for key, body in texts.items():
