@@ -178,8 +178,12 @@ def _ids_and_weights(data: bytes, count: int) -> tuple[tuple[int, ...], np.ndarr
     return deltas, floats[:, 1:].copy().view(">f8").ravel().astype(np.float32)
 
 
-def term_postings(reader: Any, field: str, text: str, values: bool = False) -> TermPostings | None:
+def term_postings(
+    reader: Any, field: str, text: str, values: bool = False, within: np.ndarray | None = None
+) -> TermPostings | None:
     """A term's postings in one segment reader, decoded from its bytes in one read (None: not there).
+    With `within` (sorted segment-local numbers), only the blocks that may hold one of them are
+    decoded: a phrase check needs the positions of a few candidates, not of every 的 in the index.
 
     The W3 format stores a term as a header tag and blocks, each an int length (negative for the
     last), a pickled info tuple (count, last id, max weight, compression, min and max length code) and
@@ -212,10 +216,21 @@ def term_postings(reader: Any, field: str, text: str, values: bool = False) -> T
     weight_parts: list[np.ndarray] = []
     raw: list[bytes] | None = [] if values else None
     total = 0
+    previous_last = -1
     while True:
         size = int.from_bytes(stream.read(4), "big", signed=True)
         block_start = stream.tell()
         count, last_id, _, compression, _, _ = pickle.load(stream)
+        if within is not None:  # the block holds ids in (previous_last, last_id]
+            at = int(np.searchsorted(within, previous_last, side="right"))
+            previous_last = last_id
+            if at == len(within):
+                break
+            if within[at] > last_id:
+                if size < 0:
+                    break
+                stream.seek(block_start + size)
+                continue
         block = data[stream.tell() : block_start + abs(size)]
         if compression:
             block = zlib.decompress(block)
@@ -240,6 +255,8 @@ def term_postings(reader: Any, field: str, text: str, values: bool = False) -> T
         if size < 0:
             break
         stream.seek(block_start + size)
+    if not total:
+        return TermPostings(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), raw)
     steps = np.fromiter(itertools.chain.from_iterable(deltas), dtype=np.int64, count=total)
     # A block's first id is from 0: made a step from the previous block's last id.
     steps[firsts[1:]] -= np.array(lasts[:-1], dtype=np.int64)

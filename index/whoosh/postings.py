@@ -20,6 +20,7 @@ from index.sets import EMPTY, bm25_idf, dedupe_sorted, intersect, locate
 from index.whoosh.internals import length_codes, term_postings
 
 K1, B = 1.2, 0.75
+SPARSE = 8  # a phrase's candidates under 1/SPARSE of a term's documents: only their blocks are decoded
 FIELD_B = {"title": 0.3, "title_ng": 0.3}
 
 
@@ -66,6 +67,7 @@ class PostingCache:
         self._bytes = 0
         self._cache: OrderedDict[tuple[str, str], Posting] = OrderedDict()
         self._lengths: dict[str, tuple[np.ndarray, float]] = {}
+        self._sparse_seen: set[tuple[str, str]] = set()  # terms whose positions were read for a few documents
         self._lock = threading.Lock()
 
     # -- postings ---------------------------------------------------------------------------------
@@ -121,6 +123,42 @@ class PostingCache:
                 if not len(posting.ids):
                     return _NO_POSTING
         return posting
+
+    def positions(self, field: str, text: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(document, position) of each occurrence of the term in `docs` (sorted, live), and maybe in
+        others. Candidates spread over most of the term's blocks, or a term asked for a second time,
+        read it whole with its positions and keep it; the first time, a few candidates read only the
+        blocks that may hold them."""
+        posting = self.get(field, text)
+        if len(docs) * SPARSE < len(posting.ids):
+            key = (field, text)
+            with self._lock:
+                kept = self._cache.get(key)
+                again = key in self._sparse_seen  # asked before: a phrase that recurs keeps its positions
+                self._sparse_seen.add(key)
+            if (kept is None or kept.pos is None) and not again:
+                return self._positions_within(field, text, docs)
+        full = self.get(field, text, positions=True)
+        assert full.pos is not None and full.pos_docs is not None
+        return full.pos_docs, full.pos
+
+    def _positions_within(self, field: str, text: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pos_docs: list[np.ndarray] = []
+        pos: list[np.ndarray] = []
+        for leaf, offset in self.leaves:
+            reader = leaf.reader()
+            local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
+            if not len(local):
+                continue
+            found = term_postings(reader, field, text, values=True, within=local)
+            if found is None or not len(found.ids) or found.values is None:
+                continue
+            counts = np.fromiter(map(len, found.values), dtype=np.int64, count=len(found.values)) >> 2
+            pos.append(np.frombuffer(b"".join(found.values), dtype=np.uint32).astype(np.int64))
+            pos_docs.append(np.repeat(found.ids + offset, counts))
+        if not pos:
+            return EMPTY, EMPTY
+        return np.concatenate(pos_docs), np.concatenate(pos)
 
     # -- lengths ----------------------------------------------------------------------------------
     def lengths(self, field: str) -> tuple[np.ndarray, float]:
@@ -193,14 +231,13 @@ def phrase_docs(cache: PostingCache, field: str, run: list[str], within: np.ndar
     if not len(candidates):
         return EMPTY
     keys = None
+    member = np.zeros(n, dtype=bool)
+    member[candidates] = True
     for i, text in enumerate(run):
-        p = cache.get(field, text, positions=True)
-        assert p.pos is not None and p.pos_docs is not None
-        member = np.zeros(n, dtype=bool)
-        member[candidates] = True
-        mask = member[p.pos_docs]
+        pos_docs, pos = cache.positions(field, text, candidates)
+        mask = member[pos_docs]
         # Sorted by document, then position: a posting's positions ascend within each document.
-        k = p.pos_docs[mask] * (1 << 32) + (p.pos[mask] - i + (1 << 20))  # the shift keeps p - i non-negative
+        k = pos_docs[mask] * (1 << 32) + (pos[mask] - i + (1 << 20))  # the shift keeps p - i non-negative
         k = dedupe_sorted(k) if bool(np.all(k[1:] >= k[:-1])) else np.unique(k)
         keys = k if keys is None else keys[locate(k, keys)[1]] if len(k) else EMPTY
         if not len(keys):

@@ -227,3 +227,61 @@ def test_length_codes_equal_the_public_lengths() -> None:
             assert codes is not None and len(codes) == reader.doc_count_all()
             for d in range(reader.doc_count_all()):
                 assert byte_to_length(int(codes[d])) == byte_to_length(length_to_byte(reader.doc_field_length(d, "body")))
+
+
+def test_a_read_within_some_documents_decodes_their_blocks_only(tmp_path: Path) -> None:
+    from whoosh import index as whoosh_index
+
+    from index.whoosh.bulk import BulkWriter
+    from index.whoosh.schema import build_schema
+
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    w = BulkWriter(ix)
+    for i in range(1500):
+        w.add_document(id=f"d{i}", title="通知", body="公开" * (1 + i % 3) + " 目录", pubdate=20200101)
+    w.commit()
+    with ix.searcher() as searcher:
+        reader = next(leaf.reader() for leaf, _ in searcher.leaf_searchers())
+        whole = term_postings(reader, "body", "公开", values=True)
+        assert whole is not None and whole.values is not None
+        values = dict(zip(whole.ids.tolist(), whole.values))
+        for within in ([3], [0, 700, 1499], list(range(200, 260)), [], [1499]):
+            part = term_postings(reader, "body", "公开", values=True, within=np.array(within, dtype=np.int64))
+            assert part is not None and part.values is not None
+            got = dict(zip(part.ids.tolist(), part.values))
+            assert set(within) <= set(got) and all(values[d] == v for d, v in got.items())
+            blocks = {d // 128 for d in within}
+            assert len(got) <= 128 * len(blocks)  # one block (128 postings) per block a wanted document is in
+
+
+def test_phrases_checked_on_a_few_blocks_equal_phrases_checked_on_whole_postings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from whoosh import index as whoosh_index
+
+    from index.analysis import word_runs
+    from index.whoosh.bulk import BulkWriter
+    from index.whoosh.postings import PostingCache, phrase_docs
+    from index.whoosh.schema import build_schema
+
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    w = BulkWriter(ix)
+    bodies = ["的工作", "政府信息公开", "公开政府信息", "政府的信息公开工作", "信息公开的政府"]
+    for i in range(1200):
+        w.add_document(id=f"d{i}", title="通知", body=bodies[i % 5] + ("。政府信息公开" if i == 1111 else ""), pubdate=20200101)
+    w.commit()
+    runs = [run for text in ("政府信息公开", "信息公开工作", "公开政府", "的工作") for run in word_runs(text)]
+    with ix.searcher() as searcher:
+        live = np.ones(searcher.reader().doc_count_all(), dtype=bool)
+        found = {}
+        for sparse in (0, 10**9):  # never, always only the candidates' blocks
+            monkeypatch.setattr("index.whoosh.postings.SPARSE", sparse)
+            # A fresh cache for each phrase: a term asked for twice is read whole the second time.
+            found[sparse] = [phrase_docs(PostingCache(searcher, live), "body", run).tolist() for run in runs]
+            few = np.array([3, 1111], dtype=np.int64)
+            found[sparse].append(phrase_docs(PostingCache(searcher, live), "body", ["政府", "信息", "公开"], within=few).tolist())
+            again = PostingCache(searcher, live)  # and the same phrase twice in one cache
+            assert phrase_docs(again, "body", ["政府", "信息"], within=few).tolist() == [1111]
+            assert phrase_docs(again, "body", ["政府", "信息"], within=few).tolist() == [1111]
+        assert found[0] == found[10**9]
+        assert found[0][-1] == [1111] and len(found[0][0]) == 240  # 政府信息公开: every fifth body (d1111 is one)
