@@ -558,10 +558,16 @@ class Engine:
         return self._alternatives[key]
 
     def _rarest(self, words: list[str]) -> list[str]:
-        """`words`, rarest first by how many documents hold them in the title or the text (from the
-        term dictionary, no posting read); words no document holds come last, as they match nothing."""
+        """`words` (each once), rarest first by how many documents hold them in the title or the text
+        (from the term dictionary, no posting read); words no document holds come last, as they match
+        nothing. Of a long passage, only the 2 × MAX_UNITS words rarest in the dictionary are looked
+        up and returned (a lookup costs Whoosh one hash probe per segment)."""
+        words = list(dict.fromkeys(words))
+        if len(words) > 2 * MAX_UNITS:
+            freq = analysis.segmenter(self.dict_id).FREQ
+            words = sorted(words, key=lambda w: (freq.get(w) or 0, -len(w)))[: 2 * MAX_UNITS]
         cache = self._postings
-        held = {w: cache.doc_freq("title", w) + cache.doc_freq("body", w) for w in dict.fromkeys(words)}
+        held = {w: cache.doc_freq("title", w) + cache.doc_freq("body", w) for w in words}
         return sorted(words, key=lambda w: (held[w] == 0, held[w], -len(w)))
 
     def _units(

@@ -20,6 +20,7 @@ from index.sets import EMPTY, bm25_idf, dedupe_sorted, intersect, locate
 from index.whoosh.internals import length_codes, term_postings
 
 K1, B = 1.2, 0.75
+MAX_DOC_FREQS = 200_000  # document frequencies kept per searcher
 SPARSE = 8  # a phrase's candidates under 1/SPARSE of a term's documents: only their blocks are decoded
 FIELD_B = {"title": 0.3, "title_ng": 0.3}
 
@@ -67,6 +68,7 @@ class PostingCache:
         self._bytes = 0
         self._cache: OrderedDict[tuple[str, str], Posting] = OrderedDict()
         self._lengths: dict[str, tuple[np.ndarray, float]] = {}
+        self._doc_freqs: dict[tuple[str, str], int] = {}
         self._sparse_seen: set[tuple[str, str]] = set()  # terms whose positions were read for a few documents
         self._lock = threading.Lock()
 
@@ -189,8 +191,17 @@ class PostingCache:
         return self.idf_of(len(posting.ids))
 
     def doc_freq(self, field: str, text: str) -> int:
-        """From the term infos of every segment (deleted documents count until a merge drops them)."""
-        return int(self.searcher.doc_frequency(field, text)) if text else 0
+        """From the term infos of every segment (deleted documents count until a merge drops them),
+        kept per searcher: each segment's lookup is a hash probe in Python."""
+        if not text:
+            return 0
+        key = (field, text)
+        found = self._doc_freqs.get(key)
+        if found is None:
+            if len(self._doc_freqs) >= MAX_DOC_FREQS:
+                self._doc_freqs.clear()
+            found = self._doc_freqs[key] = int(self.searcher.doc_frequency(field, text))
+        return found
 
     def idf_of(self, df: int) -> float:
         """BM25's IDF of a term held by `df` live documents."""
