@@ -103,7 +103,9 @@ def query_needles(texts: list[str], dict_id: str = "") -> list[str]:
         out.append(norm)
         out.extend(part for part in norm.split(" ") if part)
         words = [word for run in word_runs(text, dict_id) for word in run]
-        out.extend(w for w in words if len(w) > 1) if len(words) > PASSAGE_WORDS else out.extend(words)
+        if len(words) > PASSAGE_WORDS:
+            words = [w for w in words if len(w) > 1]
+        out.extend(words)
     return [n for n in dict.fromkeys(out) if n.strip()]
 
 
