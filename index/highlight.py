@@ -114,7 +114,7 @@ def _spans(norm: str, needles: list[str], dict_id: str, limit: int = MAX_OCCURRE
     taken = bytearray(len(norm))
     words = _Words(norm, dict_id)
     spans: list[tuple[int, int]] = []
-    for needle in sorted(set(needles), key=len, reverse=True):
+    for needle in sorted(dict.fromkeys(needles), key=len, reverse=True):  # equal lengths in query order
         start = norm.find(needle)
         while start != -1 and len(spans) < limit:
             end = start + len(needle)
@@ -149,7 +149,8 @@ def highlight_all(text: str, needles: list[str], dict_id: str = "") -> str:
 
 
 def snippet(text: str, needles: list[str], size: int = SNIPPET_CHARS, dict_id: str = "") -> str:
-    """An escaped excerpt around the densest cluster of matches (the opening when none match)."""
+    """An escaped excerpt around the richest cluster of matches, by the characters of the distinct
+    strings it holds (the opening when none match)."""
     norm, offsets = normalize_with_map(text)
     spans = _spans(norm, needles, dict_id, limit=60)
     if not spans:
@@ -157,9 +158,12 @@ def snippet(text: str, needles: list[str], size: int = SNIPPET_CHARS, dict_id: s
         return escape(text[:end]).replace("\n", " ") + ("…" if end < len(text) else "")
     best, best_score = spans[0][0], -1
     firsts = [a for a, _ in spans]
+    shown = size - size // 4  # the excerpt opens a quarter of its size before the window's first match
     for i, s in enumerate(firsts):
-        window = spans[i : bisect_right(firsts, s + size - 1, lo=i)]
-        score = len({norm[a:b] for a, b in window}) * 100 + len(window)
+        window = spans[i : bisect_right(firsts, s + shown - 1, lo=i)]
+        # The characters of the distinct strings matched: a pasted sentence found whole outweighs its
+        # words found apart elsewhere, and two different words outweigh one word twice.
+        score = sum(map(len, {norm[a:b] for a, b in window})) * 100 + len(window)
         if score > best_score:
             best, best_score = s, score
     o_first = offsets[best]

@@ -93,6 +93,18 @@ def test_a_pasted_passage_marks_itself_and_its_longer_words_not_every_single_cha
     assert "税" in query_needles(["税 减免"])
 
 
+def test_a_pasted_sentence_is_shown_where_it_stands_marked_whole() -> None:
+    from index.highlight import query_needles
+
+    sentence = "全年共受理政府信息公开申请十二件，均在法定期限内答复。"
+    opening = "本局政府信息公开工作报告：政府信息、公开申请、法定期限、答复工作。" * 2  # its words, apart
+    text = opening + "其他内容。" * 30 + sentence + "以上为全文。"
+    for _ in range(2):  # and the same excerpt every time
+        excerpt = snippet(text, query_needles([sentence]))
+        assert "<mark>" + sentence[:-1] in excerpt, excerpt
+    assert len(excerpt) < len(text)
+
+
 def test_traditional_pinyin_and_width_fold_to_the_same_text() -> None:
     from index.analysis import normalize
 
