@@ -125,11 +125,12 @@ class Reader(Protocol):
         ...
 
     def column(self, name: str) -> list[Any]:
-        """One value per document number: category, agency, year, status, validity, group, pubdate, listdate."""
+        """A number column, one value per document number: pubdate, listdate."""
         ...
 
     def coded_column(self, name: str) -> tuple[list[str], np.ndarray]:
-        """A keyword column as `index.sets.code_values` of `column(name)` gives it."""
+        """A keyword column (category, agency, year, status, validity, group) as `index.sets.code_values`
+        of its value per document number gives it."""
         ...
 
     def doc_count(self) -> int: ...

@@ -127,11 +127,13 @@ class TantivyPostings:
         held = [(f, t, b, df) for f, t, b in terms if t and (df := reader.doc_freq(f, t))]
         if not held or not len(docs):
             return out
-        kept = [(f, t, b) for f, t, b, _ in held if self._scored.peek((f, t)) is not None]
-        cold = [(f, t, b, df) for f, t, b, df in held if self._scored.peek((f, t)) is None]
+        kept: list[tuple[str, str, float, int]] = []
+        cold: list[tuple[str, str, float, int]] = []
+        for term in held:
+            (kept if self._scored.peek((term[0], term[1])) is not None else cold).append(term)
         if len(held) <= FEW_TERMS or sum(df for *_, df in cold) <= QUERY_COST + CANDIDATE_COST * len(docs):
-            kept, cold = kept + [(f, t, b) for f, t, b, _ in cold], []
-        for f, t, b in kept:
+            kept, cold = held, []
+        for f, t, b, _ in kept:
             nums, values = self._scored_posting(f, t)
             where, present = locate(nums, docs)
             out[present] += b * values[where[present]]
@@ -244,16 +246,8 @@ class TantivyReader:
         return {_STORED_AS.get(k, k): v[0] for k, v in values.items() if v}
 
     def column(self, name: str) -> list[Any]:
-        if name == "seq":
-            return list(self._seq.tolist())
-        if name in NUMBERS:
-            return [v or 0 for v in self._searcher.fast_field_values(name, self._addresses)]
-        assert name in KEYWORDS, name
-        column: list[Any] = [""] * self.size
-        for value, _ in self._searcher.terms_with_prefix(name, ""):
-            for num in self._postings.get(name, value).ids.tolist():
-                column[num] = value
-        return column
+        assert name in NUMBERS, name
+        return [v or 0 for v in self._searcher.fast_field_values(name, self._addresses)]
 
     def coded_column(self, name: str) -> tuple[list[str], np.ndarray]:
         """Codes straight from each value's documents: no Python string per document (a keyword field

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from index.sets import EMPTY, bm25_idf, dedupe_sorted, intersect, locate
-from index.whoosh.internals import length_codes, term_postings
+from index.whoosh.internals import TermPostings, length_codes, term_postings
 
 K1, B = 1.2, 0.75
 MAX_DOC_FREQS = 200_000  # document frequencies kept per searcher
@@ -98,23 +98,21 @@ class PostingCache:
     def _read(self, field: str, text: str, positions: bool) -> Posting:
         ids: list[np.ndarray] = []
         weights: list[np.ndarray] = []
-        counts: list[np.ndarray] = []
-        raw: list[bytes] = []
+        pos_docs: list[np.ndarray] = []
+        pos: list[np.ndarray] = []
         for leaf, offset in self.leaves:
             found = term_postings(leaf.reader(), field, text, positions)
             if found is None:
                 continue
             ids.append(found.ids + offset)
             weights.append(found.weights)
-            if found.values is not None:
-                raw.append(b"".join(found.values))
-                counts.append(np.fromiter(map(len, found.values), dtype=np.int64, count=len(found.values)) >> 2)
+            if positions:
+                _add_positions(found, offset, pos_docs, pos)
         if not ids:
             return _NO_POSTING
         posting = Posting(np.concatenate(ids), np.concatenate(weights))
         if positions:
-            posting.pos = np.frombuffer(b"".join(raw), dtype=np.uint32).astype(np.int64)
-            posting.pos_docs = np.repeat(posting.ids, np.concatenate(counts))
+            posting.pos_docs, posting.pos = _joined(pos_docs), _joined(pos)
         if self.live_count < self.doc_count:  # drop deleted documents, whole arrays at a time
             keep = self.live[posting.ids]
             if not keep.all():
@@ -132,13 +130,12 @@ class PostingCache:
         read it whole with its positions and keep it; the first time, a few candidates read only the
         blocks that may hold them."""
         posting = self.get(field, text)
-        if len(docs) * SPARSE < len(posting.ids):
+        if posting.pos is None and len(docs) * SPARSE < len(posting.ids):
             key = (field, text)
             with self._lock:
-                kept = self._cache.get(key)
                 again = key in self._sparse_seen  # asked before: a phrase that recurs keeps its positions
                 self._sparse_seen.add(key)
-            if (kept is None or kept.pos is None) and not again:
+            if not again:
                 return self._positions_within(field, text, docs)
         full = self.get(field, text, positions=True)
         assert full.pos is not None and full.pos_docs is not None
@@ -150,17 +147,10 @@ class PostingCache:
         for leaf, offset in self.leaves:
             reader = leaf.reader()
             local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
-            if not len(local):
-                continue
-            found = term_postings(reader, field, text, values=True, within=local)
-            if found is None or not len(found.ids) or found.values is None:
-                continue
-            counts = np.fromiter(map(len, found.values), dtype=np.int64, count=len(found.values)) >> 2
-            pos.append(np.frombuffer(b"".join(found.values), dtype=np.uint32).astype(np.int64))
-            pos_docs.append(np.repeat(found.ids + offset, counts))
-        if not pos:
-            return EMPTY, EMPTY
-        return np.concatenate(pos_docs), np.concatenate(pos)
+            found = term_postings(reader, field, text, values=True, within=local) if len(local) else None
+            if found is not None:
+                _add_positions(found, offset, pos_docs, pos)
+        return _joined(pos_docs), _joined(pos)
 
     # -- lengths ----------------------------------------------------------------------------------
     def lengths(self, field: str) -> tuple[np.ndarray, float]:
@@ -226,6 +216,18 @@ class PostingCache:
         norm = K1 * (1 - b + b * lengths[docs[present]] / average)
         out[present] = boost * self.idf(posting) * tf * (K1 + 1) / (tf + norm)
         return out
+
+
+def _add_positions(found: TermPostings, offset: int, pos_docs: list[np.ndarray], pos: list[np.ndarray]) -> None:
+    """Append a segment's (document, position) pairs, from each posting's packed positions."""
+    assert found.values is not None
+    counts = np.fromiter(map(len, found.values), dtype=np.int64, count=len(found.values)) >> 2
+    pos.append(np.frombuffer(b"".join(found.values), dtype=np.uint32).astype(np.int64))
+    pos_docs.append(np.repeat(found.ids + offset, counts))
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else EMPTY
 
 
 def phrase_docs(cache: PostingCache, field: str, run: list[str], within: np.ndarray | None = None) -> np.ndarray:

@@ -278,7 +278,7 @@ def _layout_one_by_one(folded: str) -> tuple[str, list[int]]:
     out: list[str] = []
     offsets: list[int] = []
     cursor, prev = 0, ""
-    for m in analysis._LAYOUT.finditer(folded):
+    for m in re.finditer(rf"(?P<py>{analysis._PINYIN})|(?P<ws>\s+)", folded):
         start, end = m.span()
         if start > cursor:
             out.append(folded[cursor:start])
