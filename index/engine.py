@@ -89,7 +89,12 @@ class Postings(Protocol):
         """How many documents hold the term, from the term dictionary (deleted ones may count)."""
         ...
 
-    def bm25(self, field: str, posting: Any, docs: np.ndarray, boost: float) -> np.ndarray:
+    def live_freq(self, field: str, text: str) -> int:
+        """How many live documents hold the term (its IDF's count), without reading its postings where
+        the dictionary's count is already exact (no document deleted)."""
+        ...
+
+    def bm25(self, field: str, text: str, docs: np.ndarray, boost: float) -> np.ndarray:
         """BM25 of one term in one field for `docs` (sorted); 0 where the term is absent."""
         ...
 
@@ -207,6 +212,44 @@ def _one_per_group(group: np.ndarray | None, tiers: np.ndarray, key: np.ndarray)
     first[1:] = group[order][1:] != group[order][:-1]
     keep[order[~first]] = False
     return keep
+
+
+def _first(key: np.ndarray, tiers: np.ndarray, group: np.ndarray | None, wanted: int) -> list[int]:
+    """The indexes of the first `wanted` results: tier by tier, highest key first, a group shown once
+    (by its member of the best tier and highest key)."""
+    shown = _one_per_group(group, tiers, key)
+    out: list[int] = []
+    for tier in np.unique(tiers).tolist():
+        if len(out) >= wanted:
+            break
+        members = np.flatnonzero((tiers == tier) & shown)
+        keep = min(len(members), wanted - len(out))
+        sub = key[members]
+        top = np.argpartition(-sub, keep - 1)[:keep] if keep < len(members) else np.arange(len(members))
+        out += members[top[np.argsort(-sub[top], kind="stable")]].tolist()
+    return out
+
+
+def _contenders(scores: np.ndarray, tiers: np.ndarray, wanted: int, room: float, group: np.ndarray | None) -> np.ndarray:
+    """A mask of the documents that may be among the first `wanted` (by tier, then score) once some
+    of them gain up to `room` more score: in each tier, those within `room` of the score the tier's
+    last shown place needs (a group counts once, by its best member, as the list shows it)."""
+    out = np.zeros(len(scores), dtype=bool)
+    shown = _one_per_group(group, tiers, scores)
+    left = wanted
+    for tier in np.unique(tiers).tolist():
+        if left <= 0:
+            break
+        members = np.flatnonzero(tiers == tier)
+        places = scores[members[shown[members]]]
+        if len(places) <= left:
+            out[members] = True
+            left -= len(places)
+            continue
+        needed = np.partition(places, len(places) - left)[len(places) - left]  # the left-th highest
+        out[members[scores[members] >= needed - room - 1e-3]] = True
+        left = 0
+    return out
 
 
 def _distinct(docnums: np.ndarray, group: np.ndarray | None) -> int:
@@ -775,7 +818,7 @@ class Engine:
         if len(terms) <= MAX_TERMS:
             return terms
         cache = self._postings
-        ranked = sorted(terms, key=lambda t: -cache.idf(cache.get(t[0], t[1])) * t[2])
+        ranked = sorted(terms, key=lambda t: -cache.idf_of(cache.live_freq(t[0], t[1])) * t[2])
         return ranked[:MAX_TERMS]
 
     # -- searching ----------------------------------------------------------------------------------
@@ -948,34 +991,28 @@ class Engine:
                 if time.perf_counter() > deadline:
                     timed_out = True
                     break
-                scores += cache.bm25(name, cache.get(name, text), allowed, boost)
-        for name, run, boost in plan.bonus:
-            if timed_out or time.perf_counter() > deadline:
-                timed_out = True
-                break
-            docs = self._reader.phrase(name, run, within=allowed)
-            if len(docs):
-                weight = boost * sum(cache.idf(cache.get(name, t)) for t in run)
-                scores[np.searchsorted(allowed, docs)] += weight
+                scores += cache.bm25(name, text, allowed, boost)
         if len(plan.pinned_docs):
             where = np.searchsorted(allowed, plan.pinned_docs)
             ok = where < len(allowed)
             hit = where[ok][allowed[where[ok]] == plan.pinned_docs[ok]]
             scores[hit] += DOC_KEY_BOOST
+        bonuses = [
+            (name, run, boost * sum(cache.idf_of(cache.live_freq(name, t)) for t in run)) for name, run, boost in plan.bonus
+        ]
+        if bonuses:
+            # Only documents whose score plus every bonus could reach the page are checked for phrases.
+            contenders = allowed[_contenders(scores, tiers, wanted, sum(w for *_, w in bonuses), group)]
+            for name, run, weight in bonuses:
+                if timed_out or time.perf_counter() > deadline:
+                    timed_out = True
+                    break
+                docs = self._reader.phrase(name, run, within=contenders)
+                if len(docs):
+                    scores[np.searchsorted(allowed, docs)] += weight
         # One key: the score to 4 decimals (float noise is a tie), then the date (newest first among equals).
         key = np.round(scores.astype(np.float64), 4) * 1e4 * 1e9 + self._when[allowed]
-        shown = _one_per_group(group, tiers, key)  # a group is shown by its highest-ranked member
-        out: list[tuple[int, float, int]] = []
-        for tier in range(len(TIER_NAMES)):
-            members = np.flatnonzero((tiers == tier) & shown)
-            if not len(members) or len(out) >= wanted:
-                continue
-            keep = min(len(members), wanted - len(out))
-            sub = key[members]
-            top = np.argpartition(-sub, keep - 1)[:keep] if keep < len(members) else np.arange(len(members))
-            order = members[top[np.argsort(-sub[top], kind="stable")]]
-            out += [(int(allowed[i]), float(scores[i]), tier) for i in order]
-        return out, timed_out
+        return [(int(allowed[i]), float(scores[i]), int(tiers[i])) for i in _first(key, tiers, group, wanted)], timed_out
 
     def _doc_no_target(self, parsed: ParsedQuery) -> str:
         """The id of the one document whose 文号 the whole query is ("" otherwise)."""
@@ -1113,8 +1150,8 @@ class Engine:
                 if len(candidates):
                     scores = np.zeros(len(candidates), dtype=np.float32)
                     for w in words:
-                        scores += cache.bm25("title", cache.get("title", w), candidates, TITLE_WORD)
-                        scores += cache.bm25("body", cache.get("body", w), candidates, BODY_WORD)
+                        scores += cache.bm25("title", w, candidates, TITLE_WORD)
+                        scores += cache.bm25("body", w, candidates, BODY_WORD)
                     for i in np.argsort(-scores, kind="stable")[: limit * 2]:
                         docnum = int(candidates[i])
                         if len(out) >= limit:

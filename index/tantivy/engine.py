@@ -110,6 +110,11 @@ class TantivyPostings:
     def doc_freq(self, field: str, text: str) -> int:
         return self._reader.doc_freq(field, text) if text else 0
 
+    def live_freq(self, field: str, text: str) -> int:
+        # Document numbers here count live documents only, while tantivy's dictionary counts deleted
+        # ones until a merge drops them: the exact count is the posting's.
+        return len(self.get(field, text).ids)
+
     def idf_of(self, df: int) -> float:
         """BM25's IDF of a term held by `df` live documents (the engine's own weights use it)."""
         return bm25_idf(self.live_count, df)
@@ -166,9 +171,9 @@ class TantivyPostings:
 
         return self._scored.get((field, text), read)
 
-    def bm25(self, field: str, posting: TermPosting, docs: np.ndarray, boost: float) -> np.ndarray:
+    def bm25(self, field: str, text: str, docs: np.ndarray, boost: float) -> np.ndarray:
         """tantivy's BM25 of the term for `docs` (sorted), times `boost`; 0 where the term is absent."""
-        return self.scores([(posting.field, posting.text, boost)], docs) if len(posting.ids) else np.zeros(len(docs), np.float32)
+        return self.scores([(field, text, boost)], docs) if self.doc_freq(field, text) else np.zeros(len(docs), np.float32)
 
 
 class TantivyReader:

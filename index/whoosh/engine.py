@@ -52,6 +52,7 @@ class WhooshReader:
         return WhooshReader(self._ix)
 
     def close(self) -> None:
+        self.postings.close()
         self._searcher.close()  # the index object holds no open files of its own
 
 

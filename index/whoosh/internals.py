@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import io
 import itertools
+import logging
+import os
 import pickle
 import re
+import struct
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from whoosh.codec.whoosh3 import W3TermInfo
 from whoosh.reading import TermNotFound
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,10 @@ _BLOCKS = (
     "a term's posting bytes read at once and decoded whole (Whoosh's per-posting matcher costs tens of µs per"
     " document, its block matcher several file calls per block)"
 )
+_PROBE = (
+    "a term's info found by a hash probe with positioned reads of the segment's compound file (Whoosh's lookup"
+    " makes about six seek-and-read calls, 20-60 µs, and a segment is probed for every term a query reads)"
+)
 _COMMIT = "the bulk writer commits segments built by forked workers, which SegmentWriter has no public call for"
 
 INTERNALS: tuple[Internal, ...] = (
@@ -50,6 +60,11 @@ INTERNALS: tuple[Internal, ...] = (
         "the segment's terms reader: a term's info and postings file, without the FilterMatcher a segment with deletions adds",
     ),
     Internal("whoosh.codec.whoosh3.W3TermsReader", "_postfile", "instance", "index/whoosh/internals.py", _BLOCKS),
+    # Reading: a term looked up by a hash probe on the mapped segment file (SegmentTerms below).
+    Internal("whoosh.codec.whoosh3.W3TermsReader", "_tindex", "instance", "index/whoosh/internals.py", _PROBE),
+    Internal("whoosh.codec.whoosh3.W3TermsReader", "_fieldmap", "instance", "index/whoosh/internals.py", _PROBE),
+    Internal("whoosh.filedb.compound.SubFile", "_file", "instance", "index/whoosh/internals.py", _PROBE),
+    Internal("whoosh.filedb.compound.SubFile", "_offset", "instance", "index/whoosh/internals.py", _PROBE),
     # Reading: one-byte field lengths as a column (BM25 length normalisation over whole arrays).
     Internal(
         "whoosh.reading.SegmentReader",
@@ -178,10 +193,118 @@ def _ids_and_weights(data: bytes, count: int) -> tuple[tuple[int, ...], np.ndarr
     return deltas, floats[:, 1:].copy().view(">f8").ravel().astype(np.float32)
 
 
+_SLOT = struct.Struct("!Iq")  # a hash table slot: the key's hash, where its entry starts
+_ENTRY = struct.Struct("!ii")  # an entry's head: key length, value length
+_VALUE_GUESS = 64  # a term info's packed size, read with its key (an inlined one may be longer)
+
+
+class SegmentTerms:
+    """One segment's terms: info and posting bytes, found by hash probes read straight from its file.
+
+    Whoosh keeps a segment's term dictionary (.trm, an ordered on-disk hash) and postings (.pst) in
+    one compound file and reads them through layers of seek-and-read calls: about six per term
+    lookup, 20-60 µs, and a query looks each of its terms up in every segment. This probes the hash
+    with positioned reads (`os.pread`) of the few bytes it needs. The hash file's layout: 256 tables,
+    each of slots (key hash, entry position); a key's table is its hash & 255, its first slot
+    (hash >> 8) % slots, probed in turn until an empty one; an entry is the key and value lengths,
+    the key, the value (a packed W3TermInfo). Reads, unlike a memory map, fail cleanly when the file
+    was cut short under a running site. A segment outside a compound file on disk reads Whoosh's way.
+    """
+
+    def __init__(self, reader: Any, direct: bool = True) -> None:
+        self.reader = reader
+        self.schema = reader.schema
+        self.terms = reader._terms
+        self._index = self.terms._tindex
+        self._prefixes = {name: struct.pack(">H", number) for name, number in self.terms._fieldmap.items()}
+        self._file: io.FileIO | None = None
+        if direct:
+            self._open_file()
+
+    def _open_file(self) -> None:
+        index_file: Any = getattr(self._index.dbfile, "file", None)
+        post_file: Any = getattr(self.terms._postfile, "file", None)
+        path = getattr(getattr(index_file, "_file", None), "name", None)
+        if not isinstance(path, str) or getattr(getattr(post_file, "_file", None), "name", None) != path:
+            return  # not one compound file on disk (a RAM index, a memory-mapped one): Whoosh's reads
+        try:
+            self._file = io.FileIO(path, "r")
+        except OSError as e:
+            log.warning("cannot open %s (%s): terms are read through Whoosh's file calls", path, e)
+            return
+        self._index_at = int(index_file._offset)
+        self._postings_at = int(post_file._offset)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _pread(self, size: int, at: int) -> bytes:
+        assert self._file is not None
+        data = os.pread(self._file.fileno(), size, at)
+        if len(data) < size:
+            raise OSError(f"索引文件 {self._file.name} 比其目录记载的短（已损坏或被截断），请运行 xxgk reindex 重建索引。")
+        return data
+
+    def info(self, field: str, text: str) -> Any:
+        """The term's W3TermInfo, or None when the segment does not hold it."""
+        prefix = self._prefixes.get(field)
+        if prefix is None:
+            return None
+        key = prefix + self.schema[field].to_bytes(text)
+        if self._file is None:
+            try:
+                return self.terms.term_info(field, key[2:])
+            except TermNotFound:
+                return None
+        found = self._probe(key)
+        return None if found is None else W3TermInfo.from_bytes(found)
+
+    def _probe(self, key: bytes) -> bytes | None:
+        index, base = self._index, self._index_at
+        h = index.hashfn(key)
+        start, slots = index.tables[h & 255]
+        if not slots:
+            return None
+        end = start + slots * _SLOT.size
+        slot = start + (h >> 8) % slots * _SLOT.size
+        for _ in range(slots):
+            slot_hash, at = _SLOT.unpack(self._pread(_SLOT.size, base + slot))
+            if not at:
+                return None
+            if slot_hash == h:
+                # The entry's head, key and (usually) value in one read.
+                entry = os.pread(self._file.fileno(), _ENTRY.size + len(key) + _VALUE_GUESS, base + at)  # type: ignore[union-attr]
+                if len(entry) < _ENTRY.size + len(key):
+                    entry = self._pread(_ENTRY.size + len(key), base + at)  # the file is cut short: a clear error
+                key_length, value_length = _ENTRY.unpack_from(entry)
+                head = _ENTRY.size
+                if key_length == len(key) and entry[head : head + key_length] == key:
+                    value_at = head + key_length
+                    if len(entry) < value_at + value_length:
+                        entry = self._pread(value_at + value_length, base + at)
+                    return entry[value_at : value_at + value_length]
+            slot += _SLOT.size
+            if slot == end:
+                slot = start
+        return None
+
+    def postings_bytes(self, offset: int, length: int) -> bytes:
+        if self._file is None:
+            return bytes(self.terms._postfile.get(offset, length))
+        return self._pread(length, self._postings_at + offset)
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        """Documents holding the term in this segment, deleted ones included (from its info)."""
+        info = self.info(field, text)
+        return 0 if info is None else int(info.doc_frequency())
+
+
 def term_postings(
-    reader: Any, field: str, text: str, values: bool = False, within: np.ndarray | None = None
+    segment: SegmentTerms, field: str, text: str, values: bool = False, within: np.ndarray | None = None
 ) -> TermPostings | None:
-    """A term's postings in one segment reader, decoded from its bytes in one read (None: not there).
+    """A term's postings in one segment, decoded from its bytes in one read (None: not there).
     With `within` (sorted segment-local numbers), only the blocks that may hold one of them are
     decoded: a phrase check needs the positions of a few candidates, not of every 的 in the index.
 
@@ -191,11 +314,8 @@ def term_postings(
     None for all 1.0, one float, or one per posting; values). Whoosh's own matcher reads the same
     bytes through several file calls per block and decodes the deltas one by one in Python.
     """
-    terms = reader._terms
-    fieldobj = reader.schema[field]
-    try:
-        info = terms.term_info(field, fieldobj.to_bytes(text))
-    except TermNotFound:
+    info = segment.info(field, text)
+    if info is None:
         return None
     if info.is_inlined():  # our codec never inlines (its limit is 1), another codec might
         inline_ids, inline_weights, inline_values = info.inlined_postings()
@@ -207,7 +327,7 @@ def term_postings(
     offset, length = info.extent()
     if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps the length as struct.unpack's 1-tuple
         length = length[0]
-    data = terms._postfile.get(offset, length)
+    data = segment.postings_bytes(offset, length)
     stream = io.BytesIO(data)
     stream.seek(_MAGIC_SIZE)
     deltas: list[tuple[int, ...]] = []  # each block's, the first of each from 0

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from index.sets import EMPTY, bm25_idf, dedupe_sorted, intersect, locate
-from index.whoosh.internals import TermPostings, length_codes, term_postings
+from index.whoosh.internals import SegmentTerms, TermPostings, length_codes, term_postings
 
 K1, B = 1.2, 0.75
 MAX_DOC_FREQS = 200_000  # document frequencies kept per searcher
@@ -61,6 +62,7 @@ class PostingCache:
     def __init__(self, searcher: Any, live: np.ndarray, max_bytes: int = 256 << 20) -> None:
         self.searcher = searcher
         self.leaves = list(searcher.leaf_searchers())
+        self.segments = [(SegmentTerms(leaf.reader()), offset) for leaf, offset in self.leaves]
         self.doc_count = searcher.reader().doc_count_all()  # the size of document-number arrays
         self.live = live
         self.live_count = int(live.sum())
@@ -71,6 +73,11 @@ class PostingCache:
         self._doc_freqs: dict[tuple[str, str], int] = {}
         self._sparse_seen: set[tuple[str, str]] = set()  # terms whose positions were read for a few documents
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Unmap the segments' files (the searcher closes its own)."""
+        for segment, _ in self.segments:
+            segment.close()
 
     # -- postings ---------------------------------------------------------------------------------
     def get(self, field: str, text: str, positions: bool = False) -> Posting:
@@ -95,13 +102,27 @@ class PostingCache:
                 self._bytes -= evicted.nbytes
         return posting
 
+    def cached(self, field: str, text: str) -> Posting | None:
+        """The term's posting if it is in the cache (nothing is read)."""
+        with self._lock:
+            return self._cache.get((field, text))
+
+    def among(self, field: str, text: str, docs: np.ndarray) -> np.ndarray:
+        """The documents of `docs` (sorted, live) that hold the term. A term many more documents hold
+        is not read whole for a few candidates: only the blocks that may hold them are decoded."""
+        held = self.cached(field, text)
+        if held is None and len(docs) * SPARSE < self.doc_freq(field, text):
+            ids, _ = self._within(field, text, docs)
+            return intersect(docs, ids, self.doc_count)
+        return intersect(docs, (held if held is not None else self.get(field, text)).ids, self.doc_count)
+
     def _read(self, field: str, text: str, positions: bool) -> Posting:
         ids: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         pos_docs: list[np.ndarray] = []
         pos: list[np.ndarray] = []
-        for leaf, offset in self.leaves:
-            found = term_postings(leaf.reader(), field, text, positions)
+        for segment, offset in self.segments:
+            found = term_postings(segment, field, text, positions)
             if found is None:
                 continue
             ids.append(found.ids + offset)
@@ -129,9 +150,16 @@ class PostingCache:
         others. Candidates spread over most of the term's blocks, or a term asked for a second time,
         read it whole with its positions and keep it; the first time, a few candidates read only the
         blocks that may hold them."""
-        posting = self.get(field, text)
-        if posting.pos is None and len(docs) * SPARSE < len(posting.ids):
-            key = (field, text)
+        key = (field, text)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+        if hit is not None and hit.pos is not None and hit.pos_docs is not None:
+            return hit.pos_docs, hit.pos
+        # The dictionary's count (deleted documents included) decides without reading the postings.
+        size = len(hit.ids) if hit is not None else self.doc_freq(field, text)
+        if len(docs) * SPARSE < size:
             with self._lock:
                 again = key in self._sparse_seen  # asked before: a phrase that recurs keeps its positions
                 self._sparse_seen.add(key)
@@ -141,15 +169,19 @@ class PostingCache:
         assert full.pos is not None and full.pos_docs is not None
         return full.pos_docs, full.pos
 
+    def _segments_within(self, field: str, text: str, docs: np.ndarray, values: bool) -> Iterator[tuple[TermPostings, int]]:
+        """Each segment's postings of the term from the blocks that may hold `docs`, with its offset."""
+        for segment, offset in self.segments:
+            local = docs[(docs >= offset) & (docs < offset + segment.reader.doc_count_all())] - offset
+            found = term_postings(segment, field, text, values=values, within=local) if len(local) else None
+            if found is not None:
+                yield found, offset
+
     def _positions_within(self, field: str, text: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pos_docs: list[np.ndarray] = []
         pos: list[np.ndarray] = []
-        for leaf, offset in self.leaves:
-            reader = leaf.reader()
-            local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
-            found = term_postings(reader, field, text, values=True, within=local) if len(local) else None
-            if found is not None:
-                _add_positions(found, offset, pos_docs, pos)
+        for found, offset in self._segments_within(field, text, docs, values=True):
+            _add_positions(found, offset, pos_docs, pos)
         return _joined(pos_docs), _joined(pos)
 
     # -- lengths ----------------------------------------------------------------------------------
@@ -190,8 +222,18 @@ class PostingCache:
         if found is None:
             if len(self._doc_freqs) >= MAX_DOC_FREQS:
                 self._doc_freqs.clear()
-            found = self._doc_freqs[key] = int(self.searcher.doc_frequency(field, text))
+            found = sum(segment.doc_frequency(field, text) for segment, _ in self.segments)
+            self._doc_freqs[key] = found
         return found
+
+    def live_freq(self, field: str, text: str) -> int:
+        with self._lock:
+            hit = self._cache.get((field, text))
+        if hit is not None:
+            return len(hit.ids)
+        if self.live_count == self.doc_count:
+            return self.doc_freq(field, text)
+        return len(self.get(field, text).ids)
 
     def idf_of(self, df: int) -> float:
         """BM25's IDF of a term held by `df` live documents."""
@@ -202,20 +244,41 @@ class PostingCache:
         """None: Whoosh scores term by term from the cached postings (the engine's loop, with its deadline)."""
         return None
 
-    def bm25(self, field: str, posting: Posting, docs: np.ndarray, boost: float) -> np.ndarray:
-        """BM25 of one term in one field for `docs` (sorted); 0 where the term is absent."""
+    def bm25(self, field: str, text: str, docs: np.ndarray, boost: float) -> np.ndarray:
+        """BM25 of one term in one field for `docs` (sorted, live); 0 where the term is absent.
+
+        A term many more documents hold than `docs` (a common word scored over a few candidates) is
+        not read whole: only the blocks that may hold those documents are decoded."""
         out = np.zeros(len(docs), dtype=np.float32)
-        if not len(posting.ids) or not len(docs):
+        if not len(docs):
             return out
-        where, present = locate(posting.ids, docs)
+        posting = self.cached(field, text)
+        if posting is None and self.live_count == self.doc_count and len(docs) * SPARSE < self.doc_freq(field, text):
+            ids, weights = self._within(field, text, docs)
+            df = self.doc_freq(field, text)  # nothing deleted: the dictionary's count is exact
+        else:
+            posting = posting if posting is not None else self.get(field, text)
+            ids, weights, df = posting.ids, posting.weights, len(posting.ids)
+        if not len(ids):
+            return out
+        where, present = locate(ids, docs)
         if not present.any():
             return out
-        tf = posting.weights[where[present]]
+        tf = weights[where[present]]
         lengths, average = self.lengths(field)
         b = FIELD_B.get(field, B)
         norm = K1 * (1 - b + b * lengths[docs[present]] / average)
-        out[present] = boost * self.idf(posting) * tf * (K1 + 1) / (tf + norm)
+        out[present] = boost * self.idf_of(df) * tf * (K1 + 1) / (tf + norm)
         return out
+
+    def _within(self, field: str, text: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, weights) of the term's postings in the blocks that may hold `docs` (and others)."""
+        ids: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        for found, offset in self._segments_within(field, text, docs, values=False):
+            ids.append(found.ids + offset)
+            weights.append(found.weights)
+        return _joined(ids), np.concatenate(weights) if weights else np.zeros(0, dtype=np.float32)
 
 
 def _add_positions(found: TermPostings, offset: int, pos_docs: list[np.ndarray], pos: list[np.ndarray]) -> None:
@@ -231,16 +294,21 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def phrase_docs(cache: PostingCache, field: str, run: list[str], within: np.ndarray | None = None) -> np.ndarray:
-    """Documents where the run's tokens sit at consecutive positions (optionally only among `within`)."""
+    """Documents where the run's tokens sit at consecutive positions (optionally only among `within`).
+
+    A token many more documents hold than the candidates is not read whole: its documents and
+    positions are read from the candidates' blocks only (a phrase bonus over a page of candidates
+    need not read every 的 in the index)."""
     n = cache.doc_count
     if len(run) == 1:
         ids = cache.get(field, run[0]).ids
         return ids if within is None else intersect(within, ids, n)
-    candidates = cache.get(field, run[0]).ids if within is None else intersect(within, cache.get(field, run[0]).ids, n)
-    for text in run[1:]:  # read lazily: pasted text no document holds fails after a few terms
-        if not len(candidates):
+    rarest_first = sorted(set(run), key=lambda t: cache.doc_freq(field, t))
+    candidates = cache.get(field, rarest_first[0]).ids if within is None else within
+    for text in rarest_first[1:] if within is None else rarest_first:
+        if not len(candidates):  # pasted text no document holds fails after a few terms
             return EMPTY
-        candidates = intersect(candidates, cache.get(field, text).ids, n)
+        candidates = cache.among(field, text, candidates)
     if not len(candidates):
         return EMPTY
     keys = None

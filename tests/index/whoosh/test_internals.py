@@ -15,7 +15,7 @@ from whoosh.filedb.filestore import RamStorage
 from index.analysis import BigramTokenizer
 from index.whoosh import internals
 from index.whoosh.codec import codec
-from index.whoosh.internals import INTERNALS, Internal, length_codes, term_postings
+from index.whoosh.internals import INTERNALS, Internal, SegmentTerms, length_codes, term_postings
 from index.whoosh.schema import _text
 
 INDEX_DIR = Path(internals.__file__).parent.parent  # all of index/
@@ -115,7 +115,7 @@ def test_term_postings_equal_the_public_matcher(deleted: bool) -> None:
         for leaf, _ in searcher.leaf_searchers():
             reader = leaf.reader()
             for text in ("公开", "目录", "开1", "不在"):
-                found = term_postings(reader, "body", text, values=True)
+                found = term_postings(SegmentTerms(reader), "body", text, values=True)
                 assert (found is None) == ((("body", text)) not in reader)
                 ids = found.ids.tolist() if found else []
                 public_ids, public_weights, public_values = [], [], []
@@ -164,11 +164,11 @@ def test_term_postings_read_what_each_writer_wrote(tmp_path: Path, writer: str) 
                 expected.append((m.id(), m.weight(), m.value()))
                 m.next()
             assert len(expected) > 4
-            found = term_postings(reader, field, text, values=True)
+            found = term_postings(SegmentTerms(reader), field, text, values=True)
             assert found is not None
             assert list(zip(found.ids.tolist(), found.weights.tolist(), found.values or [])) == expected
             # Without values, the blocks are decoded without unpickling them: the same ids and weights.
-            bare = term_postings(reader, field, text)
+            bare = term_postings(SegmentTerms(reader), field, text)
             assert bare is not None and bare.values is None
             assert list(zip(bare.ids.tolist(), bare.weights.tolist())) == [(i, wt) for i, wt, _ in expected]
 
@@ -242,11 +242,11 @@ def test_a_read_within_some_documents_decodes_their_blocks_only(tmp_path: Path) 
     w.commit()
     with ix.searcher() as searcher:
         reader = next(leaf.reader() for leaf, _ in searcher.leaf_searchers())
-        whole = term_postings(reader, "body", "公开", values=True)
+        whole = term_postings(SegmentTerms(reader), "body", "公开", values=True)
         assert whole is not None and whole.values is not None
         values = dict(zip(whole.ids.tolist(), whole.values))
         for within in ([3], [0, 700, 1499], list(range(200, 260)), [], [1499]):
-            part = term_postings(reader, "body", "公开", values=True, within=np.array(within, dtype=np.int64))
+            part = term_postings(SegmentTerms(reader), "body", "公开", values=True, within=np.array(within, dtype=np.int64))
             assert part is not None and part.values is not None
             got = dict(zip(part.ids.tolist(), part.values))
             assert set(within) <= set(got) and all(values[d] == v for d, v in got.items())
@@ -285,3 +285,48 @@ def test_phrases_checked_on_a_few_blocks_equal_phrases_checked_on_whole_postings
             assert phrase_docs(again, "body", ["政府", "信息"], within=few).tolist() == [1111]
         assert found[0] == found[10**9]
         assert found[0][-1] == [1111] and len(found[0][0]) == 240  # 政府信息公开: every fifth body (d1111 is one)
+
+
+def test_direct_lookups_equal_whooshs_for_every_term(tmp_path: Path) -> None:
+    """The hash probe read straight from the segment file finds every term Whoosh finds, with the same info and
+    postings, and misses what Whoosh misses (absent terms, an unknown field)."""
+    from whoosh import index as whoosh_index
+
+    from index.whoosh.bulk import BulkWriter
+    from index.whoosh.schema import build_schema
+
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    w = BulkWriter(ix)
+    for i in range(700):
+        w.add_document(id=f"d{i}", title=f"通知{i % 13}", body=f"政府信息公开{i % 97} 目录{i % 5}", pubdate=20200101 + i % 28)
+    w.commit()
+    with ix.writer(codec=codec()) as writer:  # a second segment, by Whoosh's own writer
+        writer.update_document(id="d3", title="更新的通知", body="政府信息公开 更新", pubdate=20210101)
+    from index.whoosh.sync import open_index
+
+    with open_index(tmp_path, mmap=False).searcher() as searcher:  # as the engine opens it
+        leaves = [leaf.reader() for leaf, _ in searcher.leaf_searchers()]
+        assert len(leaves) == 2
+        for reader in leaves:
+            direct, plain = SegmentTerms(reader), SegmentTerms(reader, direct=False)
+            assert direct._file is not None and plain._file is None  # the probe is what is tested
+            terms = list(reader.all_terms())
+            assert len(terms) > (500 if reader.doc_count_all() > 1 else 10)
+            for field, btext in terms:
+                text = reader.schema[field].from_bytes(btext)
+                if not isinstance(text, str):  # the numeric date fields: never looked up by term
+                    continue
+                whoosh_info = reader._terms.term_info(field, btext)
+                info = direct.info(field, text)
+                assert info is not None, (field, text)
+                assert (info.doc_frequency(), info.extent()) == (whoosh_info.doc_frequency(), whoosh_info.extent())
+                assert direct.doc_frequency(field, text) == reader.doc_frequency(field, btext)
+            for field, text in (("body", "不在索引"), ("title", "目录"), ("nosuchfield", "通知"), ("body", "")):
+                assert direct.info(field, text) is None and plain.info(field, text) is None
+            texts = [(f, t.decode("utf-8")) for f, t in terms if f in ("title", "body", "title_ng", "body_ng")]
+            assert len(texts) > (100 if reader.doc_count_all() > 1 else 5)
+            for field, text in texts[::17]:
+                a, b = term_postings(direct, field, text, values=True), term_postings(plain, field, text, values=True)
+                assert a is not None and b is not None
+                assert a.ids.tolist() == b.ids.tolist() and a.weights.tolist() == b.weights.tolist() and a.values == b.values
+            direct.close()
