@@ -89,6 +89,10 @@ class Postings(Protocol):
         """How many documents hold the term, from the term dictionary (deleted ones may count)."""
         ...
 
+    def among(self, field: str, text: str, docs: np.ndarray) -> np.ndarray:
+        """The documents of `docs` (sorted, live) that hold the term (perhaps without reading it whole)."""
+        ...
+
     def live_freq(self, field: str, text: str) -> int:
         """How many live documents hold the term (its IDF's count), without reading its postings where
         the dictionary's count is already exact (no document deleted)."""
@@ -489,12 +493,13 @@ class Engine:
             return None
         fields = ("title_ng",) if title_only else ("title_ng", "body_ng")
         candidates = EMPTY
-        for f in fields:
-            docs = cache.get(f, rare[0]).ids
-            for g in rare[1:]:
+        for f in fields:  # the rarest bigram read whole, the others only where it is
+            ordered = sorted(rare, key=lambda g: cache.doc_freq(f, g))
+            docs = cache.get(f, ordered[0]).ids
+            for g in ordered[1:]:
                 if not len(docs):
                     break
-                docs = intersect(docs, cache.get(f, g).ids, n)
+                docs = cache.among(f, g, docs)
             candidates = union([candidates, docs], n)
         if len(candidates) > MAX_VERIFIED:
             return None

@@ -110,6 +110,9 @@ class TantivyPostings:
     def doc_freq(self, field: str, text: str) -> int:
         return self._reader.doc_freq(field, text) if text else 0
 
+    def among(self, field: str, text: str, docs: np.ndarray) -> np.ndarray:
+        return intersect(docs, self.get(field, text).ids, self.doc_count)
+
     def live_freq(self, field: str, text: str) -> int:
         # Document numbers here count live documents only, while tantivy's dictionary counts deleted
         # ones until a merge drops them: the exact count is the posting's.

@@ -147,9 +147,9 @@ class PostingCache:
 
     def positions(self, field: str, text: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(document, position) of each occurrence of the term in `docs` (sorted, live), and maybe in
-        others. Candidates spread over most of the term's blocks, or a term asked for a second time,
-        read it whole with its positions and keep it; the first time, a few candidates read only the
-        blocks that may hold them."""
+        others. Candidates spread over most of the term's blocks, or a term asked for a second time
+        and not far more common than the candidates, read it whole with its positions and keep it;
+        otherwise only the blocks that may hold the candidates are read."""
         key = (field, text)
         with self._lock:
             hit = self._cache.get(key)
@@ -163,7 +163,9 @@ class PostingCache:
             with self._lock:
                 again = key in self._sparse_seen  # asked before: a phrase that recurs keeps its positions
                 self._sparse_seen.add(key)
-            if not again:
+            # ... unless the term is far more common than the candidates (的, 在 over a page of them):
+            # its whole positions would cost more than many reads of a few blocks.
+            if not again or len(docs) * SPARSE * SPARSE < size:
                 return self._positions_within(field, text, docs)
         full = self.get(field, text, positions=True)
         assert full.pos is not None and full.pos_docs is not None

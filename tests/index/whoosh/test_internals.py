@@ -330,3 +330,32 @@ def test_direct_lookups_equal_whooshs_for_every_term(tmp_path: Path) -> None:
                 assert a is not None and b is not None
                 assert a.ids.tolist() == b.ids.tolist() and a.weights.tolist() == b.weights.tolist() and a.values == b.values
             direct.close()
+
+
+def test_a_term_far_more_common_than_its_candidates_is_never_read_whole_for_positions(tmp_path: Path) -> None:
+    from whoosh import index as whoosh_index
+
+    from index.whoosh.bulk import BulkWriter
+    from index.whoosh.postings import SPARSE, PostingCache
+    from index.whoosh.schema import build_schema
+    from index.whoosh.sync import open_index
+
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    w = BulkWriter(ix)
+    for i in range(1200):
+        w.add_document(id=f"d{i}", title="通知", body=f"政府信息公开{i % 7}", pubdate=20200101)
+    w.commit()
+    with open_index(tmp_path, mmap=False).searcher() as searcher:
+        cache = PostingCache(searcher, np.ones(1200, dtype=bool))
+        assert cache.doc_freq("body", "政府") == 1200
+        few = np.array([5, 600], dtype=np.int64)  # 2 * SPARSE² candidates are far fewer than 1200 holders
+        assert len(few) * SPARSE * SPARSE < 1200
+        some = np.arange(0, 1200, 50, dtype=np.int64)  # 24: fewer than 1/SPARSE, not far fewer
+        assert len(some) * SPARSE < 1200 <= len(some) * SPARSE * SPARSE
+        for docs, kept in ((few, False), (some, True)):
+            for _ in range(2):  # asked twice: a recurring phrase
+                pos_docs, pos = cache.positions("body", "政府", docs)
+                assert set(docs.tolist()) <= set(pos_docs.tolist())
+            held = cache.cached("body", "政府")
+            assert (held is not None and held.pos is not None) == kept
+        cache.close()
