@@ -913,9 +913,9 @@ class Engine:
         """A one-character correction of the query from the index's own vocabulary, or None.
 
         Only a clause that looks mistyped is corrected: an unquoted text clause with a bigram no
-        document holds, whose exact string no document holds either. It is tried with the candidates
-        of `vocabulary.one_edit_candidates`; the one held as a string by the most documents wins if
-        that is at least twice the `full` matches of the query as typed (its words found scattered
+        document holds, outside the synonym table's words, whose exact string no document holds
+        either. It is tried with the candidates of `vocabulary.one_edit_candidates`; the one held as a
+        string by the most documents wins if that is at least twice the `full` matches of the query as typed (its words found scattered
         in a document or two are chance), and the corrected query must find every word.
         """
         cache = self._postings
@@ -924,7 +924,7 @@ class Engine:
 
         @functools.cache
         def df(gram: str) -> int:  # candidates share most of their bigrams: each is looked up once
-            return sum(len(cache.get(f, gram).ids) for f in ("title_ng", "body_ng"))
+            return sum(cache.live_freq(f, gram) for f in ("title_ng", "body_ng"))
 
         changed = False
         groups: list[tuple[Clause, ...]] = []
@@ -938,6 +938,7 @@ class Engine:
                     or c.field not in ("", "title")
                     or not vocabulary.correctable(norm)
                     or all(df(g) for g in analysis.bigrams(norm))
+                    or self._known(norm, [i for i, g in enumerate(analysis.bigrams(norm)) if not df(g)])
                     or self._held(norm)
                 ):
                     clauses.append(c)
@@ -962,6 +963,13 @@ class Engine:
             return None
         text = " ".join(("-" if c.negated else "") + (f'"{c.text}"' if c.phrase else c.text) for g in groups for c in g)
         return text, fixed, plan
+
+    def _known(self, norm: str, unseen: list[int]) -> bool:
+        """Whether every bigram no document holds (by its start in `norm`) lies inside a word of the
+        synonym table: a real word this archive happens not to hold (卫健委 where its documents all
+        say 卫生健康委员会) is not a typo to be "corrected" into another word (卫生委)."""
+        spans = self._table.found_in(norm, self.dict_id)
+        return all(any(start <= i and i + 2 <= end for start, end, _ in spans) for i in unseen)
 
     @staticmethod
     def _lacking(plan: _Plan, doc: int, tier: int) -> list[str]:

@@ -82,6 +82,15 @@ def test_a_typo_is_corrected_from_the_archive_vocabulary(engine: WhooshEngine, i
     assert engine.search(SearchRequest(q="最低生活保障")).corrected == ""  # a correct query is left alone
 
 
+def test_a_word_of_the_synonym_table_is_not_corrected_into_another_word(tmp_path: Path) -> None:
+    """卫健委 where the archive only says 卫生委 (one character away): a known short form, not a typo;
+    a typo is still corrected."""
+    bodies = {f"通知{i}": "市卫生委发布环境保护工作安排" for i in range(6)}
+    with _tiny(tmp_path, bodies) as engine:
+        assert engine.search(SearchRequest(q="卫健委 环境保护")).corrected == ""
+        assert engine.search(SearchRequest(q="卫生委 环境保户")).corrected == "卫生委 环境保护"
+
+
 def test_relaxed_results_follow_every_full_match(engine: WhooshEngine, indexed: Settings) -> None:
     texts = _texts(indexed)
     hits = _all_hits(engine, "2016年 民政 预算")
