@@ -914,9 +914,10 @@ class Engine:
 
         Only a clause that looks mistyped is corrected: an unquoted text clause with a bigram no
         document holds, outside the synonym table's words, whose exact string no document holds
-        either. It is tried with the candidates of `vocabulary.one_edit_candidates`; the one held as a
-        string by the most documents wins if that is at least twice the `full` matches of the query as typed (its words found scattered
-        in a document or two are chance), and the corrected query must find every word.
+        either. It is tried with the candidates of `vocabulary.one_edit_candidates`; the one held as
+        a string by the most documents wins if that is at least twice the `full` matches of the query
+        as typed (its words found scattered in a document or two are chance), and the corrected
+        query must find every word.
         """
         cache = self._postings
         neighbours = vocabulary.neighbour_chars(self.dict_id)
