@@ -104,9 +104,6 @@ class TantivyPostings:
 
         return self._ids.get((field, text), read)
 
-    def idf(self, posting: TermPosting) -> float:
-        return self.idf_of(len(posting.ids))
-
     def doc_freq(self, field: str, text: str) -> int:
         return self._reader.doc_freq(field, text) if text else 0
 

@@ -75,7 +75,7 @@ class PostingCache:
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        """Unmap the segments' files (the searcher closes its own)."""
+        """Close the segments' files opened for term lookups (the searcher closes its own)."""
         for segment, _ in self.segments:
             segment.close()
 
@@ -211,9 +211,6 @@ class PostingCache:
         self._lengths[field] = (lengths, average)
         return lengths, average
 
-    def idf(self, posting: Posting) -> float:
-        return self.idf_of(len(posting.ids))
-
     def doc_freq(self, field: str, text: str) -> int:
         """From the term infos of every segment (deleted documents count until a merge drops them),
         kept per searcher: each segment's lookup is a hash probe in Python."""
@@ -229,8 +226,7 @@ class PostingCache:
         return found
 
     def live_freq(self, field: str, text: str) -> int:
-        with self._lock:
-            hit = self._cache.get((field, text))
+        hit = self.cached(field, text)
         if hit is not None:
             return len(hit.ids)
         if self.live_count == self.doc_count:
