@@ -173,7 +173,7 @@ class TantivyPostings:
 
     def bm25(self, field: str, text: str, docs: np.ndarray, boost: float) -> np.ndarray:
         """tantivy's BM25 of the term for `docs` (sorted), times `boost`; 0 where the term is absent."""
-        return self.scores([(field, text, boost)], docs) if self.doc_freq(field, text) else np.zeros(len(docs), np.float32)
+        return self.scores([(field, text, boost)], docs)
 
 
 class TantivyReader:

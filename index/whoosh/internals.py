@@ -240,10 +240,11 @@ class SegmentTerms:
             self._file.close()
             self._file = None
 
-    def _pread(self, size: int, at: int) -> bytes:
+    def _pread(self, size: int, at: int, need: int | None = None) -> bytes:
+        """`size` bytes at `at` (fewer only past the file's end, and at least `need`, default all)."""
         assert self._file is not None
         data = os.pread(self._file.fileno(), size, at)
-        if len(data) < size:
+        if len(data) < (size if need is None else need):
             raise OSError(f"索引文件 {self._file.name} 比其目录记载的短（已损坏或被截断），请运行 xxgk reindex 重建索引。")
         return data
 
@@ -275,9 +276,7 @@ class SegmentTerms:
                 return None
             if slot_hash == h:
                 # The entry's head, key and (usually) value in one read.
-                entry = os.pread(self._file.fileno(), _ENTRY.size + len(key) + _VALUE_GUESS, base + at)  # type: ignore[union-attr]
-                if len(entry) < _ENTRY.size + len(key):
-                    entry = self._pread(_ENTRY.size + len(key), base + at)  # the file is cut short: a clear error
+                entry = self._pread(_ENTRY.size + len(key) + _VALUE_GUESS, base + at, need=_ENTRY.size + len(key))
                 key_length, value_length = _ENTRY.unpack_from(entry)
                 head = _ENTRY.size
                 if key_length == len(key) and entry[head : head + key_length] == key:

@@ -61,8 +61,7 @@ class PostingCache:
 
     def __init__(self, searcher: Any, live: np.ndarray, max_bytes: int = 256 << 20) -> None:
         self.searcher = searcher
-        self.leaves = list(searcher.leaf_searchers())
-        self.segments = [(SegmentTerms(leaf.reader()), offset) for leaf, offset in self.leaves]
+        self.segments = [(SegmentTerms(leaf.reader()), offset) for leaf, offset in searcher.leaf_searchers()]
         self.doc_count = searcher.reader().doc_count_all()  # the size of document-number arrays
         self.live = live
         self.live_count = int(live.sum())
@@ -103,15 +102,24 @@ class PostingCache:
         return posting
 
     def cached(self, field: str, text: str) -> Posting | None:
-        """The term's posting if it is in the cache (nothing is read)."""
+        """The term's posting if it is in the cache (nothing is read; a hit counts as a use)."""
+        key = (field, text)
         with self._lock:
-            return self._cache.get((field, text))
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+            return hit
+
+    def _few(self, docs: np.ndarray, size: int) -> bool:
+        """Whether `docs` are far fewer than a term's `size` documents: then only the blocks that may
+        hold them are decoded, not the whole term."""
+        return len(docs) * SPARSE < size
 
     def among(self, field: str, text: str, docs: np.ndarray) -> np.ndarray:
         """The documents of `docs` (sorted, live) that hold the term. A term many more documents hold
         is not read whole for a few candidates: only the blocks that may hold them are decoded."""
         held = self.cached(field, text)
-        if held is None and len(docs) * SPARSE < self.doc_freq(field, text):
+        if held is None and self._few(docs, self.doc_freq(field, text)):
             ids, _ = self._within(field, text, docs)
             return intersect(docs, ids, self.doc_count)
         return intersect(docs, (held if held is not None else self.get(field, text)).ids, self.doc_count)
@@ -151,15 +159,12 @@ class PostingCache:
         and not far more common than the candidates, read it whole with its positions and keep it;
         otherwise only the blocks that may hold the candidates are read."""
         key = (field, text)
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
+        hit = self.cached(field, text)
         if hit is not None and hit.pos is not None and hit.pos_docs is not None:
             return hit.pos_docs, hit.pos
         # The dictionary's count (deleted documents included) decides without reading the postings.
         size = len(hit.ids) if hit is not None else self.doc_freq(field, text)
-        if len(docs) * SPARSE < size:
+        if self._few(docs, size):
             with self._lock:
                 again = key in self._sparse_seen  # asked before: a phrase that recurs keeps its positions
                 self._sparse_seen.add(key)
@@ -194,8 +199,8 @@ class PostingCache:
             return found
         table = _byte_table()
         parts = []
-        for leaf, _ in self.leaves:
-            reader = leaf.reader()
+        for segment, _ in self.segments:
+            reader = segment.reader
             codes = length_codes(reader, field)
             if codes is not None:
                 parts.append(table[codes])
@@ -251,9 +256,9 @@ class PostingCache:
         if not len(docs):
             return out
         posting = self.cached(field, text)
-        if posting is None and self.live_count == self.doc_count and len(docs) * SPARSE < self.doc_freq(field, text):
+        df = self.doc_freq(field, text) if posting is None and self.live_count == self.doc_count else 0
+        if df and self._few(docs, df):  # nothing deleted: the dictionary's count is exact
             ids, weights = self._within(field, text, docs)
-            df = self.doc_freq(field, text)  # nothing deleted: the dictionary's count is exact
         else:
             posting = posting if posting is not None else self.get(field, text)
             ids, weights, df = posting.ids, posting.weights, len(posting.ids)
