@@ -911,11 +911,11 @@ class Engine:
         """A one-character correction of the query from the index's own vocabulary, or None.
 
         Only a clause that looks mistyped is corrected: an unquoted text clause with a bigram no
-        document holds, outside the synonym table's words, whose exact string no document holds
-        either. It is tried with the candidates of `vocabulary.one_edit_candidates`; the one held as
-        a string by the most documents wins if that is at least twice the `full` matches of the query
-        as typed (its words found scattered in a document or two are chance), and the corrected
-        query must find every word.
+        document holds or one far rarer than its others (`vocabulary.suspects`), outside the synonym
+        table's words, whose exact string no document holds either. It is tried with the candidates
+        of `vocabulary.one_edit_candidates`; the one held as a string by the most documents wins if
+        that is at least twice the `full` matches of the query as typed (its words found scattered in
+        a document or two are chance), and the corrected query must find every word.
         """
         cache = self._postings
         neighbours = vocabulary.neighbour_chars(self.dict_id)
@@ -925,26 +925,24 @@ class Engine:
         def df(gram: str) -> int:  # candidates share most of their bigrams: each is looked up once
             return sum(cache.live_freq(f, gram) for f in ("title_ng", "body_ng"))
 
+        def worded(text: str) -> int:  # characters inside the dictionary's words of two or more, as jieba cuts it
+            return sum(len(w) for run in analysis.word_runs(text, self.dict_id) for w in run if len(w) > 1 and freq.get(w))
+
         changed = False
         groups: list[tuple[Clause, ...]] = []
         for group in parsed.groups:
             clauses = []
             for c in group:
                 norm = analysis.normalize(c.text).replace(" ", "")
-                if (
-                    c.negated
-                    or c.phrase
-                    or c.field not in ("", "title")
-                    or not vocabulary.correctable(norm)
-                    or all(df(g) for g in analysis.bigrams(norm))
-                    or self._known(norm, [i for i, g in enumerate(analysis.bigrams(norm)) if not df(g)])
-                    or self._held(norm)
-                ):
+                eligible = not c.negated and not c.phrase and c.field in ("", "title") and vocabulary.correctable(norm)
+                suspect = vocabulary.suspects(norm, df) if eligible else []
+                if not suspect or self._known(norm, suspect) or self._held(norm):
                     clauses.append(c)
                     continue
                 best, best_count = "", max(0, 2 * full - 1)
                 plausible = lambda gram: freq.get(gram) or 0  # noqa: E731
-                for candidate in vocabulary.one_edit_candidates(norm, neighbours, df, plausible, MAX_CANDIDATES):
+                candidates = vocabulary.one_edit_candidates(norm, neighbours, df, plausible, MAX_CANDIDATES, worded)
+                for candidate in candidates:
                     count = self._held(candidate)
                     if count > best_count:
                         best, best_count = candidate, count
@@ -963,12 +961,12 @@ class Engine:
         text = " ".join(("-" if c.negated else "") + (f'"{c.text}"' if c.phrase else c.text) for g in groups for c in g)
         return text, fixed, plan
 
-    def _known(self, norm: str, unseen: list[int]) -> bool:
-        """Whether every bigram no document holds (by its start in `norm`) lies inside a word of the
-        synonym table: a real word this archive happens not to hold (卫健委 where its documents all
-        say 卫生健康委员会) is not a typo to be "corrected" into another word (卫生委)."""
+    def _known(self, norm: str, suspect: list[int]) -> bool:
+        """Whether every suspect bigram (by its start in `norm`) lies inside a word of the synonym
+        table: a real word this archive happens not to hold (卫健委 where its documents all say
+        卫生健康委员会) is not a typo to be "corrected" into another word (卫生委)."""
         spans = self._table.found_in(norm, self.dict_id)
-        return all(any(start <= i and i + 2 <= end for start, end, _ in spans) for i in unseen)
+        return all(any(start <= i and i + 2 <= end for start, end, _ in spans) for i in suspect)
 
     @staticmethod
     def _lacking(plan: _Plan, doc: int, tier: int) -> list[str]:

@@ -26,6 +26,7 @@ MAX_ALTERNATIVES = 8  # other wordings one synonym-table word of a query may sta
 MAX_COVERS = 6  # segmentations one unbroken string may stand for
 MAX_COVER_CHARS = 10  # longer strings are not enumerated (their words and bigrams decide)
 WIDE = 60  # typo edits other than homophones use this many of a character's most frequent neighbours
+RARE_BIGRAM = 4  # a bigram this many times rarer than the median of a string's bigrams looks mistyped
 
 
 @dataclass(frozen=True)
@@ -176,19 +177,34 @@ def correctable(norm: str) -> bool:
     return 3 <= len(norm) <= 12 and all(analysis.is_cjk(c) for c in norm)
 
 
+def suspects(norm: str, df: Callable[[str], int]) -> list[int]:
+    """Where `norm` looks mistyped: the starts of its bigrams no document holds; or, when the archive
+    holds every one of them somewhere (a large archive holds most pairs of characters), of those
+    RARE_BIGRAM times rarer than the median of its bigrams (低收入家庭人定: 庭人 beside 家庭)."""
+    counts = [df(norm[i : i + 2]) for i in range(len(norm) - 1)]
+    unseen = [i for i, count in enumerate(counts) if not count]
+    if unseen or len(counts) < 3:
+        return unseen
+    median = sorted(counts)[len(counts) // 2]
+    return [i for i, count in enumerate(counts) if count * RARE_BIGRAM < median]
+
+
 def one_edit_candidates(
     norm: str,
     neighbours: tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]],
     df: Callable[[str], int],
     plausible: Callable[[str], int] = lambda gram: 0,
     limit: int = 12,
+    worded: Callable[[str], int] = lambda text: 0,
 ) -> list[str]:
-    """Strings one substitution, insertion or deletion away from `norm` that mend its unseen bigrams.
+    """Strings one substitution, insertion or deletion away from `norm` that mend its unseen or rare bigrams.
 
-    Edits touch only the characters of bigrams no document holds (`df(gram) == 0`); every bigram of
-    a candidate must be held. `neighbours` is (following, preceding) characters per character, as
+    Edits touch only the characters of the bigrams `suspects` names; every bigram of a candidate
+    must be held. `neighbours` is (following, preceding) characters per character, as
     `neighbour_chars` gives. A substitution by a character that sounds alike (an input method's
-    homophone) comes first; other edits use the WIDE most frequent neighbours only, and rank by how
+    homophone) comes first; other edits use the WIDE most frequent neighbours only. Then candidates
+    rank by the share of them that is `worded` (characters inside dictionary words: 临时救助 reads as
+    two words, 临要求助 as a word between two single characters), substitutions first, then by how
     `plausible` (a dictionary's frequency) their new bigrams are. Only 3 × `limit` of them are looked
     up in the index, so a correction costs a few dozen `df` calls whatever the vocabulary's size. At
     most `limit` come back, homophones first, then the ones whose rarest bigram is the most common.
@@ -197,8 +213,7 @@ def one_edit_candidates(
     n = len(norm)
     if not correctable(norm):
         return []
-    unseen = [i for i in range(n - 1) if not df(norm[i : i + 2])]
-    around = sorted({p for i in unseen for p in (i, i + 1)})
+    around = sorted({p for i in suspects(norm, df) for p in (i, i + 1)})
     if not around:
         return []
     after, before = neighbours
@@ -221,8 +236,10 @@ def one_edit_candidates(
     def grams(text: str) -> list[str]:
         return [text[j : j + 2] for j in range(len(text) - 1)]
 
-    def prior(candidate: str) -> tuple[bool, int]:
-        return (not homophone[candidate], -max((plausible(g) for g in grams(candidate) if g not in old), default=0))
+    def prior(candidate: str) -> tuple[bool, float, bool, int]:
+        new = max((plausible(g) for g in grams(candidate) if g not in old), default=0)
+        # A wrong character is the commonest typo: substitutions before insertions and deletions.
+        return (not homophone[candidate], -worded(candidate) / len(candidate), len(candidate) != n, -new)
 
     scored = []
     for candidate in sorted(homophone, key=prior)[: 3 * limit]:
@@ -240,4 +257,5 @@ __all__ = [
     "informative",
     "load_synonyms",
     "one_edit_candidates",
+    "suspects",
 ]

@@ -82,6 +82,23 @@ def test_a_typo_is_corrected_from_the_archive_vocabulary(engine: WhooshEngine, i
     assert engine.search(SearchRequest(q="最低生活保障")).corrected == ""  # a correct query is left alone
 
 
+def test_a_typo_that_is_no_homophone_or_whose_pairs_all_occur_is_corrected(engine: WhooshEngine, indexed: Settings) -> None:
+    """求 for 救 (临时求助) sounds different: the candidate that reads as dictionary words (临时 救助)
+    is looked up before nonsense ones (临时间求助). Every character pair of 低收入家庭人定 occurs
+    somewhere (家庭人口, 个人定期 ...), but 庭人 is far rarer than the string's other pairs."""
+    texts = _texts(indexed)
+    for typed, meant in (("临时求助", "临时救助"), ("低收入家庭人定", "低收入家庭认定")):
+        assert not any(typed in t for t in texts.values()) and any(meant in t for t in texts.values())
+        result = engine.search(SearchRequest(q=typed))
+        assert result.corrected == meant, typed
+        exact = [h for h in result.hits if h.tier == "exact"]
+        assert exact and all(meant in texts[h.id].replace(" ", "") for h in exact)
+    joined = "\n".join(texts.values())
+    assert all(g in joined for g in analysis.bigrams("低收入家庭人定"))
+    for correct in ("临时救助", "低收入家庭认定", "婚姻登记在哪里办", "余杭区民政局电话"):
+        assert engine.search(SearchRequest(q=correct)).corrected == "", correct
+
+
 def test_a_word_of_the_synonym_table_is_not_corrected_into_another_word(tmp_path: Path) -> None:
     """卫健委 where the archive only says 卫生委 (one character away): a known short form, not a typo;
     a typo is still corrected."""
