@@ -99,6 +99,17 @@ def test_a_typo_that_is_no_homophone_or_whose_pairs_all_occur_is_corrected(engin
         assert engine.search(SearchRequest(q=correct)).corrected == "", correct
 
 
+def test_an_agency_under_its_name_before_the_reform_finds_its_reports(engine: WhooshEngine, indexed: Settings) -> None:
+    """The demo's 卫生健康局 was 卫生局 before 2018; one unrelated demo text happens to say 卫生局."""
+    texts = _texts(indexed)
+    assert not any("卫生健康局" in t for i, t in texts.items() if "卫生局" in t)
+    result = engine.search(SearchRequest(q="卫生局 2015 工作报告"))
+    assert "卫生健康局" in result.expanded
+    top = result.hits[0]
+    assert "卫生健康局" in top.title and "2015" in top.title and top.tier in ("exact", "all")
+    assert engine.search(SearchRequest(q="低保户")).hits[0].tier == "all"  # a table word holding another (低保)
+
+
 def test_a_word_of_the_synonym_table_is_not_corrected_into_another_word(tmp_path: Path) -> None:
     """卫健委 where the archive only says 卫生委 (one character away): a known short form, not a typo;
     a typo is still corrected."""
