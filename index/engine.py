@@ -785,10 +785,15 @@ class Engine:
         if total <= 0:
             return EMPTY
         held = np.zeros(n, dtype=np.float32)
-        for (_, d), w in zip(units, weights):
+        worded = np.zeros(n, dtype=bool)  # holds a unit of two or more characters
+        for (label, d), w in zip(units, weights):
             if len(d):
                 held[d] += w
-        candidates = base[held[base] >= MOST_WORDS * total - 1e-6] if len(base) else base
+                if len(label) > 1:
+                    worded[d] = True
+        # Single characters alone are no match: the 5 of PM2.5 or the 1 of alert(1), whose words no
+        # document holds, would otherwise bring every document with the digit.
+        candidates = base[(held[base] >= MOST_WORDS * total - 1e-6) & worded[base]] if len(base) else base
         return np.setdiff1d(candidates, every, assume_unique=True)
 
     def _similar(self, grams: list[str], base: np.ndarray, above: np.ndarray, n: int) -> np.ndarray:

@@ -110,6 +110,17 @@ def test_an_agency_under_its_name_before_the_reform_finds_its_reports(engine: Wh
     assert engine.search(SearchRequest(q="低保户")).hits[0].tier == "all"  # a table word holding another (低保)
 
 
+def test_single_characters_alone_are_no_partial_match(engine: WhooshEngine, indexed: Settings) -> None:
+    """PM2.5 and alert(1): no document holds their words, and a digit held everywhere is no match."""
+    texts = _texts(indexed)
+    assert sum("5" in t for t in texts.values()) > 100 and not any("pm2" in t for t in texts.values())
+    for q in ("PM2.5", "<script>alert(1)</script>"):
+        assert engine.search(SearchRequest(q=q)).total == 0, q
+    # A word no document holds beside one the archive holds still lists the latter's documents.
+    hits = _all_hits(engine, "锟斤拷 婚姻登记")
+    assert hits and all("婚姻登记" in texts[h.id] for h in hits) and {h.tier for h in hits} == {"most"}
+
+
 def test_a_word_of_the_synonym_table_is_not_corrected_into_another_word(tmp_path: Path) -> None:
     """卫健委 where the archive only says 卫生委 (one character away): a known short form, not a typo;
     a typo is still corrected."""
