@@ -15,7 +15,7 @@ from archive.settings import Settings
 from index import analysis
 from index.analysis import normalize
 from index.api import SearchRequest
-from index.vocabulary import Synonyms, covers, load_synonyms
+from index.vocabulary import Synonyms, covers, load_synonyms, suspects
 from index.whoosh.engine import WhooshEngine
 from index.whoosh.sync import rebuild, sync
 from tests.conftest import make_settings
@@ -119,6 +119,15 @@ def test_single_characters_alone_are_no_partial_match(engine: WhooshEngine, inde
     # A word no document holds beside one the archive holds still lists the latter's documents.
     hits = _all_hits(engine, "锟斤拷 婚姻登记")
     assert hits and all("婚姻登记" in texts[h.id] for h in hits) and {h.tier for h in hits} == {"most"}
+
+
+def test_suspect_pairs_are_unseen_ones_or_else_far_rarer_than_the_rest() -> None:
+    counts = {"低收": 28, "收入": 142, "入家": 24, "家庭": 141, "庭人": 5, "人定": 8}
+    assert suspects("低收入家庭人定", lambda g: counts.get(g, 0)) == [4]  # 5 × 4 < the median, 28
+    assert suspects("低收入家庭人定", lambda g: 0 if g == "人定" else counts[g]) == [5]  # unseen ones only
+    common = {"余杭": 100, "杭区": 90, "区长": 30}
+    assert suspects("余杭区长", lambda g: common[g]) == []
+    assert suspects("救助站", lambda g: {"救助": 50, "助站": 1}[g]) == []  # two pairs: no median to go by
 
 
 def test_a_word_of_the_synonym_table_is_not_corrected_into_another_word(tmp_path: Path) -> None:
