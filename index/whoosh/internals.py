@@ -301,7 +301,7 @@ class SegmentTerms:
 
 
 def term_postings(
-    segment: SegmentTerms, field: str, text: str, values: bool = False, within: np.ndarray | None = None
+    segment: SegmentTerms, field: str, text: str, values: bool = False, within: np.ndarray | None = None, info: Any = None
 ) -> TermPostings | None:
     """A term's postings in one segment, decoded from its bytes in one read (None: not there).
     With `within` (sorted segment-local numbers), only the blocks that may hold one of them are
@@ -312,8 +312,10 @@ def term_postings(
     a pickled data tuple (id deltas from the previous id in the block, the first one from 0; weights:
     None for all 1.0, one float, or one per posting; values). Whoosh's own matcher reads the same
     bytes through several file calls per block and decodes the deltas one by one in Python.
+
+    `info` is the term's info in this segment when the caller looked it up already.
     """
-    info = segment.info(field, text)
+    info = info if info is not None else segment.info(field, text)
     if info is None:
         return None
     if info.is_inlined():  # our codec never inlines (its limit is 1), another codec might

@@ -22,6 +22,7 @@ from index.whoosh.internals import SegmentTerms, TermPostings, length_codes, ter
 
 K1, B = 1.2, 0.75
 MAX_DOC_FREQS = 200_000  # document frequencies kept per searcher
+MAX_INFOS = 8192  # terms whose per-segment infos are kept, so that a read after a count probes no segment again
 SPARSE = 8  # a phrase's candidates under 1/SPARSE of a term's documents: only their blocks are decoded
 FIELD_B = {"title": 0.3, "title_ng": 0.3}
 
@@ -70,6 +71,7 @@ class PostingCache:
         self._cache: OrderedDict[tuple[str, str], Posting] = OrderedDict()
         self._lengths: dict[str, tuple[np.ndarray, float]] = {}
         self._doc_freqs: dict[tuple[str, str], int] = {}
+        self._infos: OrderedDict[tuple[str, str], tuple[Any, ...]] = OrderedDict()
         self._sparse_seen: set[tuple[str, str]] = set()  # terms whose positions were read for a few documents
         self._lock = threading.Lock()
 
@@ -129,8 +131,8 @@ class PostingCache:
         weights: list[np.ndarray] = []
         pos_docs: list[np.ndarray] = []
         pos: list[np.ndarray] = []
-        for segment, offset in self.segments:
-            found = term_postings(segment, field, text, positions)
+        for (segment, offset), info in zip(self.segments, self._term_infos(field, text)):
+            found = term_postings(segment, field, text, positions, info=info) if info is not None else None
             if found is None:
                 continue
             ids.append(found.ids + offset)
@@ -178,9 +180,11 @@ class PostingCache:
 
     def _segments_within(self, field: str, text: str, docs: np.ndarray, values: bool) -> Iterator[tuple[TermPostings, int]]:
         """Each segment's postings of the term from the blocks that may hold `docs`, with its offset."""
-        for segment, offset in self.segments:
+        for (segment, offset), info in zip(self.segments, self._term_infos(field, text)):
+            if info is None:
+                continue
             local = docs[(docs >= offset) & (docs < offset + segment.reader.doc_count_all())] - offset
-            found = term_postings(segment, field, text, values=values, within=local) if len(local) else None
+            found = term_postings(segment, field, text, values=values, within=local, info=info) if len(local) else None
             if found is not None:
                 yield found, offset
 
@@ -226,8 +230,24 @@ class PostingCache:
         if found is None:
             if len(self._doc_freqs) >= MAX_DOC_FREQS:
                 self._doc_freqs.clear()
-            found = sum(segment.doc_frequency(field, text) for segment, _ in self.segments)
+            found = sum(int(info.doc_frequency()) for info in self._term_infos(field, text) if info is not None)
             self._doc_freqs[key] = found
+        return found
+
+    def _term_infos(self, field: str, text: str) -> tuple[Any, ...]:
+        """The term's info in each segment (None where it is absent), kept for the last MAX_INFOS terms:
+        a term counted for ranking is usually read next, and each lookup is a probe per segment."""
+        key = (field, text)
+        with self._lock:
+            found = self._infos.get(key)
+            if found is not None:
+                self._infos.move_to_end(key)
+                return found
+        found = tuple(segment.info(field, text) for segment, _ in self.segments)
+        with self._lock:
+            self._infos[key] = found
+            while len(self._infos) > MAX_INFOS:
+                self._infos.popitem(last=False)
         return found
 
     def live_freq(self, field: str, text: str) -> int:

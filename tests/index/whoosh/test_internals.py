@@ -359,3 +359,40 @@ def test_a_term_far_more_common_than_its_candidates_is_never_read_whole_for_posi
             held = cache.cached("body", "政府")
             assert (held is not None and held.pos is not None) == kept
         cache.close()
+
+
+def test_a_term_counted_is_read_without_probing_its_segments_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A term's per-segment infos, looked up for its count, serve its read: one probe per segment, and
+    the postings are those Whoosh's own matcher gives, across segments and with an absent term."""
+    from whoosh import index as whoosh_index
+
+    from index.whoosh.bulk import BulkWriter
+    from index.whoosh.postings import PostingCache
+    from index.whoosh.schema import build_schema
+
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    for part in range(2):  # two segments
+        w = BulkWriter(ix)
+        for i in range(300):
+            w.add_document(id=f"d{part}-{i}", title="通知", body="信息公开" if i % 3 else "工作动态", pubdate=20200101)
+        w.commit(merge=False)
+    probes: list[tuple[str, str]] = []
+    original = SegmentTerms.info
+
+    def counted(self: SegmentTerms, field: str, text: str) -> object:
+        probes.append((field, text))
+        return original(self, field, text)
+
+    monkeypatch.setattr(SegmentTerms, "info", counted)
+    with ix.searcher() as searcher:
+        assert len(searcher.leaf_searchers()) == 2
+        cache = PostingCache(searcher, np.ones(searcher.reader().doc_count_all(), dtype=bool))
+        for text in ("公开", "没有"):
+            probes.clear()
+            count = cache.doc_freq("body", text)
+            within = cache.among("body", text, np.array([1, 2, 450], dtype=np.int64)).tolist()  # the candidates' blocks
+            ids = cache.get("body", text).ids.tolist()
+            assert probes == [("body", text)] * 2, text
+            matcher = [] if not count else list(searcher.postings("body", text).all_ids())
+            assert ids == matcher and len(ids) == count and within == [d for d in (1, 2, 450) if d in matcher]
+        assert count == 0 and ids == []
