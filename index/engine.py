@@ -592,7 +592,8 @@ class Engine:
             bonus,
             exact=exact,
             units=either,
-            grams=grams,
+            # A passage relaxes to most of its rarest words; bigram coverage is for a few typed words.
+            grams=[] if pasted else grams,
             expanded=alternatives,
         )
 
@@ -698,7 +699,8 @@ class Engine:
         Tiers, best first: every text clause as its exact string; every informative word (or a
         synonym's); most informative words (MOST_WORDS of their IDF weight); similar text
         (GRAM_COVERAGE of the bigrams' IDF weight, counted only when the tiers above hold few
-        results). Fielded clauses, quoted phrases and exclusions hold in every tier.
+        results, and not for a pasted passage). Fielded clauses, quoted phrases and exclusions hold
+        in every tier.
         """
         cache = self._postings
         n = cache.doc_count

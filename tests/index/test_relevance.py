@@ -130,6 +130,29 @@ def test_suspect_pairs_are_unseen_ones_or_else_far_rarer_than_the_rest() -> None
     assert suspects("救助站", lambda g: {"救助": 50, "助站": 1}[g]) == []  # two pairs: no median to go by
 
 
+def test_a_pasted_passage_is_not_relaxed_to_bigram_coverage(engine: WhooshEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A passage relaxes to most of its rarest words; the similar-text tier (bigram coverage, for a few
+    typed words) is not computed for it: on a large archive it read dozens of bigrams whole for nothing."""
+    from index.engine import Engine
+    from xxgk.demo.corpus import people_daily_sentences
+
+    calls: list[int] = []
+    original = Engine._similar
+
+    def counted(self: Engine, grams: list[str], *args: object) -> object:
+        calls.append(len(grams))
+        return original(self, grams, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Engine, "_similar", counted)
+    sentences = people_daily_sentences()
+    passage = "".join(sentences[1000:1008])[:480]
+    result = engine.search(SearchRequest(q=passage))
+    assert result.total < 20 and "similar" not in result.tier_counts
+    assert not any(calls)  # planned without bigrams to cover
+    engine.search(SearchRequest(q="申领 老年优待"))  # a few typed words with few results still get the tier
+    assert any(calls)
+
+
 def test_a_word_of_the_synonym_table_is_not_corrected_into_another_word(tmp_path: Path) -> None:
     """卫健委 where the archive only says 卫生委 (one character away): a known short form, not a typo;
     a typo is still corrected."""
