@@ -948,7 +948,7 @@ class Engine:
                     continue
                 best, best_count = "", max(0, 2 * full - 1)
                 plausible = lambda gram: freq.get(gram) or 0  # noqa: E731
-                candidates = vocabulary.one_edit_candidates(norm, neighbours, df, plausible, MAX_CANDIDATES, worded)
+                candidates = vocabulary.one_edit_candidates(norm, neighbours, df, plausible, MAX_CANDIDATES, worded, suspect)
                 for candidate in candidates:
                     count = self._held(candidate)
                     if count > best_count:

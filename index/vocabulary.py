@@ -196,6 +196,7 @@ def one_edit_candidates(
     plausible: Callable[[str], int] = lambda gram: 0,
     limit: int = 12,
     worded: Callable[[str], int] = lambda text: 0,
+    suspect: list[int] | None = None,
 ) -> list[str]:
     """Strings one substitution, insertion or deletion away from `norm` that mend its unseen or rare bigrams.
 
@@ -208,12 +209,12 @@ def one_edit_candidates(
     `plausible` (a dictionary's frequency) their new bigrams are. Only 3 × `limit` of them are looked
     up in the index, so a correction costs a few dozen `df` calls whatever the vocabulary's size. At
     most `limit` come back, homophones first, then the ones whose rarest bigram is the most common.
-    Only `correctable` strings are tried.
+    Only `correctable` strings are tried; `suspect` is `suspects(norm, df)` when the caller has it.
     """
     n = len(norm)
     if not correctable(norm):
         return []
-    around = sorted({p for i in suspects(norm, df) for p in (i, i + 1)})
+    around = sorted({p for i in (suspects(norm, df) if suspect is None else suspect) for p in (i, i + 1)})
     if not around:
         return []
     after, before = neighbours

@@ -105,11 +105,14 @@ class PostingCache:
 
     def cached(self, field: str, text: str) -> Posting | None:
         """The term's posting if it is in the cache (nothing is read; a hit counts as a use)."""
-        key = (field, text)
+        return self._touch(self._cache, (field, text))
+
+    def _touch(self, store: OrderedDict[tuple[str, str], Any], key: tuple[str, str]) -> Any:
+        """What one of the LRU stores keeps under `key`, counted as a use (None: nothing)."""
         with self._lock:
-            hit = self._cache.get(key)
+            hit = store.get(key)
             if hit is not None:
-                self._cache.move_to_end(key)
+                store.move_to_end(key)
             return hit
 
     def _few(self, docs: np.ndarray, size: int) -> bool:
@@ -132,7 +135,7 @@ class PostingCache:
         pos_docs: list[np.ndarray] = []
         pos: list[np.ndarray] = []
         for (segment, offset), info in zip(self.segments, self._term_infos(field, text)):
-            found = term_postings(segment, field, text, positions, info=info) if info is not None else None
+            found = None if info is None else term_postings(segment, field, text, positions, info=info)
             if found is None:
                 continue
             ids.append(found.ids + offset)
@@ -238,11 +241,9 @@ class PostingCache:
         """The term's info in each segment (None where it is absent), kept for the last MAX_INFOS terms:
         a term counted for ranking is usually read next, and each lookup is a probe per segment."""
         key = (field, text)
-        with self._lock:
-            found = self._infos.get(key)
-            if found is not None:
-                self._infos.move_to_end(key)
-                return found
+        found: tuple[Any, ...] | None = self._touch(self._infos, key)
+        if found is not None:
+            return found
         found = tuple(segment.info(field, text) for segment, _ in self.segments)
         with self._lock:
             self._infos[key] = found
