@@ -3,8 +3,9 @@
 Whoosh's writer sends every posting through Python three times (the field's `index`, the posting
 pool, the postings writer), which costs more than segmenting the text. For a full rebuild this
 writer keeps each text field's tokens as numpy arrays (term, document, position, boost), sorts them
-once per segment and hands Whoosh's codec whole terms; character bigrams are computed on the code
-point array without any per-token Python. The segments it writes are ordinary Whoosh segments,
+(past its memory budget, in runs spilled to disk and merged at the end, so that a worker writes one
+segment however large) and hands Whoosh's codec whole terms; character bigrams are computed on the
+code point array without any per-token Python. The segments it writes are ordinary Whoosh segments,
 posting for posting the ones `SegmentWriter` writes (tests/index/whoosh/test_bulk.py compares them).
 """
 
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 
 BYTES_PER_TOKEN = 80  # buffered arrays plus the sort's temporaries, per token
 CHUNK_POSTINGS = 1 << 20  # postings handed to the codec at a time
+MERGE_TOKENS = 1 << 22  # tokens of spilled runs merged at a time (whole terms, so a common one may be more)
+SAMPLE = 1 << 14  # every SAMPLE-th token of a run is a candidate edge between merge chunks
 _ALNUM: np.ndarray | None = None
 
 
@@ -63,8 +67,23 @@ def _key_text(key: int) -> bytes:
 
 
 @dataclass
+class _Sorted:
+    """One field's tokens sorted by term, in document and position order within a term."""
+
+    keys: np.ndarray  # bigram keys, or word ranks in text order
+    docs: np.ndarray
+    positions: np.ndarray
+    boosts: np.ndarray | None  # None: every boost is 1 (bigrams)
+
+    def part(self, lo: int, hi: int) -> _Sorted:
+        boosts = None if self.boosts is None else np.asarray(self.boosts[lo:hi])
+        return _Sorted(np.asarray(self.keys[lo:hi]), np.asarray(self.docs[lo:hi]), np.asarray(self.positions[lo:hi]), boosts)
+
+
+@dataclass
 class _FieldBuffer:
-    """One text field's tokens in this segment, one array chunk per document."""
+    """One text field's tokens in this segment: one array chunk per document since the last spill,
+    and the runs spilled to disk before it."""
 
     grams: bool
     terms: list[np.ndarray] = field(default_factory=list)
@@ -72,6 +91,7 @@ class _FieldBuffer:
     positions: list[np.ndarray] = field(default_factory=list)
     boosts: list[np.ndarray] = field(default_factory=list)
     tokens: int = 0
+    runs: list[str] = field(default_factory=list)  # file prefixes of the spilled runs, in document order
 
     def add(self, docnum: int, terms: np.ndarray, positions: np.ndarray, boosts: np.ndarray) -> int:
         n = len(terms)
@@ -89,6 +109,22 @@ class _FieldBuffer:
             self.tokens -= len(self.docs[-1])
             for chunks in (self.terms, self.docs, self.positions, self.boosts):
                 chunks.pop()
+
+    def take(self, rank_of: np.ndarray | None, ids: bool = False) -> _Sorted:
+        """The buffered tokens sorted by term, emptying the buffer. Keys are bigram keys, or the words'
+        ranks in `rank_of` (their ids with `ids`: a spilled run's ranks change as words are added)."""
+        terms = np.concatenate(self.terms)
+        keys = terms if rank_of is None else rank_of[terms]
+        order = np.argsort(keys, kind="stable")  # documents and positions stay in order within a term
+        taken = _Sorted(
+            (terms if ids else keys)[order],
+            np.concatenate(self.docs)[order],
+            np.concatenate(self.positions)[order],
+            None if self.grams else np.concatenate(self.boosts)[order],
+        )
+        self.terms, self.docs, self.positions, self.boosts = [], [], [], []
+        self.tokens = 0
+        return taken
 
 
 class BulkWriter(SegmentWriter):
@@ -114,6 +150,34 @@ class BulkWriter(SegmentWriter):
     @property
     def buffered_tokens(self) -> int:
         return sum(b.tokens for b in self._buffers.values())
+
+    def _word_ranks(self) -> tuple[list[str], np.ndarray]:
+        """The words seen so far in Whoosh's term order, and each word id's rank in that order."""
+        texts = sorted(self._words)  # code point order = UTF-8 byte order = Whoosh's term order
+        ids_in_order = np.fromiter((self._words[t] for t in texts), dtype=np.int64, count=len(texts))
+        rank_of = np.empty(len(texts), dtype=np.int32)
+        rank_of[ids_in_order] = np.arange(len(texts), dtype=np.int32)
+        return texts, rank_of
+
+    def spill(self) -> None:
+        """Move the buffered tokens to sorted runs on disk, merged when the segment is written: a
+        segment's size is then not bounded by the memory its postings take to sort."""
+        folder = Path(self._tempstorage.folder)
+        rank_of = self._word_ranks()[1]
+        for name, buffer in self._buffers.items():
+            if not buffer.tokens:
+                continue
+            taken = buffer.take(None if buffer.grams else rank_of, ids=True)
+            prefix = str(folder / f"{name}.run{len(buffer.runs)}")
+            for part, array in (
+                ("keys", taken.keys),
+                ("docs", taken.docs),
+                ("positions", taken.positions),
+                ("boosts", taken.boosts),
+            ):
+                if array is not None:
+                    np.save(f"{prefix}.{part}.npy", array)
+            buffer.runs.append(prefix)
 
     def _word_arrays(self, fieldobj: Any, value: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         analyzer = fieldobj.analyzer
@@ -197,26 +261,40 @@ class BulkWriter(SegmentWriter):
 
     def _write_field(self, name: str) -> None:
         buffer = self._buffers[name]
-        if not buffer.tokens:
+        if not buffer.tokens and not buffer.runs:
             return
         fieldobj = self.schema[name]
-        terms = np.concatenate(buffer.terms)
-        if buffer.grams:
-            ranks = terms
-            texts: list[str] | None = None
-        else:
-            texts = sorted(self._words)  # code point order = UTF-8 byte order = Whoosh's term order
-            ids_in_order = np.fromiter((self._words[t] for t in texts), dtype=np.int64, count=len(texts))
-            rank_of = np.empty(len(texts), dtype=np.int32)
-            rank_of[ids_in_order] = np.arange(len(texts), dtype=np.int32)
-            ranks = rank_of[terms]
-        order = np.argsort(ranks, kind="stable")  # documents and positions stay in order within a term
-        ranks = ranks[order]
-        docs = np.concatenate(buffer.docs)[order]
-        positions = np.concatenate(buffer.positions)[order]
-        boosts = np.concatenate(buffer.boosts)[order]
-        buffer.terms = buffer.docs = buffer.positions = buffer.boosts = []
+        texts, rank_of = (None, None) if buffer.grams else self._word_ranks()
+        sources = [self._run(prefix, rank_of) for prefix in buffer.runs]
+        if buffer.tokens:
+            sources.append(buffer.take(rank_of))
+        fw: FieldWriter = self.fieldwriter
+        fw.start_field(name, fieldobj)
+        for chunk in _merged(sources):
+            self._write_terms(fieldobj, texts, chunk)
+        fw.finish_field()
 
+    def _run(self, prefix: str, rank_of: np.ndarray | None) -> _Sorted:
+        """A spilled run, memory-mapped; its word ids become ranks in the final term order (which
+        keeps the run sorted: the words it holds keep their relative order as others are added)."""
+        boosts = Path(f"{prefix}.boosts.npy")
+        run = _Sorted(
+            np.load(f"{prefix}.keys.npy", mmap_mode="r"),
+            np.load(f"{prefix}.docs.npy", mmap_mode="r"),
+            np.load(f"{prefix}.positions.npy", mmap_mode="r"),
+            np.load(boosts, mmap_mode="r") if boosts.exists() else None,
+        )
+        if rank_of is not None:
+            ranks = np.lib.format.open_memmap(f"{prefix}.ranks.npy", mode="w+", dtype=np.int32, shape=run.keys.shape)
+            for lo in range(0, len(ranks), MERGE_TOKENS):
+                ranks[lo : lo + MERGE_TOKENS] = rank_of[run.keys[lo : lo + MERGE_TOKENS]]
+            run.keys = ranks
+        return run
+
+    def _write_terms(self, fieldobj: Any, texts: list[str] | None, tokens: _Sorted) -> None:
+        """Hand the codec the postings of whole terms, from their tokens sorted by term."""
+        ranks, docs, positions = tokens.keys, tokens.docs, tokens.positions
+        boosts = np.ones(len(ranks)) if tokens.boosts is None else tokens.boosts
         # Postings: runs of one (term, document); terms: runs of one term among the postings.
         n = len(ranks)
         change = np.flatnonzero((ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])) + 1
@@ -231,7 +309,6 @@ class BulkWriter(SegmentWriter):
         term_ends = np.concatenate((term_starts[1:], [len(post_ranks)]))
 
         fw: FieldWriter = self.fieldwriter
-        fw.start_field(name, fieldobj)
         # In chunks of whole terms, so the Python lists add_terms wants stay small.
         first = 0
         while first < len(term_starts):
@@ -248,7 +325,30 @@ class BulkWriter(SegmentWriter):
             values = [blob[a:b] for a, b in zip(offsets, offsets[1:])]
             fw.add_terms(btexts, bounds, post_docs[lo:hi].tolist(), post_weights[lo:hi].tolist(), values)
             first = last
-        fw.finish_field()
+
+
+def _merged(sources: list[_Sorted]) -> Iterable[_Sorted]:
+    """The tokens of several sorted sources (in document order: runs, then what was buffered last)
+    as one sorted stream, in pieces of about MERGE_TOKENS that each hold whole terms."""
+    if len(sources) == 1 and len(sources[0].keys) <= MERGE_TOKENS:
+        yield sources[0]
+        return
+    samples = np.sort(np.concatenate([np.asarray(s.keys[::SAMPLE]) for s in sources]))
+    edges = np.unique(samples[:: max(1, MERGE_TOKENS // SAMPLE)])[1:]  # each piece starts at an edge
+    bounds = [[0, *np.searchsorted(s.keys, edges, side="left").tolist(), len(s.keys)] for s in sources]
+    for i in range(len(edges) + 1):
+        parts = [s.part(b[i], b[i + 1]) for s, b in zip(sources, bounds) if b[i + 1] > b[i]]
+        if not parts:
+            continue
+        keys = np.concatenate([p.keys for p in parts])
+        order = np.argsort(keys, kind="stable")  # sources in document order: a term's postings stay so
+        boosts = None if parts[0].boosts is None else np.concatenate([p.boosts for p in parts])[order]
+        yield _Sorted(
+            keys[order],
+            np.concatenate([p.docs for p in parts])[order],
+            np.concatenate([p.positions for p in parts])[order],
+            boosts,
+        )
 
 
 # -- a parallel rebuild -------------------------------------------------------------------------------
@@ -261,20 +361,22 @@ class _Part:
 def _index_range(
     ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any]]], part: _Part, max_tokens: int, counted: Callable[[], None]
 ) -> list[Any]:
-    """Index the documents of one sequence range into one or more new segments; returns them."""
-    segments = []
+    """Index the documents of one sequence range into one new segment (none for no documents); returns
+    the segments. Buffered tokens past `max_tokens` are spilled to sorted runs on disk."""
     writer = BulkWriter(ix, _lk=False)
-    for fields in documents(part.lo, part.hi):
-        writer.add_document(**fields)
-        counted()
-        if writer.buffered_tokens > max_tokens:
-            segments.append(_finish(writer))
-            writer = BulkWriter(ix, _lk=False)
-    if writer._added:
-        segments.append(_finish(writer))
-    else:
+    try:
+        for fields in documents(part.lo, part.hi):
+            writer.add_document(**fields)
+            counted()
+            if writer.buffered_tokens > max_tokens:
+                writer.spill()
+    except BaseException:
+        writer.cancel()  # its spilled runs go with its temporary directory
+        raise
+    if not writer._added:
         writer.cancel()
-    return segments
+        return []
+    return [_finish(writer)]
 
 
 def _worker(
@@ -311,7 +413,8 @@ def build(
     """Index documents into the empty index `ix`, one forked worker per range (cuts[k], cuts[k+1]].
 
     `documents(lo, hi)` yields index fields and is called in the workers (a fresh catalog
-    connection per worker). Each worker starts a new segment when its buffers pass `limit_mb`.
+    connection per worker). Each worker writes one segment; past `limit_mb` its buffers are spilled to
+    sorted runs on disk and merged when the segment is written.
     Returns the number of documents; the index is unchanged if anything fails.
     """
     alnum_table()  # built once, before the fork, and shared with the workers

@@ -125,7 +125,8 @@ INTERNALS: tuple[Internal, ...] = (
         "_tempstorage",
         "instance",
         "index/whoosh/bulk.py",
-        "each bulk writer takes its own temporary storage (Whoosh's is named after the index)",
+        "each bulk writer takes its own temporary storage (Whoosh's is named after the index); its folder"
+        " holds the spilled runs and goes with the writer",
     ),
     Internal(_SEGW, "_added", "instance", "index/whoosh/bulk.py", "whether the writer has documents to commit"),
     Internal(_SEGW, "_merge_segments", "method", "index/whoosh/bulk.py", "overridden: a new index merges nothing"),

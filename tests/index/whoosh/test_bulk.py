@@ -80,26 +80,35 @@ def _dump(ix: Any) -> dict[str, Any]:
         }
 
 
-def _build(where: Path, dict_id: str, fields: list[dict[str, Any]], bulk: bool) -> Any:
+def _build(where: Path, dict_id: str, fields: list[dict[str, Any]], bulk: bool, spill_every: int = 0) -> Any:
     where.mkdir()
     ix = whoosh_index.create_in(str(where), build_schema(dict_id))
     writer = BulkWriter(ix) if bulk else ix.writer(codec=codec())
-    for f in fields:
+    for k, f in enumerate(fields, 1):
         writer.add_document(**f)
+        if spill_every and k % spill_every == 0:
+            writer.spill()
     writer.commit()
     return ix
 
 
-def test_bulk_segment_equals_whoosh_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Small chunks, so terms reach the codec in several batches (one term is bigger than a chunk).
+@pytest.mark.parametrize("spill_every", [0, 37], ids=["in-memory", "spilled-runs"])
+def test_bulk_segment_equals_whoosh_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spill_every: int) -> None:
+    # Small chunks, so terms reach the codec in several batches (one term is bigger than a chunk); with
+    # spilled runs, small merge pieces, so a term's postings come from several runs in one piece, and
+    # pieces end between terms (words seen only after a spill rank between the earlier ones).
     monkeypatch.setattr("index.whoosh.bulk.CHUNK_POSTINGS", 200)
+    monkeypatch.setattr("index.whoosh.bulk.MERGE_TOKENS", 2000)
+    monkeypatch.setattr("index.whoosh.bulk.SAMPLE", 50)
     catalog = _catalog(tmp_path)
     analysis.configure(tmp_path / "cache")
     words, _ = build.domain_words(make_settings(tmp_path / "data"), catalog)
     dict_id = dictionary.save(tmp_path, words)
     fields = [build.document_fields(s) for s in catalog.iter_documents()]
     plain = _dump(_build(tmp_path / "plain", dict_id, fields, bulk=False))
-    bulk = _dump(_build(tmp_path / "bulk", dict_id, fields, bulk=True))
+    bulk_ix = _build(tmp_path / "bulk", dict_id, fields, bulk=True, spill_every=spill_every)
+    assert len(bulk_ix._segments()) == 1
+    bulk = _dump(bulk_ix)
     assert len(plain["stored"]) == len(fields) > 280
     # The comparison covers multi-block terms (128 postings a block), astral bigrams and sub-words.
     assert max(t[0] for t in plain["terms"].values()) > 128
@@ -164,11 +173,24 @@ def test_parallel_rebuild_finds_what_a_single_build_finds(tmp_path: Path, monkey
     assert results() == single
     assert all(total > 0 for total, _ in single)
     assert seen and seen[-1] == catalog.count()
-    # A worker whose buffers fill up starts another segment: the smallest buffer (10k tokens).
+    # A worker whose buffers fill up (the smallest buffer: 10k tokens) spills them to disk and still
+    # writes one segment (before, it started another each time: more than 4 here); the runs go with
+    # the writers' temporary directories.
     monkeypatch.setattr("index.whoosh.bulk.BYTES_PER_TOKEN", 1 << 40)
     assert sync.rebuild(settings, catalog) == catalog.count()
     ix = whoosh_index.open_dir(str(settings.index_path))
-    assert len(ix._segments()) > 4 and ix.doc_count() == catalog.count()
+    assert len(ix._segments()) == 2 and ix.doc_count() == catalog.count()
+    ix.close()
+    assert not list(settings.index_path.resolve().parent.rglob("*.npy"))
+    assert results() == single
+    spills: list[int] = []  # counted in a build without workers
+    spill = BulkWriter.spill
+    monkeypatch.setattr(BulkWriter, "spill", lambda self: spills.append(1) or spill(self))
+    monkeypatch.setattr("index.whoosh.bulk.worker_count", lambda total, parallel_from: 1)
+    assert sync.rebuild(settings, catalog) == catalog.count()
+    assert len(spills) > 4
+    ix = whoosh_index.open_dir(str(settings.index_path))
+    assert len(ix._segments()) == 1
     ix.close()
     assert results() == single
 
