@@ -149,6 +149,7 @@ class TermPostings:
 
 _MAGIC_SIZE = 4  # the header tag at the start of a term's postings
 _PROTO2, _MARK, _TUPLE, _BINFLOAT, _NONE, _BINPUT, _LONG_BINPUT = 0x80, 0x28, 0x74, 0x47, 0x4E, 0x71, 0x72
+_FLOAT = struct.Struct(">d")
 _INTS = re.compile(rb"(?:K.|M..|J....)*", re.DOTALL)  # pickled ints: BININT1, BININT2, BININT and their bytes
 
 
@@ -161,37 +162,54 @@ def _after_memo(data: bytes, at: int) -> int:
     return -1
 
 
-def _ids_and_weights(data: bytes, count: int) -> tuple[tuple[int, ...], np.ndarray | None] | None:
-    """A block's id deltas and weights (None: all 1.0) without unpickling its values, or None when the
+def _block_fields(data: bytes, count: int) -> tuple[bytes, float | bytes | None] | None:
+    """A block's id deltas as their pickled int opcodes, and its weights (None: all 1.0; one float; or
+    one BINFLOAT record of 9 bytes per posting), cut out without unpickling its values; None when the
     block is not in the common shape (then it is unpickled whole).
 
     Unpickling a block's values (one bytes object per posting, which protocol 2 stores as a call to
     `_codecs.encode`) costs several times the rest, and ids-only reads are most reads. The common
     shape, as pickle protocol 2 writes it for at least 4 postings: PROTO 2; the deltas as MARK, one
     int opcode each, TUPLE, a memo store; the weights as NONE, one BINFLOAT, or MARK, one BINFLOAT
-    each, TUPLE. The deltas are unpickled on their own, from their bytes cut out of the block."""
+    each, TUPLE. The parts of a term's blocks are decoded together (`_deltas`, `_floats`)."""
     if count < 4 or len(data) < 4 + 2 * count or data[0] != _PROTO2 or data[2] != _MARK:
         return None
     end = _INTS.match(data, 3).end()  # type: ignore[union-attr]  # matches at least the empty string
     if end >= len(data) or data[end] != _TUPLE:
-        return None
-    deltas = pickle.loads(b"\x80\x02(" + data[3:end] + b"t.")
-    if len(deltas) != count:
         return None
     at = _after_memo(data, end + 1)
     if at < 0 or at >= len(data):
         return None
     op = data[at]
     if op == _NONE:
-        return deltas, None
+        return data[3:end], None
     if op == _BINFLOAT:
-        return deltas, np.full(count, np.frombuffer(data, dtype=">f8", count=1, offset=at + 1)[0], dtype=np.float32)
+        return data[3:end], float(_FLOAT.unpack_from(data, at + 1)[0])
     if op != _MARK or len(data) < at + 2 + 9 * count or data[at + 1 + 9 * count] != _TUPLE:
         return None
-    floats = np.frombuffer(data, dtype=np.uint8, count=9 * count, offset=at + 1).reshape(count, 9)
+    return data[3:end], data[at + 1 : at + 1 + 9 * count]
+
+
+def _deltas(opcodes: list[bytes]) -> tuple[int, ...]:
+    """The ints of pickled int opcodes (of one block or of several joined), in one unpickling."""
+    return tuple(pickle.loads(b"\x80\x02(" + b"".join(opcodes) + b"t."))
+
+
+def _floats(records: bytes) -> np.ndarray | None:
+    """float32 weights from BINFLOAT records (9 bytes each; None if one is not a BINFLOAT)."""
+    floats = np.frombuffer(records, dtype=np.uint8).reshape(-1, 9)
     if not (floats[:, 0] == _BINFLOAT).all():
         return None
-    return deltas, floats[:, 1:].copy().view(">f8").ravel().astype(np.float32)
+    return floats[:, 1:].copy().view(">f8").ravel().astype(np.float32)
+
+
+def _weight_part(weights: Any, count: int) -> bytes | np.ndarray:
+    """A block's weights as `_decoded` takes them: BINFLOAT records as they are, otherwise an array."""
+    if weights is None:
+        return np.ones(count, dtype=np.float32)
+    if isinstance(weights, float):
+        return np.full(count, weights, dtype=np.float32)
+    return weights if isinstance(weights, bytes) else np.array(weights, dtype=np.float32)
 
 
 _SLOT = struct.Struct("!Iq")  # a hash table slot: the key's hash, where its entry starts
@@ -302,7 +320,13 @@ class SegmentTerms:
 
 
 def term_postings(
-    segment: SegmentTerms, field: str, text: str, values: bool = False, within: np.ndarray | None = None, info: Any = None
+    segment: SegmentTerms,
+    field: str,
+    text: str,
+    values: bool = False,
+    within: np.ndarray | None = None,
+    info: Any = None,
+    fast: bool = True,
 ) -> TermPostings | None:
     """A term's postings in one segment, decoded from its bytes in one read (None: not there).
     With `within` (sorted segment-local numbers), only the blocks that may hold one of them are
@@ -314,7 +338,8 @@ def term_postings(
     None for all 1.0, one float, or one per posting; values). Whoosh's own matcher reads the same
     bytes through several file calls per block and decodes the deltas one by one in Python.
 
-    `info` is the term's info in this segment when the caller looked it up already.
+    `info` is the term's info in this segment when the caller looked it up already. Without `fast`,
+    every block is unpickled whole (the fast way falls back to it for a block it cannot check).
     """
     info = info if info is not None else segment.info(field, text)
     if info is None:
@@ -332,12 +357,11 @@ def term_postings(
     data = segment.postings_bytes(offset, length)
     stream = io.BytesIO(data)
     stream.seek(_MAGIC_SIZE)
-    deltas: list[tuple[int, ...]] = []  # each block's, the first of each from 0
-    firsts: list[int] = []  # where each block starts among all postings
+    deltas: list[bytes | tuple[int, ...]] = []  # each block's (first from 0): int opcodes, or the ints
+    counts: list[int] = []
     lasts: list[int] = []  # each block's last id
-    weight_parts: list[np.ndarray] = []
+    weight_parts: list[bytes | np.ndarray] = []  # each block's: BINFLOAT records, or the weights
     raw: list[bytes] | None = [] if values else None
-    total = 0
     previous_last = -1
     while True:
         size = int.from_bytes(stream.read(4), "big", signed=True)
@@ -356,34 +380,67 @@ def term_postings(
         block = data[stream.tell() : block_start + abs(size)]
         if compression:
             block = zlib.decompress(block)
-        fast = None if values else _ids_and_weights(block, count)
-        if fast is not None:
-            block_deltas, block_weights = fast
+        fields = _block_fields(block, count) if fast and not values else None
+        if fields is not None:
+            block_deltas, weights = fields
         else:
             block_deltas, weights, block_values = pickle.loads(block)
-            if weights is None:
-                block_weights = None
-            elif isinstance(weights, float):
-                block_weights = np.full(count, weights, dtype=np.float32)
-            else:
-                block_weights = np.array(weights, dtype=np.float32)
             if raw is not None:
                 raw.extend(block_values)
         deltas.append(block_deltas)
-        firsts.append(total)
+        counts.append(count)
         lasts.append(last_id)
-        total += count
-        weight_parts.append(np.ones(count, dtype=np.float32) if block_weights is None else block_weights)
+        weight_parts.append(_weight_part(weights, count))
         if size < 0:
             break
         stream.seek(block_start + size)
+    total = sum(counts)
     if not total:
         return TermPostings(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), raw)
-    steps = np.fromiter(itertools.chain.from_iterable(deltas), dtype=np.int64, count=total)
+    steps, weights_all = _decoded(deltas, weight_parts, counts)
+    if steps is None or weights_all is None:  # a block the fast way misread: every block the slow way
+        return term_postings(segment, field, text, values, within, info, fast=False)
     # A block's first id is from 0: made a step from the previous block's last id.
-    steps[firsts[1:]] -= np.array(lasts[:-1], dtype=np.int64)
-    ids = np.cumsum(steps)
-    return TermPostings(ids, np.concatenate(weight_parts), raw)
+    steps[np.cumsum(counts[:-1], dtype=np.int64)] -= np.array(lasts[:-1], dtype=np.int64)
+    return TermPostings(np.cumsum(steps), weights_all, raw)
+
+
+def _decoded(
+    deltas: list[bytes | tuple[int, ...]], weights: list[bytes | np.ndarray], counts: list[int]
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """A term's blocks' id steps and weights, the pickled parts of all blocks decoded together (one
+    unpickling, one conversion of float records: per block, these calls cost more than their work);
+    None for either when a block's part does not hold `count` items of the expected kind."""
+    total = sum(counts)
+    opcodes = [d for d in deltas if isinstance(d, bytes)]
+    ints = _deltas(opcodes) if opcodes else ()
+    if len(ints) != sum(c for d, c in zip(deltas, counts) if isinstance(d, bytes)):
+        return None, None
+    if len(opcodes) == len(deltas):
+        steps = np.array(ints, dtype=np.int64)
+    else:
+        parts, at = [], 0
+        for d, c in zip(deltas, counts):
+            if isinstance(d, bytes):
+                parts.append(ints[at : at + c])
+                at += c
+            else:
+                parts.append(d)
+        steps = np.fromiter(itertools.chain.from_iterable(parts), dtype=np.int64, count=total)
+    records = [w for w in weights if isinstance(w, bytes)]
+    floats = _floats(b"".join(records)) if records else np.zeros(0, np.float32)
+    if floats is None or len(floats) != sum(len(r) for r in records) // 9:
+        return steps, None
+    if len(records) == len(weights):
+        return steps, floats
+    out, at = [], 0
+    for w, c in zip(weights, counts):
+        if isinstance(w, bytes):
+            out.append(floats[at : at + c])
+            at += c
+        else:
+            out.append(w)
+    return steps, np.concatenate(out)
 
 
 def length_codes(reader: Any, field: str) -> np.ndarray | None:

@@ -188,32 +188,38 @@ def test_term_postings_read_what_each_writer_wrote(tmp_path: Path, writer: str) 
 def test_block_without_values_equals_the_block_unpickled(deltas: tuple[int, ...], weights: object) -> None:
     import pickle
 
-    from index.whoosh.internals import _ids_and_weights
+    from index.whoosh.internals import _block_fields, _decoded, _weight_part
 
     values = tuple(bytes([1, 0, 0, 0]) * (k % 3 + 1) for k in range(len(deltas)))
+    expected: list[object] = [1.0] * len(deltas) if weights is None else [weights] * len(deltas)
+    if isinstance(weights, tuple):
+        expected = list(weights)
     for memo in (False, True):
         block = pickle.dumps((deltas, weights, values), 2)
         if memo:  # a long memo store after the deltas, as a pickler past 256 memoised objects writes it
             block = block.replace(b"tq\x00", b"tr\x00\x00\x00\x00", 1)
             assert pickle.loads(block) == (deltas, weights, values)
-        fast = _ids_and_weights(block, len(deltas))
+        fields = _block_fields(block, len(deltas))
         common = (
             len(deltas) >= 4
             and max(deltas) < 2**31
             and (weights is None or all(isinstance(w, float) for w in (weights if isinstance(weights, tuple) else [weights])))
         )
-        assert (fast is not None) == common
-        if fast is not None:
-            ids, got = fast
-            assert list(ids) == list(deltas)
-            expected = (
-                [1.0] * len(deltas)
-                if weights is None
-                else [weights] * len(deltas)
-                if isinstance(weights, float)
-                else list(weights)
+        assert (fields is not None) == common
+        if fields is None:
+            continue
+        # Decoded alone, and together with a block unpickled whole (as a short last block is).
+        for before in ([], [((9, 1), (3.0, 4.0))]):
+            steps, got = _decoded(
+                [*(d for d, _ in before), fields[0]],
+                [_weight_part(w, len(d)) for d, w in before] + [_weight_part(fields[1], len(deltas))],
+                [len(d) for d, _ in before] + [len(deltas)],
             )
-            assert (got.tolist() if got is not None else [1.0] * len(deltas)) == expected
+            assert steps is not None and got is not None
+            assert steps.tolist() == [x for d, _ in before for x in d] + list(deltas)
+            assert got.tolist() == [x for _, w in before for x in w] + expected
+        # A block whose count is not what its opcodes hold is refused (the read then unpickles it).
+        assert _decoded([fields[0]], [_weight_part(fields[1], len(deltas))], [len(deltas) + 1])[0] is None
 
 
 def test_length_codes_equal_the_public_lengths() -> None:
