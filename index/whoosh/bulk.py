@@ -328,17 +328,16 @@ class BulkWriter(SegmentWriter):
 
 
 def _merged(sources: list[_Sorted]) -> Iterable[_Sorted]:
-    """The tokens of several sorted sources (in document order: runs, then what was buffered last)
-    as one sorted stream, in pieces of about MERGE_TOKENS that each hold whole terms."""
-    if len(sources) == 1 and len(sources[0].keys) <= MERGE_TOKENS:
-        yield sources[0]
-        return
+    """The tokens of sorted sources (in document order: runs, then what was buffered last) as one
+    sorted stream, in pieces of about MERGE_TOKENS that each hold whole terms (so the postings built
+    from a piece stay small)."""
     samples = np.sort(np.concatenate([np.asarray(s.keys[::SAMPLE]) for s in sources]))
     edges = np.unique(samples[:: max(1, MERGE_TOKENS // SAMPLE)])[1:]  # each piece starts at an edge
     bounds = [[0, *np.searchsorted(s.keys, edges, side="left").tolist(), len(s.keys)] for s in sources]
     for i in range(len(edges) + 1):
         parts = [s.part(b[i], b[i + 1]) for s, b in zip(sources, bounds) if b[i + 1] > b[i]]
-        if not parts:
+        if len(parts) < 2:
+            yield from parts
             continue
         keys = np.concatenate([p.keys for p in parts])
         order = np.argsort(keys, kind="stable")  # sources in document order: a term's postings stay so
