@@ -411,7 +411,6 @@ def _decoded(
     """A term's blocks' id steps and weights, the pickled parts of all blocks decoded together (one
     unpickling, one conversion of float records: per block, these calls cost more than their work);
     None for either when a block's part does not hold `count` items of the expected kind."""
-    total = sum(counts)
     opcodes = [d for d in deltas if isinstance(d, bytes)]
     ints = _deltas(opcodes) if opcodes else ()
     if len(ints) != sum(c for d, c in zip(deltas, counts) if isinstance(d, bytes)):
@@ -419,28 +418,26 @@ def _decoded(
     if len(opcodes) == len(deltas):
         steps = np.array(ints, dtype=np.int64)
     else:
-        parts, at = [], 0
-        for d, c in zip(deltas, counts):
-            if isinstance(d, bytes):
-                parts.append(ints[at : at + c])
-                at += c
-            else:
-                parts.append(d)
-        steps = np.fromiter(itertools.chain.from_iterable(parts), dtype=np.int64, count=total)
+        spliced = _spliced(deltas, ints, counts)
+        steps = np.fromiter(itertools.chain.from_iterable(spliced), dtype=np.int64, count=sum(counts))
     records = [w for w in weights if isinstance(w, bytes)]
     floats = _floats(b"".join(records)) if records else np.zeros(0, np.float32)
-    if floats is None or len(floats) != sum(len(r) for r in records) // 9:
+    if floats is None:
         return steps, None
-    if len(records) == len(weights):
-        return steps, floats
+    return steps, floats if len(records) == len(weights) else np.concatenate(_spliced(weights, floats, counts))
+
+
+def _spliced(parts: list[Any], decoded: Any, counts: list[int]) -> list[Any]:
+    """`parts` with each bytes part replaced by its count of items from `decoded` (the bytes parts'
+    items decoded together, in order)."""
     out, at = [], 0
-    for w, c in zip(weights, counts):
-        if isinstance(w, bytes):
-            out.append(floats[at : at + c])
-            at += c
+    for part, count in zip(parts, counts):
+        if isinstance(part, bytes):
+            out.append(decoded[at : at + count])
+            at += count
         else:
-            out.append(w)
-    return steps, np.concatenate(out)
+            out.append(part)
+    return out
 
 
 def length_codes(reader: Any, field: str) -> np.ndarray | None:

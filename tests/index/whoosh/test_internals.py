@@ -138,7 +138,7 @@ def test_term_postings_equal_the_public_matcher(deleted: bool) -> None:
 
 
 @pytest.mark.parametrize("writer", ["bulk", "codec", "compressed"])
-def test_term_postings_read_what_each_writer_wrote(tmp_path: Path, writer: str) -> None:
+def test_term_postings_read_what_each_writer_wrote(tmp_path: Path, writer: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Terms written whole by the bulk writer (index/whoosh/bulk.py), per posting by Whoosh's writer with
     our codec, and compressed, read back as Whoosh's own matcher reads them."""
     from whoosh import index as whoosh_index
@@ -146,6 +146,11 @@ def test_term_postings_read_what_each_writer_wrote(tmp_path: Path, writer: str) 
     from index.whoosh.bulk import BulkWriter
     from index.whoosh.codec import Codec
     from index.whoosh.schema import build_schema
+
+    real_deltas = internals._deltas
+
+    def short(parts: list[bytes]) -> tuple[int, ...]:
+        return real_deltas(parts)[:-1]
 
     ix = whoosh_index.create_in(str(tmp_path), build_schema())
     w = BulkWriter(ix) if writer == "bulk" else ix.writer(codec=codec() if writer == "codec" else Codec(compression=3))
@@ -171,6 +176,14 @@ def test_term_postings_read_what_each_writer_wrote(tmp_path: Path, writer: str) 
             bare = term_postings(SegmentTerms(reader), field, text)
             assert bare is not None and bare.values is None
             assert list(zip(bare.ids.tolist(), bare.weights.tolist())) == [(i, wt) for i, wt, _ in expected]
+            # A block the fast way misreads (an item short, a record not a float) sends the whole term
+            # the slow way, with the same result.
+            for name, broken in (("_deltas", short), ("_floats", lambda _: None)):
+                with monkeypatch.context() as patch:
+                    patch.setattr(internals, name, broken)
+                    again = term_postings(SegmentTerms(reader), field, text)
+                assert again is not None
+                assert list(zip(again.ids.tolist(), again.weights.tolist())) == [(i, wt) for i, wt, _ in expected]
 
 
 @pytest.mark.parametrize(
