@@ -3,8 +3,8 @@
 Whoosh's writer sends every posting through Python three times (the field's `index`, the posting
 pool, the postings writer), which costs more than segmenting the text. For a full rebuild this
 writer keeps each text field's tokens as numpy arrays (term, document, position, boost), sorts them
-(past its memory budget, in runs spilled to disk and merged at the end, so that a worker writes one
-segment however large) and hands Whoosh's codec whole terms; character bigrams are computed on the
+(past its memory budget, in runs spilled to disk and merged at the end, so that a worker's segment
+is not bounded by memory; SEGMENT_TOKENS bounds it, for disk) and hands Whoosh's codec whole terms; character bigrams are computed on the
 code point array without any per-token Python. The segments it writes are ordinary Whoosh segments,
 posting for posting the ones `SegmentWriter` writes (tests/index/whoosh/test_bulk.py compares them).
 """
@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 BYTES_PER_TOKEN = 80  # buffered arrays plus the sort's temporaries, per token
 CHUNK_POSTINGS = 1 << 20  # postings handed to the codec at a time
 MERGE_TOKENS = 1 << 22  # tokens of spilled runs merged at a time (whole terms, so a common one may be more)
+# A worker's segment holds at most this many tokens (about 110,000 documents): past it, it starts
+# another. Writing a segment needs its runs, its files and Whoosh's compound copy of them on disk at
+# once, so this bounds the rebuild's peak of disk beyond the index, while a 100k rebuild still
+# writes one segment per worker.
+SEGMENT_TOKENS = 1 << 27
 SAMPLE = 1 << 14  # every SAMPLE-th token of a run is a candidate edge between merge chunks
 _ALNUM: np.ndarray | None = None
 
@@ -143,6 +148,7 @@ class BulkWriter(SegmentWriter):
         self.pool = PostingPool(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
         self._buffers: dict[str, _FieldBuffer] = {}
         self._words: dict[str, int] = {}
+        self.spilled_tokens = 0
         for name, fieldobj in self.schema.items():
             if isinstance(fieldobj.format, CompactPositions) and not fieldobj.vector:
                 self._buffers[name] = _FieldBuffer(grams=isinstance(fieldobj.analyzer, BigramTokenizer))
@@ -178,6 +184,7 @@ class BulkWriter(SegmentWriter):
                 if array is not None:
                     np.save(f"{prefix}.{part}.npy", array)
             buffer.runs.append(prefix)
+            self.spilled_tokens += len(taken.keys)
 
     def _word_arrays(self, fieldobj: Any, value: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         analyzer = fieldobj.analyzer
@@ -273,6 +280,11 @@ class BulkWriter(SegmentWriter):
         for chunk in _merged(sources):
             self._write_terms(fieldobj, texts, chunk)
         fw.finish_field()
+        del sources
+        for prefix in buffer.runs:  # merged: their disk is freed before the segment is assembled
+            for path in Path(prefix).parent.glob(f"{Path(prefix).name}.*.npy"):
+                path.unlink()
+        buffer.runs = []
 
     def _run(self, prefix: str, rank_of: np.ndarray | None) -> _Sorted:
         """A spilled run, memory-mapped; its word ids become ranks in the final term order (which
@@ -360,22 +372,27 @@ class _Part:
 def _index_range(
     ix: Any, documents: Callable[[int, int], Iterable[dict[str, Any]]], part: _Part, max_tokens: int, counted: Callable[[], None]
 ) -> list[Any]:
-    """Index the documents of one sequence range into one new segment (none for no documents); returns
-    the segments. Buffered tokens past `max_tokens` are spilled to sorted runs on disk."""
+    """Index the documents of one sequence range into new segments of up to SEGMENT_TOKENS tokens;
+    returns them. Buffered tokens past `max_tokens` are spilled to sorted runs on disk."""
+    segments = []
     writer = BulkWriter(ix, _lk=False)
     try:
         for fields in documents(part.lo, part.hi):
             writer.add_document(**fields)
             counted()
-            if writer.buffered_tokens > max_tokens:
+            if writer.spilled_tokens + writer.buffered_tokens > SEGMENT_TOKENS:
+                segments.append(_finish(writer))
+                writer = BulkWriter(ix, _lk=False)
+            elif writer.buffered_tokens > max_tokens:
                 writer.spill()
     except BaseException:
         writer.cancel()  # its spilled runs go with its temporary directory
         raise
-    if not writer._added:
+    if writer._added:
+        segments.append(_finish(writer))
+    else:
         writer.cancel()
-        return []
-    return [_finish(writer)]
+    return segments
 
 
 def _worker(
@@ -412,8 +429,9 @@ def build(
     """Index documents into the empty index `ix`, one forked worker per range (cuts[k], cuts[k+1]].
 
     `documents(lo, hi)` yields index fields and is called in the workers (a fresh catalog
-    connection per worker). Each worker writes one segment; past `limit_mb` its buffers are spilled to
-    sorted runs on disk and merged when the segment is written.
+    connection per worker). Each worker writes a segment per SEGMENT_TOKENS tokens (one at 100k
+    documents); past `limit_mb` its buffers are spilled to sorted runs on disk and merged when the
+    segment is written.
     Returns the number of documents; the index is unchanged if anything fails.
     """
     alnum_table()  # built once, before the fork, and shared with the workers

@@ -193,6 +193,14 @@ def test_parallel_rebuild_finds_what_a_single_build_finds(tmp_path: Path, monkey
     assert len(ix._segments()) == 1
     ix.close()
     assert results() == single
+    # A segment full (SEGMENT_TOKENS) is written and another started; every run is gone once merged.
+    monkeypatch.setattr("index.whoosh.bulk.SEGMENT_TOKENS", 60_000)
+    assert sync.rebuild(settings, catalog) == catalog.count()
+    ix = whoosh_index.open_dir(str(settings.index_path))
+    assert len(ix._segments()) > 2 and ix.doc_count() == catalog.count()
+    ix.close()
+    assert not list(settings.index_path.resolve().parent.rglob("*.npy"))
+    assert results() == single
 
 
 @pytest.mark.parametrize("failure", ["raises", "killed"])
