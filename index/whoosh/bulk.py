@@ -3,10 +3,11 @@
 Whoosh's writer sends every posting through Python three times (the field's `index`, the posting
 pool, the postings writer), which costs more than segmenting the text. For a full rebuild this
 writer keeps each text field's tokens as numpy arrays (term, document, position, boost), sorts them
-(past its memory budget, in runs spilled to disk and merged at the end, so that a worker's segment
-is not bounded by memory; SEGMENT_TOKENS bounds it, for disk) and hands Whoosh's codec whole terms; character bigrams are computed on the
-code point array without any per-token Python. The segments it writes are ordinary Whoosh segments,
-posting for posting the ones `SegmentWriter` writes (tests/index/whoosh/test_bulk.py compares them).
+and hands Whoosh's codec whole terms; character bigrams are computed on the code point array without
+any per-token Python. Past its memory budget, a writer spills its sorted tokens as runs to disk and
+merges them when it writes the segment, so a segment is not bounded by memory (SEGMENT_TOKENS bounds
+it, for disk). The segments it writes are ordinary Whoosh segments, posting for posting the ones
+`SegmentWriter` writes (tests/index/whoosh/test_bulk.py compares them).
 """
 
 from __future__ import annotations
