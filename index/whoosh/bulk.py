@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 BYTES_PER_TOKEN = 80  # buffered arrays plus the sort's temporaries, per token
 CHUNK_POSTINGS = 1 << 20  # postings handed to the codec at a time
 MERGE_TOKENS = 1 << 22  # tokens of spilled runs merged at a time (whole terms, so a common one may be more)
-# A worker's segment holds at most this many tokens (about 110,000 documents): past it, it starts
+# A worker's segment holds at most this many tokens (about 150,000 of the bench's documents): past it, it starts
 # another. Writing a segment needs its runs, its files and Whoosh's compound copy of them on disk at
 # once, so this bounds the rebuild's peak of disk beyond the index, while a 100k rebuild still
 # writes one segment per worker.
