@@ -193,11 +193,21 @@ def test_parallel_rebuild_finds_what_a_single_build_finds(tmp_path: Path, monkey
     assert len(ix._segments()) == 1
     ix.close()
     assert results() == single
-    # A segment full (SEGMENT_TOKENS) is written and another started; every run is gone once merged.
+    # A segment full (SEGMENT_TOKENS) is written and another started; every run is gone once merged,
+    # before Whoosh copies the segment's files into its compound file (disk would hold all three).
     monkeypatch.setattr("index.whoosh.bulk.SEGMENT_TOKENS", 60_000)
+    assembled: list[int] = []
+    assemble = BulkWriter._assemble_segment
+
+    def assemble_without_runs(self: BulkWriter) -> None:
+        assert not list(Path(self._tempstorage.folder).glob("*.npy"))
+        assembled.append(1)
+        assemble(self)
+
+    monkeypatch.setattr(BulkWriter, "_assemble_segment", assemble_without_runs)
     assert sync.rebuild(settings, catalog) == catalog.count()
     ix = whoosh_index.open_dir(str(settings.index_path))
-    assert len(ix._segments()) > 2 and ix.doc_count() == catalog.count()
+    assert len(ix._segments()) == len(assembled) > 2 and ix.doc_count() == catalog.count()
     ix.close()
     assert not list(settings.index_path.resolve().parent.rglob("*.npy"))
     assert results() == single
