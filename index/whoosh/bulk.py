@@ -72,6 +72,9 @@ def _key_text(key: int) -> bytes:
     return (chr(key >> 21) + chr(key & 0x1FFFFF)).encode("utf-8")
 
 
+_RUN_PARTS = ("keys", "docs", "positions", "boosts")
+
+
 @dataclass
 class _Sorted:
     """One field's tokens sorted by term, in document and position order within a term."""
@@ -80,6 +83,27 @@ class _Sorted:
     docs: np.ndarray
     positions: np.ndarray
     boosts: np.ndarray | None  # None: every boost is 1 (bigrams)
+
+    def save(self, prefix: str) -> None:
+        """Write the arrays as a run on disk, one .npy file each (`prefix`.keys.npy ...)."""
+        for part in _RUN_PARTS:
+            array = getattr(self, part)
+            if array is not None:
+                np.save(f"{prefix}.{part}.npy", array)
+
+    @staticmethod
+    def load(prefix: str) -> _Sorted:
+        """A run written by `save`, memory-mapped."""
+        paths = [Path(f"{prefix}.{part}.npy") for part in _RUN_PARTS]
+        keys, docs, positions, boosts = (np.load(p, mmap_mode="r") if p.exists() else None for p in paths)
+        assert keys is not None and docs is not None and positions is not None
+        return _Sorted(keys, docs, positions, boosts)
+
+    @staticmethod
+    def remove(prefix: str) -> None:
+        """Delete a run's files (mapped arrays stay readable until dropped)."""
+        for part in (*_RUN_PARTS, "ranks"):
+            Path(f"{prefix}.{part}.npy").unlink(missing_ok=True)
 
     def part(self, lo: int, hi: int) -> _Sorted:
         boosts = None if self.boosts is None else np.asarray(self.boosts[lo:hi])
@@ -176,14 +200,7 @@ class BulkWriter(SegmentWriter):
                 continue
             taken = buffer.take(None if buffer.grams else rank_of, ids=True)
             prefix = str(folder / f"{name}.run{len(buffer.runs)}")
-            for part, array in (
-                ("keys", taken.keys),
-                ("docs", taken.docs),
-                ("positions", taken.positions),
-                ("boosts", taken.boosts),
-            ):
-                if array is not None:
-                    np.save(f"{prefix}.{part}.npy", array)
+            taken.save(prefix)
             buffer.runs.append(prefix)
             self.spilled_tokens += len(taken.keys)
 
@@ -283,20 +300,13 @@ class BulkWriter(SegmentWriter):
         fw.finish_field()
         del sources
         for prefix in buffer.runs:  # merged: their disk is freed before the segment is assembled
-            for path in Path(prefix).parent.glob(f"{Path(prefix).name}.*.npy"):
-                path.unlink()
+            _Sorted.remove(prefix)
         buffer.runs = []
 
     def _run(self, prefix: str, rank_of: np.ndarray | None) -> _Sorted:
         """A spilled run, memory-mapped; its word ids become ranks in the final term order (which
         keeps the run sorted: the words it holds keep their relative order as others are added)."""
-        boosts = Path(f"{prefix}.boosts.npy")
-        run = _Sorted(
-            np.load(f"{prefix}.keys.npy", mmap_mode="r"),
-            np.load(f"{prefix}.docs.npy", mmap_mode="r"),
-            np.load(f"{prefix}.positions.npy", mmap_mode="r"),
-            np.load(boosts, mmap_mode="r") if boosts.exists() else None,
-        )
+        run = _Sorted.load(prefix)
         if rank_of is not None:
             ranks = np.lib.format.open_memmap(f"{prefix}.ranks.npy", mode="w+", dtype=np.int32, shape=run.keys.shape)
             for lo in range(0, len(ranks), MERGE_TOKENS):
@@ -317,7 +327,6 @@ class BulkWriter(SegmentWriter):
         post_weights = np.add.reduceat(boosts, starts) * fieldobj.format.field_boost
         post_ranks = ranks[starts]
         blob = positions.astype("<u4").tobytes()
-        del ranks, docs, positions, boosts
         term_starts = np.flatnonzero(np.concatenate(([True], post_ranks[1:] != post_ranks[:-1])))
         term_ends = np.concatenate((term_starts[1:], [len(post_ranks)]))
 
