@@ -131,13 +131,22 @@ class Reader(Protocol):
         status, validity, group, text, seq."""
         ...
 
-    def column(self, name: str) -> list[Any]:
-        """A number column, one value per document number: pubdate, listdate."""
+    changed: np.ndarray | None
+    """When this reader was reopened from the engine's previous one and keeps its document numbers:
+    the numbers whose documents were written since (new, or rewritten in place); any other live
+    number holds the same document as before. None when the reader numbered its documents afresh."""
+
+    def column(self, name: str, docs: np.ndarray | None = None) -> list[Any]:
+        """A number column (pubdate, listdate): one value per document number, or per number of `docs`."""
         ...
 
     def coded_column(self, name: str) -> tuple[list[str], np.ndarray]:
         """A keyword column (category, agency, year, status, validity, group) as `index.sets.code_values`
         of its value per document number gives it."""
+        ...
+
+    def values(self, name: str, docs: np.ndarray) -> list[str]:
+        """A keyword column's value in each of a few documents ("" for none)."""
         ...
 
     def doc_count(self) -> int: ...
@@ -184,6 +193,27 @@ class _Column:
 
     values: list[str]
     codes: np.ndarray
+
+
+def _grown(col: _Column, n: int, changed: np.ndarray, values: list[str]) -> _Column:
+    """`col` over `n` document numbers, the `changed` ones holding `values`."""
+    merged = sorted(set(col.values) | set(values))
+    index = {v: i for i, v in enumerate(merged)}
+    remap = np.array([index[v] for v in col.values] + [-1], dtype=np.int32)  # code -1 (no value) stays -1
+    codes = np.full(n, -1, dtype=np.int32)
+    codes[: len(col.codes)] = remap[col.codes]
+    codes[changed] = np.array([index[v] for v in values], dtype=np.int32)
+    return _Column(merged, codes)
+
+
+def _pruned(col: _Column, live: np.ndarray) -> _Column:
+    """`col` without the values no live document holds (deleted documents' codes become -1 if theirs go)."""
+    codes = col.codes[live]
+    held = np.bincount(codes[codes >= 0], minlength=len(col.values)) > 0
+    if held.all():
+        return col
+    remap = np.append(np.where(held, np.cumsum(held) - 1, -1), -1).astype(np.int32)
+    return _Column([v for v, h in zip(col.values, held, strict=True) if h], remap[col.codes])
 
 
 def _listyear(key: int) -> str:
@@ -320,7 +350,9 @@ class Engine:
         self._target: Path | None = None
         self._reader: Any = None
         self._cols: dict[str, _Column] = {}
+        self._coded: dict[str, _Column] = {}  # the keyword columns as read, kept for a reopen to extend
         self._pubdate = np.zeros(0, dtype=np.int64)
+        self._listdate = np.zeros(0, dtype=np.int64)
         self._when = np.zeros(0, dtype=np.int64)
         self._live = np.zeros(0, dtype=bool)
         self.dict_id = ""
@@ -353,23 +385,37 @@ class Engine:
         self._load_columns()
         self.last_error = ""
 
-    def _load_columns(self) -> None:
+    def _load_columns(self, changed: np.ndarray | None = None) -> None:
+        """The per-document columns of the reader; with `changed` (the reader kept the previous
+        one's numbers), only those documents' values are read, the rest kept."""
         reader = self._reader
-        self._live = reader.live
+        self._live = live = reader.live
         self._postings = reader.postings
         self._alternatives = {}
-        self._cols = {name: _Column(*reader.coded_column(name)) for name in _COLUMNS}
-        pubdate = np.array(reader.column("pubdate"), dtype=np.int64)
-        self._pubdate = pubdate
-        listdate = np.array(reader.column("listdate"), dtype=np.int64)
+        names = (*_COLUMNS, "group")
+        if changed is None:
+            cols = {name: _Column(*reader.coded_column(name)) for name in names}
+            pubdate = np.array(reader.column("pubdate"), dtype=np.int64)
+            listdate = np.array(reader.column("listdate"), dtype=np.int64)
+        else:
+            n = len(live)
+            cols = {name: _grown(self._coded[name], n, changed, reader.values(name, changed)) for name in names}
+            pubdate, listdate = (np.zeros(n, dtype=np.int64) for _ in range(2))
+            for now, before, name in ((pubdate, self._pubdate, "pubdate"), (listdate, self._listdate, "listdate")):
+                now[: len(before)] = before
+                now[changed] = np.array(reader.column(name, changed), dtype=np.int64)
+        # Values held by live documents only, so a long-running engine's columns equal a fresh one's.
+        self._coded = {name: _pruned(col, live) for name, col in cols.items()}
+        self._cols = {name: self._coded[name] for name in _COLUMNS}
+        self._pubdate, self._listdate = pubdate, listdate
         # Sorting by date: the stated date, else the list date (after the dated documents of that day).
         self._when = np.where(pubdate > 0, pubdate * 2 + 1, listdate * 2)
         # 列表年份 of the documents stating no date (only those have a listdate; the facet within 日期不详).
         # Keys 0 for no date, else the year or month + 1 (a month may be 00 when only the year is known).
-        self._cols["listyear"] = _Column(*code_keys(np.where(listdate > 0, listdate // 10000 + 1, 0), _listyear))
-        self._cols["month"] = _Column(*code_keys(np.where(pubdate > 0, pubdate // 100 % 100 + 1, 0), _month))
+        self._cols["listyear"] = _pruned(_Column(*code_keys(np.where(listdate > 0, listdate // 10000 + 1, 0), _listyear)), live)
+        self._cols["month"] = _pruned(_Column(*code_keys(np.where(pubdate > 0, pubdate // 100 % 100 + 1, 0), _month)), live)
         # The group of reposts and copies of each document (-1: none); results show one per group.
-        group = _Column(*reader.coded_column("group"))
+        group = self._coded["group"]
         blank = group.values.index("") if "" in group.values else -2
         self._group = np.where(group.codes == blank, -1, group.codes).astype(np.int64)
 
@@ -394,7 +440,7 @@ class Engine:
                 old, new = self._reader, self._reader.reopen()
                 self._reader = self._open_reader_slot[0] = new
                 old.close()
-                self._load_columns()
+                self._load_columns(new.changed)
                 self.last_error = ""
 
     def _meta_stamp(self) -> tuple[int, int]:

@@ -1,9 +1,10 @@
 """tantivy behind the engine: a `Reader` over one tantivy searcher, and the engine that opens it.
 
 tantivy matches terms and phrases in Rust; the reader hands the engine what it plans with: a term's
-live documents as a sorted array of document numbers. A document's number is the rank of its catalog
-seq among the searcher's live documents, so tantivy, ordering matches by the seq fast field, hands
-them over already sorted. Scores are tantivy's BM25, asked for the few documents being ranked, every
+live documents as a sorted array of document numbers. Document numbers follow catalog seq order (a
+reader opened afresh numbers the live documents by the rank of their seq; one reopened after a sync
+keeps its predecessor's numbers), so tantivy, ordering matches by the seq fast field, hands them
+over already sorted. Scores are tantivy's BM25, asked for the few documents being ranked, every
 term at once (`TantivyPostings.scores`); the engine's field boosts, tiers and bonuses apply on top,
 as for Whoosh.
 """
@@ -23,7 +24,7 @@ import tantivy
 
 from index.engine import Engine
 from index.sets import EMPTY, bm25_idf, intersect, locate
-from index.tantivy.schema import KEYWORDS, NUMBERS
+from index.tantivy.schema import KEYWORDS, NUMBERS, WRITTEN, last_written
 from index.tantivy.writer import check_index
 
 # Scoring: a term's scores over the whole index are read once and kept per searcher (cost about its
@@ -32,6 +33,8 @@ from index.tantivy.writer import check_index
 # hand-over to Python). Measured at 100k documents: a term read 0.47 µs a posting, the filtered query
 # 3-5 ms plus 1.4-3 µs a candidate; kept scores serve later requests too, so the costs lean to them.
 QUERY_COST, CANDIDATE_COST = 10_000, 6.0
+RENUMBER_FRESH = 10_000  # a reopen after a sync that wrote more (and a tenth of the index) numbers afresh
+RENUMBER_HOLES = 4_096  # ... as one does past this many holes (and a quarter of the numbers)
 FEW_TERMS = 16  # a query of up to this many terms (keywords, which recur) always keeps its terms' scores
 _first, _second = operator.itemgetter(0), operator.itemgetter(1)  # of a hit: (score or sort value, address)
 _STORED_AS = {"title_text": "title", "doc_no_text": "doc_no"}  # our stored names for the shown text
@@ -90,8 +93,8 @@ class TantivyPostings:
 
     def __init__(self, reader: TantivyReader, max_bytes: int = 256 << 20) -> None:
         self._reader = reader
-        self.doc_count = reader.size
-        self.live_count = reader.size
+        self.doc_count = reader.size  # document numbers, holes included
+        self.live_count = reader.live_count
         self._ids: _Lru[TermPosting] = _Lru(max_bytes, lambda p: p.nbytes)
         self._scored: _Lru[tuple[np.ndarray, np.ndarray]] = _Lru(max_bytes, lambda v: int(v[0].nbytes + v[1].nbytes))
 
@@ -177,17 +180,34 @@ class TantivyPostings:
 
 
 class TantivyReader:
-    """One tantivy searcher, its document numbering (by catalog seq), and its postings."""
+    """One tantivy searcher, its document numbering (by catalog seq), and its postings.
+
+    A reader opened afresh numbers the live documents 0, 1, ... in seq order. One reopened after a
+    sync (`reopen`) keeps its predecessor's numbers: a document the sync deleted leaves a hole (not
+    live), one rewritten under its old seq (its derived fields moved) keeps its number, and new
+    documents, whose seqs are above every earlier one, are numbered after the rest. Number order is
+    still seq order, so both rank alike; `changed` lists the numbers whose documents the sync wrote,
+    and the engine re-reads only those of its columns. A reader renumbers afresh when that is not
+    exact, when the sync wrote more than RENUMBER_FRESH documents, or when holes pass RENUMBER_HOLES.
+    """
 
     long_phrases = True  # a phrase query intersects its terms' postings in Rust, rarest first
 
-    def __init__(self, ix: Any, index_dir: Path) -> None:
+    def __init__(self, ix: Any, index_dir: Path, previous: TantivyReader | None = None) -> None:
         self._ix = ix
         self._dir = index_dir
         self._stamp = self._commit_stamp()
         ix.reload()
         self._searcher = ix.searcher()
         self.schema = ix.schema
+        self.live_count = int(self._searcher.num_docs)
+        self.changed: np.ndarray | None = None
+        self._addresses: list[Any] | None = None  # by number, when numbered afresh (else looked up by seq)
+        if previous is None or not self._continue(previous):
+            self._number_afresh()
+        self._postings = TantivyPostings(self)
+
+    def _number_afresh(self) -> None:
         hits = self._searcher.search(
             tantivy.Query.all_query(),
             limit=max(1, self._searcher.num_docs),
@@ -201,7 +221,49 @@ class TantivyReader:
         self._num_of_seq = np.full(int(self._seq[-1]) + 1 if self.size else 1, -1, dtype=np.int64)
         self._num_of_seq[self._seq] = np.arange(self.size, dtype=np.int64)
         self._live = np.ones(self.size, dtype=bool)
-        self._postings = TantivyPostings(self)
+        self._written = last_written(self._searcher)
+
+    def _continue(self, previous: TantivyReader) -> bool:
+        """Number as `previous` did, with what the syncs since wrote; False when that is not exact."""
+        since = tantivy.Query.range_query(self.schema, WRITTEN, tantivy.FieldType.Unsigned, previous._written, None, False)
+        count = self._searcher.search(since, limit=1, count=True).count or 0
+        if count > max(RENUMBER_FRESH, previous.size // 10):
+            return False
+        hits = (
+            self._searcher.search(since, limit=count, count=False, order_by_field="seq", order=tantivy.Order.Asc).hits
+            if count
+            else []
+        )
+        live = previous.live.copy()
+        for _, address in hits:  # the sync deleted each earlier document of a written one's id
+            (doc_id,) = self._searcher.doc(address).to_dict()["id"]
+            live[previous.postings.get("id", doc_id).ids] = False
+        top = int(previous._seq[-1]) if previous.size else -1
+        kept: list[int] = []
+        added: list[int] = []
+        for seq in (int(k) for k, _ in hits):
+            if seq > top:
+                added.append(seq)
+            elif seq < len(previous._num_of_seq) and previous._num_of_seq[seq] >= 0 and previous.live[previous._num_of_seq[seq]]:
+                kept.append(int(previous._num_of_seq[seq]))  # rewritten under its old seq
+            else:
+                return False  # an earlier seq the previous reader never held: not a sync's doing
+        live[kept] = True
+        size = previous.size + len(added)
+        exact = int(np.count_nonzero(live)) + len(added) == self.live_count
+        if not exact or size - self.live_count > max(RENUMBER_HOLES, size // 4):
+            return False
+        self.size = size
+        self._seq = np.concatenate([previous._seq, np.array(added, dtype=np.int64)])
+        self._live = np.concatenate([live, np.ones(len(added), dtype=bool)])
+        self._num_of_seq = previous._num_of_seq
+        if added:
+            self._num_of_seq = np.full(added[-1] + 1, -1, dtype=np.int64)
+            self._num_of_seq[: len(previous._num_of_seq)] = previous._num_of_seq
+            self._num_of_seq[added] = np.arange(previous.size, size, dtype=np.int64)
+        self.changed = np.union1d(np.array(kept, dtype=np.int64), np.arange(previous.size, size, dtype=np.int64))
+        self._written = max(previous._written, last_written(self._searcher)) if count else previous._written
+        return True
 
     @property
     def postings(self) -> TantivyPostings:
@@ -221,7 +283,7 @@ class TantivyReader:
     def ids(self, query: Any) -> np.ndarray:
         """The sorted numbers of every live document matching `query`."""
         hits = self._searcher.search(
-            query, limit=max(1, self.size), count=False, order_by_field="seq", order=tantivy.Order.Asc
+            query, limit=max(1, self.live_count), count=False, order_by_field="seq", order=tantivy.Order.Asc
         ).hits
         if not hits:
             return EMPTY
@@ -229,7 +291,7 @@ class TantivyReader:
 
     def scored(self, query: Any, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and scores of the live documents matching `query` (unsorted; all by default)."""
-        hits = self._searcher.search(query, limit=limit or max(1, self.size), count=False).hits
+        hits = self._searcher.search(query, limit=limit or max(1, self.live_count), count=False).hits
         if not hits:
             return EMPTY, np.zeros(0, dtype=np.float32)
         scores = np.fromiter(map(_first, hits), dtype=np.float32, count=len(hits))
@@ -246,28 +308,42 @@ class TantivyReader:
             ids = self.ids(tantivy.Query.phrase_query(self.schema, field, terms))
         return ids if within is None else intersect(within, ids, self.size)
 
+    def _address(self, docnum: int) -> Any:
+        if self._addresses is not None:
+            return self._addresses[docnum]
+        query = tantivy.Query.term_query(self.schema, "seq", int(self._seq[docnum]))
+        return self._searcher.search(query, limit=1, count=False).hits[0][1]
+
     def stored(self, docnum: int) -> dict[str, Any]:
-        values = self._searcher.doc(self._addresses[docnum]).to_dict()
+        values = self._searcher.doc(self._address(docnum)).to_dict()
         return {_STORED_AS.get(k, k): v[0] for k, v in values.items() if v}
 
-    def column(self, name: str) -> list[Any]:
+    def column(self, name: str, docs: np.ndarray | None = None) -> list[Any]:
         assert name in NUMBERS, name
-        return [v or 0 for v in self._searcher.fast_field_values(name, self._addresses)]
+        addresses = self._addresses if docs is None else [self._address(d) for d in docs.tolist()]
+        if addresses is None:
+            raise ValueError("a reader reopened after a sync reads columns of given documents only")
+        return [v or 0 for v in self._searcher.fast_field_values(name, addresses)]
 
     def coded_column(self, name: str) -> tuple[list[str], np.ndarray]:
         """Codes straight from each value's documents: no Python string per document (a keyword field
         holds one value per document; one without a term reads as "")."""
         assert name in KEYWORDS, name
         held = {value: self._postings.get(name, value).ids for value, _ in self._searcher.terms_with_prefix(name, "")}
-        values = sorted(set(held) | ({""} if sum(len(ids) for ids in held.values()) < self.size else set()))
+        values = sorted(set(held) | ({""} if sum(len(ids) for ids in held.values()) < self.live_count else set()))
         codes = np.full(self.size, values.index("") if "" in values else -1, dtype=np.int32)
         for code, value in enumerate(values):
             if value in held:
                 codes[held[value]] = code
         return values, codes
 
+    def values(self, name: str, docs: np.ndarray) -> list[str]:
+        """A keyword field's value in each of a few documents ("" where it has none)."""
+        assert name in KEYWORDS, name
+        return [str(self.stored(d).get(name, "")) for d in docs.tolist()]
+
     def doc_count(self) -> int:
-        return self.size
+        return self.live_count
 
     def _commit_stamp(self) -> tuple[int, int]:
         try:
@@ -280,7 +356,7 @@ class TantivyReader:
         return self._commit_stamp() == self._stamp
 
     def reopen(self) -> TantivyReader:
-        return TantivyReader(self._ix, self._dir)
+        return TantivyReader(self._ix, self._dir, previous=self)
 
     def close(self) -> None:
         """Nothing to release by hand: tantivy frees the searcher with its last reference."""

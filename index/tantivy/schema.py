@@ -19,11 +19,14 @@ import tantivy
 
 from index.analysis import ANALYZER_VERSION, normalize, word_lists
 
-SCHEMA_VERSION = f"t1.{ANALYZER_VERSION}"
+SCHEMA_VERSION = f"t2.{ANALYZER_VERSION}"  # t2: the `written` stamp
 WORDS, GRAMS = ("title", "body"), ("title_ng", "body_ng", "doc_no")
 KEYWORDS = ("id", "source", "doc_key", "doc_code", "agency", "category", "year", "status", "validity", "group")
 NUMBERS = ("pubdate", "listdate", "seq")
 STORED = ("url", "text", "title_text", "doc_no_text")  # as written, for the result list
+# The write that added a document: 0 for a rebuild, then one more for each sync. A reader reopened
+# after a sync finds what it wrote by this stamp, and keeps the numbering of everything else.
+WRITTEN = "written"
 
 
 def build_schema() -> Any:
@@ -37,6 +40,7 @@ def build_schema() -> Any:
         sb.add_text_field(name, stored=True, fast=True, tokenizer_name="raw", index_option="basic")
     for name in NUMBERS:
         sb.add_unsigned_field(name, stored=True, indexed=True, fast=True)
+    sb.add_unsigned_field(WRITTEN, indexed=True, fast=True)
     for name in STORED:
         sb.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
     return sb.build()
@@ -63,9 +67,10 @@ def analysed(fields: dict[str, Any], dict_id: str) -> dict[str, Any]:
     return out
 
 
-def to_document(values: dict[str, Any]) -> Any:
-    """The tantivy document of `analysed` values."""
+def to_document(values: dict[str, Any], written: int = 0) -> Any:
+    """The tantivy document of `analysed` values, stamped with the write that adds it."""
     doc = tantivy.Document()
+    doc.add_unsigned(WRITTEN, written)
     for name, value in values.items():
         if name in NUMBERS:
             doc.add_unsigned(name, value)
@@ -77,3 +82,11 @@ def to_document(values: dict[str, Any]) -> Any:
         else:
             doc.add_text(name, value)
     return doc
+
+
+def last_written(searcher: Any) -> int:
+    """The highest `written` stamp a searcher's documents carry (0 for none)."""
+    if not searcher.num_docs:
+        return 0
+    hits = searcher.search(tantivy.Query.all_query(), limit=1, count=False, order_by_field=WRITTEN, order=tantivy.Order.Desc).hits
+    return int(hits[0][0]) if hits else 0

@@ -25,7 +25,7 @@ from index import analysis, dictionary
 from index.build import INDEX_LOCK_WAIT_S, Build, SyncPlan, document_fields, new_build, read_meta
 from index.errors import EngineError, IndexMissingError
 from index.tantivy import layout
-from index.tantivy.schema import SCHEMA_VERSION, analysed, build_schema, to_document
+from index.tantivy.schema import SCHEMA_VERSION, analysed, build_schema, last_written, to_document
 
 log = logging.getLogger(__name__)
 
@@ -188,16 +188,21 @@ def sync(settings: Settings, catalog: Catalog) -> int:
         dict_id = dictionary.load(index_dir.resolve())
         plan = SyncPlan.of(catalog, meta)
         ix = tantivy.Index.open(str(index_dir.resolve()))
+        # Above every stamp in the index and every one recorded (one of a sync whose meta was not
+        # written), so a reader of an earlier commit finds exactly the documents written since.
+        written = 1 + max(last_written(ix.searcher()), int(meta.get("written", 0)))
         writer = ix.writer(heap_size=min(settings.index_writer_mb, 256) << 20, num_threads=1)
         try:
             for stored in plan.documents:
                 writer.delete_documents_by_term("id", stored.id)
-                writer.add_document(to_document(analysed(document_fields(stored, plan.derived), dict_id)))
+                writer.add_document(to_document(analysed(document_fields(stored, plan.derived), dict_id), written))
             writer.commit()
             writer.wait_merging_threads()
         except BaseException:
             writer.rollback()
             raise
+        if plan.documents:
+            meta["written"] = written
         plan.record(index_dir.resolve(), meta, catalog)
         changed = len(plan.documents)
         log.info("tantivy index synced: %d documents updated", changed)

@@ -17,6 +17,7 @@ class WhooshReader:
     """One Whoosh searcher: postings read into arrays once (`PostingCache`), positions for phrases."""
 
     long_phrases = False  # a phrase reads every token's positions into Python
+    changed: np.ndarray | None = None  # a reopened reader numbers afresh: Whoosh may have merged any segment
 
     def __init__(self, ix: Any) -> None:
         self._ix = ix
@@ -33,11 +34,15 @@ class WhooshReader:
     def stored(self, docnum: int) -> dict[str, Any]:
         return dict(self._searcher.stored_fields(docnum))
 
-    def column(self, name: str) -> list[Any]:
-        return list(self._searcher.reader().column_reader(name))
+    def column(self, name: str, docs: np.ndarray | None = None) -> list[Any]:
+        values = self._searcher.reader().column_reader(name)
+        return list(values) if docs is None else [values[d] for d in docs.tolist()]
 
     def coded_column(self, name: str) -> tuple[list[str], np.ndarray]:
         return code_values(self.column(name))
+
+    def values(self, name: str, docs: np.ndarray) -> list[str]:
+        return [str(v) if v is not None else "" for v in self.column(name, docs)]
 
     def doc_count(self) -> int:
         return int(self._searcher.doc_count())

@@ -1,0 +1,116 @@
+"""A tantivy reader reopened after a sync keeps its numbering: only what the sync wrote is read again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tantivy
+
+from archive.catalog import Catalog
+from archive.settings import Settings
+from archive.transfer import import_documents
+from index.agreement import compare
+from index.api import SearchRequest, index_writer, open_backend
+from index.build import document_fields
+from index.tantivy.engine import TantivyEngine
+from index.tantivy.schema import analysed, last_written, to_document
+from tests.conftest import make_settings
+from tests.index.test_live import QUERIES, _all, _facets, _line
+
+WORDS = ("推进", "救助", "预算", "养老", "培训", "检查")
+
+
+def _archive(tmp_path: Path, count: int) -> tuple[Settings, Catalog]:
+    settings = make_settings(tmp_path / "data", index_backend="tantivy")
+    catalog = Catalog(settings.catalog_path)
+    import_documents(catalog, [_line(n, 1, (WORDS[n % 6], WORDS[(n + 1) % 6])) for n in range(count)])
+    index_writer(settings).rebuild(catalog)
+    return settings, catalog
+
+
+def _same_answers(kept: TantivyEngine, settings: Settings) -> None:
+    fresh = open_backend(settings)
+    try:
+        assert kept.status().documents == fresh.status().documents
+        for request in [*QUERIES, SearchRequest(q="第2稿"), SearchRequest(q="", filters={"validity": "已废止"})]:
+            kept_ids, kept_page = _all(kept, request)
+            fresh_ids, fresh_page = _all(fresh, request)
+            assert kept_ids == fresh_ids, request
+            assert kept_page.total == fresh_page.total == len(kept_ids), request
+            assert _facets(kept_page) == _facets(fresh_page), request
+            assert [h.score for h in kept_page.hits] == pytest.approx([h.score for h in fresh_page.hits]), request
+    finally:
+        fresh.close()
+
+
+def test_a_reopen_after_a_sync_reads_only_the_written_documents(tmp_path: Path) -> None:
+    settings, catalog = _archive(tmp_path, 30)
+    kept = TantivyEngine(settings.index_path)
+    before = kept._reader  # noqa: SLF001 - the numbering is what is checked
+    assert before.changed is None and before.size == 30
+    # Five edited (their old versions deleted), three new, one withdrawn.
+    import_documents(catalog, [_line(n, 2, (WORDS[(n + 2) % 6],)) for n in range(5)])
+    import_documents(catalog, [_line(n, 1, (WORDS[n % 6],)) for n in range(30, 33)])
+    catalog.mark_withdrawn("imp-7")
+    index_writer(settings).sync(catalog)
+    kept.refresh()
+    reader = kept._reader  # noqa: SLF001
+    assert reader is not before
+    # Nine documents written: each a new number after the thirty, and six holes where they were.
+    assert reader.changed is not None and reader.changed.tolist() == list(range(30, 39))
+    assert reader.size == 39 and reader.live_count == 33
+    assert not reader.live[[0, 1, 2, 3, 4, 7]].any() and reader.live[30:].all()
+    # Number order is seq order, as a fresh reader's.
+    seqs = [reader.stored(d)["seq"] for d in np.flatnonzero(reader.live)]
+    assert seqs == sorted(seqs)
+    _same_answers(kept, settings)
+    assert kept.search(SearchRequest(q="第2稿")).total == 5
+    assert compare(kept, catalog).ok
+    kept.close()
+    catalog.close()
+
+
+def test_a_document_rewritten_under_its_old_seq_keeps_its_number(tmp_path: Path) -> None:
+    # A sync rewrites an unchanged document whose derived fields moved (repealed by a newer one,
+    # grouped with a repost) under its own seq: its number stays, its columns are read again.
+    settings, catalog = _archive(tmp_path, 12)
+    kept = TantivyEngine(settings.index_path)
+    stored = catalog.get("imp-4")
+    assert stored is not None
+    ix = tantivy.Index.open(str(settings.index_path.resolve()))
+    written = last_written(ix.searcher()) + 1
+    writer = ix.writer(heap_size=32 << 20, num_threads=1)
+    writer.delete_documents_by_term("id", "imp-4")
+    moved = document_fields(stored, {"imp-4": ("已废止", "")})
+    writer.add_document(to_document(analysed(moved, kept.dict_id), written))
+    writer.commit()
+    writer.wait_merging_threads()
+    number = int(kept._postings.get("id", "imp-4").ids[0])  # noqa: SLF001
+    kept.refresh()
+    reader = kept._reader  # noqa: SLF001
+    assert reader.changed is not None and reader.changed.tolist() == [number]
+    assert reader.size == 12 and reader.live.all()
+    assert [h.id for h in kept.search(SearchRequest(q="", filters={"validity": "已废止"})).hits] == ["imp-4"]
+    _same_answers(kept, settings)
+    kept.close()
+    catalog.close()
+
+
+def test_a_reopen_numbers_afresh_past_the_holes_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("index.tantivy.engine.RENUMBER_HOLES", 0)
+    settings, catalog = _archive(tmp_path, 12)
+    kept = TantivyEngine(settings.index_path)
+    import_documents(catalog, [_line(n, 2, (WORDS[n % 6],)) for n in range(2)])  # 2 holes of 14: kept
+    index_writer(settings).sync(catalog)
+    kept.refresh()
+    assert kept._reader.changed is not None  # noqa: SLF001
+    import_documents(catalog, [_line(n, 2, (WORDS[n % 6],)) for n in range(2, 6)])  # 6 of 18: past a quarter
+    index_writer(settings).sync(catalog)
+    kept.refresh()
+    reader = kept._reader  # noqa: SLF001
+    assert reader.changed is None and reader.size == 12 and reader.live.all()
+    _same_answers(kept, settings)
+    kept.close()
+    catalog.close()
