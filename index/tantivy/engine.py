@@ -23,7 +23,7 @@ import numpy as np
 import tantivy
 
 from index.engine import Engine
-from index.sets import EMPTY, bm25_idf, intersect, locate
+from index.sets import EMPTY, bm25_idf, intersect, locate, union
 from index.tantivy.schema import KEYWORDS, NUMBERS, WRITTEN, last_written
 from index.tantivy.writer import check_index
 
@@ -42,11 +42,13 @@ _STORED_AS = {"title_text": "title", "doc_no_text": "doc_no"}  # our stored name
 
 @dataclass
 class TermPosting:
-    """One term: the sorted numbers of the live documents holding it."""
+    """One term: the sorted numbers of the live documents holding it (`stale`: as the previous
+    reader had them, before the documents written since)."""
 
     field: str
     text: str
     ids: np.ndarray
+    stale: bool = False
 
     @property
     def nbytes(self) -> int:
@@ -71,6 +73,19 @@ class _Lru(Generic[V]):
         with self._lock:
             return self._items.get(key)
 
+    def put(self, key: tuple[str, str], value: V) -> V:
+        """Keep `value` under `key`, in place of what was kept (as most recently used)."""
+        with self._lock:
+            old = self._items.pop(key, None)
+            self._bytes += self._size(value) - (self._size(old) if old is not None else 0)
+            self._items[key] = value
+        return value
+
+    def items(self) -> list[tuple[tuple[str, str], V]]:
+        """What is kept, least recently used first."""
+        with self._lock:
+            return list(self._items.items())
+
     def get(self, key: tuple[str, str], read: Callable[[], V]) -> V:
         with self._lock:
             hit = self._items.get(key)
@@ -89,14 +104,23 @@ class _Lru(Generic[V]):
 
 
 class TantivyPostings:
-    """Term postings of one searcher, read on first use (LRU, bounded in bytes)."""
+    """Term postings of one searcher, read on first use (LRU, bounded in bytes).
 
-    def __init__(self, reader: TantivyReader, max_bytes: int = 256 << 20) -> None:
+    A reader that kept its predecessor's numbering (`TantivyReader.changed`) starts with the
+    predecessor's postings, marked stale: on first use each is brought up to date by dropping the
+    documents deleted or rewritten since and adding those written since that hold the term (a small
+    query), rather than read whole. Scores are not kept over: every term's BM25 moves with the counts.
+    """
+
+    def __init__(self, reader: TantivyReader, max_bytes: int = 256 << 20, previous: TantivyPostings | None = None) -> None:
         self._reader = reader
         self.doc_count = reader.size  # document numbers, holes included
         self.live_count = reader.live_count
         self._ids: _Lru[TermPosting] = _Lru(max_bytes, lambda p: p.nbytes)
         self._scored: _Lru[tuple[np.ndarray, np.ndarray]] = _Lru(max_bytes, lambda v: int(v[0].nbytes + v[1].nbytes))
+        if previous is not None and reader.changed is not None:
+            for key, posting in previous._ids.items():
+                self._ids.put(key, TermPosting(posting.field, posting.text, posting.ids, stale=True))
 
     def get(self, field: str, text: str) -> TermPosting:
         reader = self._reader
@@ -105,7 +129,25 @@ class TantivyPostings:
             held = text and reader.doc_freq(field, text)
             return TermPosting(field, text, reader.ids(tantivy.Query.term_query(reader.schema, field, text)) if held else EMPTY)
 
-        return self._ids.get((field, text), read)
+        posting = self._ids.get((field, text), read)
+        if posting.stale:
+            posting = self._ids.put((field, text), TermPosting(field, text, self._brought_up(posting)))
+        return posting
+
+    def _brought_up(self, posting: TermPosting) -> np.ndarray:
+        """A stale posting's ids in this reader: the unchanged documents it held, and the documents
+        written since the previous reader that hold the term."""
+        reader = self._reader
+        assert reader.changed is not None
+        ids = posting.ids
+        if len(ids):
+            ids = ids[reader.live[ids]]
+            ids = np.setdiff1d(ids, reader.changed, assume_unique=True)
+        if not len(reader.changed) or not (posting.text and reader.doc_freq(posting.field, posting.text)):
+            return ids.astype(np.int64)  # (no text: no term, as `get` reads it)
+        term = tantivy.Query.term_query(reader.schema, posting.field, posting.text)
+        written = reader.ids(tantivy.Query.boolean_query([(tantivy.Occur.Must, term), (tantivy.Occur.Must, reader.since)]))
+        return union([ids, written], self.doc_count)
 
     def doc_freq(self, field: str, text: str) -> int:
         return self._reader.doc_freq(field, text) if text else 0
@@ -203,9 +245,10 @@ class TantivyReader:
         self.live_count = int(self._searcher.num_docs)
         self.changed: np.ndarray | None = None
         self._addresses: list[Any] | None = None  # by number, when numbered afresh (else looked up by seq)
+        self.since: Any = tantivy.Query.empty_query()  # the documents written since the previous reader
         if previous is None or not self._continue(previous):
             self._number_afresh()
-        self._postings = TantivyPostings(self)
+        self._postings = TantivyPostings(self, previous=previous.postings if previous is not None else None)
 
     def _number_afresh(self) -> None:
         hits = self._searcher.search(
@@ -225,7 +268,9 @@ class TantivyReader:
 
     def _continue(self, previous: TantivyReader) -> bool:
         """Number as `previous` did, with what the syncs since wrote; False when that is not exact."""
-        since = tantivy.Query.range_query(self.schema, WRITTEN, tantivy.FieldType.Unsigned, previous._written, None, False)
+        self.since = since = tantivy.Query.range_query(
+            self.schema, WRITTEN, tantivy.FieldType.Unsigned, previous._written, None, False
+        )
         count = self._searcher.search(since, limit=1, count=True).count or 0
         if count > max(RENUMBER_FRESH, previous.size // 10):
             return False

@@ -45,11 +45,29 @@ def _same_answers(kept: TantivyEngine, settings: Settings) -> None:
         fresh.close()
 
 
+def _same_postings(kept: TantivyEngine, settings: Settings) -> int:
+    """Every term the long-running engine keeps holds the same documents as in a fresh engine; how
+    many of them were stale (kept over from the previous reader) before this check."""
+    fresh = TantivyEngine(settings.index_path)
+    postings = kept._postings  # noqa: SLF001 - the cache is what is checked
+    stale = 0
+    try:
+        for key, posting in postings._ids.items():  # noqa: SLF001
+            stale += posting.stale
+            mine = [kept._reader.stored(d)["id"] for d in postings.get(*key).ids.tolist()]  # noqa: SLF001
+            theirs = [fresh._reader.stored(d)["id"] for d in fresh._postings.get(*key).ids.tolist()]  # noqa: SLF001
+            assert mine == theirs, key
+    finally:
+        fresh.close()
+    return stale
+
+
 def test_a_reopen_after_a_sync_reads_only_the_written_documents(tmp_path: Path) -> None:
     settings, catalog = _archive(tmp_path, 30)
     kept = TantivyEngine(settings.index_path)
     before = kept._reader  # noqa: SLF001 - the numbering is what is checked
     assert before.changed is None and before.size == 30
+    _same_answers(kept, settings)  # and the posting cache warm, to be kept over
     # Five edited (their old versions deleted), three new, one withdrawn.
     import_documents(catalog, [_line(n, 2, (WORDS[(n + 2) % 6],)) for n in range(5)])
     import_documents(catalog, [_line(n, 1, (WORDS[n % 6],)) for n in range(30, 33)])
@@ -92,6 +110,7 @@ def test_a_document_rewritten_under_its_old_seq_keeps_its_number(tmp_path: Path)
     reader = kept._reader  # noqa: SLF001
     assert reader.changed is not None and reader.changed.tolist() == [number]
     assert reader.size == 12 and reader.live.all()
+    assert _same_postings(kept, settings) > 10  # the columns' values read at open, among them imp-4's old 有效性
     assert [h.id for h in kept.search(SearchRequest(q="", filters={"validity": "已废止"})).hits] == ["imp-4"]
     _same_answers(kept, settings)
     kept.close()
@@ -111,6 +130,29 @@ def test_a_reopen_numbers_afresh_past_the_holes_bound(tmp_path: Path, monkeypatc
     kept.refresh()
     reader = kept._reader  # noqa: SLF001
     assert reader.changed is None and reader.size == 12 and reader.live.all()
+    _same_answers(kept, settings)
+    kept.close()
+    catalog.close()
+
+
+def test_kept_postings_are_brought_up_to_date_on_first_use(tmp_path: Path) -> None:
+    settings, catalog = _archive(tmp_path, 30)
+    kept = TantivyEngine(settings.index_path)
+    for request in QUERIES:
+        kept.search(request)
+    cached = [key for key, _ in kept._postings._ids.items()]  # noqa: SLF001 - the cache is what is checked
+    assert len(cached) > 20
+    before = {key: kept._postings.get(*key).ids.tolist() for key in cached}  # noqa: SLF001
+    import_documents(catalog, [_line(n, 2, (WORDS[(n + 3) % 6],)) for n in range(0, 12, 2)])
+    import_documents(catalog, [_line(n, 1, (WORDS[n % 6], "推进")) for n in range(30, 34)])
+    catalog.mark_withdrawn("imp-9")
+    index_writer(settings).sync(catalog)
+    kept.refresh()
+    postings = kept._postings  # noqa: SLF001
+    assert set(cached) <= {key for key, p in postings._ids.items() if p.stale}  # noqa: SLF001
+    moved = sum(postings.get(*key).ids.tolist() != before[key] for key in cached)
+    assert moved > 5  # the sync changed what many kept terms hold
+    _same_postings(kept, settings)
     _same_answers(kept, settings)
     kept.close()
     catalog.close()
