@@ -280,9 +280,9 @@ class TantivyReader:
             else []
         )
         live = previous.live.copy()
-        for _, address in hits:  # the sync deleted each earlier document of a written one's id
-            (doc_id,) = self._searcher.doc(address).to_dict()["id"]
-            live[previous.postings.get("id", doc_id).ids] = False
+        if hits:  # the sync deleted every earlier document of a written one's id
+            ids = [self._searcher.doc(address).to_dict()["id"][0] for _, address in hits]
+            live[previous.ids(tantivy.Query.term_set_query(previous.schema, "id", ids))] = False
         top = int(previous._seq[-1]) if previous.size else -1
         kept: list[int] = []
         added: list[int] = []
