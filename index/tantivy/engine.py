@@ -24,7 +24,7 @@ import tantivy
 
 from index.engine import Engine
 from index.sets import EMPTY, bm25_idf, intersect, locate, union
-from index.tantivy.schema import KEYWORDS, NUMBERS, WRITTEN, last_written
+from index.tantivy.schema import KEYWORDS, WRITTEN, last_written
 from index.tantivy.writer import check_index
 
 # Scoring: a term's scores over the whole index are read once and kept per searcher (cost about its
@@ -244,7 +244,7 @@ class TantivyReader:
         self.schema = ix.schema
         self.live_count = int(self._searcher.num_docs)
         self.changed: np.ndarray | None = None
-        self._addresses: list[Any] | None = None  # by number, when numbered afresh (else looked up by seq)
+        self._dates: dict[str, list[Any]] = {}  # pubdate and listdate of every number, read when numbered afresh
         self.since: Any = tantivy.Query.empty_query()  # the documents written since the previous reader
         if previous is None or not self._continue(previous):
             self._number_afresh()
@@ -259,8 +259,12 @@ class TantivyReader:
             order=tantivy.Order.Asc,
         ).hits
         self._seq = np.fromiter((k for k, _ in hits), dtype=np.int64, count=len(hits))
-        self._addresses = [a for _, a in hits]
-        self.size = len(hits)
+        # The engine reads the date columns of every document once; a stored document is looked up by
+        # its seq (4 µs), so no address per document is kept (about 64 MB at a million documents).
+        addresses = [a for _, a in hits]
+        self._dates = {name: self._searcher.fast_field_values(name, addresses) for name in ("pubdate", "listdate")}
+        del hits, addresses
+        self.size = len(self._seq)
         self._num_of_seq = np.full(int(self._seq[-1]) + 1 if self.size else 1, -1, dtype=np.int64)
         self._num_of_seq[self._seq] = np.arange(self.size, dtype=np.int64)
         self._live = np.ones(self.size, dtype=bool)
@@ -354,8 +358,6 @@ class TantivyReader:
         return ids if within is None else intersect(within, ids, self.size)
 
     def _address(self, docnum: int) -> Any:
-        if self._addresses is not None:
-            return self._addresses[docnum]
         query = tantivy.Query.term_query(self.schema, "seq", int(self._seq[docnum]))
         return self._searcher.search(query, limit=1, count=False).hits[0][1]
 
@@ -364,11 +366,13 @@ class TantivyReader:
         return {_STORED_AS.get(k, k): v[0] for k, v in values.items() if v}
 
     def column(self, name: str, docs: np.ndarray | None = None) -> list[Any]:
-        assert name in NUMBERS, name
-        addresses = self._addresses if docs is None else [self._address(d) for d in docs.tolist()]
-        if addresses is None:
-            raise ValueError("a reader reopened after a sync reads columns of given documents only")
-        return [v or 0 for v in self._searcher.fast_field_values(name, addresses)]
+        assert name in ("pubdate", "listdate"), name
+        if docs is None:
+            if name not in self._dates:
+                raise ValueError("a reader reopened after a sync reads the columns of given documents only")
+            return [v or 0 for v in self._dates.pop(name)]  # read once, by the engine
+        values = self._searcher.fast_field_values(name, [self._address(d) for d in docs.tolist()])
+        return [v or 0 for v in values]
 
     def coded_column(self, name: str) -> tuple[list[str], np.ndarray]:
         """Codes straight from each value's documents: no Python string per document (a keyword field
