@@ -132,6 +132,8 @@ def main() -> None:
             f"127.0.0.1:{port}",
             "--timeout",
             "60",
+            "--limit-request-line",  # as the site's own worker sets it: the mix pastes 480-character paragraphs
+            "8190",
             "--log-level",
             "warning",
             "search_web.wsgi:app",

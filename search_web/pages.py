@@ -109,6 +109,7 @@ def search_page() -> Any:
         facets=_facet_view(result, req) if result else [],
         Markup=Markup,
         q_param=search_state(),
+        max_chars=get_settings().max_query_chars,
     )
     return render_template("search.html", **context), 400 if error else 200
 

@@ -45,6 +45,10 @@ from search_web.errors import json_path
 log = logging.getLogger(__name__)
 
 THREADS = 8  # one worker process, threads for concurrent requests (the engine serialises its searches)
+# The longest request line gunicorn takes (its maximum; its default is 4094). A search of the longest
+# accepted query (`max_query_chars`, 500: a pasted paragraph) is about 9 bytes a Chinese character
+# once percent-encoded, 4.5 KB before its filters, which the default refused as 网址过长.
+REQUEST_LINE = 8190
 
 # What the server answers itself, by the exception its request parser raised.
 SERVER_ERRORS: tuple[tuple[type[Exception], int, str, str], ...] = (
@@ -134,6 +138,8 @@ class ErrorPageWorker(ThreadWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cfg.set("http_parser", "python")  # the parser _Request extends, even where gunicorn_h1c is installed
+        if self.cfg.limit_request_line == 4094:  # gunicorn's default: too short for the longest query
+            self.cfg.set("limit_request_line", REQUEST_LINE)
 
     def handle(self, conn: Any) -> Any:
         if conn.parser is None and not self.cfg.is_ssl:

@@ -7,6 +7,7 @@ import re
 import threading
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from werkzeug.security import generate_password_hash
@@ -505,6 +506,10 @@ def test_xxgk_serve_runs_gunicorn_and_its_own_refusals_are_chinese_pages_with_th
         unencoded = _raw_http(port, ("GET /search.json?q=推进会&year=2016" + tail).encode())
         encoded = _raw_http(port, ("GET /search.json?q=%E6%8E%A8%E8%BF%9B%E4%BC%9A&year=2016" + tail).encode())
         gbk = _raw_http(port, ("GET /search.json?q=推进" + tail).encode("gbk"))
+        # The longest query the site accepts (a pasted paragraph of 500 characters), with a filter: 4.6 KB.
+        longest = "全区推进会召开部署信息公开工作" * 33 + "推进会部署"
+        assert len(longest) == 500
+        pasted = _raw_http(port, (f"GET /search.json?q={quote(longest)}&agency={quote('余杭区民政局')}&year=2016" + tail).encode())
         path_unencoded = _raw_http(port, ("GET /帮助" + tail).encode())
     finally:
         site.send_signal(signal.SIGTERM)
@@ -528,6 +533,9 @@ def test_xxgk_serve_runs_gunicorn_and_its_own_refusals_are_chinese_pages_with_th
     assert raw["query"] == "推进会" and raw["total"] == 1 and raw == percent
     head, _, body = gbk.partition(b"\r\n\r\n")
     assert head.split(b" ")[1] == b"400" and "UTF-8" in json.loads(body)["error"]
+    head, _, body = pasted.partition(b"\r\n\r\n")  # answered, not refused as 网址过长
+    assert head.split(b" ")[1] == b"200", head
+    assert json.loads(body)["query"] == longest
     assert path_unencoded.split(b" ")[1] == b"404" and "页面不存在".encode() in path_unencoded
     site_head = answers["site"].partition(b"\r\n\r\n")[0].decode("latin-1")
     server = next((line for line in site_head.split("\r\n") if line.lower().startswith("server:")), "")

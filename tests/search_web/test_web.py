@@ -24,6 +24,15 @@ def test_search_page_lists_seed_first(client) -> None:
     assert "栏目" in html and "发布机构" in html and "年份" in html
 
 
+def test_the_search_box_takes_a_pasted_paragraph_as_long_as_the_site_accepts(client) -> None:
+    # The help page says a paragraph of up to max_query_chars may be pasted; the box cut it at 200.
+    html = client.get("/").get_data(as_text=True)
+    box = re.search(r'<input id="q"[^>]*maxlength="(\d+)"', html)
+    assert box and int(box.group(1)) == client.application.config["XXGK_SETTINGS"].max_query_chars == 500
+    help_page = client.get("/help").get_data(as_text=True)
+    assert f"最长 {box.group(1)} 字" in help_page
+
+
 def test_facet_links_toggle_and_counts_match(client) -> None:
     data = client.get("/search.json?q=工作").get_json()
     for facet in data["facets"]:
