@@ -509,7 +509,8 @@ def test_xxgk_serve_runs_gunicorn_and_its_own_refusals_are_chinese_pages_with_th
         # The longest query the site accepts (a pasted paragraph of 500 characters), with a filter: 4.6 KB.
         longest = "全区推进会召开部署信息公开工作" * 33 + "推进会部署"
         assert len(longest) == 500
-        pasted = _raw_http(port, (f"GET /search.json?q={quote(longest)}&agency={quote('余杭区民政局')}&year=2016" + tail).encode())
+        target = f"/search.json?q={quote(longest)}&agency={quote('余杭区民政局')}&year=2016"
+        pasted = _raw_http(port, (f"GET {target}" + tail).encode())
         path_unencoded = _raw_http(port, ("GET /帮助" + tail).encode())
     finally:
         site.send_signal(signal.SIGTERM)
