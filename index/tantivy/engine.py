@@ -118,6 +118,7 @@ class TantivyPostings:
         self.live_count = reader.live_count
         self._ids: _Lru[TermPosting] = _Lru(max_bytes, lambda p: p.nbytes)
         self._scored: _Lru[tuple[np.ndarray, np.ndarray]] = _Lru(max_bytes, lambda v: int(v[0].nbytes + v[1].nbytes))
+        self._counts: _Lru[int] = _Lru(max_bytes >> 6, lambda _: 100)
         if previous is not None and reader.changed is not None:
             for key, posting in previous._ids.items():
                 self._ids.put(key, TermPosting(posting.field, posting.text, posting.ids, stale=True))
@@ -156,9 +157,16 @@ class TantivyPostings:
         return intersect(docs, self.get(field, text).ids, self.doc_count)
 
     def live_freq(self, field: str, text: str) -> int:
-        # Document numbers here count live documents only, while tantivy's dictionary counts deleted
-        # ones until a merge drops them: the exact count is the posting's.
-        return len(self.get(field, text).ids)
+        # tantivy's dictionary counts deleted documents until a merge drops them: the exact count is
+        # the kept posting's length, else tantivy's count of the term's live documents (in Rust, about
+        # a hundredth of handing them over: pasted text asks it of hundreds of terms to pick the rarest).
+        posting = self._ids.peek((field, text))
+        if posting is not None and not posting.stale:
+            return len(posting.ids)
+        reader = self._reader
+        if not text or not reader.doc_freq(field, text):
+            return 0
+        return self._counts.get((field, text), lambda: reader.count(tantivy.Query.term_query(reader.schema, field, text)))
 
     def idf_of(self, df: int) -> float:
         """BM25's IDF of a term held by `df` live documents (the engine's own weights use it)."""
@@ -337,6 +345,10 @@ class TantivyReader:
         if not hits:
             return EMPTY
         return self._num_of_seq[np.fromiter(map(_first, hits), dtype=np.int64, count=len(hits))]
+
+    def count(self, query: Any) -> int:
+        """How many live documents match `query` (counted in tantivy, none handed over)."""
+        return int(self._searcher.search(query, limit=1, count=True).count or 0)
 
     def scored(self, query: Any, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and scores of the live documents matching `query` (unsorted; all by default)."""

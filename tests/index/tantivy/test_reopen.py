@@ -54,9 +54,12 @@ def _same_postings(kept: TantivyEngine, settings: Settings) -> int:
     try:
         for key, posting in postings._ids.items():  # noqa: SLF001
             stale += posting.stale
+            # Counted in tantivy (no posting kept yet), a term's live documents are its posting's.
+            counted = fresh._postings.live_freq(*key), postings.live_freq(*key)  # noqa: SLF001
             mine = [kept._reader.stored(d)["id"] for d in postings.get(*key).ids.tolist()]  # noqa: SLF001
             theirs = [fresh._reader.stored(d)["id"] for d in fresh._postings.get(*key).ids.tolist()]  # noqa: SLF001
             assert mine == theirs, key
+            assert counted == (len(theirs), len(mine)), key
     finally:
         fresh.close()
     return stale
