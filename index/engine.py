@@ -201,7 +201,8 @@ def _grown(col: _Column, n: int, changed: np.ndarray, values: list[str]) -> _Col
     index = {v: i for i, v in enumerate(merged)}
     remap = np.array([index[v] for v in col.values] + [-1], dtype=np.int32)  # code -1 (no value) stays -1
     codes = np.full(n, -1, dtype=np.int32)
-    codes[: len(col.codes)] = remap[col.codes]
+    kept = min(n, len(col.codes))
+    codes[:kept] = remap[col.codes[:kept]]
     codes[changed] = np.array([index[v] for v in values], dtype=np.int32)
     return _Column(merged, codes)
 
@@ -402,7 +403,8 @@ class Engine:
             cols = {name: _grown(self._coded[name], n, changed, reader.values(name, changed)) for name in names}
             pubdate, listdate = (np.zeros(n, dtype=np.int64) for _ in range(2))
             for now, before, name in ((pubdate, self._pubdate, "pubdate"), (listdate, self._listdate, "listdate")):
-                now[: len(before)] = before
+                kept = min(n, len(before))  # a reader may hold fewer numbers (Whoosh merged its last segments)
+                now[:kept] = before[:kept]
                 now[changed] = np.array(reader.column(name, changed), dtype=np.int64)
         # Values held by live documents only, so a long-running engine's columns equal a fresh one's.
         self._coded = {name: _pruned(col, live) for name, col in cols.items()}

@@ -12,14 +12,22 @@ from index.sets import code_values
 from index.whoosh.postings import PostingCache, phrase_docs
 from index.whoosh.sync import check_index, open_index
 
+# A reopen renumbers afresh when the documents to read again are more than this (and a tenth of the index).
+RENUMBER_CHANGED = 10_000
+
 
 class WhooshReader:
-    """One Whoosh searcher: postings read into arrays once (`PostingCache`), positions for phrases."""
+    """One Whoosh searcher: postings read into arrays once (`PostingCache`), positions for phrases.
+
+    Whoosh numbers documents by segment, in segment order. A reader reopened after a sync whose
+    earlier segments are unchanged (a sync adds a segment, and merges only small ones) keeps their
+    numbers: `changed` lists the numbers from the first segment that differs, which the engine
+    reads again; deletions in the kept segments show in `live`.
+    """
 
     long_phrases = False  # a phrase reads every token's positions into Python
-    changed: np.ndarray | None = None  # a reopened reader numbers afresh: Whoosh may have merged any segment
 
-    def __init__(self, ix: Any) -> None:
+    def __init__(self, ix: Any, previous: WhooshReader | None = None) -> None:
         self._ix = ix
         self._searcher = ix.searcher()
         reader = self._searcher.reader()
@@ -27,6 +35,16 @@ class WhooshReader:
         live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
         self.live = live
         self.postings = PostingCache(self._searcher, live)
+        self.segments = [(leaf.segment().segment_id(), leaf.doc_count_all()) for leaf, _ in reader.leaf_readers()]
+        self.changed: np.ndarray | None = None
+        if previous is not None:
+            kept = 0
+            for before, now in zip(previous.segments, self.segments, strict=False):
+                if before != now:
+                    break
+                kept += now[1]
+            if kept and len(live) - kept <= max(RENUMBER_CHANGED, len(live) // 10):
+                self.changed = np.arange(kept, len(live), dtype=np.int64)
 
     def phrase(self, field: str, run: list[str], within: np.ndarray | None = None) -> np.ndarray:
         return phrase_docs(self.postings, field, run, within=within)
@@ -54,7 +72,7 @@ class WhooshReader:
         """A new searcher, never Whoosh's `Searcher.refresh()`: that reuses the reader of every segment
         whose id is unchanged, and such a reader keeps the deletions it was opened with, so a document
         replaced since would be found twice."""
-        return WhooshReader(self._ix)
+        return WhooshReader(self._ix, previous=self)
 
     def close(self) -> None:
         self.postings.close()

@@ -14,6 +14,7 @@ from archive.transfer import import_documents
 from index.agreement import compare
 from index.api import SearchRequest, index_writer, open_backend
 from index.build import document_fields
+from index.engine import Engine
 from index.tantivy.engine import TantivyEngine
 from index.tantivy.schema import analysed, last_written, to_document
 from tests.conftest import make_settings
@@ -22,15 +23,15 @@ from tests.index.test_live import QUERIES, _all, _facets, _line
 WORDS = ("推进", "救助", "预算", "养老", "培训", "检查")
 
 
-def _archive(tmp_path: Path, count: int) -> tuple[Settings, Catalog]:
-    settings = make_settings(tmp_path / "data", index_backend="tantivy")
+def _archive(tmp_path: Path, count: int, backend: str = "tantivy") -> tuple[Settings, Catalog]:
+    settings = make_settings(tmp_path / "data", index_backend=backend)
     catalog = Catalog(settings.catalog_path)
     import_documents(catalog, [_line(n, 1, (WORDS[n % 6], WORDS[(n + 1) % 6])) for n in range(count)])
     index_writer(settings).rebuild(catalog)
     return settings, catalog
 
 
-def _same_answers(kept: TantivyEngine, settings: Settings) -> None:
+def _same_answers(kept: Engine, settings: Settings) -> None:
     fresh = open_backend(settings)
     try:
         assert kept.status().documents == fresh.status().documents
