@@ -8,42 +8,15 @@ import numpy as np
 import pytest
 import tantivy
 
-from archive.catalog import Catalog
 from archive.settings import Settings
 from archive.transfer import import_documents
 from index.agreement import compare
-from index.api import SearchRequest, index_writer, open_backend
+from index.api import SearchRequest, index_writer
 from index.build import document_fields
-from index.engine import Engine
 from index.tantivy.engine import TantivyEngine
 from index.tantivy.schema import analysed, last_written, to_document
-from tests.conftest import make_settings
-from tests.index.test_live import QUERIES, _all, _facets, _line
-
-WORDS = ("推进", "救助", "预算", "养老", "培训", "检查")
-
-
-def _archive(tmp_path: Path, count: int, backend: str = "tantivy") -> tuple[Settings, Catalog]:
-    settings = make_settings(tmp_path / "data", index_backend=backend)
-    catalog = Catalog(settings.catalog_path)
-    import_documents(catalog, [_line(n, 1, (WORDS[n % 6], WORDS[(n + 1) % 6])) for n in range(count)])
-    index_writer(settings).rebuild(catalog)
-    return settings, catalog
-
-
-def _same_answers(kept: Engine, settings: Settings) -> None:
-    fresh = open_backend(settings)
-    try:
-        assert kept.status().documents == fresh.status().documents
-        for request in [*QUERIES, SearchRequest(q="第2稿"), SearchRequest(q="", filters={"validity": "已废止"})]:
-            kept_ids, kept_page = _all(kept, request)
-            fresh_ids, fresh_page = _all(fresh, request)
-            assert kept_ids == fresh_ids, request
-            assert kept_page.total == fresh_page.total == len(kept_ids), request
-            assert _facets(kept_page) == _facets(fresh_page), request
-            assert [h.score for h in kept_page.hits] == pytest.approx([h.score for h in fresh_page.hits]), request
-    finally:
-        fresh.close()
+from tests.index.reopening import archive, churn, same_answers
+from tests.index.test_live import QUERIES, WORDS, _line
 
 
 def _same_postings(kept: TantivyEngine, settings: Settings) -> int:
@@ -67,17 +40,12 @@ def _same_postings(kept: TantivyEngine, settings: Settings) -> int:
 
 
 def test_a_reopen_after_a_sync_reads_only_the_written_documents(tmp_path: Path) -> None:
-    settings, catalog = _archive(tmp_path, 30)
+    settings, catalog = archive(tmp_path, 30, "tantivy")
     kept = TantivyEngine(settings.index_path)
     before = kept._reader  # noqa: SLF001 - the numbering is what is checked
     assert before.changed is None and before.size == 30
-    _same_answers(kept, settings)  # and the posting cache warm, to be kept over
-    # Five edited (their old versions deleted), three new, one withdrawn.
-    import_documents(catalog, [_line(n, 2, (WORDS[(n + 2) % 6],)) for n in range(5)])
-    import_documents(catalog, [_line(n, 1, (WORDS[n % 6],)) for n in range(30, 33)])
-    catalog.mark_withdrawn("imp-7")
-    index_writer(settings).sync(catalog)
-    kept.refresh()
+    same_answers(kept, settings)  # and the posting cache warm, to be kept over
+    churn(settings, catalog, kept)
     reader = kept._reader  # noqa: SLF001
     assert reader is not before
     # Nine documents written: each a new number after the thirty, and six holes where they were.
@@ -87,7 +55,7 @@ def test_a_reopen_after_a_sync_reads_only_the_written_documents(tmp_path: Path) 
     # Number order is seq order, as a fresh reader's.
     seqs = [reader.stored(d)["seq"] for d in np.flatnonzero(reader.live)]
     assert seqs == sorted(seqs)
-    _same_answers(kept, settings)
+    same_answers(kept, settings)
     assert kept.search(SearchRequest(q="第2稿")).total == 5
     assert compare(kept, catalog).ok
     kept.close()
@@ -97,7 +65,7 @@ def test_a_reopen_after_a_sync_reads_only_the_written_documents(tmp_path: Path) 
 def test_a_document_rewritten_under_its_old_seq_keeps_its_number(tmp_path: Path) -> None:
     # A sync rewrites an unchanged document whose derived fields moved (repealed by a newer one,
     # grouped with a repost) under its own seq: its number stays, its columns are read again.
-    settings, catalog = _archive(tmp_path, 12)
+    settings, catalog = archive(tmp_path, 12, "tantivy")
     kept = TantivyEngine(settings.index_path)
     stored = catalog.get("imp-4")
     assert stored is not None
@@ -116,14 +84,14 @@ def test_a_document_rewritten_under_its_old_seq_keeps_its_number(tmp_path: Path)
     assert reader.size == 12 and reader.live.all()
     assert _same_postings(kept, settings) > 10  # the columns' values read at open, among them imp-4's old 有效性
     assert [h.id for h in kept.search(SearchRequest(q="", filters={"validity": "已废止"})).hits] == ["imp-4"]
-    _same_answers(kept, settings)
+    same_answers(kept, settings)
     kept.close()
     catalog.close()
 
 
 def test_a_reopen_numbers_afresh_past_the_holes_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("index.tantivy.engine.RENUMBER_HOLES", 0)
-    settings, catalog = _archive(tmp_path, 12)
+    settings, catalog = archive(tmp_path, 12, "tantivy")
     kept = TantivyEngine(settings.index_path)
     import_documents(catalog, [_line(n, 2, (WORDS[n % 6],)) for n in range(2)])  # 2 holes of 14: kept
     index_writer(settings).sync(catalog)
@@ -134,13 +102,13 @@ def test_a_reopen_numbers_afresh_past_the_holes_bound(tmp_path: Path, monkeypatc
     kept.refresh()
     reader = kept._reader  # noqa: SLF001
     assert reader.changed is None and reader.size == 12 and reader.live.all()
-    _same_answers(kept, settings)
+    same_answers(kept, settings)
     kept.close()
     catalog.close()
 
 
 def test_kept_postings_are_brought_up_to_date_on_first_use(tmp_path: Path) -> None:
-    settings, catalog = _archive(tmp_path, 30)
+    settings, catalog = archive(tmp_path, 30, "tantivy")
     kept = TantivyEngine(settings.index_path)
     for request in QUERIES:
         kept.search(request)
@@ -157,6 +125,6 @@ def test_kept_postings_are_brought_up_to_date_on_first_use(tmp_path: Path) -> No
     moved = sum(postings.get(*key).ids.tolist() != before[key] for key in cached)
     assert moved > 5  # the sync changed what many kept terms hold
     _same_postings(kept, settings)
-    _same_answers(kept, settings)
+    same_answers(kept, settings)
     kept.close()
     catalog.close()
