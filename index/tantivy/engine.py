@@ -121,7 +121,8 @@ class TantivyPostings:
         self._counts: _Lru[int] = _Lru(max_bytes >> 6, lambda _: 100)
         if previous is not None and reader.changed is not None:
             for key, posting in previous._ids.items():
-                self._ids.put(key, TermPosting(posting.field, posting.text, posting.ids, stale=True))
+                if not posting.stale:  # one still stale there knows only the changes before that reader
+                    self._ids.put(key, TermPosting(posting.field, posting.text, posting.ids, stale=True))
 
     def get(self, field: str, text: str) -> TermPosting:
         reader = self._reader

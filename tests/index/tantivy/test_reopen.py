@@ -128,3 +128,23 @@ def test_kept_postings_are_brought_up_to_date_on_first_use(tmp_path: Path) -> No
     same_answers(kept, settings)
     kept.close()
     catalog.close()
+
+
+def test_a_posting_unused_over_two_syncs_is_read_anew(tmp_path: Path) -> None:
+    # A stale posting knows only the changes since the reader before: after a second reopen it is
+    # dropped, never brought up by the second sync's changes alone.
+    settings, catalog = archive(tmp_path, 30, "tantivy")
+    kept = TantivyEngine(settings.index_path)
+    for request in QUERIES:
+        kept.search(request)
+    cached = [key for key, _ in kept._postings._ids.items()]  # noqa: SLF001 - the cache is what is checked
+    churn(settings, catalog, kept)  # the first sync: nothing asked of the reopened reader
+    import_documents(catalog, [_line(n, 3, (WORDS[(n + 4) % 6],)) for n in range(10, 14)])
+    index_writer(settings).sync(catalog)
+    kept.refresh()
+    held = {key for key, _ in kept._postings._ids.items()}  # noqa: SLF001
+    assert not set(cached) & held
+    _same_postings(kept, settings)
+    same_answers(kept, settings)
+    kept.close()
+    catalog.close()
