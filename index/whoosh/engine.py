@@ -31,20 +31,25 @@ class WhooshReader:
         self._ix = ix
         self._searcher = ix.searcher()
         reader = self._searcher.reader()
-        live = np.zeros(reader.doc_count_all(), dtype=bool)
-        live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+        leaves = reader.leaf_readers()
+        live = np.ones(reader.doc_count_all(), dtype=bool)
+        for leaf, offset in leaves:  # each segment's deleted set: no Python call per document
+            if leaf.has_deletions():
+                live[offset + np.fromiter(leaf.deleted_docs_set, dtype=np.int64)] = False
         self.live = live
-        self.postings = PostingCache(self._searcher, live)
-        self.segments = [(leaf.segment().segment_id(), leaf.doc_count_all()) for leaf, _ in reader.leaf_readers()]
+        self.segments = [(leaf.segment().segment_id(), leaf.doc_count_all()) for leaf, _ in leaves]
         self.changed: np.ndarray | None = None
+        kept = 0
         if previous is not None:
-            kept = 0
             for before, now in zip(previous.segments, self.segments, strict=False):
                 if before != now:
                     break
                 kept += now[1]
             if kept and len(live) - kept <= max(RENUMBER_CHANGED, len(live) // 10):
                 self.changed = np.arange(kept, len(live), dtype=np.int64)
+        # The field lengths of the kept segments' documents are the previous reader's.
+        earlier = previous.postings if previous is not None and self.changed is not None else None
+        self.postings: PostingCache = PostingCache(self._searcher, live, previous=earlier, kept=kept)
 
     def phrase(self, field: str, run: list[str], within: np.ndarray | None = None) -> np.ndarray:
         return phrase_docs(self.postings, field, run, within=within)

@@ -60,7 +60,11 @@ class PostingCache:
     deletions never skew scores.
     """
 
-    def __init__(self, searcher: Any, live: np.ndarray, max_bytes: int = 256 << 20) -> None:
+    def __init__(
+        self, searcher: Any, live: np.ndarray, max_bytes: int = 256 << 20, previous: PostingCache | None = None, kept: int = 0
+    ) -> None:
+        """With `previous`, whose first `kept` document numbers (whole segments) hold the same documents:
+        their field lengths are taken from it as read there, not read again."""
         self.searcher = searcher
         self.segments = [(SegmentTerms(leaf.reader()), offset) for leaf, offset in searcher.leaf_searchers()]
         self.doc_count = searcher.reader().doc_count_all()  # the size of document-number arrays
@@ -70,6 +74,7 @@ class PostingCache:
         self._bytes = 0
         self._cache: OrderedDict[tuple[str, str], Posting] = OrderedDict()
         self._lengths: dict[str, tuple[np.ndarray, float]] = {}
+        self._kept_lengths = {f: lengths[:kept] for f, (lengths, _) in (previous._lengths.items() if previous else ())}
         self._doc_freqs: dict[tuple[str, str], int] = {}
         self._infos: OrderedDict[tuple[str, str], tuple[Any, ...]] = OrderedDict()
         self._sparse_seen: set[tuple[str, str]] = set()  # terms whose positions were read for a few documents
@@ -205,8 +210,11 @@ class PostingCache:
         if found is not None:
             return found
         table = _byte_table()
-        parts = []
-        for segment, _ in self.segments:
+        kept = self._kept_lengths.pop(field, np.zeros(0, dtype=np.float32))
+        parts = [kept]
+        for segment, offset in self.segments:
+            if offset < len(kept):
+                continue
             reader = segment.reader
             codes = length_codes(reader, field)
             if codes is not None:
