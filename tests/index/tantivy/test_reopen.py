@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tantivy
 
+from archive.catalog import Catalog
 from archive.settings import Settings
 from archive.transfer import import_documents
 from index.agreement import compare
@@ -107,13 +108,19 @@ def test_a_reopen_numbers_afresh_past_the_holes_bound(tmp_path: Path, monkeypatc
     catalog.close()
 
 
-def test_kept_postings_are_brought_up_to_date_on_first_use(tmp_path: Path) -> None:
+def _warm(tmp_path: Path) -> tuple[Settings, Catalog, TantivyEngine, list[tuple[str, str]]]:
+    """An archive of 30, a long-running engine that answered QUERIES, and the terms it keeps."""
     settings, catalog = archive(tmp_path, 30, "tantivy")
     kept = TantivyEngine(settings.index_path)
     for request in QUERIES:
         kept.search(request)
     cached = [key for key, _ in kept._postings._ids.items()]  # noqa: SLF001 - the cache is what is checked
     assert len(cached) > 20
+    return settings, catalog, kept, cached
+
+
+def test_kept_postings_are_brought_up_to_date_on_first_use(tmp_path: Path) -> None:
+    settings, catalog, kept, cached = _warm(tmp_path)
     before = {key: kept._postings.get(*key).ids.tolist() for key in cached}  # noqa: SLF001
     import_documents(catalog, [_line(n, 2, (WORDS[(n + 3) % 6],)) for n in range(0, 12, 2)])
     import_documents(catalog, [_line(n, 1, (WORDS[n % 6], "推进")) for n in range(30, 34)])
@@ -133,11 +140,7 @@ def test_kept_postings_are_brought_up_to_date_on_first_use(tmp_path: Path) -> No
 def test_a_posting_unused_over_two_syncs_is_read_anew(tmp_path: Path) -> None:
     # A stale posting knows only the changes since the reader before: after a second reopen it is
     # dropped, never brought up by the second sync's changes alone.
-    settings, catalog = archive(tmp_path, 30, "tantivy")
-    kept = TantivyEngine(settings.index_path)
-    for request in QUERIES:
-        kept.search(request)
-    cached = [key for key, _ in kept._postings._ids.items()]  # noqa: SLF001 - the cache is what is checked
+    settings, catalog, kept, cached = _warm(tmp_path)
     churn(settings, catalog, kept)  # the first sync: nothing asked of the reopened reader
     import_documents(catalog, [_line(n, 3, (WORDS[(n + 4) % 6],)) for n in range(10, 14)])
     index_writer(settings).sync(catalog)
