@@ -201,7 +201,10 @@ class IndexedDocument:
 
 
 class SearchBackend(Protocol):
-    """An open index: safe to share between threads; `refresh()` picks up commits and swapped rebuilds."""
+    """An open index: safe to share between threads; `refresh()` picks up commits and swapped rebuilds
+    of the same engine (a rebuild by the other engine needs another `open_backend`)."""
+
+    backend: str  # the engine: "whoosh" or "tantivy"
 
     def search(self, request: SearchRequest) -> SearchResult: ...
 

@@ -28,9 +28,14 @@ def test_reindex_switches_engine_and_back_and_syncs_keep_it(tmp_path: Path) -> N
     _cli(data, "import", str(first))
     settings = make_settings(data)
     assert built_backend(settings) == "whoosh"  # the setting's default built it
+    running = create_app(settings).test_client()  # a site serving all along, as under gunicorn
+    assert running.get(f"/search.json?q={WORDS[0]}").get_json()["ok"]
 
     out = _cli(data, "reindex", "--backend", "tantivy")
     assert "tantivy" in out and built_backend(settings) == "tantivy"
+    for site in (running, running):  # the running site follows the switch, and stays on it
+        assert site.get("/healthz").get_json()["index_backend"] == "tantivy"
+        assert site.get(f"/search.json?q={WORDS[0]}").get_json()["ok"]
     client = create_app(settings).test_client()
     health = client.get("/healthz").get_json()
     assert health["index_backend"] == "tantivy" and health["documents"] == 30 and health["ok"], health
@@ -48,8 +53,11 @@ def test_reindex_switches_engine_and_back_and_syncs_keep_it(tmp_path: Path) -> N
     assert "索引：检索引擎 tantivy，34 篇文档" in _cli(data, "status")
     assert json.loads(_cli(data, "status", "--json"))["index"]["backend"] == "tantivy"
 
+    assert running.get("/search.json?q=防汛").get_json()["total"] == 4  # the sync, seen by the running site
     out = _cli(data, "reindex", "--backend", "whoosh")
     assert built_backend(settings) == "whoosh"
+    assert running.get("/search.json?q=防汛").get_json()["total"] == 4
+    assert running.get("/healthz").get_json()["index_backend"] == "whoosh"
     client = create_app(settings).test_client()
     assert client.get("/healthz").get_json()["index_backend"] == "whoosh"
     assert "索引：检索引擎 whoosh，34 篇文档" in _cli(data, "status")
