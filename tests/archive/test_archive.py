@@ -31,7 +31,8 @@ def test_edit_becomes_a_new_version_and_withdrawal_is_marked(revised: Revised) -
         versions = catalog.versions(revised.edited_id)
         assert len(versions) == 2
         assert "顺延一周" in versions[1][1].body and "顺延一周" not in versions[0][1].body
-        assert versions[0][0] < versions[1][0]
+        # Capture times are to the second: two crawls within one second (a fast machine) share one.
+        assert versions[0][0] <= versions[1][0]
         gone = catalog.get(revised.withdrawn_id)
         assert gone.status == "withdrawn" and gone.withdrawn_at
         assert gone.doc.title == revised.portal.withdrawn.title  # kept, never deleted
