@@ -136,8 +136,8 @@ class Reader(Protocol):
     the numbers whose documents were written since (new, or rewritten in place); any other live
     number holds the same document as before. None when the reader numbered its documents afresh."""
 
-    def column(self, name: str, docs: np.ndarray | None = None) -> list[Any]:
-        """A number column (pubdate, listdate): one value per document number, or per number of `docs`."""
+    def column(self, name: str) -> list[Any]:
+        """A number column, one value per document number: pubdate, listdate."""
         ...
 
     def coded_column(self, name: str) -> tuple[list[str], np.ndarray]:
@@ -145,8 +145,9 @@ class Reader(Protocol):
         of its value per document number gives it."""
         ...
 
-    def values(self, name: str, docs: np.ndarray) -> list[str]:
-        """A keyword column's value in each of a few documents ("" for none)."""
+    def rows(self, names: tuple[str, ...], docs: np.ndarray) -> dict[str, list[Any]]:
+        """Columns of a few documents, each document read once: per name, a keyword column's values
+        ("" for none) or a number column's (0 for none)."""
         ...
 
     def doc_count(self) -> int: ...
@@ -400,12 +401,13 @@ class Engine:
             listdate = np.array(reader.column("listdate"), dtype=np.int64)
         else:
             n = len(live)
-            cols = {name: _grown(self._coded[name], n, changed, reader.values(name, changed)) for name in names}
+            rows = reader.rows((*names, "pubdate", "listdate"), changed)
+            cols = {name: _grown(self._coded[name], n, changed, rows[name]) for name in names}
             pubdate, listdate = (np.zeros(n, dtype=np.int64) for _ in range(2))
             for now, before, name in ((pubdate, self._pubdate, "pubdate"), (listdate, self._listdate, "listdate")):
                 kept = min(n, len(before))  # a reader may hold fewer numbers (Whoosh merged its last segments)
                 now[:kept] = before[:kept]
-                now[changed] = np.array(reader.column(name, changed), dtype=np.int64)
+                now[changed] = np.array(rows[name], dtype=np.int64)
         # Values held by live documents only, so a long-running engine's columns equal a fresh one's.
         self._coded = {name: _pruned(col, live) for name, col in cols.items()}
         self._cols = {name: self._coded[name] for name in _COLUMNS}
@@ -430,7 +432,11 @@ class Engine:
         with self._lock:
             if self.index_path.resolve() != self._target:
                 self.close()
-                self._open()
+                try:
+                    self._open()
+                except BaseException:
+                    self._target = None  # opened again on the next refresh, never left half-open
+                    raise
                 return
             # The writer records its catalog sequence after its commit, so the meta read first is never
             # ahead of the searcher opened after it.

@@ -14,7 +14,7 @@ from flask import Flask, g
 
 from archive.catalog import Catalog
 from archive.settings import Settings, load_settings
-from index.api import SearchBackend, built_backend, open_backend
+from index.api import IndexMissingError, SearchBackend, built_backend, open_backend
 
 # The site uses no camera, microphone, location, payment or USB: no page (or frame) may ask for them.
 PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
@@ -159,15 +159,19 @@ def get_engine() -> SearchBackend:
     with current_app.extensions["xxgk_engine_lock"]:
         engine = current_app.extensions["xxgk_engine"]
         settings = get_settings()
-        if engine is not None and built_backend(settings) not in ("", engine.backend):
-            # `xxgk reindex --backend` swapped in the other engine's index under the running site.
-            engine.close()
-            engine = None
         if engine is None:
             engine = open_backend(settings)
             current_app.extensions["xxgk_engine"] = engine
         else:
-            engine.refresh()
+            try:
+                engine.refresh()
+            except IndexMissingError:
+                if built_backend(settings) in ("", engine.backend):
+                    raise
+                # `xxgk reindex --backend` swapped in the other engine's index under the running site.
+                engine.close()
+                engine = open_backend(settings)
+                current_app.extensions["xxgk_engine"] = engine
     return engine
 
 

@@ -320,7 +320,8 @@ class TantivyReader:
             self._num_of_seq[: len(previous._num_of_seq)] = previous._num_of_seq
             self._num_of_seq[added] = np.arange(previous.size, size, dtype=np.int64)
         self.changed = np.union1d(np.array(kept, dtype=np.int64), np.arange(previous.size, size, dtype=np.int64))
-        self._written = max(previous._written, last_written(self._searcher)) if count else previous._written
+        stamps = self._searcher.fast_field_values(WRITTEN, [address for _, address in hits]) if hits else []
+        self._written = max([previous._written, *(int(v or 0) for v in stamps)])
         return True
 
     @property
@@ -378,14 +379,10 @@ class TantivyReader:
         values = self._searcher.doc(self._address(docnum)).to_dict()
         return {_STORED_AS.get(k, k): v[0] for k, v in values.items() if v}
 
-    def column(self, name: str, docs: np.ndarray | None = None) -> list[Any]:
-        assert name in ("pubdate", "listdate"), name
-        if docs is None:
-            if name not in self._dates:
-                raise ValueError("a reader reopened after a sync reads the columns of given documents only")
-            return [v or 0 for v in self._dates.pop(name)]  # read once, by the engine
-        values = self._searcher.fast_field_values(name, [self._address(d) for d in docs.tolist()])
-        return [v or 0 for v in values]
+    def column(self, name: str) -> list[Any]:
+        if name not in self._dates:
+            raise ValueError("a reader reopened after a sync reads the columns of given documents only (`rows`)")
+        return [v or 0 for v in self._dates.pop(name)]  # read once, by the engine
 
     def coded_column(self, name: str) -> tuple[list[str], np.ndarray]:
         """Codes straight from each value's documents: no Python string per document (a keyword field
@@ -399,10 +396,13 @@ class TantivyReader:
                 codes[held[value]] = code
         return values, codes
 
-    def values(self, name: str, docs: np.ndarray) -> list[str]:
-        """A keyword field's value in each of a few documents ("" where it has none)."""
-        assert name in KEYWORDS, name
-        return [str(self.stored(d).get(name, "")) for d in docs.tolist()]
+    def rows(self, names: tuple[str, ...], docs: np.ndarray) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {name: [] for name in names}
+        for d in docs.tolist():
+            fields = self.stored(d)  # every column from one read of the document
+            for name, values in out.items():
+                values.append(str(fields.get(name, "")) if name in KEYWORDS else int(fields.get(name) or 0))
+        return out
 
     def doc_count(self) -> int:
         return self.live_count

@@ -57,15 +57,22 @@ class WhooshReader:
     def stored(self, docnum: int) -> dict[str, Any]:
         return dict(self._searcher.stored_fields(docnum))
 
-    def column(self, name: str, docs: np.ndarray | None = None) -> list[Any]:
-        values = self._searcher.reader().column_reader(name)
-        return list(values) if docs is None else [values[d] for d in docs.tolist()]
+    def column(self, name: str) -> list[Any]:
+        return list(self._searcher.reader().column_reader(name))
 
     def coded_column(self, name: str) -> tuple[list[str], np.ndarray]:
         return code_values(self.column(name))
 
-    def values(self, name: str, docs: np.ndarray) -> list[str]:
-        return [str(v) if v is not None else "" for v in self.column(name, docs)]
+    def rows(self, names: tuple[str, ...], docs: np.ndarray) -> dict[str, list[Any]]:
+        numbers = docs.tolist()
+        out = {}
+        for name in names:  # a column reader per name: Whoosh keeps each column apart
+            values = self._searcher.reader().column_reader(name)
+            if name in ("pubdate", "listdate"):
+                out[name] = [values[d] or 0 for d in numbers]
+            else:
+                out[name] = [str(values[d]) if values[d] is not None else "" for d in numbers]
+        return out
 
     def doc_count(self) -> int:
         return int(self._searcher.doc_count())
