@@ -45,7 +45,7 @@ from index.docno import parse_doc_no
 from index.errors import EngineError, QueryError
 from index.highlight import highlight_all, query_needles, snippet
 from index.query import Clause, ParsedQuery, date_bounds, parse_query
-from index.sets import EMPTY, code_keys, intersect, union
+from index.sets import EMPTY, code_keys, difference, intersect, labelled, union
 
 log = logging.getLogger(__name__)
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -802,34 +802,37 @@ class Engine:
         if word_groups:
 
             def meet(groups: list[np.ndarray]) -> np.ndarray:
-                return functools.reduce(lambda a, b: intersect(a, b, n), groups, base)
+                if required or excluded:
+                    return functools.reduce(lambda a, b: intersect(a, b, n), groups, base)
+                met = functools.reduce(lambda a, b: intersect(a, b, n), groups)  # base is every live document
+                return met[self._live[met]] if len(met) else met
 
             exact, every = meet(exact_groups), meet(word_groups)
             most = self._most(units, base, every, n)
-            tiers = [exact, np.setdiff1d(every, exact, assume_unique=True), most]
+            tiers = [exact, difference(every, exact, n), most]
             if len(every) + len(most) < FEW:
                 tiers.append(self._similar(grams, base, union([every, most], n), n))
-        # The tiers are disjoint: their members, sorted, with the tier of each.
-        members = np.concatenate(tiers)
-        order = np.argsort(members, kind="stable")
-        labels = np.repeat(np.arange(len(tiers), dtype=np.int8), [len(t) for t in tiers])
+        members, labels = labelled(tiers, n)  # the tiers are disjoint: their members, sorted, with the tier of each
         return _Plan(
-            members[order].astype(np.int64),
+            members,
             self._strongest(list(dict.fromkeys(terms))),
             bonus[:MAX_BONUS],
             pinned_docs=pinned,
             expanded=expanded,
             units=units,
-            tiers=labels[order],
+            tiers=labels,
         )
 
     def _base(self, required: list[np.ndarray], excluded: list[np.ndarray], n: int) -> np.ndarray:
         """Live documents meeting every fielded clause and phrase and no exclusion (all live ones when none)."""
-        docs = functools.reduce(lambda a, b: intersect(a, b, n), required) if required else np.flatnonzero(self._live)
-        docs = docs.astype(np.int64)
+        if not required:
+            docs = np.flatnonzero(self._live)
+        else:
+            docs = functools.reduce(lambda a, b: intersect(a, b, n), required).astype(np.int64)
+            docs = docs[self._live[docs]] if len(docs) else docs
         for out in excluded:
-            docs = np.setdiff1d(docs, out, assume_unique=True)
-        return docs[self._live[docs]] if len(docs) else docs
+            docs = difference(docs, out, n)
+        return docs
 
     def _most(self, units: list[tuple[str, np.ndarray]], base: np.ndarray, every: np.ndarray, n: int) -> np.ndarray:
         """Documents (not in `every`) holding MOST_WORDS of the informative words' IDF weight."""
@@ -850,7 +853,7 @@ class Engine:
         # Single characters alone are no match: the 5 of PM2.5 or the 1 of alert(1), whose words no
         # document holds, would otherwise bring every document with the digit.
         candidates = base[(held[base] >= MOST_WORDS * total - 1e-6) & worded[base]] if len(base) else base
-        return np.setdiff1d(candidates, every, assume_unique=True)
+        return difference(candidates, every, n)
 
     def _similar(self, grams: list[str], base: np.ndarray, above: np.ndarray, n: int) -> np.ndarray:
         """Documents (not in `above`) holding GRAM_COVERAGE of the query's bigrams by IDF.
@@ -875,7 +878,7 @@ class Engine:
         if total <= 0 or 2 * seen < min(len(grams), MAX_TERMS):
             return EMPTY
         candidates = base[held[base] >= GRAM_COVERAGE * total - 1e-6] if len(base) else base
-        return np.setdiff1d(candidates, above, assume_unique=True)
+        return difference(candidates, above, n)
 
     def _strongest(self, terms: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
         """At most MAX_TERMS scoring terms: for pasted text, the most informative (by IDF) are kept."""
@@ -906,12 +909,12 @@ class Engine:
                     corrected, parsed, plan = better
             collapse = request.collapse and bool(np.any(self._group[plan.docs] >= 0))
             group = self._group if collapse else None
-            facets, allowed = self._facet_counts(plan.docs, request, group)
+            facets, kept = self._facet_counts(plan.docs, request, group)
+            allowed, tiers = plan.docs[kept], plan.tiers[kept]
             total = _distinct(allowed, group)
             page_count = max(1, -(-total // page_size))
             page = min(page, page_count)
             wanted = page * page_size
-            tiers = plan.tiers[np.searchsorted(plan.docs, allowed)] if len(allowed) else plan.tiers[:0]
             if parsed.empty or request.sort == "date":
                 # By date, a group is shown by its earliest member: the original, not a later repost.
                 keep = _one_per_group(group[allowed] if group is not None else None, tiers, -self._when[allowed])
@@ -1099,7 +1102,8 @@ class Engine:
         """Per facet, counts under every other filter (so a count equals the results of clicking it).
 
         With `group`, a group of reposts and copies counts once under each value its members have
-        (as the collapsed results of clicking it show it once)."""
+        (as the collapsed results of clicking it show it once). Also returns which of `docnums` every
+        filter keeps."""
         filters = {k: v for k, v in request.filters.items() if k in FACETS and v}
         base = np.ones(len(docnums), dtype=bool)
         if request.date_from:
@@ -1138,7 +1142,7 @@ class Engine:
             if filters.get(f) and not any(fv.selected for fv in values):
                 values.insert(0, FacetValue(filters[f], 0, True))
             facets[f] = values
-        return facets, docnums[every]
+        return facets, every
 
     def _hit(
         self,

@@ -23,7 +23,7 @@ import numpy as np
 import tantivy
 
 from index.engine import Engine
-from index.sets import EMPTY, bm25_idf, intersect, locate, union
+from index.sets import EMPTY, bm25_idf, intersect, locate, union, values_at
 from index.tantivy.schema import KEYWORDS, WRITTEN, last_written
 from index.tantivy.writer import check_index
 
@@ -194,8 +194,7 @@ class TantivyPostings:
             kept, cold = held, []
         for f, t, b, _ in kept:
             nums, values = self._scored_posting(f, t)
-            where, present = locate(nums, docs)
-            out[present] += b * values[where[present]]
+            out += b * values_at(nums, values, docs, self.doc_count)
         if not cold:
             return out
         schema = reader.schema

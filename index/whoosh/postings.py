@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from index.sets import EMPTY, bm25_idf, dedupe_sorted, intersect, locate
+from index.sets import EMPTY, bm25_idf, dedupe_sorted, intersect, locate, values_at
 from index.whoosh.internals import SegmentTerms, TermPostings, length_codes, term_postings
 
 K1, B = 1.2, 0.75
@@ -293,10 +293,11 @@ class PostingCache:
             ids, weights, df = posting.ids, posting.weights, len(posting.ids)
         if not len(ids):
             return out
-        where, present = locate(ids, docs)
-        if not present.any():
+        held = values_at(ids, weights, docs, self.doc_count)  # 0 where absent (a score of 0 all the same)
+        present = np.flatnonzero(held)
+        if not len(present):
             return out
-        tf = weights[where[present]]
+        tf = held[present]
         lengths, average = self.lengths(field)
         b = FIELD_B.get(field, B)
         norm = K1 * (1 - b + b * lengths[docs[present]] / average)

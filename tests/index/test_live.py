@@ -111,6 +111,28 @@ def test_search_after_an_incremental_sync_that_deletes(tmp_path: Path) -> None:
     fresh.close()
 
 
+@pytest.mark.parametrize("backend", ["whoosh", "tantivy"])
+def test_a_word_only_a_replaced_version_held_scores_nothing_and_breaks_nothing(tmp_path: Path, backend: str) -> None:
+    # An edit drops the only document with 消防 from the results, but its old version is only marked
+    # deleted until a merge: the term dictionary still counts it. A search naming 消防 beside a word
+    # other documents hold is then scored with a term that has no live document (tantivy: IndexError).
+    settings = make_settings(tmp_path / "data", index_backend=backend)
+    with Catalog(settings.catalog_path) as catalog:
+        import_documents(catalog, [_line(n, 1, (WORDS[n % 6], "推进会")) for n in range(12)])
+        import_documents(catalog, [_line(99, 1, ("消防", "演练"))])
+        index_writer(settings).rebuild(catalog)
+        import_documents(catalog, [_line(99, 2, ("推进会",))])
+        index_writer(settings).sync(catalog)
+    engine = open_backend(settings)
+    try:
+        for q in ("推进会 OR 消防", "推进会 消防", "消防 演练 推进会"):
+            result = engine.search(SearchRequest(q=q, page_size=MAX_PAGE_SIZE))
+            assert {h.id for h in result.hits} == {f"imp-{n}" for n in (*range(12), 99)}, q
+        assert not engine.search(SearchRequest(q="消防")).hits
+    finally:
+        engine.close()
+
+
 def test_verify_index_reports_each_kind_of_difference(tmp_path: Path) -> None:
     data = tmp_path / "data"
     lines = tmp_path / "a.jsonl"
