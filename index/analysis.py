@@ -200,18 +200,18 @@ class Offsets(Sequence[int]):
     def __len__(self) -> int:
         return self._size
 
-    @overload
-    def __getitem__(self, i: int) -> int: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[int]: ...
-
     def __iter__(self) -> Iterator[int]:
         """Run by run (Sequence's own would bisect for every character)."""
         starts, origins = self._starts, self._origins
         for k, start in enumerate(starts):
             end = starts[k + 1] if k + 1 < len(starts) else self._size
             yield from range(origins[k], origins[k] + end - start)
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[int]: ...
 
     def __getitem__(self, i: int | slice) -> int | list[int]:
         if isinstance(i, slice):
