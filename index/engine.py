@@ -253,7 +253,7 @@ def _first(key: np.ndarray, tiers: np.ndarray, group: np.ndarray | None, wanted:
     (by its member of the best tier and highest key)."""
     shown = _one_per_group(group, tiers, key)
     out: list[int] = []
-    for tier in np.unique(tiers).tolist():
+    for tier in np.flatnonzero(np.bincount(tiers)).tolist():  # the tiers present (np.unique would sort them)
         if len(out) >= wanted:
             break
         members = np.flatnonzero((tiers == tier) & shown)
@@ -264,6 +264,16 @@ def _first(key: np.ndarray, tiers: np.ndarray, group: np.ndarray | None, wanted:
     return out
 
 
+def _newest(when: np.ndarray, docnums: np.ndarray, among: np.ndarray, wanted: int) -> np.ndarray:
+    """The first `wanted` of the indexes `among`, newest first (then the higher document number): the
+    few wanted are picked before they are sorted, not every document sorted (browsing a million)."""
+    key = when[among].astype(np.int64) << 32 | docnums[among]  # unique: document numbers are
+    if len(among) > wanted:
+        top = np.argpartition(-key, wanted - 1)[:wanted]
+        among, key = among[top], key[top]
+    return among[np.argsort(-key)]
+
+
 def _contenders(scores: np.ndarray, tiers: np.ndarray, wanted: int, room: float, group: np.ndarray | None) -> np.ndarray:
     """A mask of the documents that may be among the first `wanted` (by tier, then score) once some
     of them gain up to `room` more score: in each tier, those within `room` of the score the tier's
@@ -271,7 +281,7 @@ def _contenders(scores: np.ndarray, tiers: np.ndarray, wanted: int, room: float,
     out = np.zeros(len(scores), dtype=bool)
     shown = _one_per_group(group, tiers, scores)
     left = wanted
-    for tier in np.unique(tiers).tolist():
+    for tier in np.flatnonzero(np.bincount(tiers)).tolist():  # the tiers present (np.unique would sort them)
         if left <= 0:
             break
         members = np.flatnonzero(tiers == tier)
@@ -918,8 +928,7 @@ class Engine:
             if parsed.empty or request.sort == "date":
                 # By date, a group is shown by its earliest member: the original, not a later repost.
                 keep = _one_per_group(group[allowed] if group is not None else None, tiers, -self._when[allowed])
-                order = np.lexsort((-allowed, -self._when[allowed]))
-                order = order[keep[order]][:wanted]
+                order = _newest(self._when[allowed], allowed, np.flatnonzero(keep), wanted)
                 ranked = [(int(allowed[i]), 0.0, int(tiers[i])) for i in order]
             else:
                 ranked, timed_out = self._ranked(

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.engine import _contenders, _first
+from index.engine import _contenders, _first, _newest
 
 _docs = st.integers(1, 40).flatmap(
     lambda n: st.tuples(
@@ -58,3 +58,15 @@ def test_without_room_only_the_page_and_its_ties_are_contenders() -> None:
     assert _contenders(base, tiers, 5, 0.0, None).tolist() == [True, True, True, True, False, True]
     # Room for 1.5 more: the third of the tier may still overtake the second.
     assert _contenders(base, tiers, 2, 1.5, None).tolist() == [True, True, True, False, False, False]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 20), st.booleans()), max_size=60), st.integers(1, 70))
+def test_the_newest_picked_then_sorted_equal_everything_sorted_by_date(docs: list[tuple[int, bool]], wanted: int) -> None:
+    # By date, equal dates (often: a day's notices) newest document number first, as a full sort has them.
+    when = np.array([w * 10_000 + 101 for w, _ in docs], dtype=np.int64)  # yyyymmdd-like, many ties
+    docnums = np.arange(len(docs), dtype=np.int64) * 3
+    keep = np.array([k for _, k in docs], dtype=bool)
+    order = np.lexsort((-docnums, -when))
+    expected = order[keep[order]][:wanted]
+    assert _newest(when, docnums, np.flatnonzero(keep), wanted).tolist() == expected.tolist()
