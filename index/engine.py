@@ -367,6 +367,7 @@ class Engine:
         self._listdate = np.zeros(0, dtype=np.int64)
         self._when = np.zeros(0, dtype=np.int64)
         self._live = np.zeros(0, dtype=bool)
+        self._every_live = EMPTY
         self.dict_id = ""
         self.meta: dict[str, Any] = {}
         self._meta_seen = (0, 0)
@@ -402,6 +403,8 @@ class Engine:
         one's numbers), only those documents' values are read, the rest kept."""
         reader = self._reader
         self._live = live = reader.live
+        self._every_live = np.flatnonzero(live)  # the base of a query with no fielded clause: read-only, shared
+        self._every_live.flags.writeable = False
         self._postings = reader.postings
         self._alternatives = {}
         names = (*_COLUMNS, "group")
@@ -836,7 +839,7 @@ class Engine:
     def _base(self, required: list[np.ndarray], excluded: list[np.ndarray], n: int) -> np.ndarray:
         """Live documents meeting every fielded clause and phrase and no exclusion (all live ones when none)."""
         if not required:
-            docs = np.flatnonzero(self._live)
+            docs = self._every_live
         else:
             docs = functools.reduce(lambda a, b: intersect(a, b, n), required).astype(np.int64)
             docs = docs[self._live[docs]] if len(docs) else docs
