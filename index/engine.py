@@ -865,8 +865,13 @@ class Engine:
                     worded[d] = True
         # Single characters alone are no match: the 5 of PM2.5 or the 1 of alert(1), whose words no
         # document holds, would otherwise bring every document with the digit.
-        candidates = base[(held[base] >= MOST_WORDS * total - 1e-6) & worded[base]] if len(base) else base
-        return difference(candidates, every, n)
+        return difference(self._in_base((held >= MOST_WORDS * total - 1e-6) & worded, base), every, n)
+
+    def _in_base(self, mask: np.ndarray, base: np.ndarray) -> np.ndarray:
+        """The documents of `base` (sorted) that `mask`, over all documents, holds."""
+        if base is self._every_live:  # every live document: one pass over the mask, no gather
+            return np.flatnonzero(mask & self._live)
+        return base[mask[base]] if len(base) else base
 
     def _similar(self, grams: list[str], base: np.ndarray, above: np.ndarray, n: int) -> np.ndarray:
         """Documents (not in `above`) holding GRAM_COVERAGE of the query's bigrams by IDF.
@@ -890,8 +895,7 @@ class Engine:
             seen += 1
         if total <= 0 or 2 * seen < min(len(grams), MAX_TERMS):
             return EMPTY
-        candidates = base[held[base] >= GRAM_COVERAGE * total - 1e-6] if len(base) else base
-        return difference(candidates, above, n)
+        return difference(self._in_base(held >= GRAM_COVERAGE * total - 1e-6, base), above, n)
 
     def _strongest(self, terms: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
         """At most MAX_TERMS scoring terms: for pasted text, the most informative (by IDF) are kept."""
@@ -1131,15 +1135,20 @@ class Engine:
         for m in masks.values():
             every &= m
         facets = {}
+        filtered = bool(masks) or bool(request.date_from) or bool(request.date_to)
+        shared = docnums[every] if filtered else docnums  # what a facet without a filter of its own counts
         for f in FACETS:
             col = self._cols[f]
-            keep = base.copy()
-            for other, m in masks.items():
-                if other != f:
-                    keep &= m
-            codes = col.codes[docnums[keep]]
+            docs = shared
+            if f in masks:
+                keep = base.copy()
+                for other, m in masks.items():
+                    if other != f:
+                        keep &= m
+                docs = docnums[keep]
+            codes = col.codes[docs]
             if group is not None:
-                codes = _once_per_group(codes, group[docnums[keep]])
+                codes = _once_per_group(codes, group[docs])
             counts = np.bincount(codes[codes >= 0], minlength=len(col.values))
             items = [(col.values[i], int(n)) for i in np.flatnonzero(counts) for n in (counts[i],)]
             if f == "year":  # newest first; 日期不详 last
