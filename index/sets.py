@@ -80,6 +80,19 @@ def values_at(ids: np.ndarray, values: np.ndarray, docs: np.ndarray, size: int) 
     return dense[docs]
 
 
+def sorted_by_number(nums: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct document numbers with a value each (as a query's hits come, by score), in number
+    order. Many are placed through an array over all `size` documents, in one pass: sorting half a
+    million took about ten times as long."""
+    if len(nums) * 16 < size:
+        order = np.argsort(nums, kind="stable")
+        return nums[order], values[order]
+    at = np.full(size, -1, dtype=np.int64)
+    at[nums] = np.arange(len(nums))
+    ordered = np.flatnonzero(at >= 0)
+    return ordered.astype(nums.dtype, copy=False), values[at[ordered]]
+
+
 def labelled(groups: list[np.ndarray], size: int) -> tuple[np.ndarray, np.ndarray]:
     """The members of disjoint sorted arrays, sorted, with the index of the array holding each."""
     total = sum(len(g) for g in groups)

@@ -23,7 +23,7 @@ import numpy as np
 import tantivy
 
 from index.engine import Engine
-from index.sets import EMPTY, bm25_idf, intersect, locate, union, values_at
+from index.sets import EMPTY, bm25_idf, intersect, locate, sorted_by_number, union, values_at
 from index.tantivy.schema import KEYWORDS, WRITTEN, last_written
 from index.tantivy.writer import check_index
 
@@ -233,8 +233,7 @@ class TantivyPostings:
 
         def read() -> tuple[np.ndarray, np.ndarray]:
             nums, values = self._reader.scored(tantivy.Query.term_query(self._reader.schema, field, text))
-            order = np.argsort(nums, kind="stable")
-            return nums[order], values[order]
+            return sorted_by_number(nums, values, self.doc_count)
 
         return self._scored.get((field, text), read)
 

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.sets import dedupe_sorted, difference, intersect, labelled, union, values_at
+from index.sets import dedupe_sorted, difference, intersect, labelled, sorted_by_number, union, values_at
 
 SIZE = 400
 _sets = st.lists(st.lists(st.integers(0, SIZE - 1), max_size=60), max_size=5)
@@ -79,3 +79,15 @@ def test_labelled_sorts_disjoint_sets_with_the_set_of_each_member(owner: list[in
         members, labels = labelled(groups, size)
         assert list(zip(members.tolist(), labels.tolist())) == expected
         assert members.dtype.kind == "i"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, SIZE - 1), unique=True, max_size=80))
+def test_sorted_by_number_equals_an_argsort(nums: list[int]) -> None:
+    ids = np.array(nums, dtype=np.int32)
+    values = np.arange(len(nums), dtype=np.float32) / 4
+    order = np.argsort(ids)
+    for size in (SIZE * 100, SIZE):
+        got_ids, got_values = sorted_by_number(ids, values, size)
+        assert got_ids.tolist() == ids[order].tolist() and got_values.tolist() == values[order].tolist()
+        assert got_ids.dtype == np.int32
