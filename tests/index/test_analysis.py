@@ -324,3 +324,12 @@ def test_layout_in_two_scans_with_offsets_as_runs_equals_one_scan_offset_by_offs
     assert len(offsets) == len(norm) == len(expected)
     assert [offsets[i] for i in range(len(offsets))] == expected
     assert list(offsets) == expected and offsets[-1:] == expected[-1:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*_PIECES, "，", "。", " ", "abc 12", "的", "社会主义市场经济体制"]), max_size=12))
+def test_word_lists_of_the_tantivy_rebuild_equal_the_word_tokens(pieces: list[str]) -> None:
+    # The rebuild's fast path gives the tokens and positions Whoosh's tokenizer does, sub-words and gaps included.
+    norm = normalize("".join(pieces))
+    texts, positions = analysis.word_lists(norm)
+    assert list(zip(texts, positions)) == [(text, pos) for text, _, _, _, pos in analysis.word_tokens(norm)]
