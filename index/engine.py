@@ -815,10 +815,8 @@ class Engine:
         if word_groups:
 
             def meet(groups: list[np.ndarray]) -> np.ndarray:
-                if required or excluded:
-                    return functools.reduce(lambda a, b: intersect(a, b, n), groups, base)
-                met = functools.reduce(lambda a, b: intersect(a, b, n), groups)  # base is every live document
-                return met[self._live[met]] if len(met) else met
+                met = functools.reduce(lambda a, b: intersect(a, b, n), groups)
+                return self._in_base(met, base)
 
             exact, every = meet(exact_groups), meet(word_groups)
             most = self._most(units, base, every, n)
@@ -867,11 +865,16 @@ class Engine:
         # document holds, would otherwise bring every document with the digit.
         return difference(self._in_base((held >= MOST_WORDS * total - 1e-6) & worded, base), every, n)
 
-    def _in_base(self, mask: np.ndarray, base: np.ndarray) -> np.ndarray:
-        """The documents of `base` (sorted) that `mask`, over all documents, holds."""
-        if base is self._every_live:  # every live document: one pass over the mask, no gather
-            return np.flatnonzero(mask & self._live)
-        return base[mask[base]] if len(base) else base
+    def _in_base(self, docs: np.ndarray, base: np.ndarray) -> np.ndarray:
+        """The documents of `base` (sorted) among `docs`: a sorted array of numbers, or a mask over all
+        documents. When `base` is every live document, liveness alone decides, with no set built."""
+        if docs.dtype == bool:
+            if base is self._every_live:
+                return np.flatnonzero(docs & self._live)
+            return base[docs[base]] if len(base) else base
+        if base is self._every_live:
+            return docs[self._live[docs]] if len(docs) else docs
+        return intersect(base, docs, len(self._live))
 
     def _similar(self, grams: list[str], base: np.ndarray, above: np.ndarray, n: int) -> np.ndarray:
         """Documents (not in `above`) holding GRAM_COVERAGE of the query's bigrams by IDF.

@@ -38,7 +38,7 @@ def union(arrays: list[np.ndarray], size: int) -> np.ndarray:
     mask = np.zeros(size, dtype=bool)
     for a in arrays:
         mask[a] = True
-    return np.flatnonzero(mask).astype(np.int64)
+    return np.flatnonzero(mask).astype(np.result_type(*arrays))  # the arrays' own integer type
 
 
 def intersect(a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:

@@ -147,10 +147,10 @@ class TantivyPostings:
             ids = ids[reader.live[ids]]
             ids = np.setdiff1d(ids, reader.changed, assume_unique=True)
         if not len(reader.changed) or not (posting.text and reader.doc_freq(posting.field, posting.text)):
-            return ids.astype(np.int32)  # (no text: no term, as `get` reads it)
+            return ids  # (no text: no term, as `get` reads it)
         term = tantivy.Query.term_query(reader.schema, posting.field, posting.text)
         written = reader.ids(tantivy.Query.boolean_query([(tantivy.Occur.Must, term), (tantivy.Occur.Must, reader.since)]))
-        return union([ids, written], self.doc_count).astype(np.int32, copy=False)
+        return union([ids, written], self.doc_count)
 
     def doc_freq(self, field: str, text: str) -> int:
         return self._reader.doc_freq(field, text) if text else 0
