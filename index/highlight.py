@@ -58,20 +58,21 @@ class _Words:
     def __init__(self, norm: str, dict_id: str) -> None:
         self.norm = norm
         self.dict_id = dict_id
-        self._runs: tuple[list[int], list[int]] | None = None
+        self._reversed: str | None = None  # the text backwards, to find where a run begins
 
     def _block(self, s: int, e: int) -> tuple[int, int]:
         """[s, e) widened to the runs of block characters it touches on either side."""
-        if self._runs is None:  # the runs of block characters, found once per text
-            found = [m.span() for m in _BLOCK_RUN.finditer(self.norm)]
-            self._runs = ([a for a, _ in found], [b for _, b in found])
-        starts, ends = self._runs
-        i = bisect_right(starts, s - 1) - 1  # the run holding norm[s - 1], if any
-        if s > 0 and i >= 0 and ends[i] > s - 1:
-            s = starts[i]
-        j = bisect_right(starts, e) - 1  # the run holding norm[e], if any
-        if j >= 0 and ends[j] > e:
-            e = ends[j]
+        norm = self.norm
+        if s > 0:  # the run holding norm[s - 1], if any: matched backwards from it
+            if self._reversed is None:
+                self._reversed = norm[::-1]
+            run = _BLOCK_RUN.match(self._reversed, len(norm) - s)
+            if run is not None:
+                s = len(norm) - run.end()
+        if e < len(norm):  # the run holding norm[e], if any
+            run = _BLOCK_RUN.match(norm, e)
+            if run is not None:
+                e = run.end()
         return s, e
 
     def whole(self, s: int, e: int) -> bool:

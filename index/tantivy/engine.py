@@ -384,7 +384,7 @@ class TantivyReader:
 
     def stored(self, docnum: int) -> dict[str, Any]:
         values = self._searcher.doc(self._address(docnum)).to_dict()
-        return {_STORED_AS.get(k, k): v[0] for k, v in values.items() if v}
+        return {_STORED_AS.get(k, k): v[0].decode() if isinstance(v[0], bytes) else v[0] for k, v in values.items() if v}
 
     def column(self, name: str) -> list[Any]:
         if name not in self._dates:

@@ -19,11 +19,13 @@ import tantivy
 
 from index.analysis import ANALYZER_VERSION, normalize, word_lists
 
-SCHEMA_VERSION = f"t2.{ANALYZER_VERSION}"  # t2: the `written` stamp
+SCHEMA_VERSION = f"t3.{ANALYZER_VERSION}"  # t2: the `written` stamp; t3: the shown text stored only
 WORDS, GRAMS = ("title", "body"), ("title_ng", "body_ng", "doc_no")
 KEYWORDS = ("id", "source", "doc_key", "doc_code", "agency", "category", "year", "status", "validity", "group")
 NUMBERS = ("pubdate", "listdate", "seq")
-STORED = ("url", "text", "title_text", "doc_no_text")  # as written, for the result list
+# As written, for the result list: stored only, as UTF-8 bytes (a text field indexes its whole value as
+# one term, which made the term dictionary half the index and a good part of the rebuild).
+STORED = ("url", "text", "title_text", "doc_no_text")
 # The write that added a document: 0 for a rebuild, then one more for each sync. A reader reopened
 # after a sync finds what it wrote by this stamp, and keeps the numbering of everything else.
 WRITTEN = "written"
@@ -42,7 +44,7 @@ def build_schema() -> Any:
         sb.add_unsigned_field(name, stored=True, indexed=True, fast=True)
     sb.add_unsigned_field(WRITTEN, indexed=True, fast=True)
     for name in STORED:
-        sb.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
+        sb.add_bytes_field(name, stored=True, indexed=False)
     return sb.build()
 
 
@@ -74,6 +76,8 @@ def to_document(values: dict[str, Any], written: int = 0) -> Any:
     for name, value in values.items():
         if name in NUMBERS:
             doc.add_unsigned(name, value)
+        elif name in STORED:
+            doc.add_bytes(name, value.encode())
         elif name in WORDS:
             words, positions = value
             zeros = itertools.repeat(0)

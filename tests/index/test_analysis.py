@@ -224,6 +224,23 @@ def test_folding_runs_between_expanding_characters_equals_folding_each_one(text:
     assert analysis._fold(text) == _fold_each_character(text)
 
 
+_PLAIN = "一二三四年第〇十余杭区民政局工作人民共和国馬克思國Ａｂ，。、 \n（）abcABC123"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=_PLAIN, min_size=analysis._ARRAY_FROM, max_size=200), st.sampled_from(["", "…", "𝐀", "𠀀"]))
+def test_folding_a_long_text_as_an_array_equals_folding_each_character(text: str, odd: str) -> None:
+    """Long texts fold through an array of code points; one with an expanding character or one beyond
+    the BMP goes the other ways, and all agree with the definition (𝐀 was once left as it was when no
+    character of its text expanded)."""
+    text += odd
+    folded, offsets = analysis._fold(text)
+    expected, expected_offsets = _fold_each_character(text)
+    assert folded == expected
+    assert (offsets if offsets is not None else list(range(len(text)))) == expected_offsets
+    assert (analysis._fold_array(text) is None) == bool(odd)
+
+
 def _whole_by_scanning(norm: str, s: int, e: int) -> bool:
     """The definition of a whole-word span: widen to the block characters around it, cut the block,
     then the span is whole words, or whole parts of the one long word holding it."""

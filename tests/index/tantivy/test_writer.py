@@ -14,6 +14,7 @@ from whoosh.query import Phrase
 from archive.catalog import Catalog
 from archive.settings import Settings
 from index import analysis
+from index.build import document_fields
 from index.errors import IndexMissingError
 from index.tantivy import writer as tantivy_writer
 from index.whoosh import sync as whoosh_sync
@@ -78,6 +79,24 @@ def test_both_engines_hold_the_same_terms_in_the_same_documents(built: tuple[Set
         assert _tantivy_terms(ix, searcher, (field,)) == expected[field], field
 
 
+def test_the_shown_text_is_stored_as_written_and_indexes_no_term(built: tuple[Settings, Settings, Catalog]) -> None:
+    """The result list's text is stored only: indexed, each value was one term of the dictionary
+    (half the index, and a good part of the rebuild)."""
+    _, tantivy_settings, catalog = built
+    ix, searcher = _searcher(tantivy_settings)
+    shown = 0
+    for stored in list(catalog.iter_documents())[::7]:
+        hits = searcher.search(tantivy.Query.term_query(ix.schema, "id", stored.id), limit=1).hits
+        fields = document_fields(stored)
+        values = searcher.doc(hits[0][1]).to_dict()
+        assert [values[k][0].decode() for k in ("title_text", "url", "text")] == [fields[k] for k in ("title", "url", "text")]
+        shown += 1
+    assert shown > 10
+    for field in ("url", "text", "title_text", "doc_no_text"):
+        with pytest.raises(ValueError, match="not an indexed"):
+            searcher.terms_with_prefix(field, "")
+
+
 def test_phrases_match_the_same_documents_in_both_engines(built: tuple[Settings, Settings, Catalog]) -> None:
     whoosh_settings, tantivy_settings, catalog = built
     ix, searcher = _searcher(tantivy_settings)
@@ -119,7 +138,7 @@ def _everything(ix: Any, searcher: Any) -> dict[str, Any]:
     }
     pairs = {}
     for fields in list(stored.values())[::5]:
-        words = analysis.word_lists(analysis.normalize(fields["text"][0]))[0]
+        words = analysis.word_lists(analysis.normalize(fields["text"][0].decode()))[0]
         for i in range(0, len(words) - 1, 9):
             query = tantivy.Query.phrase_query(ix.schema, "body", words[i : i + 2])
             pairs[tuple(words[i : i + 2])] = _seqs(ix, searcher, query)
