@@ -21,6 +21,7 @@ FIELDS = (
 PUBLISHED_SOURCES = ("table", "header", "meta", "api", "signature", "import")
 LISTED_SOURCES = ("list", "url", "import")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON decodes a paired escape to one character
 _TEXT_FIELDS = ("title", "agency", "category", "doc_no", "index_no", "text", "source", "published_source", "listed_source")
 
 
@@ -102,6 +103,13 @@ def parse_line(
     for key in _TEXT_FIELDS:
         if data.get(key) is not None and not isinstance(data[key], str):
             raise ValueError(f"field {key!r} must be a string")
+    for key in FIELDS:
+        lone = _LONE_SURROGATE.search(data[key]) if isinstance(data.get(key), str) else None
+        if lone:
+            raise ValueError(
+                f"field {key!r} holds \\u{ord(lone.group()):04x} at character {lone.start() + 1}, half of a character"
+                " (a surrogate escape without its pair); write the whole character, or drop the escape"
+            )
     url = data.get("url")
     if not isinstance(url, str) or not re.match(r"^https?://\S+$", url):
         raise ValueError("field 'url' is required and must be an http(s) URL")

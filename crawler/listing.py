@@ -224,6 +224,15 @@ def _api_date(article: dict[str, Any]) -> str:
     return ""
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _whole_characters(obj: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object's strings with each half character (an escape such as \\ud83d whose pair a CMS cut
+    off) as U+FFFD, as a page's undecodable bytes are: the catalog stores only whole characters."""
+    return {k: _LONE_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in obj.items()}
+
+
 def parse_gkmlpt(text: str, page_url: str) -> ListingPage:
     """Guangdong gkmlpt: the index page (window._CONFIG SID) leads to /gkmlpt/api/all/{column}?page=&sid=.
 
@@ -239,7 +248,7 @@ def parse_gkmlpt(text: str, page_url: str) -> ListingPage:
             return ListingPage(())
         base = page_url.split("/gkmlpt/", 1)[0]
         return ListingPage((), (f"{base}/gkmlpt/api/all/{column}?page=1&sid={sid.group(1)}",))
-    data = json.loads(stripped)
+    data = json.loads(stripped, object_hook=_whole_characters)
     items = []
     for article in data.get("articles") or []:
         stamp = article.get("date") or article.get("created_at")

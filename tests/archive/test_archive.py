@@ -217,6 +217,8 @@ def test_export_import_round_trip_and_bad_lines(tmp_path: Path) -> None:
         {"url": "http://a.gov.cn/5.html", "title": "没有日期也可以"},
         {"url": "http://a.gov.cn/6.html", "title": "网址日期不是发布日期", "published": "2025-06-01", "published_source": "url"},
         {"url": "http://a.gov.cn/7.html", "title": "迁移", "listed": "2025-06-01", "listed_source": "url"},
+        '{"url": "http://a.gov.cn/8.html", "title": "半个字符", "text": "表情\\ud83d被截断"}',  # an escape without its pair
+        '{"url": "http://a.gov.cn/9.html", "title": "完整字符", "text": "表情\\ud83d\\ude00完整"}',
     ]
     source = tmp_path / "in.jsonl"
     source.write_text(
@@ -226,12 +228,13 @@ def test_export_import_round_trip_and_bad_lines(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["--data-dir", str(first.data_dir), "import", str(source), "--no-index"])
     assert result.exit_code == 1  # some lines were skipped
-    for number in (3, 4, 5, 8):
+    for number in (3, 4, 5, 8, 10):
         assert f"in.jsonl:{number}: skipped" in result.output
+    assert "field 'text' holds \\ud83d at character 3, half of a character" in result.output
     assert "in.jsonl:6: skipped" not in result.output  # another tool's field is ignored, with one warning
     assert "忽略了本程序不认识的字段 colour（1 行）" in result.output
     assert "give it as 'listed'" in result.output
-    assert "新增 5" in result.output
+    assert "新增 6" in result.output
     exported = tmp_path / "out.jsonl"
     assert runner.invoke(main, ["--data-dir", str(first.data_dir), "export", "-o", str(exported)]).exit_code == 0
     rows = [json.loads(line) for line in exported.read_text(encoding="utf-8").splitlines()]
@@ -239,6 +242,7 @@ def test_export_import_round_trip_and_bad_lines(tmp_path: Path) -> None:
     by_url = {r["url"]: r for r in rows}
     assert by_url["http://a.gov.cn/1.html"]["text"] == "第一段。\n第二段。"
     assert by_url["http://a.gov.cn/1.html"]["doc_no"] == "某应急〔2019〕3号"
+    assert by_url["http://a.gov.cn/9.html"]["text"] == "表情\U0001f600完整"
     second = make_settings(tmp_path / "b")
     assert runner.invoke(main, ["--data-dir", str(second.data_dir), "import", str(exported), "--no-index"]).exit_code == 0
     again = tmp_path / "again.jsonl"

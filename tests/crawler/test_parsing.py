@@ -233,6 +233,23 @@ def test_an_api_field_named_as_a_publication_date_is_one_and_a_cms_timestamp_is_
     ]
 
 
+def test_an_api_string_cut_inside_a_character_keeps_the_rest_and_can_be_archived(tmp_path) -> None:
+    """A CMS that cuts a title inside an emoji leaves half its escape (\\ud83d): the catalog stores only
+    whole characters, so the half becomes U+FFFD, as an undecodable byte of a page does."""
+    from archive.catalog import Catalog
+    from crawler.listing import parse_gkmlpt
+
+    api = (
+        '{"articles": [{"title": "通知\\ud83d", "url": "/gkmlpt/content/0/1/post_1.html", "publisher": "区\\udc00民政局",'
+        ' "document_number": "\\ud83d\\ude00 第1号"}]}'
+    )
+    (item,) = parse_gkmlpt(api, "http://a/gkmlpt/api/all/1?page=1").items
+    assert (item.title, item.meta["agency"], item.meta["doc_no"]) == ("通知\ufffd", "区\ufffd民政局", "\U0001f600 第1号")
+    doc, _ = extract_document(_page("<p>正文。</p>"), item.url, source_id="s", category="c", list_item=item)
+    with Catalog(tmp_path / "catalog.sqlite3") as catalog:
+        assert catalog.record_document(doc, None) == "new"
+
+
 @pytest.mark.parametrize(
     "case, html, default, expected",
     [
