@@ -3,7 +3,7 @@
 # rebuild, search, freshness and the site under load, at 100,000 and 1,000,000 generated documents,
 # with Whoosh beside tantivy at both sizes (its 1M rebuild stopped after an hour, as the issue allows).
 # The archives are made once into bench/.cache (the 1M catalog takes about 3.4 GB, its tantivy index
-# about 7 GB, its Whoosh index about 30 GB). Run from the project root on a quiet machine:
+# about 4 GB, its Whoosh index about 28 GB). Run from the project root on a quiet machine:
 # bench/scale.sh | tee scale.log
 set -eu
 PY=${PY:-.venv/bin/python}
