@@ -1,10 +1,15 @@
-"""Decode fetched bytes: BOM, then the HTTP header, then <meta charset>, then UTF-8, then GB18030."""
+"""Decode fetched bytes: BOM, then the HTTP header, then <meta charset>, then UTF-8, then GB18030.
+
+Also what whole text is: JSON can spell half a character (a surrogate escape such as \\ud83d whose pair
+was cut off), which no encoding can store; `HALF_CHARACTER` finds one."""
 
 from __future__ import annotations
 
 import codecs
 import re
 
+# A surrogate on its own: JSON decodes a paired escape to the one character it spells.
+HALF_CHARACTER = re.compile("[\ud800-\udfff]")
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 _HEADER = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.IGNORECASE)
 # WHATWG: gb2312 and gbk labels use the gb18030 decoder (a superset; real pages need it).

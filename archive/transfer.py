@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any, TextIO
 
 from archive.catalog import Catalog, utcnow
+from archive.charset import HALF_CHARACTER
 from archive.models import Document
 from archive.spreadsheet import spreadsheet_safe
 
@@ -21,7 +22,6 @@ FIELDS = (
 PUBLISHED_SOURCES = ("table", "header", "meta", "api", "signature", "import")
 LISTED_SOURCES = ("list", "url", "import")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON decodes a paired escape to one character
 _TEXT_FIELDS = ("title", "agency", "category", "doc_no", "index_no", "text", "source", "published_source", "listed_source")
 
 
@@ -104,7 +104,7 @@ def parse_line(
         if data.get(key) is not None and not isinstance(data[key], str):
             raise ValueError(f"field {key!r} must be a string")
     for key in FIELDS:
-        lone = _LONE_SURROGATE.search(data[key]) if isinstance(data.get(key), str) else None
+        lone = HALF_CHARACTER.search(data[key]) if isinstance(data.get(key), str) else None
         if lone:
             raise ValueError(
                 f"field {key!r} holds \\u{ord(lone.group()):04x} at character {lone.start() + 1}, half of a character"

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup
 
+from archive.charset import HALF_CHARACTER
 from crawler.dates import date_from_url, parse_date, parse_month_day
 
 
@@ -224,13 +225,10 @@ def _api_date(article: dict[str, Any]) -> str:
     return ""
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _whole_characters(obj: dict[str, Any]) -> dict[str, Any]:
     """A JSON object's strings with each half character (an escape such as \\ud83d whose pair a CMS cut
     off) as U+FFFD, as a page's undecodable bytes are: the catalog stores only whole characters."""
-    return {k: _LONE_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in obj.items()}
+    return {k: HALF_CHARACTER.sub("\ufffd", v) if isinstance(v, str) else v for k, v in obj.items()}
 
 
 def parse_gkmlpt(text: str, page_url: str) -> ListingPage:

@@ -204,7 +204,8 @@ def _fold(text: str) -> tuple[str, list[int] | None]:
 
 @functools.lru_cache(maxsize=1)
 def _one_by_one() -> re.Pattern[str]:
-    """Characters folded one by one once a text has an expanding one: those, and any beyond the BMP."""
+    """Characters folded one by one: those NFKC expands, and any beyond the BMP (a text with none of
+    them folds through the table alone)."""
     return re.compile(_tables()[1].pattern[:-1] + "\U00010000-\U0010ffff]")
 
 
