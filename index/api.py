@@ -212,8 +212,10 @@ class SearchBackend(Protocol):
 
     def near_doc_nos(self, text: str, limit: int = 5) -> list[NearDocNo]: ...
 
-    def highlight(self, texts: list[str], q: str) -> list[str]:
-        """Each text as escaped HTML with the query's words marked (a document page); QueryError for a bad `q`."""
+    def highlight(self, texts: list[str], q: str, literal: bool = False) -> list[str]:
+        """Each text as escaped HTML with the query's words marked as its results mark them (a document
+        page): the synonyms it searched too, a typo's correction, none of either when `literal`;
+        QueryError for a bad `q`."""
         ...
 
     def status(self) -> IndexStatus: ...

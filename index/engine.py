@@ -501,9 +501,16 @@ class Engine:
             )
 
     @_guarded
-    def highlight(self, texts: list[str], q: str) -> list[str]:
-        """Each text as escaped HTML with the words of the query `q` marked, segmented as the index was."""
-        needles = query_needles(parse_query(q, self.max_query_chars).positive_texts(), self.dict_id) if q.strip() else []
+    def highlight(self, texts: list[str], q: str, literal: bool = False) -> list[str]:
+        """Each text as escaped HTML with the words of the query `q` marked, segmented as the index was:
+        as its results mark them, with the synonyms it searched too or a typo's correction (unless
+        `literal`)."""
+        needles: list[str] = []
+        if q.strip():
+            parsed = parse_query(q, self.max_query_chars)
+            with self._lock:
+                parsed, plan, _ = self._read(parsed, literal)
+            needles = query_needles(parsed.positive_texts() + plan.expanded, self.dict_id)
         return [highlight_all(text, needles, self.dict_id) for text in texts]
 
     @_guarded
@@ -917,16 +924,9 @@ class Engine:
         page_size = max(1, min(request.page_size, MAX_PAGE_SIZE))
         page = max(1, min(request.page, MAX_PAGE))
         notice = ""
-        corrected = ""
         with self._lock:
             reader = self._reader
-            plan = self.plan(parsed, request.literal)
-            # Perhaps a typo the index's vocabulary can mend (not when a synonym already finds every word).
-            full = int(np.count_nonzero(plan.tiers <= ALL_WORDS))
-            if not request.literal and full < FEW and not (plan.expanded and full):
-                better = self._correction(parsed, full)
-                if better is not None:
-                    corrected, parsed, plan = better
+            parsed, plan, corrected = self._read(parsed, request.literal)
             collapse = request.collapse and bool(np.any(self._group[plan.docs] >= 0))
             group = self._group if collapse else None
             facets, kept = self._facet_counts(plan.docs, request, group)
@@ -977,6 +977,18 @@ class Engine:
             tier_counts={TIER_NAMES[t]: int(c) for t, c in enumerate(np.bincount(tiers, minlength=len(TIER_NAMES))) if c},
             collapsed=int(len(allowed)) - total,
         )
+
+    def _read(self, parsed: ParsedQuery, literal: bool) -> tuple[ParsedQuery, _Plan, str]:
+        """The query as searched: its plan, or a typo's correction (query, plan and its text) when the
+        index's vocabulary can mend one; not when a synonym already finds every word. Under the lock."""
+        plan = self.plan(parsed, literal)
+        full = int(np.count_nonzero(plan.tiers <= ALL_WORDS))
+        if not literal and full < FEW and not (plan.expanded and full):
+            better = self._correction(parsed, full)
+            if better is not None:
+                corrected, parsed, plan = better
+                return parsed, plan, corrected
+        return parsed, plan, ""
 
     def _copies(self, docnum: int, group: np.ndarray | None) -> tuple[Copy, ...]:
         """The other members of a shown document's group (reposts and copies), earliest first."""

@@ -35,7 +35,7 @@ def document_page(doc_id: str) -> Any:
     marked = [str(escape(t)) for t in texts]
     if q:
         try:
-            marked = get_engine().highlight(texts, q)
+            marked = get_engine().highlight(texts, q, literal=request.args.get("literal", "") not in ("", "0"))
         except (QueryError, IndexMissingError):
             pass  # a malformed query or no index: the page shows the text unmarked
     title_html, paragraphs = Markup(marked[0]), [Markup(p) for p in marked[1:]]

@@ -63,6 +63,20 @@ def test_document_page_shows_metadata_text_and_original_link(client) -> None:
     assert doc["document"]["title"] == seed_report()[0] and doc["captures"]
 
 
+def test_a_document_page_marks_the_words_its_results_searched(client) -> None:
+    """Opened from results that searched a synonym too (低保 → 最低生活保障) or a typo's correction
+    (最低生火保障), the page marks what those results marked; opened from 只搜索 (literal), only the
+    words as typed."""
+    for q in ("低保", "最低生火保障"):
+        data = client.get(f"/search.json?q={q}").get_json()
+        assert "最低生活保障" in data["expanded"] + [data["corrected"]]
+        hit = next(h for h in data["hits"] if "最低生活保障" in h["title"])
+        html = client.get(f"{hit['doc_url']}?q={q}").get_data(as_text=True)
+        assert "<mark>最低生活保障</mark>" in html, q
+        literal = client.get(f"{hit['doc_url']}?q={q}&literal=1").get_data(as_text=True)
+        assert "<mark>最低生活保障</mark>" not in literal, q
+
+
 def test_script_in_title_and_body_is_escaped_on_both_pages(tmp_path) -> None:
     settings = make_settings(tmp_path)
     evil = Document(
