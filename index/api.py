@@ -256,12 +256,27 @@ def index_summary(settings: Settings) -> dict[str, Any]:
     meta = read_meta(settings.index_path)
     if not meta:
         return {"error": f"no search index at {settings.index_path}; run `xxgk reindex` to build it from the archive"}
+    try:
+        check_index(settings)
+    except IndexMissingError as exc:  # built by another version of the analysis or the schema
+        return {"error": f"{exc.message}; {exc.hint}"}
     return {
         "backend": built_backend(settings),
         "documents": int(meta.get("documents", 0)),
         "built_at": meta.get("built_at"),
         "updated_at": meta.get("synced_at") or meta.get("built_at"),
     }
+
+
+def check_index(settings: Settings) -> None:
+    """IndexMissingError, naming the remedy, unless the index on disk is one this program can open
+    (its engine's files, schema and analysis version); reads the index's own description only."""
+    backend = built_backend(settings) or settings.index_backend
+    if backend == "tantivy":
+        from index.tantivy.writer import check_index as check
+    else:
+        from index.whoosh.sync import check_index as check
+    check(settings.index_path)
 
 
 def open_backend(settings: Settings) -> SearchBackend:

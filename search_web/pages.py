@@ -17,6 +17,7 @@ from index.api import (
     QUERY_FIELDS,
     UNKNOWN_YEAR,
     UNSTATED,
+    IndexMissingError,
     QueryError,
     SearchRequest,
     SearchResult,
@@ -164,29 +165,37 @@ def search_json() -> Any:
 def healthz() -> Any:
     """Liveness of the web app, with the index's age and lag and the scheduler's heartbeat (for monitoring).
 
-    Not ok (503) when the engine failed on a request since the index last changed, or when the index
-    the site serves holds another number of documents than the catalog although it is not behind it.
+    Not ok (503) when the index cannot be opened (none, or one built by another version of the
+    program: the problem names the remedy), when the engine failed on a request since the index last
+    changed, or when the index the site serves holds another number of documents than the catalog
+    although it is not behind it. Always answered as JSON.
     """
-    index = get_engine().status()
     catalog = get_catalog()
-    behind = max(0, catalog.max_seq() - index.catalog_seq)
     catalog_documents = catalog.count()
     problems = []
-    if index.last_error:
+    try:
+        index = get_engine().status()
+    except IndexMissingError as exc:
+        index = None
+        problems.append(f"{exc.message}；{exc.hint}")
+    behind = max(0, catalog.max_seq() - index.catalog_seq) if index else None
+    if index and index.last_error:
         problems.append(f"检索引擎出错：{index.last_error}")
-    if not behind and index.documents != catalog_documents:
+    if index and not behind and index.documents != catalog_documents:
         problems.append(f"索引有 {index.documents} 篇文档，存档有 {catalog_documents} 篇：请运行 `xxgk verify --index`")
     beat = catalog.heartbeat("scheduler")
     age = beat_age_s(beat)
     body = {
         "ok": not problems,
         "problems": problems,
-        "documents": index.documents,
+        "documents": index.documents if index else None,
         "catalog_documents": catalog_documents,
-        "index_backend": index.backend,
-        "index_built_at": index.built_at,
-        "index_updated_at": index.updated_at,
-        "index_age_s": round((datetime.now(UTC) - parse_time(index.updated_at)).total_seconds()) if index.updated_at else None,
+        "index_backend": index.backend if index else None,
+        "index_built_at": index.built_at if index else None,
+        "index_updated_at": index.updated_at if index else None,
+        "index_age_s": round((datetime.now(UTC) - parse_time(index.updated_at)).total_seconds())
+        if index and index.updated_at
+        else None,
         "index_behind": behind,
         "worker_pid": os.getpid(),
         "scheduler": {
