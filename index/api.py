@@ -255,11 +255,11 @@ def index_summary(settings: Settings) -> dict[str, Any]:
 
     meta = read_meta(settings.index_path)
     if not meta:
-        return {"error": f"no search index at {settings.index_path}; run `xxgk reindex` to build it from the archive"}
+        return {"error": f"{settings.index_path} 没有检索索引；运行 `xxgk reindex` 从存档建立索引"}
     try:
         check_index(settings)
     except IndexMissingError as exc:  # built by another version of the analysis or the schema
-        return {"error": f"{exc.message}; {exc.hint}"}
+        return {"error": f"{exc.message}；{exc.hint}"}
     return {
         "backend": built_backend(settings),
         "documents": int(meta.get("documents", 0)),

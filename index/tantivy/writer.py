@@ -39,11 +39,11 @@ def check_index(index_dir: Path) -> dict[str, Any]:
     """The index's meta, or IndexMissingError telling the user to run `xxgk reindex`."""
     meta = read_meta(index_dir)
     if not index_dir.exists() or meta.get("backend") != BACKEND or not tantivy.Index.exists(str(index_dir)):
-        raise IndexMissingError(f"no tantivy search index at {index_dir}", "run `xxgk reindex` to build it from the archive")
+        raise IndexMissingError(f"{index_dir} 没有 tantivy 检索索引", "运行 `xxgk reindex` 从存档建立索引")
     if meta.get("schema_version") != SCHEMA_VERSION:
         raise IndexMissingError(
-            f"search index at {index_dir} has schema {meta.get('schema_version')!r}, this program needs {SCHEMA_VERSION!r}",
-            "run `xxgk reindex` to rebuild it from the archive",
+            f"{index_dir} 的检索索引由其他版本的程序建立（格式 {meta.get('schema_version')!r}，本程序需要 {SCHEMA_VERSION!r}）",
+            "运行 `xxgk reindex` 从存档重建索引",
         )
     return meta
 

@@ -34,12 +34,12 @@ def check_index(index_dir: Path) -> dict[str, Any]:
     except _UNREADABLE as exc:
         raise _unreadable(index_dir, exc) from exc
     if not exists:
-        raise IndexMissingError(f"no search index at {index_dir}", "run `xxgk reindex` to build it from the archive")
+        raise IndexMissingError(f"{index_dir} 没有检索索引", "运行 `xxgk reindex` 从存档建立索引")
     meta = read_meta(index_dir)
     if meta.get("schema_version") != SCHEMA_VERSION:
         raise IndexMissingError(
-            f"search index at {index_dir} has schema {meta.get('schema_version')!r}, this program needs {SCHEMA_VERSION!r}",
-            "run `xxgk reindex` to rebuild it from the archive",
+            f"{index_dir} 的检索索引由其他版本的程序建立（格式 {meta.get('schema_version')!r}，本程序需要 {SCHEMA_VERSION!r}）",
+            "运行 `xxgk reindex` 从存档重建索引",
         )
     return meta
 
@@ -63,8 +63,8 @@ _UNREADABLE = (ImportError, AttributeError, pickle.UnpicklingError)
 
 def _unreadable(index_dir: Path, exc: Exception) -> IndexMissingError:
     return IndexMissingError(
-        f"search index at {index_dir} was written by another version of this program ({exc})",
-        "run `xxgk reindex` to rebuild it from the archive",
+        f"{index_dir} 的检索索引由其他版本的程序写入，无法读取（{exc}）",
+        "运行 `xxgk reindex` 从存档重建索引",
     )
 
 
