@@ -251,14 +251,9 @@ def built_backend(settings: Settings) -> str:
 def index_summary(settings: Settings) -> dict[str, Any]:
     """The index as its meta describes it (engine, documents, built and last synced), read without
     opening it; {"error": ...} when there is none."""
-    from index.build import read_meta
-
-    meta = read_meta(settings.index_path)
-    if not meta:
-        return {"error": f"{settings.index_path} 没有检索索引；运行 `xxgk reindex` 从存档建立索引"}
     try:
-        check_index(settings)
-    except IndexMissingError as exc:  # built by another version of the analysis or the schema
+        meta = check_index(settings)
+    except IndexMissingError as exc:  # none, or built by another version of the analysis or the schema
         return {"error": f"{exc.message}；{exc.hint}"}
     return {
         "backend": built_backend(settings),
@@ -268,15 +263,15 @@ def index_summary(settings: Settings) -> dict[str, Any]:
     }
 
 
-def check_index(settings: Settings) -> None:
-    """IndexMissingError, naming the remedy, unless the index on disk is one this program can open
-    (its engine's files, schema and analysis version); reads the index's own description only."""
+def check_index(settings: Settings) -> dict[str, Any]:
+    """The meta of the index on disk, or IndexMissingError, naming the remedy, unless it is one this
+    program can open (its engine's files, schema and analysis version); the index is not opened."""
     backend = built_backend(settings) or settings.index_backend
     if backend == "tantivy":
         from index.tantivy.writer import check_index as check
     else:
         from index.whoosh.sync import check_index as check
-    check(settings.index_path)
+    return check(settings.index_path)
 
 
 def open_backend(settings: Settings) -> SearchBackend:

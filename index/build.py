@@ -18,6 +18,7 @@ from archive.settings import Settings
 from index import dictionary, learned, vocabulary
 from index.api import UNKNOWN_YEAR, UNSTATED
 from index.docno import parse_doc_no
+from index.errors import IndexMissingError
 from index.relations.store import derived_changes
 
 META_FILE = "xxgk-index.json"
@@ -65,6 +66,23 @@ def read_meta(index_dir: Path) -> dict[str, Any]:
         return json.loads((index_dir / META_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+
+
+def no_index(index_dir: Path, engine: str = "") -> IndexMissingError:
+    """The error for a directory without a search index (of `engine`, when named), with its remedy."""
+    return IndexMissingError(f"{index_dir} 没有{f' {engine} ' if engine else ''}检索索引", "运行 `xxgk reindex` 从存档建立索引")
+
+
+def checked_meta(index_dir: Path, schema_version: str) -> dict[str, Any]:
+    """The index's meta, or IndexMissingError when another version of the program (another schema or
+    analysis) built the index: the remedy is a rebuild."""
+    meta = read_meta(index_dir)
+    if meta.get("schema_version") != schema_version:
+        raise IndexMissingError(
+            f"{index_dir} 的检索索引由其他版本的程序建立（格式 {meta.get('schema_version')!r}，本程序需要 {schema_version!r}）",
+            "运行 `xxgk reindex` 从存档重建索引",
+        )
+    return meta
 
 
 def write_meta(index_dir: Path, meta: dict[str, Any]) -> None:

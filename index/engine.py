@@ -248,12 +248,17 @@ def _one_per_group(group: np.ndarray | None, tiers: np.ndarray, key: np.ndarray)
     return keep
 
 
+def _tiers_present(tiers: np.ndarray) -> list[int]:
+    """The tiers that `tiers` holds, best first (counted, not sorted as np.unique would)."""
+    return list(np.flatnonzero(np.bincount(tiers)).tolist())
+
+
 def _first(key: np.ndarray, tiers: np.ndarray, group: np.ndarray | None, wanted: int) -> list[int]:
     """The indexes of the first `wanted` results: tier by tier, highest key first, a group shown once
     (by its member of the best tier and highest key)."""
     shown = _one_per_group(group, tiers, key)
     out: list[int] = []
-    for tier in np.flatnonzero(np.bincount(tiers)).tolist():  # the tiers present (np.unique would sort them)
+    for tier in _tiers_present(tiers):
         if len(out) >= wanted:
             break
         members = np.flatnonzero((tiers == tier) & shown)
@@ -281,7 +286,7 @@ def _contenders(scores: np.ndarray, tiers: np.ndarray, wanted: int, room: float,
     out = np.zeros(len(scores), dtype=bool)
     shown = _one_per_group(group, tiers, scores)
     left = wanted
-    for tier in np.flatnonzero(np.bincount(tiers)).tolist():  # the tiers present (np.unique would sort them)
+    for tier in _tiers_present(tiers):
         if left <= 0:
             break
         members = np.flatnonzero(tiers == tier)

@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 from index.api import IndexMissingError, QueryError, document_relations
 from search_web import get_catalog, get_engine
 from search_web.diff import body_diff, field_changes
-from search_web.params import search_state
+from search_web.params import literal_arg, search_state
 
 _DOC_ID = re.compile(r"^[0-9a-f]{16}$")
 
@@ -35,7 +35,7 @@ def document_page(doc_id: str) -> Any:
     marked = [str(escape(t)) for t in texts]
     if q:
         try:
-            marked = get_engine().highlight(texts, q, literal=request.args.get("literal", "") not in ("", "0"))
+            marked = get_engine().highlight(texts, q, literal=literal_arg(request.args))
         except (QueryError, IndexMissingError):
             pass  # a malformed query or no index: the page shows the text unmarked
     title_html, paragraphs = Markup(marked[0]), [Markup(p) for p in marked[1:]]

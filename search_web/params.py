@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlencode
@@ -114,9 +115,14 @@ def parse_request() -> SearchRequest:
         sort=sort,
         page=int(raw_page),
         page_size=page_size,
-        literal=args.get("literal", "") not in ("", "0"),
+        literal=literal_arg(args),
         collapse=collapse != "0",
     )
+
+
+def literal_arg(args: Mapping[str, str]) -> bool:
+    """Whether the words are meant as typed (`literal=1`: no synonyms, no typo correction)."""
+    return args.get("literal", "") not in ("", "0")
 
 
 def search_state(with_page: bool = True) -> str:

@@ -22,7 +22,7 @@ from archive.catalog import Catalog
 from archive.locks import index_lock
 from archive.settings import Settings
 from index import analysis, dictionary
-from index.build import INDEX_LOCK_WAIT_S, Build, SyncPlan, document_fields, new_build, read_meta
+from index.build import INDEX_LOCK_WAIT_S, Build, SyncPlan, checked_meta, document_fields, new_build, no_index, read_meta
 from index.errors import EngineError, IndexMissingError
 from index.tantivy import layout
 from index.tantivy.schema import SCHEMA_VERSION, analysed, build_schema, last_written, to_document
@@ -37,15 +37,9 @@ BACKEND = "tantivy"
 
 def check_index(index_dir: Path) -> dict[str, Any]:
     """The index's meta, or IndexMissingError telling the user to run `xxgk reindex`."""
-    meta = read_meta(index_dir)
-    if not index_dir.exists() or meta.get("backend") != BACKEND or not tantivy.Index.exists(str(index_dir)):
-        raise IndexMissingError(f"{index_dir} 没有 tantivy 检索索引", "运行 `xxgk reindex` 从存档建立索引")
-    if meta.get("schema_version") != SCHEMA_VERSION:
-        raise IndexMissingError(
-            f"{index_dir} 的检索索引由其他版本的程序建立（格式 {meta.get('schema_version')!r}，本程序需要 {SCHEMA_VERSION!r}）",
-            "运行 `xxgk reindex` 从存档重建索引",
-        )
-    return meta
+    if not index_dir.exists() or read_meta(index_dir).get("backend") != BACKEND or not tantivy.Index.exists(str(index_dir)):
+        raise no_index(index_dir, "tantivy")
+    return checked_meta(index_dir, SCHEMA_VERSION)
 
 
 # -- a rebuild in parts ------------------------------------------------------------------------------

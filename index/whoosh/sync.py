@@ -16,7 +16,7 @@ from archive.catalog import Catalog
 from archive.locks import index_lock
 from archive.settings import Settings
 from index import analysis, dictionary
-from index.build import INDEX_LOCK_WAIT_S, SyncPlan, document_fields, new_build, read_meta
+from index.build import INDEX_LOCK_WAIT_S, SyncPlan, checked_meta, document_fields, new_build, no_index
 from index.errors import IndexMissingError
 from index.whoosh import bulk
 from index.whoosh.codec import codec
@@ -34,14 +34,8 @@ def check_index(index_dir: Path) -> dict[str, Any]:
     except _UNREADABLE as exc:
         raise _unreadable(index_dir, exc) from exc
     if not exists:
-        raise IndexMissingError(f"{index_dir} 没有检索索引", "运行 `xxgk reindex` 从存档建立索引")
-    meta = read_meta(index_dir)
-    if meta.get("schema_version") != SCHEMA_VERSION:
-        raise IndexMissingError(
-            f"{index_dir} 的检索索引由其他版本的程序建立（格式 {meta.get('schema_version')!r}，本程序需要 {SCHEMA_VERSION!r}）",
-            "运行 `xxgk reindex` 从存档重建索引",
-        )
-    return meta
+        raise no_index(index_dir)
+    return checked_meta(index_dir, SCHEMA_VERSION)
 
 
 def open_index(index_dir: Path, mmap: bool = True) -> Any:
